@@ -1,0 +1,202 @@
+"""Embedded log: a durable SQLite file that several processes on one machine append to and consume from.
+
+Each topic is a single partition (so everything in it is totally ordered). A consumer group's position
+is stored in the file; one member of a group reads a topic at a time, holding a lease that it renews
+while polling, and another member takes over when the lease expires (like a partition reassignment).
+"""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from jiesu_shared.bus.headers import headers_from_text, headers_to_text
+from jiesu_shared.bus.port import OutgoingRecord, Record
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    topic TEXT NOT NULL, offset INTEGER NOT NULL, key BLOB, value BLOB,
+    headers TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,
+    PRIMARY KEY (topic, offset)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_offsets (
+    group_id TEXT NOT NULL, topic TEXT NOT NULL, next_offset INTEGER NOT NULL,
+    PRIMARY KEY (group_id, topic));
+CREATE TABLE IF NOT EXISTS group_leases (
+    group_id TEXT NOT NULL, topic TEXT NOT NULL, member_id TEXT NOT NULL, expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (group_id, topic));
+"""
+_EMPTY_POLL_PAUSE = 0.02  # seconds between looks at the file while nothing is new
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class _LogFile:
+    """One connection to the log file, serialised by a lock and used from worker threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")  # an acknowledged append survives a power cut
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+
+    def run(self, fn, *args):
+        with self._lock:
+            return fn(self._conn, *args)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+@contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")  # take the write lock now, so offsets are assigned one writer at a time
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _append(conn: sqlite3.Connection, records: Sequence[OutgoingRecord]) -> None:
+    now = _now_ms()
+    with _write_transaction(conn):
+        for r in records:
+            conn.execute(
+                "INSERT INTO records (topic, offset, key, value, headers, timestamp_ms) "
+                "SELECT ?, COALESCE(MAX(offset) + 1, 0), ?, ?, ?, ? FROM records WHERE topic = ?",
+                (r.topic, r.key, r.value, headers_to_text(r.headers), now, r.topic),
+            )
+
+
+class EmbeddedPublisher:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._file: _LogFile | None = None
+
+    async def start(self) -> None:
+        self._file = await asyncio.to_thread(_LogFile, self._path)
+
+    async def stop(self) -> None:
+        if self._file:
+            await asyncio.to_thread(self._file.close)
+            self._file = None
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        assert self._file, "publisher not started"
+        await asyncio.to_thread(self._file.run, _append, records)
+
+
+class EmbeddedSubscription:
+    def __init__(self, path: Path, group: str, topics: Sequence[str], lease_seconds: float = 10.0) -> None:
+        self._path = path
+        self._group = group
+        self._topics = list(topics)
+        self._member = str(uuid.uuid4())
+        self._lease_ms = int(lease_seconds * 1000)
+        self._positions: dict[str, int] = {}  # topics whose lease this member holds -> next offset
+        self._renewed_ms = 0
+        self._file: _LogFile | None = None
+
+    async def start(self) -> None:
+        self._file = await asyncio.to_thread(_LogFile, self._path)
+
+    async def stop(self) -> None:
+        if self._file:
+            await asyncio.to_thread(self._file.run, self._release)
+            await asyncio.to_thread(self._file.close)
+            self._file = None
+
+    async def poll(self, *, timeout: float, max_records: int = 500) -> list[Record]:
+        assert self._file, "subscription not started"
+        deadline = time.monotonic() + timeout
+        while True:
+            records = await asyncio.to_thread(self._file.run, self._fetch, max_records)
+            if records or time.monotonic() >= deadline:
+                return records
+            await asyncio.sleep(min(_EMPTY_POLL_PAUSE, max(0.0, deadline - time.monotonic())))
+
+    async def commit(self, record: Record) -> None:
+        assert self._file, "subscription not started"
+        await asyncio.to_thread(self._file.run, self._store_position, record.topic, record.offset + 1)
+
+    async def rewind(self, record: Record) -> None:
+        if record.topic in self._positions:
+            self._positions[record.topic] = record.offset
+
+    # -- in the worker thread -------------------------------------------------------------------
+    def _fetch(self, conn: sqlite3.Connection, max_records: int) -> list[Record]:
+        self._renew_leases(conn)
+        out: list[Record] = []
+        for topic, position in self._positions.items():
+            rows = conn.execute(
+                "SELECT offset, key, value, headers, timestamp_ms FROM records "
+                "WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
+                (topic, position, max_records - len(out)),
+            ).fetchall()
+            for offset, key, value, headers, ts in rows:
+                out.append(Record(topic, 0, offset, key, value, headers_from_text(headers), ts))
+            if rows:
+                self._positions[topic] = rows[-1][0] + 1
+            if len(out) >= max_records:
+                break
+        return out
+
+    def _renew_leases(self, conn: sqlite3.Connection) -> None:
+        now = _now_ms()
+        if now - self._renewed_ms < self._lease_ms // 3:
+            return  # leases looked at recently: spare the file a write
+        self._renewed_ms = now
+        for topic in self._topics:
+            with _write_transaction(conn):
+                cur = conn.execute(
+                    "INSERT INTO group_leases (group_id, topic, member_id, expires_ms) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (group_id, topic) DO UPDATE SET member_id = excluded.member_id, "
+                    "expires_ms = excluded.expires_ms "
+                    "WHERE group_leases.member_id = excluded.member_id OR group_leases.expires_ms < ?",
+                    (self._group, topic, self._member, now + self._lease_ms, now),
+                )
+                held = cur.rowcount == 1
+            if held and topic not in self._positions:
+                row = conn.execute("SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic = ?",
+                                   (self._group, topic)).fetchone()
+                self._positions[topic] = row[0] if row else 0
+            elif not held:
+                self._positions.pop(topic, None)
+
+    def _store_position(self, conn: sqlite3.Connection, topic: str, next_offset: int) -> None:
+        conn.execute(
+            "INSERT INTO group_offsets (group_id, topic, next_offset) VALUES (?, ?, ?) "
+            "ON CONFLICT (group_id, topic) DO UPDATE SET next_offset = excluded.next_offset",
+            (self._group, topic, next_offset),
+        )
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM group_leases WHERE group_id = ? AND member_id = ?", (self._group, self._member))
+
+
+class EmbeddedBus:
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        """Topics exist as soon as something is appended to them; only the file must exist."""
+        log = await asyncio.to_thread(_LogFile, self._path)
+        await asyncio.to_thread(log.close)
+
+    def publisher(self) -> EmbeddedPublisher:
+        return EmbeddedPublisher(self._path)
+
+    def subscription(self, *, group: str, topics: Sequence[str]) -> EmbeddedSubscription:
+        return EmbeddedSubscription(self._path, group, topics)

@@ -1,0 +1,99 @@
+"""Kafka adapter (aiokafka): idempotent acks=all producer, read_committed group consumers, manual commits."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from jiesu_shared.bus.port import OutgoingRecord, Record
+
+
+class KafkaPublisher:
+    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            enable_idempotence=True,  # no duplicates or reordering from producer retries
+            acks="all",
+            linger_ms=2,
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        # Send all, then wait for all: the idempotent producer keeps per-partition order.
+        futures = [
+            await self._producer.send(r.topic, key=r.key, value=r.value, headers=list(r.headers))
+            for r in records
+        ]
+        await asyncio.gather(*futures)
+
+
+class KafkaSubscription:
+    def __init__(self, bootstrap_servers: str, group: str, topics: Sequence[str], client_id: str) -> None:
+        self._topics = list(topics)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group,
+            client_id=client_id,
+            enable_auto_commit=False,  # commit only after the handler's work is durable
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+
+    async def start(self) -> None:
+        self._consumer.subscribe(self._topics)
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def poll(self, *, timeout: float, max_records: int = 500) -> list[Record]:
+        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
+        records = [
+            Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()), m.timestamp)
+            for messages in batches.values()
+            for m in messages
+        ]
+        return records
+
+    async def commit(self, record: Record) -> None:
+        await self._consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
+
+    async def rewind(self, record: Record) -> None:
+        self._consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
+
+
+class KafkaBus:
+    def __init__(self, bootstrap_servers: str, client_id: str = "jiesu", partitions: int = 3) -> None:
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._partitions = partitions
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            wanted = [NewTopic(t, num_partitions=self._partitions, replication_factor=1)
+                      for t in topics if t not in existing]
+            if wanted:
+                try:
+                    await admin.create_topics(wanted)
+                except TopicAlreadyExistsError:
+                    pass  # another service created it first
+        finally:
+            await admin.close()
+
+    def publisher(self) -> KafkaPublisher:
+        return KafkaPublisher(self._bootstrap, self._client_id)
+
+    def subscription(self, *, group: str, topics: Sequence[str]) -> KafkaSubscription:
+        return KafkaSubscription(self._bootstrap, group, topics, self._client_id)

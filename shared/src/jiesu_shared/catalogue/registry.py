@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+EVENT_TYPES: dict[str, type[BaseModel]] = {}
+# (old type name) -> (new type name, function turning old data into new data)
+UPCASTERS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+
+M = TypeVar("M", bound=type[BaseModel])
+
+
+class Payload(BaseModel):
+    """Base of every event payload: immutable, and unknown fields kept so newer producers don't break older readers."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+class PayloadError(ValueError):
+    pass
+
+
+def event_type(name: str) -> Callable[[M], M]:
+    def register(model: M) -> M:
+        if name in EVENT_TYPES:
+            raise RuntimeError(f"event type {name} registered twice")
+        EVENT_TYPES[name] = model
+        model.__event_type__ = name  # type: ignore[attr-defined]
+        return model
+
+    return register
+
+
+def type_name_of(payload: BaseModel) -> str:
+    return type(payload).__event_type__  # type: ignore[attr-defined]
+
+
+def parse_payload(type_name: str, data: dict[str, Any]) -> BaseModel:
+    while type_name in UPCASTERS:
+        type_name, upcast = UPCASTERS[type_name]
+        data = upcast(data)
+    model = EVENT_TYPES.get(type_name)
+    if model is None:
+        raise UnknownEventType(type_name)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise PayloadError(f"{type_name}: {exc.errors(include_url=False)}") from exc

@@ -1,0 +1,177 @@
+"""Consumer runner: hands each event to the handler for its type, exactly once in effect.
+
+- Idempotent: the event id goes into `processed_events` in the same transaction as the handler's
+  writes, so a redelivered event changes nothing.
+- Never silently dropped: a record that cannot be decoded or handled goes to the dead-letter topic
+  with its original bytes, the reason and its source offset, and the runner goes on with the next.
+- Infrastructure failures (database away) are retried without advancing the offset.
+- The offset is committed only after the handling is durable.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from opentelemetry import trace
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from jiesu_shared.bus.port import Bus, OutgoingRecord, Publisher, Record, Subscription
+from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
+from jiesu_shared.events import DecodeError, Envelope, decode_record
+from jiesu_shared.store.database import Database
+from jiesu_shared.store.tables import ProcessedEvent
+from jiesu_shared.telemetry import context_from_traceparent, tracer
+
+log = logging.getLogger(__name__)
+
+# A handler writes through the session; the runner commits it together with the tracking row.
+# `payload` is None only for a catch-all handler given an event type the catalogue does not know.
+Handler = Callable[[Session, Envelope, BaseModel | None], None]
+
+
+class Unprocessable(Exception):
+    """Raised by a handler for an event it can never handle: dead-letter it at once, no retries."""
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        group: str,
+        bus: Bus,
+        topic: str,
+        dead_letter_topic: str,
+        database: Database,
+        handlers: Mapping[str, Handler],
+        catch_all: Handler | None = None,
+        max_attempts: int = 3,
+        retry_pause: float = 0.2,
+        on_batch_handled: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.group = group
+        self._bus = bus
+        self._topic = topic
+        self._dlq_topic = dead_letter_topic
+        self._db = database
+        self._handlers = dict(handlers)
+        self._catch_all = catch_all
+        self._max_attempts = max_attempts
+        self._retry_pause = retry_pause
+        self._on_batch_handled = on_batch_handled  # e.g. wake the outbox relay for what handlers appended
+        self._tracer = tracer("jiesu.consumer")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        subscription = self._bus.subscription(group=self.group, topics=[self._topic])
+        dead_letters = self._bus.publisher()
+        await dead_letters.start()
+        await subscription.start()
+        try:
+            while not stop.is_set():
+                records = await subscription.poll(timeout=0.5)
+                await self._process_batch(records, subscription, dead_letters, stop)
+        finally:
+            await subscription.stop()
+            await dead_letters.stop()
+
+    async def _process_batch(self, records: list[Record], subscription: Subscription,
+                             dead_letters: Publisher, stop: asyncio.Event) -> None:
+        last_per_partition: dict[tuple[str, int], Record] = {}
+        for record in records:
+            if stop.is_set():
+                await subscription.rewind(record)  # not handled: the next member starts here
+                break
+            await self.process(record, dead_letters)
+            last_per_partition[(record.topic, record.partition)] = record
+        if last_per_partition:
+            self._on_batch_handled()
+        for record in last_per_partition.values():
+            try:
+                await subscription.commit(record)
+            except Exception:  # e.g. a rebalance took the partition: redelivery is harmless
+                log.warning("could not commit %s@%s; the event may be redelivered", record.topic, record.offset)
+
+    async def process(self, record: Record, dead_letters: Publisher) -> None:
+        try:
+            envelope = decode_record(record.headers, record.value)
+        except DecodeError as exc:
+            await self._dead_letter(record, f"undecodable: {exc}", dead_letters)
+            return
+        handler = self._handlers.get(envelope.type, self._catch_all)
+        if handler is None:
+            return  # not an event this service cares about
+        try:
+            payload: BaseModel | None = parse_payload(envelope.type, envelope.data)
+        except UnknownEventType:
+            if handler is not self._catch_all:
+                await self._dead_letter(record, f"unknown event type {envelope.type}", dead_letters)
+                return
+            payload = None
+        except PayloadError as exc:
+            await self._dead_letter(record, f"invalid payload: {exc}", dead_letters)
+            return
+        with self._tracer.start_as_current_span(
+            f"consume {envelope.type}", context=context_from_traceparent(envelope.traceparent),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "jiesu", "messaging.consumer.group.name": self.group,
+                        "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject},
+        ):
+            reason = await self._handle_with_retries(record, envelope, payload, handler)
+        if reason is not None:
+            await self._dead_letter(record, reason, dead_letters)
+
+    async def _handle_with_retries(self, record: Record, envelope: Envelope, payload: BaseModel | None,
+                                   handler: Handler) -> str | None:
+        """Handle the event; return None when done, or the reason to dead-letter it."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await asyncio.to_thread(self._handle_once, record, envelope, payload, handler)
+                return None
+            except Unprocessable as exc:
+                return f"unprocessable: {exc}"
+            except DBAPIError as exc:
+                if exc.connection_invalidated or _is_connection_problem(exc):
+                    log.warning("database unavailable while handling %s; retrying", envelope.id)
+                    await asyncio.sleep(min(5.0, self._retry_pause * attempt))
+                    attempt = 0
+                    continue
+                if attempt >= self._max_attempts:
+                    return f"handler failed after {attempt} attempts: {exc!r}"
+            except Exception as exc:
+                if attempt >= self._max_attempts:
+                    log.exception("handler for %s failed %d times", envelope.type, attempt)
+                    return f"handler failed after {attempt} attempts: {exc!r}"
+            await asyncio.sleep(self._retry_pause * attempt)
+
+    def _handle_once(self, record: Record, envelope: Envelope, payload: BaseModel | None,
+                     handler: Handler) -> None:
+        with self._db.transaction() as session:
+            if session.get(ProcessedEvent, (self.group, envelope.id)) is not None:
+                return  # redelivered: already handled
+            handler(session, envelope, payload)
+            session.add(ProcessedEvent(consumer_group=self.group, event_id=envelope.id, topic=record.topic,
+                                       partition=record.partition, offset=record.offset,
+                                       processed_at=datetime.now(UTC)))
+
+    async def _dead_letter(self, record: Record, reason: str, dead_letters: Publisher) -> None:
+        log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)
+        headers = tuple(record.headers) + (
+            ("dlq_reason", reason[:4000].encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_consumer_group", self.group.encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        )
+        await dead_letters.publish([OutgoingRecord(self._dlq_topic, record.key, record.value, headers)])
+
+
+def _is_connection_problem(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError) and "locked" not in str(exc.orig)

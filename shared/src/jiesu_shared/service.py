@@ -1,0 +1,77 @@
+"""The parts every Jiesu service is built from, wired once: its own database and event store, the
+bus, the outbox relay, consumers, and a FastAPI app with problem+json errors, tracing and health."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI, Request
+
+from jiesu_shared.bus.port import Bus, Publisher
+from jiesu_shared.consumer import ConsumerRunner, Handler
+from jiesu_shared.http.problems import install_problem_handlers
+from jiesu_shared.http.tracing import install_tracing_middleware
+from jiesu_shared.runtime import Worker, worker_lifespan
+from jiesu_shared.settings import ServiceSettings
+from jiesu_shared.store import Database, EventStore
+from jiesu_shared.store.relay import OutboxRelay
+
+
+@dataclass
+class ServiceKernel:
+    name: str
+    settings: ServiceSettings
+    database: Database
+    store: EventStore
+    bus: Bus
+    publisher: Publisher
+    relay: OutboxRelay
+    consumers: list[ConsumerRunner] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, name: str, settings: ServiceSettings) -> ServiceKernel:
+        database = Database(settings.database_url)
+        bus = settings.make_bus(client_id=f"jiesu-{name}")
+        publisher = bus.publisher()
+        return cls(name=name, settings=settings, database=database,
+                   store=EventStore(source=f"/jiesu/{name}", topic=settings.topic), bus=bus,
+                   publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher))
+
+    def consume(self, consumer: str, handlers: Mapping[str, Handler], catch_all: Handler | None = None) -> None:
+        self.consumers.append(ConsumerRunner(
+            group=self.settings.group(f"{self.name}.{consumer}"), bus=self.bus, topic=self.settings.topic,
+            dead_letter_topic=self.settings.dead_letter_topic, database=self.database, handlers=handlers,
+            catch_all=catch_all, on_batch_handled=self.relay.wake_threadsafe))
+
+    def app(self, *, title: str, routers: Sequence[APIRouter], workers: Sequence[Worker] = (),
+            state: object | None = None) -> FastAPI:
+        async def on_start() -> None:
+            await asyncio.to_thread(self.database.create_schema)
+            await self.bus.ensure_topics([self.settings.topic, self.settings.dead_letter_topic])
+            await self.publisher.start()
+
+        async def on_stop() -> None:
+            await self.publisher.stop()
+            await asyncio.to_thread(self.database.dispose)
+
+        def all_workers() -> list[Worker]:
+            return [self.relay.run, *(c.run for c in self.consumers), *workers]
+
+        app = FastAPI(title=title, lifespan=worker_lifespan(all_workers, on_start, on_stop))
+        app.state.kernel = self
+        app.state.service = state
+        install_problem_handlers(app)
+        install_tracing_middleware(app, self.name)
+        for router in routers:
+            app.include_router(router)
+
+        @app.get("/health", tags=["operations"], summary="Liveness: the process serves HTTP")
+        def health() -> dict[str, str]:
+            return {"status": "ok", "service": self.name}
+
+        return app
+
+
+def kernel_of(request: Request) -> ServiceKernel:
+    return request.app.state.kernel

@@ -1,0 +1,43 @@
+"""Settings common to every service, read from the environment (prefix JIESU_) when constructed, never at import."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jiesu_shared.bus.port import Bus
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIESU_", extra="ignore")
+
+    bus: Literal["embedded", "kafka"] = "embedded"
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "JIESU_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    embedded_log_path: str = ".jiesu/log.sqlite3"
+    topic: str = "jiesu.case-events"
+    dead_letter_topic: str = "jiesu.case-events.dlq"
+    consumer_group_prefix: str = "jiesu"
+
+    database_url: str = "sqlite:///.jiesu/service.sqlite3"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    otlp_endpoint: str | None = None  # e.g. http://127.0.0.1:4318/v1/traces
+    trace_file: str | None = None  # JSON lines of finished spans, for following a trace without a collector
+    log_level: str = "INFO"
+
+    def make_bus(self, client_id: str) -> Bus:
+        if self.bus == "kafka":
+            from jiesu_shared.bus.kafka import KafkaBus
+
+            return KafkaBus(self.kafka_bootstrap_servers, client_id=client_id)
+        from jiesu_shared.bus.embedded import EmbeddedBus
+
+        return EmbeddedBus(self.embedded_log_path)
+
+    def group(self, name: str) -> str:
+        return f"{self.consumer_group_prefix}.{name}"

@@ -1,0 +1,127 @@
+"""Outbox relay: publishes committed outbox entries to the bus in order, then removes them.
+
+At-least-once: a crash between publishing and removing republishes those entries after a restart;
+consumers drop the duplicates by event id. On PostgreSQL an advisory lock keeps one relay per
+database active, so several instances of a service never interleave their publishing.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+
+from sqlalchemy import delete, text
+from sqlmodel import col, select
+
+from jiesu_shared.bus.headers import headers_from_text
+from jiesu_shared.bus.port import OutgoingRecord, Publisher
+from jiesu_shared.store.database import Database
+from jiesu_shared.store.tables import OutboxEntry
+
+log = logging.getLogger(__name__)
+_LOCK_ID = zlib.crc32(b"jiesu.outbox.relay")
+
+
+class OutboxRelay:
+    def __init__(self, *, database: Database, publisher: Publisher, batch_size: int = 500,
+                 idle_pause: float = 0.05) -> None:
+        self._db = database
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._idle_pause = idle_pause
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake_threadsafe(self) -> None:
+        """Tell the relay that something was just committed (callable from any thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _pending(self) -> list[OutboxEntry]:
+        with self._db.transaction() as s:
+            return list(s.exec(select(OutboxEntry).order_by(col(OutboxEntry.position)).limit(self._batch_size)))
+
+    def _remove(self, positions: list[int]) -> None:
+        with self._db.transaction() as s:
+            s.exec(delete(OutboxEntry).where(col(OutboxEntry.position).in_(positions)))  # type: ignore[call-overload]
+
+    async def publish_pending(self) -> int:
+        entries = await asyncio.to_thread(self._pending)
+        if not entries:
+            return 0
+        await self._publisher.publish([
+            OutgoingRecord(e.topic, e.key, e.value, headers_from_text(e.headers)) for e in entries
+        ])
+        await asyncio.to_thread(self._remove, [e.position for e in entries if e.position is not None])
+        return len(entries)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        async with _single_active_relay(self._db, stop):
+            while not stop.is_set():
+                try:
+                    published = await self.publish_pending()
+                except Exception:  # the bus or the database is away: keep the entries, try again
+                    log.exception("outbox relay could not publish; retrying")
+                    published = 0
+                    await _wait_for(stop, 1.0)
+                if not published:
+                    self._wake.clear()
+                    await _wait_any(self._wake, stop, self._idle_pause)
+            await self._flush_before_stopping()
+
+    async def _flush_before_stopping(self) -> None:
+        """Publish what was committed up to the stop, so a graceful shutdown leaves no outbox behind."""
+        try:
+            while await self.publish_pending():
+                pass
+        except Exception:
+            log.warning("outbox relay stopped with unpublished entries; they go out at the next start")
+
+
+class _single_active_relay:
+    """On PostgreSQL, hold a session advisory lock while relaying; elsewhere, nothing to hold."""
+
+    def __init__(self, db: Database, stop: asyncio.Event) -> None:
+        self._db = db
+        self._stop = stop
+        self._conn = None
+
+    async def __aenter__(self) -> None:
+        if self._db.engine.dialect.name != "postgresql":
+            return
+        self._conn = await asyncio.to_thread(self._db.engine.connect)
+        while not self._stop.is_set():
+            got = await asyncio.to_thread(
+                lambda: self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _LOCK_ID}).scalar())
+            await asyncio.to_thread(self._conn.commit)
+            if got:
+                return
+            await _wait_for(self._stop, 1.0)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            conn = self._conn
+
+            def release() -> None:  # the pool keeps the session open, so unlock explicitly
+                conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                conn.commit()
+                conn.close()
+
+            await asyncio.to_thread(release)
+
+
+async def _wait_for(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
