@@ -1,0 +1,1 @@
+"""Jiesu agency-gateway service."""

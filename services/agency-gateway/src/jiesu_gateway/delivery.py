@@ -1,0 +1,165 @@
+"""Webhook delivery: at-least-once, in order per department and case, retried on a schedule.
+
+Every acknowledged delivery becomes `task.notified`; an exhausted one (or a 410 Gone, which also
+disables the endpoint) becomes `task.notification_failed`, which dispatch treats like no answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+from opentelemetry import trace
+from sqlmodel import col, select
+
+from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
+from jiesu_shared.store import Database, EventStore
+from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
+
+from jiesu_gateway.adapters.tables import Delivery, Department, Task
+from jiesu_gateway.signing import signature_headers
+from jiesu_gateway.ssrf import UnsafeWebhookTarget, check_webhook_url
+from jiesu_gateway.tasks import append_task_event
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliveryWorker:
+    def __init__(self, *, database: Database, store: EventStore, schedule: list[float], timeout: float,
+                 allow_private: bool, concurrency: int = 16, clock: Clock = system_clock,
+                 idle_pause: float = 0.05, on_appended: Callable[[], None] = lambda: None) -> None:
+        self._db = database
+        self._store = store
+        self._schedule = schedule
+        self._timeout = timeout
+        self._allow_private = allow_private
+        self._limit = asyncio.Semaphore(concurrency)
+        self._clock = clock
+        self._idle_pause = idle_pause
+        self._on_appended = on_appended  # wakes the outbox relay
+        self._tracer = tracer("jiesu.gateway.webhooks")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
+            while not stop.is_set():
+                due = await asyncio.to_thread(self._due)
+                if due:
+                    await asyncio.gather(*(self._attempt(client, d, dept) for d, dept in due))
+                else:
+                    try:
+                        await asyncio.wait_for(stop.wait(), self._idle_pause)
+                    except TimeoutError:
+                        pass
+
+    def _due(self) -> list[tuple[Delivery, Department]]:
+        """The oldest pending delivery of each (department, case), if it is due: later ones wait behind it."""
+        now = self._clock()
+        with self._db.transaction() as s:
+            pending = s.exec(select(Delivery).where(Delivery.status == "pending").order_by(col(Delivery.id))
+                             .limit(1000)).all()
+            departments = {d.department_id: d for d in s.exec(select(Department)).all()}
+        seen: set[tuple[str, str]] = set()
+        due = []
+        for d in pending:
+            key = (d.department_id, d.case_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            if _aware(d.next_attempt_at) <= now:
+                due.append((d, departments.get(d.department_id)))
+        return due
+
+    async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None) -> None:
+        async with self._limit:
+            with self._tracer.start_as_current_span(
+                f"webhook {delivery.event_type}", context=context_from_traceparent(delivery.traceparent),
+                kind=trace.SpanKind.CLIENT,
+                attributes={"jiesu.department_id": delivery.department_id, "jiesu.case_id": delivery.case_id,
+                            "webhook.id": delivery.webhook_id},
+            ):
+                outcome, retry_after = await self._send(client, delivery, department)
+                await asyncio.to_thread(self._record, delivery.id, outcome, retry_after)
+        self._on_appended()
+
+    async def _send(self, client: httpx.AsyncClient, delivery: Delivery,
+                    department: Department | None) -> tuple[str, float | None]:
+        """Return ("ok" | "gone" | an error text, seconds the receiver asked us to wait)."""
+        if department is None or not department.webhook_url or not department.webhook_enabled:
+            return "skip", None  # no endpoint: the department polls GET /tasks instead
+        try:
+            await asyncio.to_thread(check_webhook_url, department.webhook_url, allow_private=self._allow_private)
+        except UnsafeWebhookTarget as exc:
+            return f"refused target: {exc}", None
+        body = delivery.body.encode()
+        timestamp = int(self._clock().timestamp())
+        headers = signature_headers(department.webhook_secret, delivery.webhook_id, timestamp, body)
+        headers["content-type"] = "application/json"
+        inject_headers(headers)
+        try:
+            response = await client.post(department.webhook_url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500], None
+        if 200 <= response.status_code < 300:
+            return "ok", None
+        if response.status_code == 410:
+            return "gone", None
+        return f"HTTP {response.status_code}", _retry_after(response)
+
+    def _record(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
+        now = self._clock()
+        with self._db.transaction() as s:
+            d = s.get(Delivery, delivery_id)
+            if d is None or d.status != "pending":
+                return
+            d.attempts += 1
+            if outcome == "skip":
+                d.status = "skipped"
+            elif outcome == "ok":
+                d.status = "delivered"
+                self._append(s, d, TaskNotified(task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
+                                                webhook_id=d.webhook_id, attempts=d.attempts, delivered_at=now))
+            elif outcome == "gone" or d.attempts >= len(self._schedule):
+                d.status = "failed"
+                d.last_error = "HTTP 410 Gone: endpoint disabled" if outcome == "gone" else outcome
+                if outcome == "gone":
+                    department = s.get(Department, d.department_id)
+                    if department is not None:
+                        department.webhook_enabled = False
+                        s.add(department)
+                self._append(s, d, TaskNotificationFailed(
+                    task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
+                    webhook_id=d.webhook_id, attempts=d.attempts, last_error=d.last_error))
+            else:
+                d.last_error = outcome
+                delay = self._schedule[d.attempts] * random.uniform(1.0, 1.1)  # jitter spreads retries
+                d.next_attempt_at = now + timedelta(seconds=max(delay, retry_after or 0))
+            s.add(d)
+
+    def _append(self, session, delivery: Delivery, payload) -> None:  # type: ignore[no-untyped-def]
+        task = session.get(Task, delivery.task_id)
+        append_task_event(session, self._store, task, payload)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the offset
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None

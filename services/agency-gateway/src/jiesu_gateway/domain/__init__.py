@@ -1,0 +1,1 @@
+"""The gateway's pure domain: no I/O, no framework."""

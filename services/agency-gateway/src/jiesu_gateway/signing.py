@@ -1,0 +1,24 @@
+"""Standard Webhooks signatures: v1 = base64(HMAC-SHA256(secret, "{id}.{timestamp}.{body}"))."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+SECRET_PREFIX = "whsec_"
+
+
+def new_webhook_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def signature_headers(secret: str, webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    return {"webhook-id": webhook_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(secret, webhook_id, timestamp, body)}

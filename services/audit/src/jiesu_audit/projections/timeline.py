@@ -1,0 +1,43 @@
+"""Every case's timeline: each event of the log, in log order, kept from the live log (or a replay from 0)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from jiesu_shared.events import Envelope
+
+
+class TimelineEntry(SQLModel, table=True):
+    __tablename__ = "timeline"
+    __table_args__ = (UniqueConstraint("event_id", name="uq_timeline_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=64)
+    event_id: str = Field(max_length=64)
+    type: str = Field(max_length=100)
+    source: str = Field(max_length=200)
+    sequence: int
+    time: datetime
+    correlation_id: str = Field(max_length=64)
+    causation_id: str | None = Field(default=None, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=100)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+def record_event(session: Session, envelope: Envelope, _payload: BaseModel | None) -> None:
+    """Catch-all handler: audit keeps every decodable event, known type or not."""
+    session.add(TimelineEntry(case_id=envelope.subject, event_id=envelope.id, type=envelope.type,
+                              source=envelope.source, sequence=envelope.sequence, time=envelope.time,
+                              correlation_id=envelope.correlationid, causation_id=envelope.causationid,
+                              traceparent=envelope.traceparent,
+                              data=json.dumps(envelope.data, ensure_ascii=False, sort_keys=True)))
+
+
+def timeline_of(session: Session, case_id: str) -> list[TimelineEntry]:
+    # One case's events share one partition, so the order of arrival here is the log's order.
+    return list(session.exec(select(TimelineEntry).where(TimelineEntry.case_id == case_id)
+                             .order_by(col(TimelineEntry.id))).all())

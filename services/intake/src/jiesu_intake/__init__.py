@@ -1,0 +1,1 @@
+"""Jiesu intake service."""

@@ -1,0 +1,1 @@
+"""Intake's pure domain: no I/O, no framework."""
