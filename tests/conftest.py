@@ -1,0 +1,89 @@
+"""Fixtures for every layer: the real broker and database, buses and stores per adapter, and tracing."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import text
+
+from jiesu_shared.bus.embedded import EmbeddedBus
+from jiesu_shared.bus.kafka import KafkaBus
+from jiesu_shared.bus.port import Bus
+from jiesu_shared.store import Database
+from jiesu_shared.telemetry import setup_tracing
+from tests.support import servers
+
+_SPANS = InMemorySpanExporter()
+setup_tracing("jiesu-tests", exporter=_SPANS)  # once per process: OpenTelemetry allows one provider
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    _SPANS.clear()
+    yield _SPANS
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    address, started = servers.kafka_bootstrap_servers()
+    yield address
+    if started:
+        servers.stop_kafka()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    url, started = servers.postgres_url()
+    yield url
+    if started:
+        servers.stop_postgres()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A fresh suffix for topic, group and schema names, so tests never see each other's data."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(params=["embedded", "kafka"])
+def bus_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def bus(bus_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Bus:
+    if bus_kind == "kafka":
+        return KafkaBus(request.getfixturevalue("kafka_bootstrap"), client_id="jiesu-tests", partitions=3)
+    return EmbeddedBus(tmp_path / "log.sqlite3")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> Iterator[Database]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path}/service.sqlite3")
+        db.create_schema()
+        yield db
+        db.dispose()
+        return
+    base_url = request.getfixturevalue("postgres_server_url")
+    name = f"t_{unique}"
+    admin = Database(base_url)
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db = Database(base_url.rsplit("/", 1)[0] + f"/{name}")
+    db.create_schema()
+    yield db
+    db.dispose()
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+async def topic(bus: Bus, unique: str) -> AsyncIterator[str]:
+    name = f"test.events.{unique}"
+    await bus.ensure_topics([name, name + ".dlq"])
+    yield name

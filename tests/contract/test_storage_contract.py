@@ -1,0 +1,108 @@
+"""Storage contract: event store, outbox and relay, tracking — on SQLite and on a real PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from jiesu_shared.bus.port import OutgoingRecord
+from jiesu_shared.catalogue.common import Place
+from jiesu_shared.catalogue.intake import CaseReceived
+from jiesu_shared.events import decode_record
+from jiesu_shared.store import ConcurrencyError, Database, EventStore, OutboxEntry
+from jiesu_shared.store.relay import OutboxRelay
+from tests.support.waiting import eventually_async
+
+STORE = EventStore(source="/jiesu/test", topic="test.events")
+
+
+def received(case_id: str, text: str = "water leak") -> CaseReceived:
+    return CaseReceived(case_id=case_id, channel="hotline", text=text, category="property_management",
+                        place=Place(district="Dongcheng", street="Jingshan"), received_at=datetime.now(UTC))
+
+
+class RecordingPublisher:
+    """Captures what the relay publishes; can be told to fail, like a broker that is away."""
+
+    def __init__(self) -> None:
+        self.published: list[OutgoingRecord] = []
+        self.fail = False
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        if self.fail:
+            raise ConnectionError("broker away")
+        self.published.extend(records)
+
+
+def test_appended_events_load_back_in_order_with_envelope_attributes(database: Database) -> None:
+    with database.transaction() as s:
+        STORE.append(s, stream_id="case-A", expected_version=0, subject="A",
+                     payloads=[received("A", "first"), received("A", "second")])
+    with database.transaction() as s:
+        loaded = STORE.load(s, "case-A")
+    assert [e.data["text"] for e in loaded] == ["first", "second"]
+    assert [e.sequence for e in loaded] == [1, 2]
+    assert loaded[0].type == "case.received.v1" and loaded[0].subject == "A"
+    assert loaded[1].correlationid == loaded[0].id  # a chain started by a command shares its first id
+
+
+def test_a_second_writer_of_the_same_version_fails(database: Database) -> None:
+    with database.transaction() as s:
+        STORE.append(s, stream_id="case-B", expected_version=0, subject="B", payloads=[received("B")])
+    with pytest.raises(ConcurrencyError), database.transaction() as s:
+        STORE.append(s, stream_id="case-B", expected_version=0, subject="B", payloads=[received("B", "late")])
+    with database.transaction() as s:
+        assert [e.data["text"] for e in STORE.load(s, "case-B")] == ["water leak"]
+        assert len(s.exec(select(OutboxEntry)).all()) == 1  # the failed append left nothing behind
+
+
+def test_a_failed_transaction_leaves_neither_event_nor_outbox_entry(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.transaction() as s:
+        STORE.append(s, stream_id="case-C", expected_version=0, subject="C", payloads=[received("C")])
+        raise RuntimeError("the handler failed after appending")
+    with database.transaction() as s:
+        assert STORE.load(s, "case-C") == []
+        assert s.exec(select(OutboxEntry)).all() == []
+
+
+async def test_relay_publishes_in_order_and_survives_a_restart(database: Database) -> None:
+    for n in range(5):
+        with database.transaction() as s:
+            STORE.append(s, stream_id=f"case-{n}", expected_version=0, subject=str(n),
+                         payloads=[received(str(n), f"text {n}")])
+    publisher = RecordingPublisher()
+    publisher.fail = True
+    relay = OutboxRelay(database=database, publisher=publisher, batch_size=2)
+    with pytest.raises(ConnectionError):
+        await relay.publish_pending()
+    assert publisher.published == []
+
+    publisher.fail = False
+    restarted = OutboxRelay(database=database, publisher=publisher, batch_size=2)  # a fresh process
+    while await restarted.publish_pending():
+        pass
+    texts = [decode_record(r.headers, r.value).data["text"] for r in publisher.published]
+    assert texts == [f"text {n}" for n in range(5)]
+    assert {r.topic for r in publisher.published} == {"test.events"}
+    with database.transaction() as s:
+        assert s.exec(select(OutboxEntry)).all() == []
+
+
+async def test_relay_run_loop_publishes_what_is_committed_while_running(database: Database) -> None:
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(database=database, publisher=publisher)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    with database.transaction() as s:
+        STORE.append(s, stream_id="case-live", expected_version=0, subject="live", payloads=[received("live")])
+    relay.wake_threadsafe()
+    await eventually_async(lambda: asyncio.sleep(0, publisher.published), what="the relay to publish")
+    stop.set()
+    await task
+    assert [r.key for r in publisher.published] == [b"live"]

@@ -1,0 +1,137 @@
+"""The consumer runner on each real bus: dead-lettering, idempotency, and carrying on."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from jiesu_shared.bus.port import Bus, OutgoingRecord, Record
+from jiesu_shared.catalogue.common import Place
+from jiesu_shared.catalogue.intake import CaseReceived
+from jiesu_shared.consumer import ConsumerRunner, Unprocessable
+from jiesu_shared.events import Envelope, encode_envelope, new_event_id
+from jiesu_shared.store import Database, EventStore, ProcessedEvent
+from tests.contract.test_bus_contract import collect, open_subscription, publish
+from tests.support.waiting import eventually_async
+
+STORE = EventStore(source="/jiesu/test-consumer", topic="unused")
+
+
+def case_received(case_id: str, text: str = "broken street lamp", event_id: str | None = None) -> OutgoingRecord:
+    payload = CaseReceived(case_id=case_id, channel="hotline", text=text, category="unclassified",
+                           place=Place(district="Xicheng", street="Shichahai"), received_at=datetime.now(UTC))
+    env = Envelope(id=event_id or new_event_id(), source="/jiesu/intake", type="case.received.v1", subject=case_id,
+                   time=datetime.now(UTC), sequence=1, correlationid="corr", data=payload.model_dump(mode="json"))
+    key, headers, value = encode_envelope(env)
+    return OutgoingRecord("", key, value, tuple(headers))
+
+
+def to(topic: str, record: OutgoingRecord) -> OutgoingRecord:
+    return OutgoingRecord(topic, record.key, record.value, record.headers)
+
+
+def remember(session: Session, envelope: Envelope, payload) -> None:  # type: ignore[no-untyped-def]
+    """A handler with a visible effect: it writes a fact into the service's own store."""
+    if payload.text == "explode":
+        raise RuntimeError("handler bug")
+    if payload.text == "refuse":
+        raise Unprocessable("no department can take this")
+    STORE.append(session, stream_id=f"seen-{payload.case_id}", expected_version=STORE.version(
+        session, f"seen-{payload.case_id}"), subject=payload.case_id, payloads=[payload], cause=envelope)
+
+
+def seen(db: Database, case_id: str) -> list[str]:
+    with db.transaction() as s:
+        return [e.data["text"] for e in STORE.load(s, f"seen-{case_id}")]
+
+
+@pytest.fixture
+def service_db(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path}/consumer.sqlite3")
+    db.create_schema()
+    return db
+
+
+@pytest.fixture
+async def running(bus: Bus, topic: str, unique: str, service_db: Database) -> AsyncIterator[ConsumerRunner]:
+    runner = ConsumerRunner(group=f"consumer-{unique}", bus=bus, topic=topic, dead_letter_topic=topic + ".dlq",
+                            database=service_db, handlers={"case.received.v1": remember}, retry_pause=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    yield runner
+    stop.set()
+    await task
+
+
+async def dead_letters(bus: Bus, topic: str, unique: str, count: int) -> list[Record]:
+    sub = await open_subscription(bus, f"dlq-reader-{unique}", topic + ".dlq")
+    try:
+        return await collect(sub, count)
+    finally:
+        await sub.stop()
+
+
+async def test_poison_record_is_dead_lettered_and_the_next_good_event_is_handled(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    poison = OutgoingRecord(topic, b"case-P", b"\xff\xfe not an event", (("ce_id", b"x"),))
+    await publish(bus, [poison, to(topic, case_received("case-G"))])
+
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, "case-G"), what="the good event")
+    (dead,) = await dead_letters(bus, topic, unique, 1)
+    assert dead.value == b"\xff\xfe not an event"  # the original bytes, untouched
+    assert dead.key == b"case-P"
+    assert dead.header("dlq_reason").decode().startswith("undecodable: missing CloudEvents headers")
+    assert dead.header("dlq_source_topic").decode() == topic
+    assert int(dead.header("dlq_source_offset")) >= 0
+    assert dead.header("dlq_consumer_group").decode() == running.group
+
+
+async def test_an_invalid_payload_and_a_failing_handler_are_dead_lettered_with_reasons(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    bad = case_received("case-X")
+    bad = OutgoingRecord(topic, bad.key, b'{"case_id": "case-X"}', bad.headers)
+    await publish(bus, [bad, to(topic, case_received("case-E", "explode")),
+                        to(topic, case_received("case-R", "refuse")), to(topic, case_received("case-ok"))])
+
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, "case-ok"), what="the event after failures")
+    reasons = sorted(r.header("dlq_reason").decode().split(":")[0] for r in await dead_letters(bus, topic, unique, 3))
+    assert reasons == ["handler failed after 3 attempts", "invalid payload", "unprocessable"]
+    assert seen(service_db, "case-E") == []
+
+
+async def test_a_redelivered_event_changes_nothing(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    event_id = new_event_id()
+    twice = [to(topic, case_received("case-D", "once only", event_id=event_id))] * 2  # e.g. the relay restarted
+    await publish(bus, twice + [to(topic, case_received("case-after"))])
+
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, "case-after"), what="the last event")
+    assert seen(service_db, "case-D") == ["once only"]
+    with service_db.transaction() as s:
+        tracked = s.exec(select(ProcessedEvent).where(ProcessedEvent.event_id == event_id)).all()
+    assert len(tracked) == 1
+
+
+async def test_after_a_restart_without_offset_commit_nothing_is_handled_twice(
+        bus: Bus, topic: str, unique: str, service_db: Database) -> None:
+    await publish(bus, [to(topic, case_received("case-K", "keep once"))])
+    runner = ConsumerRunner(group=f"restart-{unique}", bus=bus, topic=topic, dead_letter_topic=topic + ".dlq",
+                            database=service_db, handlers={"case.received.v1": remember})
+    dead = bus.publisher()
+    await dead.start()
+    sub = await open_subscription(bus, f"restart-{unique}", topic)
+    (record,) = await collect(sub, 1)
+    await runner.process(record, dead)  # handled durably, then the process dies before committing
+    await sub.stop()
+
+    sub = await open_subscription(bus, f"restart-{unique}", topic)
+    (again,) = await collect(sub, 1)
+    await runner.process(again, dead)
+    await sub.stop()
+    await dead.stop()
+    assert again.offset == record.offset
+    assert seen(service_db, "case-K") == ["keep once"]

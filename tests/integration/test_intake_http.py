@@ -1,0 +1,75 @@
+"""Intake's HTTP contract on the embedded log: clear errors for bad input, and nothing appended for them."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jiesu_shared.bus.embedded import EmbeddedBus
+
+from jiesu_intake.bootstrap import build_app
+from jiesu_intake.config import IntakeSettings
+from tests.contract.test_bus_contract import collect, open_subscription
+
+GOOD = {"text": "小区电梯坏了 the lift is broken", "channel": "hotline",
+        "place": {"district": "Haidian", "street": "Zhongguancun", "community": "Huangzhuang"}}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> IntakeSettings:
+    return IntakeSettings(embedded_log_path=str(tmp_path / "log.sqlite3"),
+                          database_url=f"sqlite:///{tmp_path}/intake.sqlite3", topic="cases")
+
+
+async def log_records(settings: IntakeSettings, expected: int) -> list:
+    """The records on the log once `expected` have arrived, and anything that follows within a moment."""
+    sub = await open_subscription(EmbeddedBus(settings.embedded_log_path), "reader", settings.topic)
+    try:
+        records = await collect(sub, expected, timeout=10)
+        return records + await sub.poll(timeout=0.3)
+    finally:
+        await sub.stop()
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({**GOOD, "text": ""}, "text"),
+    ({k: v for k, v in GOOD.items() if k != "place"}, "place"),
+    ({**GOOD, "place": {"district": "Haidian"}}, "place.street"),
+    ({**GOOD, "channel": "carrier_pigeon"}, "channel"),
+    ({**GOOD, "text": "x" * 4001}, "text"),
+    ({**GOOD, "citizen_password": "hunter2"}, "citizen_password"),
+])
+def test_bad_case_gets_a_problem_naming_the_field_and_appends_nothing(settings: IntakeSettings, body: dict,
+                                                                      field: str) -> None:
+    with TestClient(build_app(settings)) as client:
+        bad = client.post("/cases", json=body)
+        good = client.post("/cases", json=GOOD)
+        records = asyncio.run(log_records(settings, 1))
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    problem = bad.json()
+    assert problem["status"] == 422 and problem["type"].endswith("/validation-error")
+    assert field in [e["field"] for e in problem["errors"]]
+    assert field in problem["detail"]
+    assert good.status_code == 201
+    assert [r.key.decode() for r in records] == [good.json()["case_id"]]  # only the good case reached the log
+
+
+def test_malformed_json_is_a_problem_too(settings: IntakeSettings) -> None:
+    with TestClient(build_app(settings)) as client:
+        response = client.post("/cases", content=b"{not json", headers={"content-type": "application/json"})
+        missing = client.get("/cases/no-such-case")
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    assert missing.status_code == 404 and missing.json()["title"] == "No such case"
+
+
+def test_an_accepted_case_is_on_the_log_and_readable(settings: IntakeSettings) -> None:
+    with TestClient(build_app(settings)) as client:
+        created = client.post("/cases", json=GOOD)
+        case_id = created.json()["case_id"]
+        fetched = client.get(created.headers["location"])
+        (record,) = asyncio.run(log_records(settings, 1))
+    assert created.status_code == 201 and fetched.json()["status"] == "received"
+    assert record.key.decode() == case_id and record.header("ce_type") == b"case.received.v1"

@@ -1,0 +1,1 @@
+"""Helpers for Jiesu's tests: real servers, real processes, waiting with deadlines."""
