@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from jiesu_shared.bus.port import Bus, Publisher
 from jiesu_shared.consumer import ConsumerRunner, Handler
 from jiesu_shared.http.problems import install_problem_handlers
-from jiesu_shared.http.tracing import install_tracing_middleware
+from jiesu_shared.http.tracing import install_traceparent_echo
 from jiesu_shared.runtime import Worker, worker_lifespan
 from jiesu_shared.settings import ServiceSettings
 from jiesu_shared.store import Database, EventStore
@@ -62,7 +62,7 @@ class ServiceKernel:
         app.state.kernel = self
         app.state.service = state
         install_problem_handlers(app)
-        install_tracing_middleware(app, self.name)
+        install_traceparent_echo(app)
         for router in routers:
             app.include_router(router)
 

@@ -13,21 +13,27 @@ from jiesu_shared.bus.port import OutgoingRecord, Record
 
 class KafkaPublisher:
     def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        # aiokafka binds to the running loop, so the producer is made here, not in __init__
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
             enable_idempotence=True,  # no duplicates or reordering from producer retries
             acks="all",
             linger_ms=2,
         )
-
-    async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        assert self._producer is not None, "publisher not started"
         # Send all, then wait for all: the idempotent producer keeps per-partition order.
         futures = [
             await self._producer.send(r.topic, key=r.key, value=r.value, headers=list(r.headers))
@@ -38,22 +44,27 @@ class KafkaPublisher:
 
 class KafkaSubscription:
     def __init__(self, bootstrap_servers: str, group: str, topics: Sequence[str], client_id: str) -> None:
+        self._bootstrap = bootstrap_servers
+        self._group = group
         self._topics = list(topics)
+        self._client_id = client_id
+        self._consumer: AIOKafkaConsumer = None  # type: ignore[assignment]  # made in start(), on the loop
+
+    async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            group_id=group,
-            client_id=client_id,
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group,
+            client_id=self._client_id,
             enable_auto_commit=False,  # commit only after the handler's work is durable
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
-
-    async def start(self) -> None:
         self._consumer.subscribe(self._topics)
         await self._consumer.start()
 
     async def stop(self) -> None:
-        await self._consumer.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
 
     async def poll(self, *, timeout: float, max_records: int = 500) -> list[Record]:
         batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)

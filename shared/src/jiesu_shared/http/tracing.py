@@ -1,29 +1,21 @@
-"""A server span per HTTP request, continuing the caller's trace when it sends `traceparent`."""
+"""Tell HTTP clients which trace their request joined.
+
+FastAPI's native telemetry already opens the server span (continuing an incoming `traceparent`)
+and makes it current; this only echoes that span's context in a `traceparent` response header, so a
+caller (or a test) can find the trace that follows its case across the services.
+"""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from opentelemetry import trace
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from jiesu_shared.telemetry import current_traceparent, tracer
+from jiesu_shared.telemetry import current_traceparent
 
 
-def install_tracing_middleware(app: FastAPI, service: str) -> None:
-    server_tracer = tracer(f"jiesu.{service}.http")
-    propagator = TraceContextTextMapPropagator()
-
+def install_traceparent_echo(app: FastAPI) -> None:
     @app.middleware("http")
-    async def _trace_request(request: Request, call_next):  # type: ignore[no-untyped-def]
-        parent = propagator.extract(dict(request.headers))
-        route = request.scope.get("route")
-        with server_tracer.start_as_current_span(
-            f"{request.method} {getattr(route, 'path', request.url.path)}", context=parent,
-            kind=trace.SpanKind.SERVER,
-            attributes={"http.request.method": request.method, "url.path": request.url.path},
-        ) as span:
-            response = await call_next(request)
-            span.set_attribute("http.response.status_code", response.status_code)
-            traceparent = current_traceparent()
-            if traceparent:
-                response.headers["traceparent"] = traceparent  # lets a client find its trace
-            return response
+    async def _echo_traceparent(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        traceparent = current_traceparent()
+        if traceparent:
+            response.headers["traceparent"] = traceparent
+        return response
