@@ -26,6 +26,8 @@
 #
 # Only the bootstrap address goes to stdout; all messages go to stderr.
 set -euo pipefail
+# runuser, useradd and friends live in the sbin folders, which a minimal PATH may lack
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 readonly KAFKA_VERSION=3.9.1
 

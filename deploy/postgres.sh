@@ -27,6 +27,8 @@
 #
 # Only the URL goes to stdout; all messages go to stderr.
 set -euo pipefail
+# runuser, useradd and friends live in the sbin folders, which a minimal PATH may lack
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 umask 022
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
