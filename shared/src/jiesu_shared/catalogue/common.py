@@ -6,6 +6,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["hotline", "web_board", "wechat", "grid_patrol", "proactive", "open311"]
 TaskRole = Literal["lead", "supporting"]
+TaskKind = Literal["case", "whistle_report_in", "meeting_decision"]
+RequestType = Literal["consultation", "help", "complaint", "report", "suggestion", "praise"]  # 咨询 求助 投诉 举报 建议 表扬
+Urgency = Literal["normal", "urgent", "emergency"]
+RejectionReason = Literal["not_our_remit", "wrong_jurisdiction", "insufficient_information", "duplicate", "other"]
+# The citizen's verdict at call-back (回访), in seed 000's five outcomes.
+Outcome = Literal["resolved_satisfied", "satisfied_unresolved", "resolved_unsatisfied", "neither", "unresolvable"]
+UnresolvableReason = Literal["coordination_timeout", "outside_remit", "beyond_grassroots_capacity"]
+Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]  # 满意 / 基本满意 / 不满意
+SlaClock = Literal["decide", "respond", "resolve", "report_in"]
 
 
 class Place(BaseModel):
@@ -18,3 +27,19 @@ class Place(BaseModel):
     community: str | None = Field(default=None, max_length=64)
     grid: str | None = Field(default=None, max_length=64)
     address: str | None = Field(default=None, max_length=256)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class SealedContact(BaseModel):
+    """A citizen's personal data, encrypted with that citizen's own key, which only intake holds.
+
+    Erasing the key (crypto-shredding) makes every copy on the immutable log unreadable.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    citizen_id: str  # a random pseudonym: stable for the citizen, meaningless without intake
+    key_id: str
+    algorithm: str  # e.g. "AES-256-GCM"
+    ciphertext: str  # base64 of nonce + ciphertext + tag

@@ -1,9 +1,10 @@
-"""Events produced by dispatch."""
+"""Events produced by dispatch. Case events have the case id as subject; a joint meeting's own
+events (convened, adjourned) have the meeting id as subject."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from jiesu_shared.catalogue.common import Place, TaskRole
+from jiesu_shared.catalogue.common import Place, SlaClock, TaskKind, TaskRole
 from jiesu_shared.catalogue.registry import Payload, event_type
 
 
@@ -12,7 +13,9 @@ class CaseDispatched(Payload):
     case_id: str
     lead_department: str
     supporting_departments: list[str]
-    rule: str  # which routing rule decided, so the audit can say who was responsible and why
+    rule: str  # which routing rule decided ("manual" or "ruling" when a coordinator did), for the audit
+    coordinator: str | None = None
+    reason: str | None = None
 
 
 @event_type("task.offered.v1")
@@ -27,3 +30,113 @@ class TaskOffered(Payload):
     decide_by: datetime
     respond_by: datetime
     resolve_by: datetime
+    kind: TaskKind = "case"
+    whistle_id: str | None = None
+    meeting_id: str | None = None
+    report_in_by: datetime | None = None
+
+
+@event_type("task.cancelled.v1")
+class TaskCancelled(Payload):
+    """Dispatch withdrew the task (case re-routed, withdrawn, or a supporting department released)."""
+
+    task_id: str
+    case_id: str
+    department_id: str
+    reason: str
+
+
+@event_type("case.rerouted.v1")
+class CaseRerouted(Payload):
+    case_id: str
+    from_department: str
+    to_department: str
+    reason: str  # "named by the returning department" or "next rule candidate"
+    return_count: int
+
+
+@event_type("case.escalated.v1")
+class CaseEscalated(Payload):
+    """The case needs a coordinator's ruling (审定)."""
+
+    case_id: str
+    reason: str  # "returned N times" or "nobody accepted before the decision deadline"
+    return_count: int
+
+
+@event_type("sla.warning.v1")
+class SlaWarning(Payload):
+    case_id: str
+    task_id: str
+    department_id: str
+    clock: SlaClock
+    deadline: datetime
+
+
+@event_type("sla.breached.v1")
+class SlaBreached(Payload):
+    case_id: str
+    task_id: str
+    department_id: str
+    clock: SlaClock
+    deadline: datetime
+
+
+@event_type("case.handled.v1")
+class CaseHandled(Payload):
+    """The lead completed and every supporting department completed or was released: call the citizen back."""
+
+    case_id: str
+    lead_department: str
+    handled_at: datetime
+    resolution: str
+
+
+@event_type("whistle.blown.v1")
+class WhistleBlown(Payload):
+    """吹哨: a street office summons departments to report in (报到)."""
+
+    whistle_id: str
+    case_id: str
+    street_office: str
+    summoned: list[str]
+    report_in_by: datetime
+    reason: str
+
+
+@event_type("whistle.no_show.v1")
+class WhistleNoShow(Payload):
+    whistle_id: str
+    case_id: str
+    department_id: str
+    report_in_by: datetime
+
+
+@event_type("meeting.convened.v1")
+class MeetingConvened(Payload):
+    """联席会议."""
+
+    meeting_id: str
+    convened_by: str
+    participants: list[str]
+    case_ids: list[str]
+    scheduled_at: datetime
+    carried_over_from: str | None = None
+
+
+@event_type("meeting.decision_recorded.v1")
+class MeetingDecisionRecorded(Payload):
+    meeting_id: str
+    decision_id: str
+    case_id: str
+    text: str
+    owner_department: str
+    deadline: datetime
+    task_id: str
+
+
+@event_type("meeting.adjourned.v1")
+class MeetingAdjourned(Payload):
+    meeting_id: str
+    open_task_ids: list[str]
+    carried_over_to: str | None = None
