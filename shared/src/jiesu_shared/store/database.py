@@ -10,6 +10,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, SQLModel, create_engine
 
 T = TypeVar("T")
+_READ_ONLY = "jiesu_read_only"
 
 
 def _make_engine(url: str) -> Engine:
@@ -30,7 +31,8 @@ def _make_engine(url: str) -> Engine:
         def _on_begin(conn):  # type: ignore[no-untyped-def]
             # Take the write lock at the start: a deferred transaction that later writes can fail
             # with SQLITE_BUSY without waiting, when another thread or process wrote in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only work (see Database.reading) needs no lock and must not block writers.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -48,6 +50,13 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together at the end of the block, or not at all."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only: on SQLite it does not take the write lock."""
+        with self.engine.connect().execution_options(**{_READ_ONLY: True}) as conn, \
+                Session(bind=conn, expire_on_commit=False) as session, session.begin():
             yield session
 
     def run(self, work: Callable[[Session], T]) -> T:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from jiesu_shared.bus.headers import headers_to_text
 from jiesu_shared.catalogue import type_name_of
@@ -40,8 +40,9 @@ class EventStore:
         return [Envelope.model_validate_json(r.envelope) for r in rows]
 
     def version(self, session: Session, stream_id: str) -> int:
-        events = self.load(session, stream_id)
-        return events[-1].sequence if events else 0
+        """The stream's head version (0 for a new stream), without loading its events."""
+        head = session.exec(select(func.max(StoredEvent.version)).where(StoredEvent.stream_id == stream_id)).one()
+        return head or 0
 
     def append(
         self,

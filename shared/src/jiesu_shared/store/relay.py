@@ -38,7 +38,7 @@ class OutboxRelay:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     def _pending(self) -> list[OutboxEntry]:
-        with self._db.transaction() as s:
+        with self._db.reading() as s:
             return list(s.exec(select(OutboxEntry).order_by(col(OutboxEntry.position)).limit(self._batch_size)))
 
     def _remove(self, positions: list[int]) -> None:
