@@ -65,3 +65,15 @@ def _normalised(data: dict) -> dict:
         return v
 
     return norm(data)
+
+
+def test_an_old_version_is_upcast_to_the_current_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jiesu_shared.catalogue import registry
+
+    def from_v0(data: dict) -> dict:  # v0 called the lead "department" and had no supporters
+        return {"case_id": data["case_id"], "lead_department": data["department"], "supporting_departments": [],
+                "rule": data["rule"]}
+
+    monkeypatch.setitem(registry.UPCASTERS, "case.dispatched.v0", ("case.dispatched.v1", from_v0))
+    payload = parse_payload("case.dispatched.v0", {"case_id": "c1", "department": "housing", "rule": "r1"})
+    assert payload.lead_department == "housing" and type(payload).__name__ == "CaseDispatched"
