@@ -1,0 +1,224 @@
+"""One case's whole story, event by event, following the rules the services enforce."""
+from __future__ import annotations
+
+import base64
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from jiesu_shared.catalogue import dispatch as d
+from jiesu_shared.catalogue import gateway as g
+from jiesu_shared.catalogue import intake as i
+from jiesu_shared.catalogue.common import Place, SealedContact
+
+from jiesu_simulator.lawful_log import Draft, LogBook
+from jiesu_simulator.scenario import Scenario
+
+RESPOND_WITHIN = timedelta(hours=24)
+RESOLVE_WITHIN = timedelta(days=7)
+DECIDE_WITHIN = timedelta(hours=2)
+WARN_BEFORE = timedelta(hours=2)
+TEXTS = {
+    "property_management": "楼上漏水，物业推诿不管 / water leaks from upstairs and the property firm won't act",
+    "neighbour_dispute": "邻居在楼道堆放杂物 / a neighbour blocks the corridor with junk",
+    "noise": "夜间酒吧噪音扰民 / bar noise late at night",
+    "illegal_construction": "院内私搭乱建 / an illegal structure in the courtyard",
+    "fire_hazard": "电动车楼道充电 / e-bikes charged in the stairwell",
+    "heating": "暖气不热 / the radiators are cold",
+    "waste_sorting": "垃圾分类桶满溢 / the sorting bins overflow",
+}
+VAGUE = "门口那个事情能不能管一管 / can someone deal with that thing at the gate"
+
+
+@dataclass
+class Story:
+    """The events of one case in causal order; `truth` records what the scenario decided for it."""
+
+    case_id: str
+    events: list[Draft] = field(default_factory=list)
+    truth: dict[str, object] = field(default_factory=dict)
+
+
+class Storyteller:
+    def __init__(self, scenario: Scenario, rng: random.Random, book: LogBook) -> None:
+        self.s = scenario
+        self.rng = rng
+        self.book = book
+        self.citizens = [book.new_id() for _ in range(2000)]  # repeat callers exist
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _spread(self, median: float) -> float:
+        return median * self.rng.lognormvariate(0, 0.5)
+
+    def _pick(self, weights: dict[str, float]) -> str:
+        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def _emit(self, story: Story, service: str, stream: str, payload, t: datetime, cause) -> Draft:  # type: ignore[no-untyped-def]
+        draft = self.book.draft(case_id=story.case_id, service=service, stream=stream, payload=payload, time=t,
+                                cause=cause)
+        story.events.append(draft)
+        return draft
+
+    # -- the story -------------------------------------------------------------------------------
+    def tell(self, t0: datetime) -> Story:
+        story = Story(case_id=self.book.new_id())
+        subject, place = self._subject_and_place()
+        category = "unclassified" if self.rng.random() < self.s.vague_rate / 3 else subject
+        received = self._emit(story, "intake", "case", i.CaseReceived(
+            case_id=story.case_id, channel=self._pick({"hotline": 0.6, "web_board": 0.2, "wechat": 0.1,
+                                                        "grid_patrol": 0.1}),
+            text=VAGUE if category == "unclassified" else TEXTS[subject], category=category, place=place,
+            received_at=t0, request_type="complaint", contact=self._sealed_contact(),
+            classification=i.Classification(rule_id=category, matched=[] if category == "unclassified" else [subject]),
+        ), t0, None)
+        story.truth.update(subject=subject, category=category)
+        _, lead, supporting = self.s.subjects.get(category, (0, "street-office", ()))
+        t = t0 + timedelta(seconds=self._spread(30))
+        done_at = self._dispatch_and_handle(story, received, category, place, lead, supporting, t)
+        self._call_back(story, received, done_at)
+        return story
+
+    def _subject_and_place(self) -> tuple[str, Place]:
+        street = self.rng.choice(self.s.streets)
+        community = self.rng.choice(street.communities)
+        for subject, hotspot, share in self.s.recurring:
+            if self.rng.random() < share:
+                street = next(s for s in self.s.streets if hotspot in s.communities)
+                return subject, Place(district=self.s.district, street=street.name, community=hotspot)
+        subject = self._pick({k: v[0] for k, v in self.s.subjects.items()})
+        return subject, Place(district=self.s.district, street=street.name, community=community,
+                              grid=f"G-{self.rng.randint(1, 12):02d}")
+
+    def _sealed_contact(self) -> SealedContact:
+        return SealedContact(citizen_id=self.rng.choice(self.citizens), key_id=self.book.new_id(),
+                             algorithm="AES-256-GCM", ciphertext=base64.b64encode(self.rng.randbytes(48)).decode())
+
+    def _dispatch_and_handle(self, story: Story, received: Draft, category: str, place: Place, lead: str,
+                             supporting: tuple[str, ...], t: datetime) -> datetime:
+        dispatched = self._emit(story, "dispatch", "case", d.CaseDispatched(
+            case_id=story.case_id, lead_department=lead, supporting_departments=list(supporting),
+            rule=f"default/{category}"), t, received)
+        lead_done = self._lead_task(story, dispatched, category, place, lead, t)
+        finishes = [lead_done]
+        for department in supporting:
+            offer = self._offer(story, dispatched, department, "supporting", category, place, t)
+            finishes.append(self._work(story, offer, department, t, accepted=True))
+        if category in self.s.whistle_subjects and self.rng.random() < self.s.whistle_rate:
+            self._whistle(story, dispatched, [lead, *supporting], place, category, t + timedelta(hours=1))
+        handled_at = max(finishes) + timedelta(minutes=5)
+        self._emit(story, "dispatch", "case", d.CaseHandled(
+            case_id=story.case_id, lead_department=story.truth["final_lead"], handled_at=handled_at,
+            resolution="handled"), handled_at, dispatched)
+        return handled_at
+
+    def _lead_task(self, story: Story, cause: Draft, category: str, place: Place, lead: str,
+                   t: datetime) -> datetime:
+        """Offer to the lead; returns bounce it on until someone accepts or a coordinator rules."""
+        returned_by: list[str] = []
+        department = lead
+        while True:
+            offer = self._offer(story, cause, department, "lead", category, place, t)
+            behaviour = self.s.department(department).behaviour
+            decided = t + timedelta(minutes=self._spread(behaviour.decide_minutes))
+            if self.rng.random() >= behaviour.return_rate:
+                story.truth["final_lead"] = department
+                return self._work(story, offer, department, t, accepted=True, decided=decided)
+            reason = self._pick(dict(behaviour.return_reasons))
+            rejected = self._emit(story, "gateway", f"task-{offer.data['task_id']}", g.TaskRejected(
+                task_id=offer.data["task_id"], case_id=story.case_id, department_id=department, reason=reason,
+                rejected_at=decided), decided, offer)
+            returned_by.append(department)
+            story.truth.setdefault("returns", []).append((department, reason))  # type: ignore[union-attr]
+            t = decided + timedelta(minutes=self._spread(10))
+            if len(returned_by) >= self.s.max_returns:
+                self._emit(story, "dispatch", "case", d.CaseEscalated(
+                    case_id=story.case_id, reason=f"returned {len(returned_by)} times",
+                    return_count=len(returned_by)), t, rejected)
+                t += timedelta(hours=self._spread(3))
+                cause = self._emit(story, "dispatch", "case", d.CaseDispatched(
+                    case_id=story.case_id, lead_department=lead, supporting_departments=[], rule="ruling",
+                    coordinator="coordinator-1", reason="审定: the rule's lead department is responsible"), t, rejected)
+                offer = self._offer(story, cause, lead, "lead", category, place, t)
+                story.truth["final_lead"] = lead
+                return self._work(story, offer, lead, t, accepted=True, ruled=True)
+            candidates = [x.department_id for x in self.s.departments if x.department_id not in returned_by]
+            department = "street-office" if "street-office" in candidates else candidates[0]
+            cause = self._emit(story, "dispatch", "case", d.CaseRerouted(
+                case_id=story.case_id, from_department=returned_by[-1], to_department=department,
+                reason="next rule candidate", return_count=len(returned_by)), t, rejected)
+
+    def _offer(self, story: Story, cause: Draft, department: str, role: str, category: str, place: Place,
+               t: datetime, **extra) -> Draft:  # type: ignore[no-untyped-def]
+        task_id = self.book.new_id()
+        offer = self._emit(story, "dispatch", "case", d.TaskOffered(
+            task_id=task_id, case_id=story.case_id, department_id=department, role=role, category=category,
+            summary=TEXTS.get(category, VAGUE)[:60], place=place, decide_by=t + DECIDE_WITHIN,
+            respond_by=t + RESPOND_WITHIN, resolve_by=t + RESOLVE_WITHIN, **extra), t, cause)
+        self._emit(story, "gateway", f"task-{task_id}", g.TaskNotified(
+            task_id=task_id, case_id=story.case_id, department_id=department, webhook_id=offer.id, attempts=1,
+            delivered_at=t + timedelta(seconds=1)), t + timedelta(seconds=1), offer)
+        return offer
+
+    def _work(self, story: Story, offer: Draft, department: str, t: datetime, *, accepted: bool,
+              decided: datetime | None = None, ruled: bool = False) -> datetime:
+        behaviour = self.s.department(department).behaviour
+        task_id, stream = offer.data["task_id"], f"task-{offer.data['task_id']}"
+        decided = decided or t + timedelta(minutes=self._spread(behaviour.decide_minutes))
+        accept = self._emit(story, "gateway", stream, g.TaskAccepted(
+            task_id=task_id, case_id=story.case_id, department_id=department, accepted_at=decided), decided, offer)
+        responded = decided + timedelta(hours=self._spread(behaviour.respond_hours))
+        self._deadline_events(story, offer, department, "respond", t + RESPOND_WITHIN, responded)
+        self._emit(story, "gateway", stream, g.TaskResponded(
+            task_id=task_id, case_id=story.case_id, department_id=department, responded_at=responded), responded, accept)
+        completed = responded + timedelta(hours=self._spread(behaviour.complete_hours))
+        self._deadline_events(story, offer, department, "resolve", t + RESOLVE_WITHIN, completed)
+        self._emit(story, "gateway", stream, g.TaskCompleted(
+            task_id=task_id, case_id=story.case_id, department_id=department, resolution="done",
+            completed_at=completed), completed, accept)
+        return completed
+
+    def _deadline_events(self, story: Story, offer: Draft, department: str, clock: str, deadline: datetime,
+                         done: datetime) -> None:
+        common = dict(case_id=story.case_id, task_id=offer.data["task_id"], department_id=department, clock=clock,
+                      deadline=deadline)
+        if done > deadline - WARN_BEFORE:
+            self._emit(story, "dispatch", "case", d.SlaWarning(**common), deadline - WARN_BEFORE, offer)
+        if done > deadline:
+            self._emit(story, "dispatch", "case", d.SlaBreached(**common), deadline, offer)
+
+    def _whistle(self, story: Story, cause: Draft, departments: list[str], place: Place, category: str,
+                 t: datetime) -> None:
+        summoned = [x for x in dict.fromkeys(departments) if x != "street-office"]
+        if not summoned:
+            return
+        whistle_id = self.book.new_id()
+        deadline = t + timedelta(minutes=30)
+        blown = self._emit(story, "dispatch", "case", d.WhistleBlown(
+            whistle_id=whistle_id, case_id=story.case_id, street_office="street-office", summoned=summoned,
+            report_in_by=deadline, reason="joint enforcement"), t, cause)
+        for department in summoned:
+            offer = self._offer(story, blown, department, "supporting", category, place, t,
+                                kind="whistle_report_in", whistle_id=whistle_id, report_in_by=deadline)
+            behaviour = self.s.department(department).behaviour
+            if self.rng.random() < behaviour.whistle_miss_rate:
+                self._emit(story, "dispatch", "case", d.WhistleNoShow(
+                    whistle_id=whistle_id, case_id=story.case_id, department_id=department,
+                    report_in_by=deadline), deadline, blown)
+                continue
+            arrived = t + timedelta(minutes=self._spread(behaviour.whistle_report_minutes))
+            self._emit(story, "gateway", f"task-{offer.data['task_id']}", g.TaskReportedIn(
+                task_id=offer.data["task_id"], case_id=story.case_id, department_id=department,
+                whistle_id=whistle_id, reported_at=arrived), arrived, offer)
+
+    def _call_back(self, story: Story, received: Draft, handled_at: datetime) -> None:
+        t = handled_at + timedelta(hours=self._spread(20))
+        outcome = self._pick(self.s.outcomes)
+        reason = self._pick(self.s.unresolvable_reasons) if outcome == "unresolvable" else None
+        satisfaction = {"resolved_satisfied": "satisfied", "satisfied_unresolved": "basically_satisfied"}.get(
+            outcome, "dissatisfied")
+        callback = self._emit(story, "intake", "case", i.CallbackRecorded(
+            case_id=story.case_id, outcome=outcome, unresolvable_reason=reason, satisfaction=satisfaction,
+            operator="operator-1", recorded_at=t), t, received)
+        self._emit(story, "intake", "case", i.CaseClosed(
+            case_id=story.case_id, outcome=outcome, satisfaction=satisfaction, closed_at=t), t, callback)
+        story.truth["outcome"] = outcome
