@@ -1,0 +1,84 @@
+"""python -m jiesu_simulator.bench [intake] [--cases N] — prints a table of measured numbers."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ holds the process launcher
+from deploy.local_stack import start_services, stop_all  # noqa: E402
+
+from jiesu_simulator.bench import end_to_end, intake_load  # noqa: E402
+from jiesu_simulator.bench.stats import rss_mib  # noqa: E402
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores ({cpu})"
+
+
+def bench_intake(args: argparse.Namespace) -> list[dict]:
+    rows = []
+    state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+    env = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
+           "JIESU_ADMIN_TOKEN": secrets.token_urlsafe(16), "JIESU_LOG_LEVEL": "WARNING"}
+    services = start_services(env, state)
+    try:
+        for concurrency in args.concurrency:
+            result = intake_load.run(services["intake"].url, state / "log.sqlite3", "jiesu.case-events",
+                                     args.cases, concurrency)
+            rows.append({"benchmark": "intake (embedded log)", **result})
+        rows.append({"benchmark": "peak RSS MiB", **{name: round(rss_mib(p.process.pid), 1)
+                                                     for name, p in services.items()}})
+    finally:
+        stop_all(services)
+        shutil.rmtree(state, ignore_errors=True)
+    return rows
+
+
+def bench_end_to_end(args: argparse.Namespace) -> list[dict]:
+    rows = []
+    for bus in args.bus:
+        state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+        admin_token = secrets.token_urlsafe(16)
+        env = {"JIESU_BUS": bus, "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
+               "JIESU_TOPIC": f"bench.{state.name}", "JIESU_CONSUMER_GROUP_PREFIX": state.name,
+               "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
+               "JIESU_LOG_LEVEL": "WARNING"}
+        services = start_services(env, state)
+        try:
+            urls = {name: p.url for name, p in services.items()}
+            for result in asyncio.run(end_to_end.run(urls, admin_token, args.rates, args.seconds)):
+                rows.append({"benchmark": f"end to end ({bus})", **result})
+            rows.append({"benchmark": f"peak RSS MiB ({bus})",
+                         **{name: round(rss_mib(p.process.pid), 1) for name, p in services.items()}})
+        finally:
+            stop_all(services)
+            shutil.rmtree(state, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m jiesu_simulator.bench")
+    parser.add_argument("which", nargs="*", default=["intake", "e2e"], choices=["intake", "e2e"])
+    parser.add_argument("--cases", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100], help="offered cases/s")
+    parser.add_argument("--seconds", type=float, default=20, help="how long each rate is offered")
+    parser.add_argument("--bus", nargs="+", default=["embedded", "kafka"], choices=["embedded", "kafka"])
+    args = parser.parse_args()
+    print(f"# machine: {machine()}")
+    for which in args.which:
+        for row in {"intake": bench_intake, "e2e": bench_end_to_end}[which](args):
+            print(json.dumps(row, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

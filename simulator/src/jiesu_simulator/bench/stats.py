@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import statistics
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(percentile(seconds, 50) * 1000, 1), "p99_ms": round(percentile(seconds, 99) * 1000, 1),
+            "mean_ms": round(statistics.fmean(seconds) * 1000, 1)}
+
+
+def rss_mib(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a live process, in MiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
