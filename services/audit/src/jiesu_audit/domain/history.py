@@ -1,0 +1,301 @@
+"""One case's history folded from its events: who held it when, and the intervals that matter.
+
+Pure: `CaseHistory.apply(envelope)` for each event in log order; unknown event types are ignored here
+(they stay on the timeline). Times are the facts the events state (`accepted_at`, `rejected_at`, …),
+falling back to the envelope's time for events that carry none (offers, dispatch, reopening).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jiesu_shared.events import Envelope
+
+from jiesu_audit.domain.times import parse_time, seconds_between
+
+
+@dataclass
+class Offer:
+    task_id: str
+    department: str
+    role: str
+    kind: str
+    offered_at: datetime
+    respond_by: datetime | None = None
+    resolve_by: datetime | None = None
+    whistle_id: str | None = None
+    meeting_id: str | None = None
+    accepted_at: datetime | None = None
+    returned_at: datetime | None = None
+    return_reason: str | None = None
+    suggested_department: str | None = None
+    cancelled_at: datetime | None = None
+    responded_at: datetime | None = None
+    completed_at: datetime | None = None
+    reported_in_at: datetime | None = None
+    breaches: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        if self.returned_at:
+            return "returned"
+        if self.accepted_at:
+            return "completed" if self.completed_at else "accepted"
+        return "cancelled" if self.cancelled_at else "open"
+
+    @property
+    def decided_after(self) -> float | None:
+        return seconds_between(self.offered_at, self.accepted_at or self.returned_at)
+
+    @property
+    def responded_after(self) -> float | None:
+        return seconds_between(self.accepted_at, self.responded_at)
+
+    @property
+    def completed_after(self) -> float | None:
+        return seconds_between(self.accepted_at, self.completed_at)
+
+    def is_lead_case_task(self) -> bool:
+        return self.role == "lead" and self.kind == "case"
+
+
+@dataclass
+class Callback:
+    recorded_at: datetime
+    outcome: str
+    satisfaction: str | None
+    unresolvable_reason: str | None
+    lead_department: str | None  # the department that held the case when it was handled
+    handled_at: datetime | None  # the hand-over to call-back this verdict answers
+
+
+@dataclass
+class Whistle:
+    whistle_id: str
+    street_office: str
+    blown_at: datetime
+    report_in_by: datetime | None
+    summoned: list[str]
+    reported_in: dict[str, datetime] = field(default_factory=dict)
+    no_shows: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MeetingTask:
+    task_id: str
+    meeting_id: str
+    owner: str
+    deadline: datetime | None
+    recorded_at: datetime
+    completed_at: datetime | None = None
+
+
+@dataclass
+class CaseHistory:
+    case_id: str
+    received_at: datetime | None = None
+    category: str | None = None
+    place: dict[str, Any] = field(default_factory=dict)
+    channel: str | None = None
+    dispatched_at: datetime | None = None
+    offers: dict[str, Offer] = field(default_factory=dict)
+    handled_at: datetime | None = None
+    callbacks: list[Callback] = field(default_factory=list)
+    closed_at: datetime | None = None
+    reopened_at: list[datetime] = field(default_factory=list)
+    whistles: dict[str, Whistle] = field(default_factory=dict)
+    meeting_tasks: dict[str, MeetingTask] = field(default_factory=dict)
+    flying_seconds: float = 0.0
+    flying_since: datetime | None = None  # no department owns the open case since then
+    _owners: set[str] = field(default_factory=set)
+    _open: bool = False
+
+    def apply(self, envelope: Envelope) -> None:
+        apply = _APPLIERS.get(envelope.type)
+        if apply is not None:
+            apply(self, envelope.data, envelope.time)
+
+    # ownership: a department owns the case from accepting its lead task until returning it
+    def _start_flying(self, at: datetime) -> None:
+        if self._open and not self._owners and self.flying_since is None:
+            self.flying_since = at
+
+    def _stop_flying(self, at: datetime) -> None:
+        if self.flying_since is not None:
+            self.flying_seconds += max(0.0, (at - self.flying_since).total_seconds())
+            self.flying_since = None
+
+    def lead_offers(self) -> list[Offer]:
+        return [o for o in self.offers.values() if o.is_lead_case_task()]
+
+    def current_lead(self) -> str | None:
+        owners = [o for o in self.lead_offers() if o.task_id in self._owners]
+        return owners[-1].department if owners else None
+
+
+def _t(data: dict[str, Any], name: str, fallback: datetime) -> datetime:
+    return parse_time(data.get(name)) or fallback
+
+
+def _received(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    h.received_at = _t(d, "received_at", at)
+    h.category, h.channel = d.get("category"), d.get("channel")
+    h.place = dict(d.get("place") or {})
+    h._open = True
+    h._start_flying(h.received_at)
+
+
+def _reclassified(h: CaseHistory, d: dict[str, Any], _at: datetime) -> None:
+    h.category = d.get("category") or h.category
+
+
+def _dispatched(h: CaseHistory, _d: dict[str, Any], at: datetime) -> None:
+    h.dispatched_at = h.dispatched_at or at
+
+
+def _offered(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    h.offers[d["task_id"]] = Offer(
+        task_id=d["task_id"], department=d.get("department_id", "?"), role=d.get("role", "lead"),
+        kind=d.get("kind") or "case", offered_at=at, respond_by=parse_time(d.get("respond_by")),
+        resolve_by=parse_time(d.get("resolve_by")), whistle_id=d.get("whistle_id"),
+        meeting_id=d.get("meeting_id"))
+
+
+def _offer(h: CaseHistory, d: dict[str, Any]) -> Offer | None:
+    return h.offers.get(d.get("task_id", ""))
+
+
+def _accepted(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    if (offer := _offer(h, d)) is None:
+        return
+    offer.accepted_at = _t(d, "accepted_at", at)
+    if offer.is_lead_case_task():
+        h._stop_flying(offer.accepted_at)
+        h._owners.add(offer.task_id)
+
+
+def _let_go(h: CaseHistory, offer: Offer, at: datetime) -> None:
+    if offer.task_id in h._owners:
+        h._owners.discard(offer.task_id)
+        h._start_flying(at)
+
+
+def _rejected(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    if (offer := _offer(h, d)) is None:
+        return
+    offer.returned_at = _t(d, "rejected_at", at)
+    offer.return_reason, offer.suggested_department = d.get("reason"), d.get("suggested_department")
+    _let_go(h, offer, offer.returned_at)
+
+
+def _cancelled(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    if (offer := _offer(h, d)) is not None:
+        offer.cancelled_at = at
+        _let_go(h, offer, at)
+
+
+def _responded(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    if (offer := _offer(h, d)) is not None and offer.responded_at is None:
+        offer.responded_at = _t(d, "responded_at", at)
+
+
+def _completed(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    if (offer := _offer(h, d)) is not None:
+        offer.completed_at = _t(d, "completed_at", at)
+    if (task := h.meeting_tasks.get(d.get("task_id", ""))) is not None:
+        task.completed_at = _t(d, "completed_at", at)
+
+
+def _reported_in(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    when = _t(d, "reported_at", at)
+    if (offer := _offer(h, d)) is not None:
+        offer.reported_in_at = when
+    if (whistle := h.whistles.get(d.get("whistle_id", ""))) is not None:
+        whistle.reported_in.setdefault(d.get("department_id", "?"), when)
+
+
+def _breached(h: CaseHistory, d: dict[str, Any], _at: datetime) -> None:
+    if (offer := _offer(h, d)) is not None:
+        offer.breaches.append(d.get("clock", "?"))
+
+
+def _handled(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    h.handled_at = _t(d, "handled_at", at)
+    h._stop_flying(h.handled_at)
+    h._open = False
+
+
+def _callback(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    h.callbacks.append(Callback(recorded_at=_t(d, "recorded_at", at), outcome=d.get("outcome", "?"),
+                                satisfaction=d.get("satisfaction"),
+                                unresolvable_reason=d.get("unresolvable_reason"),
+                                lead_department=h.current_lead(), handled_at=h.handled_at))
+
+
+def _reopened(h: CaseHistory, _d: dict[str, Any], at: datetime) -> None:
+    h.reopened_at.append(at)
+    h._owners.clear()  # the earlier handling is over: the case waits for a department again
+    h._open = True
+    h._start_flying(at)
+
+
+def _closed(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    h.closed_at = _t(d, "closed_at", at)
+    h._stop_flying(h.closed_at)
+    h._open = False
+
+
+def _withdrawn(h: CaseHistory, _d: dict[str, Any], at: datetime) -> None:
+    h._stop_flying(at)
+    h._open = False
+
+
+def _whistle(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    h.whistles[d["whistle_id"]] = Whistle(
+        whistle_id=d["whistle_id"], street_office=d.get("street_office", "?"), blown_at=at,
+        report_in_by=parse_time(d.get("report_in_by")), summoned=list(d.get("summoned") or []))
+
+
+def _no_show(h: CaseHistory, d: dict[str, Any], _at: datetime) -> None:
+    if (whistle := h.whistles.get(d.get("whistle_id", ""))) is not None:
+        whistle.no_shows.append(d.get("department_id", "?"))
+
+
+def _decision(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    h.meeting_tasks[d["task_id"]] = MeetingTask(
+        task_id=d["task_id"], meeting_id=d.get("meeting_id", "?"), owner=d.get("owner_department", "?"),
+        deadline=parse_time(d.get("deadline")), recorded_at=at)
+
+
+_APPLIERS = {
+    "case.received.v1": _received, "case.reclassified.v1": _reclassified,
+    "case.dispatched.v1": _dispatched, "task.offered.v1": _offered, "task.accepted.v1": _accepted,
+    "task.rejected.v1": _rejected, "task.cancelled.v1": _cancelled, "task.responded.v1": _responded,
+    "task.completed.v1": _completed, "task.reported_in.v1": _reported_in, "sla.breached.v1": _breached,
+    "case.handled.v1": _handled, "case.callback_recorded.v1": _callback, "case.reopened.v1": _reopened,
+    "case.closed.v1": _closed, "case.withdrawn.v1": _withdrawn, "whistle.blown.v1": _whistle,
+    "whistle.no_show.v1": _no_show, "meeting.decision_recorded.v1": _decision,
+}
+
+
+def case_id_of(envelope: Envelope) -> str | None:
+    """The case an event is about: its `case_id`, else its subject unless the event names other cases
+    (a meeting's own events have the meeting as subject); None for events about no single case."""
+    case_id = envelope.data.get("case_id")
+    if isinstance(case_id, str) and case_id:
+        return case_id
+    if "case_ids" in envelope.data or envelope.type.startswith(("directory.", "routing.", "meeting.")):
+        return None
+    return envelope.subject
+
+
+def fold(envelopes: Iterable[Envelope]) -> dict[str, CaseHistory]:
+    """Every case's history from events in log order (events about no single case are skipped)."""
+    histories: dict[str, CaseHistory] = {}
+    for envelope in envelopes:
+        case_id = case_id_of(envelope)
+        if case_id is not None:
+            histories.setdefault(case_id, CaseHistory(case_id)).apply(envelope)
+    return histories

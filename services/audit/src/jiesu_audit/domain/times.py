@@ -1,0 +1,53 @@
+"""Small pure helpers for times and statistics, defined once so every figure is computed the same way."""
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+
+def parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The middle value; for an even count, the mean of the two middle ones."""
+    return float(statistics.median(values)) if values else None
+
+
+def p90(values: Sequence[float]) -> float | None:
+    """Nearest-rank 90th percentile: the value at rank ceil(0.9·n) of the sorted values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return float(ordered[math.ceil(0.9 * len(ordered)) - 1])
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 6) if denominator else None
+
+
+def period_of(moment: datetime, period: str) -> str:
+    """'month' → 2026-11, 'week' → 2026-W47 (ISO), 'day' → 2026-11-22."""
+    if period == "day":
+        return moment.strftime("%Y-%m-%d")
+    if period == "week":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    return moment.strftime("%Y-%m")
