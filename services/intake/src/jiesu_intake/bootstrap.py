@@ -1,14 +1,25 @@
 """Intake's composition root."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from jiesu_shared.service import ServiceKernel
 
 from jiesu_intake.config import IntakeSettings
 from jiesu_intake.entrypoints.http import router
+from jiesu_intake.entrypoints.limits import BodySizeLimit
+from jiesu_intake.entrypoints.open311 import router as open311_router
+from jiesu_intake.handlers import IntakeService
 
 
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
-    kernel = ServiceKernel.build("intake", settings or IntakeSettings())
-    return kernel.app(title="Jiesu intake", routers=[router])
+    settings = settings or IntakeSettings()
+    kernel = ServiceKernel.build("intake", settings)
+    service = IntakeService(database=kernel.database, store=kernel.store, taxonomy=settings.taxonomy(),
+                            duplicate_window=timedelta(hours=settings.duplicate_window_hours))
+    kernel.consume("handled", service.handlers())
+    app = kernel.app(title="Jiesu intake", routers=[router, open311_router], state=service)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -26,6 +26,19 @@ class Classification(BaseModel):
     rule_id: str
     matched: list[str] = []
     by: str = "rules"  # "rules", "client" (the caller named the category) or an operator's id
+    taxonomy_version: str | None = None
+    rules: list[RuleMatch] = []  # every rule that fired: subject, request type and urgency
+
+
+class RuleMatch(BaseModel):
+    """One classification rule that fired, and the words of the text that made it fire."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    aspect: str  # "subject", "request_type" or "urgency"
+    rule_id: str
+    value: str
+    matched: list[str] = []
 
 
 @event_type("case.received.v1")
@@ -40,6 +53,17 @@ class CaseReceived(Payload):
     urgency: Urgency = "normal"
     classification: Classification | None = None
     contact: SealedContact | None = None  # never in clear on the log
+
+
+@event_type("case.callback_due.v1")
+class CallbackDue(Payload):
+    """Dispatch reported the case handled (case.handled): it now waits in intake's call-back queue (回访)."""
+
+    case_id: str
+    lead_department: str
+    handled_at: datetime
+    resolution: str
+    round: int  # 0 for the first handling, n after the n-th reopening
 
 
 @event_type("case.reclassified.v1")
@@ -90,3 +114,6 @@ class CaseClosed(Payload):
     outcome: Outcome | None  # None when withdrawn before any verdict
     satisfaction: Satisfaction | None = None
     closed_at: datetime
+
+
+Classification.model_rebuild()

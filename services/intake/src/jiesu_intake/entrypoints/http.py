@@ -1,53 +1,160 @@
-"""Intake's HTTP API: translate requests into commands, nothing more."""
+"""Intake's native HTTP API: translate requests into commands, nothing more."""
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from jiesu_shared.catalogue.common import Channel, Place
+from jiesu_shared.catalogue.common import Place
 from jiesu_shared.events import utc_now
 from jiesu_shared.http.problems import Problem
 from jiesu_shared.service import ServiceKernel, kernel_of
+from jiesu_shared.store.event_store import ConcurrencyError
+from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
 
-from jiesu_intake.domain.case import ReceiveCase
-from jiesu_intake.handlers import load_case, receive_case
+from jiesu_intake.auth import operator_with, optional_operator
+from jiesu_intake.config import Operator
+from jiesu_intake.domain import case as domain
+from jiesu_intake.entrypoints.schemas import (CallbackIn, CaseCreate, CaseRead, ContactOut, QueueEntry, ReasonIn,
+                                              Reclassify)
+from jiesu_intake.handlers import CaseNotFound, CaseView, IdempotencyKey, IntakeService, NewCase
+from jiesu_intake.privacy import Contact
+from jiesu_intake.readmodel import callback_queue
 
 Kernel = Annotated[ServiceKernel, Depends(kernel_of)]
+Triage = Annotated[Operator, Depends(operator_with("triage"))]
+Caller = Annotated[Operator, Depends(operator_with("callback"))]
+Privacy = Annotated[Operator, Depends(operator_with("privacy"))]
 router = APIRouter(tags=["cases"])
 
 
-class CaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    text: str = Field(min_length=1, max_length=4000, description="the citizen's request, in their words")
-    channel: Channel = "hotline"
-    category: str | None = Field(default=None, pattern=r"^[a-z_]{1,64}$", description="subject code, if known")
-    place: Place
+def service_of(request: Request) -> IntakeService:
+    return request.app.state.service
 
 
-class CaseRead(BaseModel):
-    case_id: str
-    status: str
-    category: str
+Service = Annotated[IntakeService, Depends(service_of)]
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Domain and storage refusals as problem documents."""
+    try:
+        yield
+    except CaseNotFound as exc:
+        raise Problem(404, "not-found", "No such case", f"case {exc} is unknown") from exc
+    except domain.Refused as exc:
+        raise Problem(409, "conflict", "Not possible for this case now", str(exc)) from exc
+    except IdempotencyKeyReused as exc:
+        raise Problem(422, "idempotency-key-reused", "Idempotency-Key used for another request",
+                      "Use a new key for a different request.") from exc
+    except (IdempotencyKeyInFlight, ConcurrencyError) as exc:
+        raise Problem(409, "conflict", "A concurrent request changed this case", "Retry the request.") from exc
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead,
              summary="Record a citizen's request as a new case")
-def create_case(body: CaseCreate, request: Request, response: Response, kernel: Kernel) -> CaseRead:
-    command = ReceiveCase(case_id=str(uuid.uuid4()), channel=body.channel, text=body.text,
-                          category=body.category, place=body.place, received_at=utc_now())
-    envelope = receive_case(database=kernel.database, store=kernel.store, command=command)
+def create_case(body: CaseCreate, request: Request, response: Response, kernel: Kernel, service: Service,
+                idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CaseRead:
+    contact = Contact(**body.contact.model_dump()) if body.contact else None
+    new = NewCase(channel=body.channel, text=body.text, place=body.place, received_at=utc_now(),
+                  category=body.category, request_type=body.request_type, urgency=body.urgency, contact=contact)
+    key = None if idempotency_key is None else IdempotencyKey(
+        scope="cases", key=idempotency_key,
+        fingerprint=request_fingerprint("POST", "/cases", body.model_dump(mode="json")))
+    with translated_errors():
+        case_id, replayed = service.receive(new, key)
     kernel.relay.wake_threadsafe()
-    response.headers["Location"] = str(request.url_for("get_case", case_id=command.case_id))
-    return CaseRead(case_id=command.case_id, status="received", category=envelope.data["category"])
+    if replayed:  # the same answer as the first time: the case it created, not a new one
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = str(request.url_for("get_case", case_id=case_id))
+    return case_read(service.view(case_id, reveal=False))
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead, name="get_case", summary="A case as intake knows it")
-def get_case(case_id: str, kernel: Kernel) -> CaseRead:
-    state = load_case(database=kernel.database, store=kernel.store, case_id=case_id)
-    if state is None:
-        raise Problem(404, "not-found", "No such case", f"case {case_id} is unknown")
-    return CaseRead(case_id=state.case_id, status=state.status, category=state.category)
+def get_case(case_id: str, service: Service,
+             operator: Annotated[Operator | None, Depends(optional_operator)]) -> CaseRead:
+    reveal = operator is not None and "contact" in operator.roles
+    with translated_errors():
+        return case_read(service.view(case_id, reveal=reveal))
+
+
+@router.get("/callback-queue", response_model=list[QueueEntry], tags=["call-back"],
+            summary="Cases dispatch reported handled, waiting for the citizen's verdict (回访)")
+def get_callback_queue(service: Service, _operator: Caller) -> list[QueueEntry]:
+    with service.database.transaction() as session:
+        return [QueueEntry(case_id=r.case_id, category=r.category, lead_department=r.lead_department,
+                           resolution=r.resolution, handled_at=r.handled_at, reopen_count=r.reopen_count)
+                for r in callback_queue(session)]
+
+
+@router.post("/cases/{case_id}/reclassify", response_model=CaseRead, summary="Correct type, subject or urgency")
+def reclassify(case_id: str, body: Reclassify, kernel: Kernel, service: Service, operator: Triage) -> CaseRead:
+    return _act(kernel, service, case_id, lambda s: domain.decide_reclassify(
+        s, category=body.category, request_type=body.request_type, urgency=body.urgency,
+        operator=operator.id, reason=body.reason))
+
+
+@router.post("/cases/{case_id}/callback", response_model=CaseRead, tags=["call-back"],
+             summary="Record the citizen's verdict")
+def record_callback(case_id: str, body: CallbackIn, kernel: Kernel, service: Service, operator: Caller) -> CaseRead:
+    return _act(kernel, service, case_id, lambda s: domain.decide_callback(
+        s, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason, satisfaction=body.satisfaction,
+        operator=operator.id, now=utc_now()))
+
+
+@router.post("/cases/{case_id}/reopen", response_model=CaseRead, tags=["call-back"],
+             summary="Send an unresolved or unsatisfying case back to dispatch")
+def reopen(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
+    return _act(kernel, service, case_id, lambda s: domain.decide_reopen(s, reason=body.reason))
+
+
+@router.post("/cases/{case_id}/close", response_model=CaseRead, tags=["call-back"],
+             summary="Close the case with the recorded verdict")
+def close(case_id: str, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
+    return _act(kernel, service, case_id, lambda s: domain.decide_close(s, now=utc_now()))
+
+
+@router.post("/cases/{case_id}/withdraw", response_model=CaseRead, tags=["call-back"],
+             summary="The citizen withdraws the request")
+def withdraw(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
+    return _act(kernel, service, case_id, lambda s: domain.decide_withdraw(s, reason=body.reason, now=utc_now()))
+
+
+@router.delete("/citizens/{citizen_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["personal data"],
+               summary="Erase a citizen: shred their key, so no copy of their data can be read again")
+def erase_citizen(citizen_id: str, service: Service, operator: Privacy) -> Response:
+    if not service.erase_citizen(citizen_id, by=operator.id):
+        raise Problem(404, "not-found", "No such citizen", f"{citizen_id} is unknown or already erased")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/taxonomy", tags=["classification"], summary="The subjects cases are classified into")
+def taxonomy(service: Service) -> dict:
+    t = service.taxonomy
+    return {"version": t.version, "subjects": [{"code": s.code, "name": s.name, "group": s.group,
+                                                 "description": s.description} for s in t.subjects]}
+
+
+def _act(kernel: ServiceKernel, service: IntakeService, case_id: str, decide) -> CaseRead:  # type: ignore[no-untyped-def]
+    with translated_errors():
+        service.act(case_id, decide)
+        kernel.relay.wake_threadsafe()
+        return case_read(service.view(case_id, reveal=False))
+
+
+def case_read(view: CaseView) -> CaseRead:
+    r = view.row
+    contact = None if view.contact is None else ContactOut(
+        citizen_id=r.citizen_id or "", name=view.contact.name, phone=view.contact.phone,
+        id_number=view.contact.id_number)
+    return CaseRead(
+        case_id=r.case_id, status=r.status, category=r.category, channel=r.channel, request_type=r.request_type,
+        urgency=r.urgency, text=view.text, received_at=r.received_at, duplicate_of=r.duplicate_of,
+        place=Place(district=r.district, street=r.street, community=r.community, grid=r.grid,
+                    address=r.address,
+                    latitude=r.latitude, longitude=r.longitude),
+        lead_department=r.lead_department, resolution=r.resolution, outcome=r.outcome,
+        satisfaction=r.satisfaction, reopen_count=r.reopen_count, citizen_id=r.citizen_id, contact=contact,
+        contact_erased=view.contact_erased)

@@ -1,0 +1,115 @@
+"""Classify a citizen's free text into subject, request type and urgency by configurable keyword rules.
+
+Pure: the taxonomy is data (rules/taxonomy.json, or a file named in the settings). Every result says
+which rule fired on which words, so an operator can see why, and a text no rule matches is kept as
+`unclassified` for a person to triage — never rejected.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from jiesu_shared.catalogue.intake import Classification, RuleMatch
+
+UNCLASSIFIED = "unclassified"
+
+
+@dataclass(frozen=True)
+class Rule:
+    value: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Subject:
+    code: str
+    name: str
+    group: str
+    description: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    version: str
+    subjects: tuple[Subject, ...]  # in priority order: on a tie, the earlier subject wins
+    request_types: tuple[Rule, ...]
+    urgency: tuple[Rule, ...]
+
+    @classmethod
+    def from_json(cls, text: str) -> Taxonomy:
+        raw = json.loads(text)
+        subjects = tuple(Subject(code=s["code"], name=s["name"], group=s.get("group", ""),
+                                 description=s.get("description", ""), keywords=tuple(s["keywords"]))
+                         for s in raw["subjects"])
+        return cls(version=raw["version"], subjects=subjects,
+                   request_types=tuple(Rule(r["code"], tuple(r["keywords"])) for r in raw["request_types"]),
+                   urgency=tuple(Rule(r["level"], tuple(r["keywords"])) for r in raw["urgency"]))
+
+    def subject(self, code: str) -> Subject | None:
+        return next((s for s in self.subjects if s.code == code), None)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    category: str
+    request_type: str | None
+    urgency: str
+    classification: Classification
+
+
+def matches(text: str, keywords: tuple[str, ...]) -> list[str]:
+    """The keywords found in the text: Chinese as substrings, Latin-script ones as whole words."""
+    lowered = text.lower()
+    found = []
+    for keyword in keywords:
+        word = keyword.lower()
+        if word.isascii():
+            if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered):
+                found.append(keyword)
+        elif word in lowered:
+            found.append(keyword)
+    return found
+
+
+def _first_rule(aspect: str, rules: tuple[Rule, ...], text: str, version: str) -> RuleMatch | None:
+    for rule in rules:
+        words = matches(text, rule.keywords)
+        if words:
+            return RuleMatch(aspect=aspect, rule_id=f"{version}/{aspect}/{rule.value}", value=rule.value,
+                             matched=words)
+    return None
+
+
+def _best_subject(taxonomy: Taxonomy, text: str) -> RuleMatch | None:
+    best: RuleMatch | None = None
+    for subject in taxonomy.subjects:
+        words = matches(text, subject.keywords)
+        if words and (best is None or len(words) > len(best.matched)):
+            best = RuleMatch(aspect="subject", rule_id=f"{taxonomy.version}/subject/{subject.code}",
+                             value=subject.code, matched=words)
+    return best
+
+
+def classify(taxonomy: Taxonomy, text: str, *, category: str | None = None) -> Verdict:
+    """Subject by the most keywords hit, request type and urgency by the first rule that fires.
+    A `category` the caller already knows wins over the rules for the subject."""
+    subject = _best_subject(taxonomy, text)
+    kind = _first_rule("request_type", taxonomy.request_types, text, taxonomy.version)
+    urgency = _first_rule("urgency", taxonomy.urgency, text, taxonomy.version)
+    fired = [m for m in (subject, kind, urgency) if m is not None]
+    if category is not None:
+        classification = Classification(rule_id="client", by="client", taxonomy_version=taxonomy.version,
+                                        rules=[m for m in fired if m.aspect != "subject"])
+        chosen = category
+    elif subject is None:
+        classification = Classification(rule_id=f"{taxonomy.version}/{UNCLASSIFIED}", rules=fired,
+                                        taxonomy_version=taxonomy.version)
+        chosen = UNCLASSIFIED
+    else:
+        classification = Classification(rule_id=subject.rule_id, matched=subject.matched, rules=fired,
+                                        taxonomy_version=taxonomy.version)
+        chosen = subject.value
+    return Verdict(category=chosen, request_type=kind.value if kind else None,
+                   urgency=urgency.value if urgency else "normal", classification=classification)

@@ -1,0 +1,234 @@
+"""Open311 GeoReport v2, so existing Open311 clients work unchanged. The service list is the taxonomy."""
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
+from sqlmodel import col, select
+
+from jiesu_shared.catalogue.common import Place
+from jiesu_shared.events import utc_now
+from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
+
+from jiesu_intake.config import IntakeSettings
+from jiesu_intake.domain.classification import Subject
+from jiesu_intake.entrypoints.open311_format import Open311Error, render, render_error
+from jiesu_intake.handlers import IdempotencyKey, IntakeService, NewCase
+from jiesu_intake.privacy import Contact
+from jiesu_intake.readmodel import CaseRow
+
+router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
+FORMATS = ("json", "xml")
+REQUEST_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
+PLACE_ATTRIBUTES = (("district", "District (区)"), ("street", "Street or township (街道/乡镇)"),
+                    ("community", "Community (社区)"), ("grid", "Grid (网格)"))
+
+
+def service_of(request: Request) -> IntakeService:
+    return request.app.state.service
+
+
+Service = Annotated[IntakeService, Depends(service_of)]
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Open311Error(404, f"format {fmt!r} is not offered: use json or xml")
+    return fmt
+
+
+def _service(subject: Subject) -> dict:
+    return {"service_code": subject.code, "service_name": subject.name, "description": subject.description,
+            "metadata": True, "type": "realtime", "keywords": ", ".join(subject.keywords), "group": subject.group}
+
+
+def _definition(subject: Subject) -> dict:
+    attributes = [{"variable": True, "code": code, "datatype": "string", "required": False,
+                   "datatype_description": None, "order": order, "description": description}
+                  for order, (code, description) in enumerate(PLACE_ATTRIBUTES, start=1)]
+    attributes.append({"variable": True, "code": "request_type", "datatype": "singlevaluelist", "required": False,
+                       "datatype_description": None, "order": len(attributes) + 1,
+                       "description": "咨询 求助 投诉 举报 建议 表扬",
+                       "values": [{"key": t, "name": t} for t in REQUEST_TYPES]})
+    return {"service_code": subject.code, "attributes": attributes}
+
+
+@router.get("/services.{fmt}", summary="The service list: the subject taxonomy")
+def services(fmt: str, service: Service) -> Response:
+    try:
+        return render(_format(fmt), "services", [_service(s) for s in service.taxonomy.subjects])
+    except Open311Error as error:
+        return render_error("json", error)
+
+
+@router.get("/services/{code}.{fmt}", summary="A service's definition: its attributes")
+def service_definition(code: str, fmt: str, service: Service) -> Response:
+    try:
+        subject = service.taxonomy.subject(code)
+        if subject is None:
+            raise Open311Error(404, f"service_code {code} not found")
+        return render(_format(fmt), "service_definition", _definition(subject))
+    except Open311Error as error:
+        return render_error(fmt if fmt in FORMATS else "json", error)
+
+
+@router.post("/requests.{fmt}", summary="Create a service request (form-encoded, api_key required)")
+async def create_request(fmt: str, request: Request, service: Service) -> Response:
+    out = fmt if fmt in FORMATS else "json"
+    try:
+        _format(fmt)
+        form = await _form(request)
+        client = _client(request.app.state.kernel.settings, form.get("api_key"))
+        new = _new_case(service, form, request.app.state.kernel.settings)
+        key = _idempotency(client, form, request.headers.get("idempotency-key"))
+        try:
+            case_id, replayed = service.receive(new, key)
+        except (IdempotencyKeyReused, IdempotencyKeyInFlight) as exc:
+            raise Open311Error(409, "this request was submitted before with different content") from exc
+        request.app.state.kernel.relay.wake_threadsafe()
+        notice = "重复提交，返回原工单 / resubmission: the original request" if replayed else "已受理 / received"
+        return render(out, "service_requests", [{"service_request_id": case_id, "service_notice": notice,
+                                                 "account_id": None}], 200 if replayed else 201)
+    except Open311Error as error:
+        return render_error(out, error)
+
+
+@router.get("/requests.{fmt}", summary="Service requests, filtered")
+def list_requests(fmt: str, request: Request, service: Service) -> Response:
+    out = fmt if fmt in FORMATS else "json"
+    try:
+        _format(fmt)
+        query = _filters(request.query_params)
+        with service.database.transaction() as session:
+            rows = session.exec(query).all()
+        return render(out, "service_requests", [_request(service, r) for r in rows])
+    except Open311Error as error:
+        return render_error(out, error)
+
+
+@router.get("/requests/{request_id}.{fmt}", summary="One service request")
+def get_request(request_id: str, fmt: str, service: Service) -> Response:
+    out = fmt if fmt in FORMATS else "json"
+    try:
+        _format(fmt)
+        with service.database.transaction() as session:
+            row = session.get(CaseRow, request_id)
+        if row is None:
+            raise Open311Error(404, f"service_request_id {request_id} not found")
+        return render(out, "service_requests", [_request(service, row)])
+    except Open311Error as error:
+        return render_error(out, error)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        raise Open311Error(400, "send the request as application/x-www-form-urlencoded")
+    try:
+        return dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=False, strict_parsing=False))
+    except UnicodeDecodeError as exc:
+        raise Open311Error(400, "the form is not UTF-8") from exc
+
+
+def _client(settings: IntakeSettings, api_key: str | None) -> str:
+    import hmac
+
+    for known, client in settings.open311_api_keys.items():
+        if api_key and hmac.compare_digest(known.encode(), api_key.encode()):
+            return client
+    raise Open311Error(403, "api_key was not provided or is invalid")
+
+
+def _new_case(service: IntakeService, form: dict[str, str], settings: IntakeSettings) -> NewCase:
+    code = form.get("service_code")
+    if not code:
+        raise Open311Error(400, "service_code was not provided")
+    subject = service.taxonomy.subject(code)
+    if subject is None:
+        raise Open311Error(404, f"service_code {code} not found")
+    has_point = form.get("lat") and form.get("long")
+    if not (has_point or form.get("address_string") or form.get("address_id")):
+        raise Open311Error(400, "a location is required: lat and long, or address_string")
+    attribute = {k[len("attribute["):-1]: v for k, v in form.items() if k.startswith("attribute[") and k.endswith("]")}
+    request_type = attribute.get("request_type")
+    if request_type is not None and request_type not in REQUEST_TYPES:
+        raise Open311Error(400, f"attribute[request_type] must be one of {', '.join(REQUEST_TYPES)}")
+    unlocated = settings.open311_unlocated_district
+    try:
+        place = Place(district=attribute.get("district") or unlocated, street=attribute.get("street") or unlocated,
+                      community=attribute.get("community"), grid=attribute.get("grid"),
+                      address=form.get("address_string") or form.get("address_id"),
+                      latitude=float(form["lat"]) if has_point else None,
+                      longitude=float(form["long"]) if has_point else None)
+    except (ValueError, ValidationError) as exc:
+        raise Open311Error(400, f"the location is invalid: {_first_error(exc)}") from exc
+    text = (form.get("description") or subject.name).strip()[:4000]
+    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
+    contact = Contact(name=name, phone=form.get("phone"), email=form.get("email"))
+    return NewCase(channel="open311", text=text, place=place, received_at=utc_now(), category=code,
+                   request_type=request_type, contact=None if contact.is_empty() else contact)  # type: ignore[arg-type]
+
+
+def _first_error(exc: Exception) -> str:
+    return exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+
+
+def _idempotency(client: str, form: dict[str, str], header: str | None) -> IdempotencyKey:
+    """An Idempotency-Key if the client sends one; else the very same submission counts as a resubmission."""
+    content = {k: v for k, v in sorted(form.items()) if k != "api_key"}
+    fingerprint = request_fingerprint("POST", "/open311/v2/requests", content)
+    key = header or "resubmission:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    return IdempotencyKey(scope=f"open311:{client}", key=key, fingerprint=fingerprint)
+
+
+def _filters(params) -> object:  # type: ignore[no-untyped-def]
+    query = select(CaseRow)
+    if ids := params.get("service_request_id"):
+        return query.where(col(CaseRow.case_id).in_(ids.split(",")))  # the other filters do not apply then
+    if codes := params.get("service_code"):
+        query = query.where(col(CaseRow.category).in_(codes.split(",")))
+    start, end = _date(params.get("start_date")), _date(params.get("end_date"))
+    query = query.where(col(CaseRow.received_at) >= (start or (end or utc_now()) - timedelta(days=90)))
+    if end is not None:
+        query = query.where(col(CaseRow.received_at) <= end)
+    if statuses := params.get("status"):
+        wanted = set(statuses.split(","))
+        if not wanted <= {"open", "closed"}:
+            raise Open311Error(400, "status must be open, closed or both")
+        if wanted == {"open"}:
+            query = query.where(col(CaseRow.status).not_in(("closed", "withdrawn")))
+        elif wanted == {"closed"}:
+            query = query.where(col(CaseRow.status).in_(("closed", "withdrawn")))
+    return query.order_by(col(CaseRow.received_at)).limit(1000)
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Open311Error(400, f"{value!r} is not a w3c date-time") from exc
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _request(service: IntakeService, row: CaseRow) -> dict:
+    subject = service.taxonomy.subject(row.category)
+    closed = row.status in ("closed", "withdrawn")
+    notes = row.resolution if row.status != "withdrawn" else "withdrawn by the citizen"
+    return {"service_request_id": row.case_id, "status": "closed" if closed else "open", "status_notes": notes,
+            "service_name": subject.name if subject else row.category, "service_code": row.category,
+            "description": row.text, "agency_responsible": row.lead_department, "service_notice": None,
+            "requested_datetime": _w3c(row.received_at), "updated_datetime": _w3c(row.updated_at),
+            "expected_datetime": None, "address": row.address, "address_id": None, "zipcode": None,
+            "lat": row.latitude, "long": row.longitude, "media_url": None}
+
+
+def _w3c(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"

@@ -1,0 +1,95 @@
+"""The native API's request and response bodies."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jiesu_shared.catalogue.common import (Channel, Outcome, Place, RequestType, Satisfaction, UnresolvableReason,
+                                           Urgency)
+
+CATEGORY = r"^[a-z_]{1,64}$"
+
+
+class ContactIn(BaseModel):
+    """The citizen's own details: sealed with their key before anything is written."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 -]{5,20}$")
+    id_number: str | None = Field(default=None, pattern=r"^[0-9]{17}[0-9Xx]$")
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=4000, description="the citizen's request, in their words")
+    channel: Channel = "hotline"
+    category: str | None = Field(default=None, pattern=CATEGORY, description="subject code, if known")
+    request_type: RequestType | None = Field(default=None, description="咨询 求助 投诉 举报 建议 表扬; by the rules if absent")
+    urgency: Urgency | None = Field(default=None, description="by the rules if absent")
+    place: Place
+    contact: ContactIn | None = None
+
+
+class ContactOut(BaseModel):
+    citizen_id: str
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+
+
+class CaseRead(BaseModel):
+    case_id: str
+    status: str
+    category: str
+    channel: str | None = None
+    request_type: str | None = None
+    urgency: str | None = None
+    text: str | None = Field(default=None, description="personal data replaced, unless you may see it")
+    place: Place | None = None
+    received_at: datetime | None = None
+    duplicate_of: str | None = None
+    lead_department: str | None = None
+    resolution: str | None = None
+    outcome: str | None = None
+    satisfaction: str | None = None
+    reopen_count: int = 0
+    citizen_id: str | None = None
+    contact: ContactOut | None = Field(default=None, description="only for operators with the contact role")
+    contact_erased: bool = False
+
+
+class Reclassify(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(pattern=CATEGORY)
+    request_type: RequestType | None = None
+    urgency: Urgency = "normal"
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CallbackIn(BaseModel):
+    """The citizen's verdict at call-back (回访)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    unresolvable_reason: UnresolvableReason | None = None
+    satisfaction: Satisfaction
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class QueueEntry(BaseModel):
+    case_id: str
+    category: str
+    lead_department: str | None
+    resolution: str | None
+    handled_at: datetime | None
+    reopen_count: int

@@ -1,0 +1,148 @@
+"""Personal data, sealed per citizen (AES-256-GCM) with keys only intake's database holds.
+
+The log carries only `SealedContact`; erasing a citizen deletes their key and identifiers
+(crypto-shredding), so every copy of their data on the immutable log becomes unreadable noise while
+the events themselves still parse and replay.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlmodel import Field, Session, SQLModel, select
+
+from jiesu_shared.catalogue.common import SealedContact
+
+ALGORITHM = "AES-256-GCM"
+
+
+class CitizenKey(SQLModel, table=True):
+    __tablename__ = "intake_citizen_keys"
+
+    citizen_id: str = Field(primary_key=True, max_length=64)
+    key_id: str = Field(max_length=64)
+    key: str = Field(max_length=64)  # base64 of 32 random bytes
+    created_at: datetime
+
+
+class CitizenIdentifier(SQLModel, table=True):
+    """A keyed hash of a phone or ID number, so a returning citizen gets the same pseudonym and key."""
+
+    __tablename__ = "intake_citizen_identifiers"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    citizen_id: str = Field(index=True, max_length=64)
+
+
+class ErasedCitizen(SQLModel, table=True):
+    __tablename__ = "intake_erased_citizens"
+
+    citizen_id: str = Field(primary_key=True, max_length=64)
+    erased_at: datetime
+    erased_by: str = Field(max_length=128)
+
+
+class PseudonymSecret(SQLModel, table=True):
+    """The HMAC key for identifier digests: made once per database, never leaves it."""
+
+    __tablename__ = "intake_pseudonym_secret"
+
+    id: int = Field(default=1, primary_key=True)
+    secret: str = Field(max_length=64)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a citizen tells us about themselves, plus the personal words found in their text."""
+
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    email: str | None = None
+    in_text: dict[str, str] = field(default_factory=dict)  # placeholder -> original words
+
+    def is_empty(self) -> bool:
+        return not (self.name or self.phone or self.id_number or self.email or self.in_text)
+
+
+class ContactErased(Exception):
+    """The citizen's key was erased: their data can no longer be read."""
+
+
+def seal(session: Session, contact: Contact) -> SealedContact:
+    citizen = _citizen_for(session, contact)
+    plaintext = json.dumps({"name": contact.name, "phone": contact.phone, "id_number": contact.id_number,
+                            "email": contact.email, "in_text": contact.in_text}, ensure_ascii=False).encode()
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(base64.b64decode(citizen.key)).encrypt(nonce, plaintext, _aad(citizen))
+    return SealedContact(citizen_id=citizen.citizen_id, key_id=citizen.key_id, algorithm=ALGORITHM,
+                         ciphertext=base64.b64encode(nonce + ciphertext).decode())
+
+
+def unseal(session: Session, sealed: SealedContact) -> Contact:
+    citizen = session.get(CitizenKey, sealed.citizen_id)
+    if citizen is None or citizen.key_id != sealed.key_id:
+        raise ContactErased(sealed.citizen_id)
+    raw = base64.b64decode(sealed.ciphertext)
+    data = json.loads(AESGCM(base64.b64decode(citizen.key)).decrypt(raw[:12], raw[12:], _aad(citizen)))
+    return Contact(name=data["name"], phone=data["phone"], id_number=data["id_number"],
+                   email=data.get("email"), in_text=data["in_text"])
+
+
+def erase(session: Session, citizen_id: str, *, by: str) -> bool:
+    """Shred the citizen's key and identifiers; False when there was nothing (left) to erase."""
+    key = session.get(CitizenKey, citizen_id)
+    if key is None:
+        return False
+    session.delete(key)
+    for identifier in session.exec(select(CitizenIdentifier).where(CitizenIdentifier.citizen_id == citizen_id)):
+        session.delete(identifier)
+    session.add(ErasedCitizen(citizen_id=citizen_id, erased_at=datetime.now(UTC), erased_by=by))
+    return True
+
+
+def is_erased(session: Session, citizen_id: str) -> bool:
+    return session.get(ErasedCitizen, citizen_id) is not None
+
+
+def _aad(citizen: CitizenKey) -> bytes:
+    return f"{citizen.citizen_id}|{citizen.key_id}".encode()
+
+
+def _citizen_for(session: Session, contact: Contact) -> CitizenKey:
+    digests = [_digest(session, kind, value) for kind, value in
+               (("phone", contact.phone), ("id", contact.id_number)) if value]
+    digests += [_digest(session, "phone" if token.startswith("[phone") else "id", value)
+                for token, value in contact.in_text.items() if not token.startswith("[name")]
+    for digest in digests:
+        known = session.get(CitizenIdentifier, digest)
+        if known is not None and (citizen := session.get(CitizenKey, known.citizen_id)) is not None:
+            break
+    else:
+        citizen = CitizenKey(citizen_id=f"cz-{uuid.uuid4().hex}", key_id=f"k-{uuid.uuid4().hex[:12]}",
+                             key=base64.b64encode(AESGCM.generate_key(bit_length=256)).decode(),
+                             created_at=datetime.now(UTC))
+        session.add(citizen)
+    for digest in digests:
+        if session.get(CitizenIdentifier, digest) is None:
+            session.add(CitizenIdentifier(digest=digest, citizen_id=citizen.citizen_id))
+    session.flush()
+    return citizen
+
+
+def _digest(session: Session, kind: str, value: str) -> str:
+    secret = session.get(PseudonymSecret, 1)
+    if secret is None:
+        secret = PseudonymSecret(id=1, secret=base64.b64encode(os.urandom(32)).decode())
+        session.add(secret)
+        session.flush()
+    normalised = "".join(ch for ch in value if ch.isalnum()).upper().removeprefix("86") if kind == "phone" \
+        else value.strip().upper()
+    return hmac.new(base64.b64decode(secret.secret), f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
