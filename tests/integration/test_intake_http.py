@@ -13,6 +13,14 @@ from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
 from tests.contract.test_bus_contract import collect, open_subscription
 
+OPERATORS = [
+    {"id": "op-wang", "token": "wang-secret", "roles": ["triage", "callback"]},
+    {"id": "op-zhao", "token": "zhao-secret", "roles": ["triage", "callback", "contact", "privacy"]},
+]
+CALLER = {"Authorization": "Bearer wang-secret"}  # may act on cases, may not see personal data
+OFFICER = {"Authorization": "Bearer zhao-secret"}  # may also see personal data and erase citizens
+OPEN311_KEY = "o311-test-key"
+
 GOOD = {"text": "小区电梯坏了 the lift is broken", "channel": "hotline",
         "place": {"district": "Haidian", "street": "Zhongguancun", "community": "Huangzhuang"}}
 
@@ -20,7 +28,8 @@ GOOD = {"text": "小区电梯坏了 the lift is broken", "channel": "hotline",
 @pytest.fixture
 def settings(tmp_path: Path) -> IntakeSettings:
     return IntakeSettings(embedded_log_path=str(tmp_path / "log.sqlite3"),
-                          database_url=f"sqlite:///{tmp_path}/intake.sqlite3", topic="cases")
+                          database_url=f"sqlite:///{tmp_path}/intake.sqlite3", topic="cases",
+                          operators=OPERATORS, open311_api_keys={OPEN311_KEY: "fixmystreet"}, max_body_bytes=16_384)
 
 
 async def log_records(settings: IntakeSettings, expected: int) -> list:
