@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -11,6 +12,9 @@ from jiesu_gateway.config import GatewaySettings
 from jiesu_gateway.delivery import Clock, DeliveryWorker, system_clock
 from jiesu_gateway.departments import DepartmentService
 from jiesu_gateway.entrypoints import admin, tasks
+from jiesu_gateway.entrypoints.webhooks import document_webhooks
+from jiesu_gateway.inbox import Inbox
+from jiesu_gateway.ssrf import Resolver, system_resolver
 from jiesu_gateway.tasks import TaskService
 
 
@@ -22,19 +26,38 @@ class Gateway:
     delivery: DeliveryWorker
 
 
-def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_clock) -> FastAPI:
+def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_clock,
+              resolve: Resolver = system_resolver) -> FastAPI:
     settings = settings or GatewaySettings()
     kernel = ServiceKernel.build("gateway", settings)
     gateway = Gateway(
         kernel=kernel,
-        departments=DepartmentService(kernel.database, settings.allow_private_webhook_targets),
-        tasks=TaskService(kernel.database, kernel.store),
+        departments=DepartmentService(kernel.database, settings.allow_private_webhook_targets, clock=clock,
+                                      grace=timedelta(seconds=settings.credential_grace_seconds), resolve=resolve),
+        tasks=TaskService(kernel.database, kernel.store, clock=clock),
         delivery=DeliveryWorker(database=kernel.database, store=kernel.store,
                                 schedule=settings.retry_schedule_seconds, timeout=settings.webhook_timeout_seconds,
                                 allow_private=settings.allow_private_webhook_targets,
                                 concurrency=settings.delivery_concurrency, clock=clock,
-                                on_appended=kernel.relay.wake_threadsafe),
+                                on_appended=kernel.relay.wake_threadsafe, resolve=resolve),
     )
-    kernel.consume("tasks", gateway.tasks.handlers())
-    return kernel.app(title="Jiesu agency gateway", routers=[admin.router, tasks.router],
-                      workers=[gateway.delivery.run], state=gateway)
+    kernel.consume("tasks", Inbox(clock=clock).handlers())
+    app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, tasks.router],
+                     workers=[gateway.delivery.run], state=gateway)
+    app.description = DESCRIPTION
+    app.version = "1.0.0"
+    document_webhooks(app)
+    return app
+
+
+DESCRIPTION = """How departments (housing bureaus, fire brigades, property firms, street offices) receive
+cross-department tasks from Jiesu and answer them.
+
+* **Authentication**: `Authorization: Bearer <api_key>`, the key issued when the department was registered.
+* **Authorization**: a department sees and acts on its own tasks only; another department's task answers
+  404 exactly like a missing one.
+* **Idempotency**: send `Idempotency-Key` on any POST; a retry returns the first answer and records nothing twice.
+* **Errors**: RFC 9457 `application/problem+json`; a 409 names the task's current status in `task_status`.
+* **Webhooks**: signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`);
+  see the webhooks section for the payloads. Departments without a webhook poll `GET /tasks?status=offered`.
+"""

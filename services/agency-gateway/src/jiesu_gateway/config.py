@@ -16,3 +16,5 @@ class GatewaySettings(ServiceSettings):
     webhook_timeout_seconds: float = 10.0
     retry_schedule_seconds: list[float] = Field(default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE))
     delivery_concurrency: int = 16
+    # How long a rotated-out API key or webhook secret keeps working, so departments switch without downtime.
+    credential_grace_seconds: float = 24 * 3600

@@ -1,7 +1,9 @@
 """Webhook delivery: at-least-once, in order per department and case, retried on a schedule.
 
-Every acknowledged delivery becomes `task.notified`; an exhausted one (or a 410 Gone, which also
-disables the endpoint) becomes `task.notification_failed`, which dispatch treats like no answer.
+Every attempt is recorded. An acknowledged offer becomes `task.notified`; an exhausted one (or a
+410 Gone, which also disables the endpoint) becomes `task.notification_failed`, which dispatch
+treats like no answer. Other messages (cancellations, reminders, case updates) are recorded as
+delivered or failed without events: they tell the department something, they ask nothing of it.
 """
 from __future__ import annotations
 
@@ -14,19 +16,21 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from opentelemetry import trace
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
-from jiesu_shared.store import Database, EventStore
+from jiesu_shared.store import ConcurrencyError, Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
 
-from jiesu_gateway.adapters.tables import Delivery, Department, Task
+from jiesu_gateway.adapters.tables import Delivery, DeliveryAttempt, Department, Task
+from jiesu_gateway.departments import signing_secrets
 from jiesu_gateway.signing import signature_headers
-from jiesu_gateway.ssrf import UnsafeWebhookTarget, check_webhook_url
+from jiesu_gateway.ssrf import Resolver, UnsafeWebhookTarget, pin_webhook_url, system_resolver
 from jiesu_gateway.tasks import append_task_event
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+ANSWERS_AWAITED = frozenset({"task.offered"})  # the messages whose fate dispatch must learn
 
 
 def system_clock() -> datetime:
@@ -36,7 +40,8 @@ def system_clock() -> datetime:
 class DeliveryWorker:
     def __init__(self, *, database: Database, store: EventStore, schedule: list[float], timeout: float,
                  allow_private: bool, concurrency: int = 16, clock: Clock = system_clock,
-                 idle_pause: float = 0.05, on_appended: Callable[[], None] = lambda: None) -> None:
+                 idle_pause: float = 0.05, on_appended: Callable[[], None] = lambda: None,
+                 resolve: Resolver = system_resolver) -> None:
         self._db = database
         self._store = store
         self._schedule = schedule
@@ -46,6 +51,7 @@ class DeliveryWorker:
         self._clock = clock
         self._idle_pause = idle_pause
         self._on_appended = on_appended  # wakes the outbox relay
+        self._resolve = resolve
         self._tracer = tracer("jiesu.gateway.webhooks")
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -60,7 +66,7 @@ class DeliveryWorker:
                     except TimeoutError:
                         pass
 
-    def _due(self) -> list[tuple[Delivery, Department]]:
+    def _due(self) -> list[tuple[Delivery, Department | None]]:
         """The oldest pending delivery of each (department, case), if it is due: later ones wait behind it."""
         now = self._clock()
         with self._db.transaction() as s:
@@ -87,32 +93,43 @@ class DeliveryWorker:
                             "webhook.id": delivery.webhook_id},
             ):
                 outcome, retry_after = await self._send(client, delivery, department)
-                await asyncio.to_thread(self._record, delivery.id, outcome, retry_after)
+                await asyncio.to_thread(self._record_despite_races, delivery.id, outcome, retry_after)
         self._on_appended()
+
+    def _record_despite_races(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
+        for _ in range(9):
+            try:
+                return self._record(delivery_id, outcome, retry_after)
+            except ConcurrencyError:
+                continue  # the department acted on the task at the same moment: record on the new head
+        self._record(delivery_id, outcome, retry_after)
 
     async def _send(self, client: httpx.AsyncClient, delivery: Delivery,
                     department: Department | None) -> tuple[str, float | None]:
-        """Return ("ok" | "gone" | an error text, seconds the receiver asked us to wait)."""
+        """Return ("ok" | "gone" | "skip" | an error text, seconds the receiver asked us to wait)."""
         if department is None or not department.webhook_url or not department.webhook_enabled:
             return "skip", None  # no endpoint: the department polls GET /tasks instead
-        try:
-            await asyncio.to_thread(check_webhook_url, department.webhook_url, allow_private=self._allow_private)
+        try:  # resolved and checked now, and connected to exactly that address (DNS rebinding)
+            target = await asyncio.to_thread(pin_webhook_url, department.webhook_url,
+                                             allow_private=self._allow_private, resolve=self._resolve)
         except UnsafeWebhookTarget as exc:
             return f"refused target: {exc}", None
         body = delivery.body.encode()
         timestamp = int(self._clock().timestamp())
-        headers = signature_headers(department.webhook_secret, delivery.webhook_id, timestamp, body)
-        headers["content-type"] = "application/json"
+        headers = signature_headers(signing_secrets(department, self._clock()), delivery.webhook_id, timestamp, body)
+        headers.update({"content-type": "application/json", "host": target.host_header,
+                        "user-agent": "jiesu-agency-gateway"})
         inject_headers(headers)
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
         try:
-            response = await client.post(department.webhook_url, content=body, headers=headers)
+            response = await client.post(target.url, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:500], None
         if 200 <= response.status_code < 300:
             return "ok", None
         if response.status_code == 410:
             return "gone", None
-        return f"HTTP {response.status_code}", _retry_after(response)
+        return f"HTTP {response.status_code}", _retry_after(response, self._clock())
 
     def _record(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
         now = self._clock()
@@ -125,41 +142,52 @@ class DeliveryWorker:
                 d.status = "skipped"
             elif outcome == "ok":
                 d.status = "delivered"
-                self._append(s, d, TaskNotified(task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
-                                                webhook_id=d.webhook_id, attempts=d.attempts, delivered_at=now))
-            elif outcome == "gone" or d.attempts >= len(self._schedule):
-                d.status = "failed"
-                d.last_error = "HTTP 410 Gone: endpoint disabled" if outcome == "gone" else outcome
-                if outcome == "gone":
-                    department = s.get(Department, d.department_id)
-                    if department is not None:
-                        department.webhook_enabled = False
-                        s.add(department)
-                self._append(s, d, TaskNotificationFailed(
+                self._tell_dispatch(s, d, TaskNotified(
                     task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
-                    webhook_id=d.webhook_id, attempts=d.attempts, last_error=d.last_error))
+                    webhook_id=d.webhook_id, attempts=d.attempts, delivered_at=now))
+            elif outcome == "gone" or d.attempts >= len(self._schedule):
+                self._give_up(s, d, outcome)
             else:
                 d.last_error = outcome
                 delay = self._schedule[d.attempts] * random.uniform(1.0, 1.1)  # jitter spreads retries
                 d.next_attempt_at = now + timedelta(seconds=max(delay, retry_after or 0))
             s.add(d)
+            s.add(DeliveryAttempt(delivery_id=d.id, number=d.attempts, attempted_at=now, outcome=outcome[:500],
+                                  next_attempt_at=d.next_attempt_at if d.status == "pending" else None))
 
-    def _append(self, session, delivery: Delivery, payload) -> None:  # type: ignore[no-untyped-def]
+    def _give_up(self, s: Session, d: Delivery, outcome: str) -> None:
+        d.status = "failed"
+        d.last_error = "HTTP 410 Gone: endpoint disabled" if outcome == "gone" else outcome
+        if outcome == "gone":
+            department = s.get(Department, d.department_id)
+            if department is not None:
+                department.webhook_enabled = False  # until an administrator sets a URL again
+                s.add(department)
+        log.warning("webhook %s to %s failed after %d attempts: %s", d.webhook_id, d.department_id, d.attempts,
+                    d.last_error)
+        self._tell_dispatch(s, d, TaskNotificationFailed(
+            task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
+            webhook_id=d.webhook_id, attempts=d.attempts, last_error=d.last_error))
+
+    def _tell_dispatch(self, session: Session, delivery: Delivery, payload: TaskNotified | TaskNotificationFailed) -> None:
+        if delivery.event_type not in ANSWERS_AWAITED:
+            return
         task = session.get(Task, delivery.task_id)
-        append_task_event(session, self._store, task, payload)
+        if task is not None:
+            append_task_event(session, self._store, task, payload)
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the offset
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: httpx.Response, now: datetime) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
         return None
     if value.isdigit():
         return float(value)
     try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
     except (TypeError, ValueError):
         return None

@@ -19,6 +19,9 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-def signature_headers(secret: str, webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def signature_headers(secret: str | list[str], webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Headers for one message; several secrets (during a rotation's grace period) give several
+    space-separated signatures, of which the receiver needs any one to verify."""
+    secrets_ = [secret] if isinstance(secret, str) else secret
     return {"webhook-id": webhook_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, webhook_id, timestamp, body)}
+            "webhook-signature": " ".join(sign(s, webhook_id, timestamp, body) for s in secrets_)}

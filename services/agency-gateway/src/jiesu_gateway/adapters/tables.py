@@ -14,8 +14,15 @@ class Department(SQLModel, table=True):
     name: str = Field(max_length=200)
     webhook_url: str | None = Field(default=None, max_length=2000)
     webhook_enabled: bool = True
+    # Webhook types the department wants; empty means all of them.
+    event_types: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     webhook_secret: str = Field(max_length=200)  # needed in clear to sign; never returned after creation
     api_key_hash: str = Field(index=True, max_length=64)  # sha256 of a 256-bit random key
+    # After a rotation the previous key and secret keep working until these moments (grace period).
+    previous_api_key_hash: str | None = Field(default=None, index=True, max_length=64)
+    previous_api_key_until: datetime | None = None
+    previous_webhook_secret: str | None = Field(default=None, max_length=200)
+    previous_webhook_secret_until: datetime | None = None
     created_at: datetime
 
 
@@ -28,7 +35,9 @@ class Task(SQLModel, table=True):
     case_id: str = Field(index=True, max_length=64)
     department_id: str = Field(index=True, max_length=100)
     role: str = Field(max_length=20)
-    status: str = Field(max_length=20)
+    kind: str = Field(default="case", max_length=30)
+    whistle_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(index=True, max_length=20)
     offer: str = Field(sa_column=Column(Text, nullable=False))  # the task.offered payload, JSON
     offer_event_id: str = Field(max_length=64)  # the cause of what the gateway appends about the task
     correlation_id: str = Field(max_length=64)
@@ -49,7 +58,20 @@ class Delivery(SQLModel, table=True):
     event_type: str = Field(max_length=100)
     body: str = Field(sa_column=Column(Text, nullable=False))
     traceparent: str | None = Field(default=None, max_length=100)
-    status: str = Field(default="pending", index=True, max_length=20)  # pending, delivered, failed
+    status: str = Field(default="pending", index=True, max_length=20)  # pending, delivered, failed, skipped
     attempts: int = 0
     next_attempt_at: datetime
     last_error: str | None = Field(default=None, max_length=2000)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every attempt to deliver a webhook, kept for the department's and the operators' questions."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(index=True)
+    number: int
+    attempted_at: datetime
+    outcome: str = Field(max_length=500)  # "ok", "HTTP 503", "ConnectError: …", "refused target: …"
+    next_attempt_at: datetime | None = None

@@ -1,10 +1,30 @@
-"""A department's task, as the gateway guards it: only its department may act, and only in order."""
+"""A department's task, as the gateway guards it: only its department may act, and only in order.
+
+    offered ──accept──▶ accepted ──respond──▶ responded ──complete──▶ completed
+       │                   │ └──────────────complete────────────────────▲
+       ├──reject──▶ rejected (退单)        progress: accepted, responded, reported_in (status unchanged)
+       └──report_in (whistle tasks only, also from accepted)──▶ reported_in ──complete──▶ completed
+    any open state ──dispatch cancels──▶ cancelled
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from jiesu_shared.catalogue.gateway import TaskAccepted
+from pydantic import BaseModel
+
+from jiesu_shared.catalogue.common import RejectionReason, TaskKind
+from jiesu_shared.catalogue.gateway import (
+    TaskAccepted,
+    TaskCompleted,
+    TaskProgressReported,
+    TaskRejected,
+    TaskReportedIn,
+    TaskResponded,
+)
+
+TERMINAL = frozenset({"completed", "rejected", "cancelled"})
+WORKING = frozenset({"accepted", "responded", "reported_in"})
 
 
 class TaskNotFound(Exception):
@@ -12,8 +32,8 @@ class TaskNotFound(Exception):
 
 
 class InvalidTransition(Exception):
-    def __init__(self, action: str, status: str) -> None:
-        super().__init__(f"cannot {action} a task that is {status}")
+    def __init__(self, action: str, status: str, why: str | None = None) -> None:
+        super().__init__(why or f"cannot {action} a task that is {status}")
         self.action = action
         self.status = status
 
@@ -24,11 +44,101 @@ class TaskView:
     case_id: str
     department_id: str
     status: str
+    kind: TaskKind = "case"
+    whistle_id: str | None = None
+
+
+# Commands: what a department asks to do with its task.
+@dataclass(frozen=True)
+class Accept:
+    pass
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: RejectionReason
+    note: str | None = None
+    suggested_department: str | None = None
+
+
+@dataclass(frozen=True)
+class Respond:
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportProgress:
+    note: str
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Complete:
+    resolution: str
+
+
+@dataclass(frozen=True)
+class ReportIn:
+    note: str | None = None
+
+
+Command = Accept | Reject | Respond | ReportProgress | Complete | ReportIn
+
+# Which states each command may start from.
+_ALLOWED_FROM: dict[type, frozenset[str]] = {
+    Accept: frozenset({"offered"}),
+    Reject: frozenset({"offered"}),
+    Respond: frozenset({"accepted"}),
+    ReportProgress: WORKING,
+    Complete: WORKING,
+    ReportIn: frozenset({"offered", "accepted"}),
+}
+_ACTION = {Accept: "accept", Reject: "reject", Respond: "respond to", ReportProgress: "report progress on",
+           Complete: "complete", ReportIn: "report in to"}
+
+
+def decide(command: Command, task: TaskView | None, *, department_id: str, now: datetime) -> BaseModel:
+    """The event the command produces, or TaskNotFound / InvalidTransition."""
+    if task is None or task.department_id != department_id:
+        raise TaskNotFound()
+    action = _ACTION[type(command)]
+    if isinstance(command, ReportIn) and task.kind != "whistle_report_in":
+        raise InvalidTransition(action, task.status, "only a task summoned by a whistle (吹哨) can report in")
+    if task.status not in _ALLOWED_FROM[type(command)]:
+        raise InvalidTransition(action, task.status)
+    ids = {"task_id": task.task_id, "case_id": task.case_id, "department_id": department_id}
+    match command:
+        case Accept():
+            return TaskAccepted(**ids, accepted_at=now)
+        case Reject(reason=reason, note=note, suggested_department=suggested):
+            return TaskRejected(**ids, reason=reason, note=note, suggested_department=suggested, rejected_at=now)
+        case Respond(note=note):
+            return TaskResponded(**ids, responded_at=now, note=note)
+        case ReportProgress(note=note, attachments=attachments):
+            return TaskProgressReported(**ids, note=note, attachments=list(attachments), reported_at=now)
+        case Complete(resolution=resolution):
+            return TaskCompleted(**ids, resolution=resolution, completed_at=now)
+        case ReportIn(note=note):
+            return TaskReportedIn(**ids, whistle_id=task.whistle_id or "", reported_at=now, note=note)
+    raise TypeError(f"unknown command {command!r}")
+
+
+_STATUS_AFTER: dict[type, str] = {TaskAccepted: "accepted", TaskRejected: "rejected", TaskResponded: "responded",
+                                  TaskCompleted: "completed", TaskReportedIn: "reported_in"}
+
+
+def evolve(task: TaskView, event: BaseModel) -> TaskView:
+    """The task after one of its events; progress reports and webhook outcomes leave the status as it was."""
+    status = _STATUS_AFTER.get(type(event))
+    return replace(task, status=status) if status else task
+
+
+def cancel(task: TaskView) -> TaskView:
+    """Dispatch withdrew the task; a finished task stays as it finished."""
+    return task if task.status in TERMINAL else replace(task, status="cancelled")
 
 
 def decide_accept(task: TaskView | None, *, department_id: str, now: datetime) -> TaskAccepted:
-    if task is None or task.department_id != department_id:
-        raise TaskNotFound()
-    if task.status != "offered":
-        raise InvalidTransition("accept", task.status)
-    return TaskAccepted(task_id=task.task_id, case_id=task.case_id, department_id=department_id, accepted_at=now)
+    event = decide(Accept(), task, department_id=department_id, now=now)
+    assert isinstance(event, TaskAccepted)
+    return event

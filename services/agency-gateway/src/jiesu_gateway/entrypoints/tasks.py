@@ -1,66 +1,135 @@
-"""The task API for departments: each sees and acts on its own tasks only."""
+"""The task API for departments: each sees and acts on its own tasks only. Routes only translate."""
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
 
 from jiesu_shared.http.problems import Problem
-from jiesu_shared.store import ConcurrencyError
+from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
 
-from jiesu_gateway.adapters.tables import Task
-from jiesu_gateway.domain.task import InvalidTransition, TaskNotFound
+from jiesu_gateway.domain.task import (
+    Accept,
+    Command,
+    Complete,
+    InvalidTransition,
+    Reject,
+    ReportIn,
+    ReportProgress,
+    Respond,
+    TaskNotFound,
+)
 from jiesu_gateway.entrypoints.auth import CurrentDepartment
+from jiesu_gateway.entrypoints.schemas import (
+    CompleteBody,
+    ProgressBody,
+    RejectBody,
+    ReportInBody,
+    RespondBody,
+    TaskPage,
+    TaskRead,
+    problems,
+)
+from jiesu_gateway.tasks import IdempotentRequest, TaskBusy, task_document
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
-
-
-class TaskRead(BaseModel):
-    task_id: str
-    case_id: str
-    department_id: str
-    role: str
-    status: str
-    offered_at: datetime
-    updated_at: datetime
-    offer: dict
-
-
-def _read(task: Task) -> TaskRead:
-    return TaskRead(task_id=task.task_id, case_id=task.case_id, department_id=task.department_id, role=task.role,
-                    status=task.status, offered_at=task.offered_at, updated_at=task.updated_at,
-                    offer=json.loads(task.offer))
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401))
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=255,
+    description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
+ACTION = {"response_model": TaskRead, "responses": problems(404, 409, 422)}
 
 
 def _not_found(task_id: str) -> Problem:
     return Problem(404, "not-found", "No such task", f"task {task_id} is not one of yours")
 
 
-@router.get("/{task_id}", response_model=TaskRead, summary="One of your tasks")
-def get_task(task_id: str, department: CurrentDepartment, request: Request) -> TaskRead:
+@router.get("", response_model=TaskPage, operation_id="listTasks", summary="Your tasks, oldest offer first",
+            responses=problems(422))
+def list_tasks(department: CurrentDepartment, request: Request,
+               status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$",
+                                                   description="e.g. `offered` to poll for new offers")] = None,
+               case_id: Annotated[str | None, Query(max_length=64)] = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    tasks = request.app.state.service.tasks.list(department_id=department.department_id, status=status,
+                                                 case_id=case_id, limit=limit + 1, offset=offset)
+    more = len(tasks) > limit
+    return {"tasks": [task_document(t) for t in tasks[:limit]], "next_offset": offset + limit if more else None}
+
+
+@router.get("/{task_id}", response_model=TaskRead, operation_id="getTask", summary="One of your tasks",
+            responses=problems(404))
+def get_task(task_id: str, department: CurrentDepartment, request: Request) -> dict[str, Any]:
     task = request.app.state.service.tasks.get(task_id=task_id, department_id=department.department_id)
     if task is None:
         raise _not_found(task_id)
-    return _read(task)
+    return task_document(task)
 
 
-@router.post("/{task_id}/accept", response_model=TaskRead, summary="Accept an offered task")
-def accept_task(task_id: str, department: CurrentDepartment, request: Request) -> TaskRead:
+@router.post("/{task_id}/accept", operation_id="acceptTask", summary="Accept an offered task (接单)", **ACTION)
+def accept_task(task_id: str, department: CurrentDepartment, request: Request,
+                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return _act(request, department.department_id, task_id, Accept(), None, idempotency_key)
+
+
+@router.post("/{task_id}/reject", operation_id="rejectTask",
+             summary="Return an offered task (退单) with a reason, and who should take it if you know", **ACTION)
+def reject_task(task_id: str, body: RejectBody, department: CurrentDepartment, request: Request,
+                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    command = Reject(reason=body.reason, note=body.note, suggested_department=body.suggested_department)
+    return _act(request, department.department_id, task_id, command, body.model_dump(mode="json"), idempotency_key)
+
+
+@router.post("/{task_id}/respond", operation_id="respondToTask",
+             summary="Record first contact with the citizen (响应)", **ACTION)
+def respond_to_task(task_id: str, body: RespondBody, department: CurrentDepartment, request: Request,
+                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return _act(request, department.department_id, task_id, Respond(note=body.note), body.model_dump(mode="json"),
+                idempotency_key)
+
+
+@router.post("/{task_id}/progress", operation_id="reportTaskProgress",
+             summary="Report progress, with attachments by URL", **ACTION)
+def report_progress(task_id: str, body: ProgressBody, department: CurrentDepartment, request: Request,
+                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    command = ReportProgress(note=body.note, attachments=tuple(str(a) for a in body.attachments))
+    return _act(request, department.department_id, task_id, command, body.model_dump(mode="json"), idempotency_key)
+
+
+@router.post("/{task_id}/complete", operation_id="completeTask", summary="Complete the task with a resolution summary",
+             **ACTION)
+def complete_task(task_id: str, body: CompleteBody, department: CurrentDepartment, request: Request,
+                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return _act(request, department.department_id, task_id, Complete(resolution=body.resolution),
+                body.model_dump(mode="json"), idempotency_key)
+
+
+@router.post("/{task_id}/report-in", operation_id="reportInToTask",
+             summary="Report in (报到) to the whistle (吹哨) that summoned you", **ACTION)
+def report_in(task_id: str, body: ReportInBody, department: CurrentDepartment, request: Request,
+              idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return _act(request, department.department_id, task_id, ReportIn(note=body.note), body.model_dump(mode="json"),
+                idempotency_key)
+
+
+def _act(request: Request, department_id: str, task_id: str, command: Command, body: Any,
+         key: str | None) -> JSONResponse:
     service = request.app.state.service
-    for _ in range(3):  # a concurrent append to the task's stream (e.g. its delivery) is retried
-        try:
-            task = service.tasks.accept(task_id=task_id, department_id=department.department_id)
-            break
-        except ConcurrencyError:
-            continue
-        except TaskNotFound:
-            raise _not_found(task_id) from None
-        except InvalidTransition as exc:
-            raise Problem(409, "invalid-transition", "The task cannot do that now", str(exc),
-                          task_status=exc.status) from None
-    else:
-        raise Problem(409, "conflict", "The task changed meanwhile", "try again")
+    idempotency = IdempotentRequest(key, request_fingerprint("POST", request.url.path, body)) if key else None
+    try:
+        result = service.tasks.act(task_id=task_id, department_id=department_id, command=command,
+                                   idempotency=idempotency)
+    except TaskNotFound:
+        raise _not_found(task_id) from None
+    except InvalidTransition as exc:
+        raise Problem(409, "invalid-transition", "The task cannot do that now", str(exc),
+                      task_status=exc.status) from None
+    except IdempotencyKeyReused:
+        raise Problem(422, "idempotency-key-reused", "Idempotency-Key already used",
+                      "this Idempotency-Key was used for a different request; use a new key") from None
+    except (IdempotencyKeyInFlight, TaskBusy):
+        raise Problem(409, "conflict", "A concurrent request got there first", "retry the request",
+                      headers={"Retry-After": "1"}) from None
     service.kernel.relay.wake_threadsafe()
-    return _read(task)
+    return JSONResponse(result.body, status_code=result.status_code)

@@ -1,0 +1,89 @@
+"""What the gateway takes from the log: offers become tasks, and what a department must hear about
+(offers, cancellations, reminders, updates on its cases) becomes a webhook delivery.
+
+Handlers run in the consumer's transaction, so a task and its delivery are recorded together with
+the fact that the event was handled: nothing twice, nothing lost.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session, select
+
+from jiesu_shared.catalogue.dispatch import SlaWarning, TaskCancelled, TaskOffered
+from jiesu_shared.consumer import Handler, Unprocessable
+from jiesu_shared.events import Envelope
+
+from jiesu_gateway.adapters.tables import Delivery, Department, Task
+from jiesu_gateway.departments import wanted_types
+from jiesu_gateway.domain.task import TERMINAL, cancel
+from jiesu_gateway.messages import CASE_UPDATES, unversioned, webhook_body
+from jiesu_gateway.tasks import view_of
+
+Clock = Callable[[], datetime]
+NOT_PARTY = frozenset({"rejected", "cancelled"})  # a department that returned or lost the task is no longer party
+
+
+@dataclass
+class Inbox:
+    clock: Clock
+
+    def handlers(self) -> dict[str, Handler]:
+        case_updates: dict[str, Handler] = {f"{name}.v1": self.on_case_update for name in CASE_UPDATES}
+        return {"task.offered.v1": self.on_task_offered, "task.cancelled.v1": self.on_task_cancelled,
+                "sla.warning.v1": self.on_sla_warning, **case_updates}
+
+    def on_task_offered(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
+        assert isinstance(payload, TaskOffered)
+        if session.get(Task, payload.task_id) is not None:
+            raise Unprocessable(f"task {payload.task_id} was offered before by another event")
+        now = self.clock()
+        session.add(Task(task_id=payload.task_id, case_id=payload.case_id, department_id=payload.department_id,
+                         role=payload.role, kind=payload.kind, whistle_id=payload.whistle_id, status="offered",
+                         offer=payload.model_dump_json(), offer_event_id=envelope.id,
+                         correlation_id=envelope.correlationid, offered_at=envelope.time, updated_at=now))
+        self._enqueue(session, envelope, payload.department_id, payload.task_id, "task.offered", envelope.data)
+
+    def on_task_cancelled(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
+        assert isinstance(payload, TaskCancelled)
+        task = self._task_of(session, payload.task_id, payload.department_id)
+        if task.status in TERMINAL:
+            return  # finished before the cancellation arrived: nothing to withdraw
+        task.status = cancel(view_of(task)).status  # type: ignore[arg-type]
+        task.updated_at = self.clock()
+        session.add(task)
+        self._enqueue(session, envelope, task.department_id, task.task_id, "task.cancelled", envelope.data)
+
+    def on_sla_warning(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
+        assert isinstance(payload, SlaWarning)
+        task = self._task_of(session, payload.task_id, payload.department_id)
+        if task.status not in TERMINAL:
+            self._enqueue(session, envelope, task.department_id, task.task_id, "task.reminder", envelope.data)
+
+    def on_case_update(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
+        tasks = session.exec(select(Task).where(Task.case_id == envelope.subject)).all()
+        parties = {t.department_id: t for t in tasks if t.status not in NOT_PARTY}
+        for department_id, task in sorted(parties.items()):
+            self._enqueue(session, envelope, department_id, task.task_id, unversioned(envelope.type), envelope.data)
+
+    @staticmethod
+    def _task_of(session: Session, task_id: str, department_id: str) -> Task:
+        task = session.get(Task, task_id)
+        if task is None or task.department_id != department_id:
+            raise Unprocessable(f"no task {task_id} of {department_id} was offered")
+        return task
+
+    def _enqueue(self, session: Session, envelope: Envelope, department_id: str, task_id: str, webhook_type: str,
+                 data: dict[str, Any]) -> None:
+        department = session.get(Department, department_id)
+        wanted = wanted_types(department) if department is not None else []
+        if wanted and webhook_type not in wanted:
+            return  # the department did not ask for these; it can still poll GET /tasks
+        session.add(Delivery(webhook_id=envelope.id, department_id=department_id, case_id=envelope.subject,
+                             task_id=task_id, event_type=webhook_type,
+                             body=webhook_body(webhook_type, envelope.time, data), traceparent=envelope.traceparent,
+                             next_attempt_at=self.clock()))

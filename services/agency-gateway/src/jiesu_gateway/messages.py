@@ -1,0 +1,22 @@
+"""What the gateway sends departments: Standard Webhooks payloads `{type, timestamp, data}`."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+# Case events a department hears about once it has a task on the case (it is party to it).
+CASE_UPDATES = ("case.reclassified", "case.linked_as_duplicate", "case.rerouted", "case.escalated",
+                "case.handled", "case.withdrawn", "case.reopened", "case.callback_recorded", "case.closed")
+WEBHOOK_TYPES = ("task.offered", "task.cancelled", "task.reminder", *CASE_UPDATES)
+
+
+def unversioned(event_type: str) -> str:
+    """`task.offered.v1` -> `task.offered`: the webhook type names the kind of message, not its schema version."""
+    head, _, tail = event_type.rpartition(".")
+    return head if tail.startswith("v") and tail[1:].isdigit() else event_type
+
+
+def webhook_body(webhook_type: str, timestamp: datetime, data: dict[str, Any]) -> str:
+    return json.dumps({"type": webhook_type, "timestamp": timestamp.isoformat(), "data": data},
+                      ensure_ascii=False, separators=(",", ":"))
