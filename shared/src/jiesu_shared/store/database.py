@@ -1,8 +1,9 @@
 """One service's own database: SQLite (embedded default) or PostgreSQL (production)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,6 +43,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
+        # SQLite has one writer at a time, and its busy handler makes waiting threads sleep with
+        # back-off; queueing this process's writers on a lock wakes each one as soon as it may go.
+        self._writer_turn = threading.Lock() if url.startswith("sqlite") else nullcontext()
 
     def create_schema(self) -> None:
         SQLModel.metadata.create_all(self.engine)
@@ -49,7 +53,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together at the end of the block, or not at all."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._writer_turn, Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager
