@@ -1,18 +1,36 @@
 """Dispatch's composition root."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from jiesu_shared.service import ServiceKernel
 
 from jiesu_dispatch.config import DispatchSettings
-from jiesu_dispatch.entrypoints.http import router
-from jiesu_dispatch.handlers import DispatchHandlers
+from jiesu_dispatch.coordination import Coordination
+from jiesu_dispatch.entrypoints import admin, cases, meetings
+from jiesu_dispatch.handlers import Clock, Dispatcher, system_clock
+from jiesu_dispatch.timer_worker import TimerWorker
 
 
-def build_app(settings: DispatchSettings | None = None) -> FastAPI:
+@dataclass
+class DispatchService:
+    settings: DispatchSettings
+    dispatcher: Dispatcher
+    coordination: Coordination
+    timers: TimerWorker
+
+
+def build_app(settings: DispatchSettings | None = None, clock: Clock = system_clock) -> FastAPI:
     settings = settings or DispatchSettings()
     kernel = ServiceKernel.build("dispatch", settings)
-    handlers = DispatchHandlers(store=kernel.store, routing=settings.routing_table(), sla=settings.sla_policy())
-    kernel.consume("cases", handlers.handlers())
-    return kernel.app(title="Jiesu dispatch", routers=[router])
+    dispatcher = Dispatcher(store=kernel.store, routing=settings.routing_table(), sla=settings.sla_policy(),
+                            max_returns=settings.max_returns, clock=clock)
+    service = DispatchService(settings=settings, dispatcher=dispatcher,
+                              coordination=Coordination(database=kernel.database, dispatcher=dispatcher),
+                              timers=TimerWorker(database=kernel.database, dispatcher=dispatcher,
+                                                 poll_seconds=settings.timer_poll_seconds))
+    kernel.consume("cases", dispatcher.handlers())
+    return kernel.app(title="Jiesu dispatch", routers=[cases.router, meetings.router, admin.router],
+                      workers=[service.timers.run], state=service)

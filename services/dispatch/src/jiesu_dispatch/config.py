@@ -4,11 +4,12 @@ import json
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from jiesu_shared.settings import ServiceSettings
 
-from jiesu_dispatch.domain.case import SlaPolicy
 from jiesu_dispatch.domain.routing import RoutingTable
+from jiesu_dispatch.domain.sla import SlaPolicy
 
 
 class DispatchSettings(ServiceSettings):
@@ -18,6 +19,13 @@ class DispatchSettings(ServiceSettings):
     decide_within_hours: float = 2
     respond_within_hours: float = 24
     resolve_within_days: float = 7
+    report_in_minutes: float = 30  # 吹哨报到: the default time to report in
+    sla_rules: list[dict[str, Any]] = []  # per subject/urgency, e.g. [{"urgency": "emergency", "respond_within_hours": 2}]
+    sla_warn_at: float = 0.8  # warn when this share of a deadline's window has passed
+    max_returns: int = 2  # a case returned this many times escalates to a coordinator
+    timer_poll_seconds: float = 1.0
+    admin_token: str | None = None  # directory and routing administration (also acts as a coordinator)
+    coordinator_tokens: dict[str, str] = {}  # coordinator id -> bearer token, e.g. {"wang.li": "…"}
 
     def routing_table(self) -> RoutingTable:
         if self.routing_rules:
@@ -29,4 +37,6 @@ class DispatchSettings(ServiceSettings):
     def sla_policy(self) -> SlaPolicy:
         return SlaPolicy(decide_within=timedelta(hours=self.decide_within_hours),
                          respond_within=timedelta(hours=self.respond_within_hours),
-                         resolve_within=timedelta(days=self.resolve_within_days))
+                         resolve_within=timedelta(days=self.resolve_within_days),
+                         report_in_within=timedelta(minutes=self.report_in_minutes),
+                         warn_at=self.sla_warn_at).with_overrides(self.sla_rules)

@@ -1,45 +1,105 @@
-"""Dispatch's service layer: react to events, decide, append atomically."""
+"""Dispatch's service layer: load a stream's ledger, decide, append events, ledger rows and timers atomically."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from jiesu_shared.catalogue import parse_payload
-from jiesu_shared.catalogue.intake import CaseReceived
-from jiesu_shared.events import Envelope, utc_now
+from jiesu_shared.catalogue import dispatch as d
+from jiesu_shared.catalogue import gateway as g
+from jiesu_shared.catalogue import intake as i
+from jiesu_shared.events import Envelope
 from jiesu_shared.store import EventStore
+from jiesu_shared.store.event_store import Cause
 
-from jiesu_dispatch.domain.case import DispatchState, SlaPolicy, decide_dispatch, fold
+from jiesu_dispatch.adapters import ledger
+from jiesu_dispatch.domain.decider import Context, react
 from jiesu_dispatch.domain.routing import RoutingTable
+from jiesu_dispatch.domain.sla import SlaPolicy
+from jiesu_dispatch.domain.state import CaseState, evolve, fold
+
+DIRECTORY = "directory"
+Clock = Callable[[], datetime]
 
 
-def stream_of(case_id: str) -> str:
+def case_stream(case_id: str) -> str:
     return f"case-{case_id}"
 
 
-def load_state(session: Session, store: EventStore, case_id: str) -> tuple[DispatchState | None, int]:
-    envelopes = store.load(session, stream_of(case_id))
-    state = fold(parse_payload(e.type, e.data) for e in envelopes)
-    return state, (envelopes[-1].sequence if envelopes else 0)
+def meeting_stream(meeting_id: str) -> str:
+    return f"meeting-{meeting_id}"
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Directory:
+    departments: dict[str, d.DepartmentRegistered]
+    routing: RoutingTable
+    published: d.RoutingRulesPublished | None
 
 
 @dataclass
-class DispatchHandlers:
+class Dispatcher:
     store: EventStore
-    routing: RoutingTable
+    routing: RoutingTable  # the configured table, in force until a table is published
     sla: SlaPolicy
+    max_returns: int = 2
+    clock: Clock = system_clock
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
-    def on_case_received(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
-        assert isinstance(payload, CaseReceived)
-        state, version = load_state(session, self.store, payload.case_id)
-        events = decide_dispatch(payload, state, routing=self.routing, sla=self.sla, now=utc_now(),
-                                 new_task_id=lambda: str(uuid.uuid4()))
+    def directory(self, session: Session) -> Directory:
+        departments: dict[str, d.DepartmentRegistered] = {}
+        published: d.RoutingRulesPublished | None = None
+        for event in ledger.load(session, DIRECTORY):
+            if isinstance(event, d.DepartmentRegistered):
+                departments[event.department_id] = event
+            elif isinstance(event, d.RoutingRulesPublished):
+                published = event
+        routing = RoutingTable.from_dict(published.table) if published else self.routing
+        return Directory(departments, routing, published)
+
+    def context(self, session: Session) -> Context:
+        directory = self.directory(session)
+        return Context(routing=directory.routing, sla=self.sla, now=self.clock(), new_id=self.new_id,
+                       max_returns=self.max_returns, directory=frozenset(directory.departments))
+
+    def case(self, session: Session, case_id: str) -> CaseState | None:
+        return fold(ledger.load(session, case_stream(case_id)))
+
+    def commit(self, session: Session, stream_id: str, subject: str, events: Sequence[BaseModel], *,
+               cause: Envelope | Cause | None, fact: BaseModel | None = None) -> list[Envelope]:
+        """Append `events` as dispatch's own (after `fact`, a consumed event) and start their offers' clocks."""
+        now = self.clock()
+        envelopes: list[Envelope] = []
         if events:
-            self.store.append(session, stream_id=stream_of(payload.case_id), expected_version=version,
-                              subject=payload.case_id, payloads=events, cause=envelope)
+            envelopes = self.store.append(session, stream_id=stream_id, expected_version=ledger.own_version(
+                session, stream_id), subject=subject, payloads=events, cause=cause)
+        entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
+        ledger.extend(session, stream_id, entries, now)
+        ledger.schedule(session, [e for e in events if isinstance(e, d.TaskOffered)], now, self.sla.warn_at)
+        return envelopes
+
+    def on_fact(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
+        """A fact from intake or the gateway: fold it into the case and react."""
+        case_id = getattr(payload, "case_id", None)
+        if payload is None or case_id is None:
+            return
+        before = self.case(session, case_id)
+        if before is None and not isinstance(payload, i.CaseReceived):
+            return  # about a case dispatch never received (e.g. a meeting task of another deployment)
+        after = evolve(before, payload)
+        events = react(after, payload, self.context(session))
+        self.commit(session, case_stream(case_id), case_id, events, cause=envelope, fact=payload)
 
     def handlers(self) -> dict:
-        return {"case.received.v1": self.on_case_received}
+        consumed = [i.CaseReceived, i.CaseReclassified, i.CaseReopened, i.CaseWithdrawn, i.CaseClosed,
+                    g.TaskAccepted, g.TaskRejected, g.TaskResponded, g.TaskProgressReported, g.TaskCompleted,
+                    g.TaskReportedIn, g.TaskNotificationFailed]
+        return {model.__event_type__: self.on_fact for model in consumed}  # type: ignore[attr-defined]

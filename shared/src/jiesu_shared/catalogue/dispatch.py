@@ -102,6 +102,7 @@ class WhistleBlown(Payload):
     summoned: list[str]
     report_in_by: datetime
     reason: str
+    blown_by: str | None = None  # the coordinator who blew it
 
 
 @event_type("whistle.no_show.v1")
@@ -133,6 +134,7 @@ class MeetingDecisionRecorded(Payload):
     owner_department: str
     deadline: datetime
     task_id: str
+    recorded_by: str | None = None
 
 
 @event_type("meeting.adjourned.v1")
@@ -140,3 +142,43 @@ class MeetingAdjourned(Payload):
     meeting_id: str
     open_task_ids: list[str]
     carried_over_to: str | None = None
+    adjourned_by: str | None = None
+
+
+@event_type("whistle.reported_in_late.v1")
+class WhistleReportedInLate(Payload):
+    """A summoned department reported in after the whistle's deadline (迟到)."""
+
+    whistle_id: str
+    case_id: str
+    department_id: str
+    report_in_by: datetime
+    reported_at: datetime
+    minutes_late: float
+
+
+# The department directory and the routing rules are events too (subject "directory"), so the audit
+# can answer "who was responsible under the rules in force at that time".
+
+
+class DirectoryEntry(Payload):
+    department_id: str
+    name: str
+    kind: str  # government_department, street_office, community, property_firm, utility
+    areas: list[str] = []  # jurisdiction: "district" or "district/street" or "district/street/community"
+
+
+@event_type("directory.department_registered.v1")
+class DepartmentRegistered(DirectoryEntry):
+    """A department was added to the directory or its entry was changed (the latest entry wins)."""
+
+    registered_by: str
+
+
+@event_type("routing.rules_published.v1")
+class RoutingRulesPublished(Payload):
+    """A new routing table is in force from this event on; `table` is the whole table as published."""
+
+    version: str
+    table: dict
+    published_by: str

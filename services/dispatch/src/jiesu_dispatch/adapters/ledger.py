@@ -1,0 +1,76 @@
+"""Reading and extending a stream's ledger, and scheduling the timers of new offers."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from jiesu_shared.catalogue import parse_payload, type_name_of
+from jiesu_shared.catalogue.dispatch import TaskOffered
+from jiesu_shared.store.event_store import ConcurrencyError
+
+from jiesu_dispatch.adapters.tables import LedgerRow, TimerRow, utc
+from jiesu_dispatch.domain.sla import TimerSpec, timers_for
+
+
+def load(session: Session, stream_id: str) -> list[BaseModel]:
+    rows = session.exec(select(LedgerRow).where(LedgerRow.stream_id == stream_id).order_by(col(LedgerRow.n))).all()
+    return [parse_payload(r.type, json.loads(r.data)) for r in rows]
+
+
+def own_version(session: Session, stream_id: str) -> int:
+    count = session.exec(select(func.count()).select_from(LedgerRow)
+                         .where(LedgerRow.stream_id == stream_id, col(LedgerRow.own).is_(True))).one()
+    return int(count)
+
+
+def streams(session: Session, prefix: str) -> list[str]:
+    rows = session.exec(select(LedgerRow.stream_id).where(col(LedgerRow.stream_id).startswith(prefix),
+                                                          LedgerRow.n == 1).order_by(col(LedgerRow.recorded_at)))
+    return list(rows.all())
+
+
+def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime) -> None:
+    head = session.exec(select(func.max(LedgerRow.n)).where(LedgerRow.stream_id == stream_id)).one() or 0
+    for n, (payload, own) in enumerate(entries, start=head + 1):
+        session.add(LedgerRow(stream_id=stream_id, n=n, type=type_name_of(payload), own=own, recorded_at=utc(now),
+                              data=payload.model_dump_json()))
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ConcurrencyError(f"ledger {stream_id} moved past {head}") from exc
+
+
+def schedule(session: Session, offers: Sequence[TaskOffered], now: datetime, warn_at: float) -> None:
+    for offer in offers:
+        for spec in timers_for(offer, now, warn_at):
+            session.add(TimerRow(timer_id=spec.timer_id, case_id=spec.case_id, task_id=spec.task_id,
+                                 department_id=spec.department_id, clock=spec.clock, phase=spec.phase,
+                                 due_at=utc(spec.due_at), deadline=utc(spec.deadline)))
+
+
+def due_timers(session: Session, now: datetime, limit: int) -> list[str]:
+    rows = session.exec(select(TimerRow.timer_id).where(col(TimerRow.fired_at).is_(None), TimerRow.due_at <= utc(now))
+                        .order_by(col(TimerRow.due_at)).limit(limit))
+    return list(rows.all())
+
+
+def claim(session: Session, timer_id: str, now: datetime) -> TimerSpec | None:
+    """Mark the timer fired unless another transaction (instance) already did; only the winner fires it."""
+    result = session.execute(update(TimerRow).where(col(TimerRow.timer_id) == timer_id,
+                                                    col(TimerRow.fired_at).is_(None)).values(fired_at=utc(now)))
+    if result.rowcount != 1:
+        return None
+    row = session.get(TimerRow, timer_id)
+    assert row is not None
+    return TimerSpec(timer_id=row.timer_id, case_id=row.case_id, task_id=row.task_id, department_id=row.department_id,
+                     clock=row.clock, phase=row.phase, due_at=utc(row.due_at), deadline=utc(row.deadline))  # type: ignore[arg-type]
+
+
+def note_fired(session: Session, timer_id: str, produced: int) -> None:
+    session.execute(update(TimerRow).where(col(TimerRow.timer_id) == timer_id).values(fired_events=produced))

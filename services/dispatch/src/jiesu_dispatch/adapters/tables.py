@@ -1,0 +1,43 @@
+"""Dispatch's own tables, besides the kernel's event store and outbox."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Text
+from sqlmodel import Field, SQLModel
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back without a zone; everything dispatch stores is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LedgerRow(SQLModel, table=True):
+    """Everything a decision about one stream (a case, a meeting, the directory) rests on, in order:
+    the facts dispatch consumed from intake and the gateway, and the events it appended itself."""
+
+    __tablename__ = "dispatch_ledger"
+
+    stream_id: str = Field(primary_key=True, max_length=200)
+    n: int = Field(primary_key=True)
+    type: str = Field(max_length=100)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    own: bool  # appended by dispatch to the event store under this stream
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TimerRow(SQLModel, table=True):
+    """A durable SLA timer; `fired_at` is set in the same transaction as the events it produced."""
+
+    __tablename__ = "dispatch_timers"
+
+    timer_id: str = Field(primary_key=True, max_length=200)
+    case_id: str = Field(index=True, max_length=64)
+    task_id: str = Field(max_length=64)
+    department_id: str = Field(max_length=100)
+    clock: str = Field(max_length=20)
+    phase: str = Field(max_length=20)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    deadline: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    fired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    fired_events: int | None = None  # how many events firing produced (0: the clock had stopped)

@@ -1,0 +1,120 @@
+"""Cases: who must act, by hand dispatch, rulings (审定), whistles (吹哨), releases."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from jiesu_shared.http.problems import Problem
+
+from jiesu_dispatch.coordination import minutes
+from jiesu_dispatch.domain.commands import Assign, BlowWhistle
+from jiesu_dispatch.domain.state import CaseState
+from jiesu_dispatch.entrypoints.common import CoordinatorId, Service, run
+
+router = APIRouter(tags=["cases"])
+
+
+class TaskRead(BaseModel):
+    task_id: str
+    department_id: str
+    role: str
+    kind: str
+    status: str
+    decide_by: datetime
+    respond_by: datetime
+    resolve_by: datetime
+    report_in_by: datetime | None
+    whistle_id: str | None
+    meeting_id: str | None
+    binding: bool
+
+
+class DispatchRead(BaseModel):
+    case_id: str
+    status: str
+    lead_department: str | None
+    offered_to: list[str]
+    rule: str | None
+    return_count: int
+    returned_by: list[str]
+    tasks: list[TaskRead]
+
+
+def read(state: CaseState) -> DispatchRead:
+    tasks = [TaskRead(**{k: getattr(t, k) for k in TaskRead.model_fields}) for t in state.tasks.values()]
+    return DispatchRead(case_id=state.case_id, status=state.status, lead_department=state.lead,
+                        offered_to=[t.department_id for t in state.case_tasks()], rule=state.rule,
+                        return_count=state.return_count, returned_by=sorted(state.returned_by), tasks=tasks)
+
+
+@router.get("/cases/{case_id}", response_model=DispatchRead, summary="Who must act on a case, and each task's state")
+def get_case(case_id: str, service: Service) -> DispatchRead:
+    with service.coordination.database.transaction() as session:
+        state = service.dispatcher.case(session, case_id)
+    if state is None or state.status == "received":
+        raise Problem(404, "not-found", "No such case", f"case {case_id} has not been dispatched")
+    return read(state)
+
+
+class AssignCreate(BaseModel):
+    lead_department: str = Field(min_length=1, max_length=100)
+    supporting_departments: list[str] = Field(default=[], max_length=20)
+    reason: str = Field(min_length=1, max_length=1000)
+    override_returns: bool = False  # offer it even to a department that returned it before
+
+
+def _assign(case_id: str, body: AssignCreate, coordinator: str, service: Service, ruling: bool) -> DispatchRead:
+    command = Assign(lead=body.lead_department, supporting=tuple(body.supporting_departments), coordinator=coordinator,
+                     reason=body.reason, override_returns=body.override_returns, ruling=ruling)
+    run(lambda: service.coordination.assign(case_id, command))
+    return get_case(case_id, service)
+
+
+@router.post("/cases/{case_id}/dispatch", response_model=DispatchRead,
+             summary="Dispatch by hand, overriding the routing rules, with a reason")
+def dispatch_by_hand(case_id: str, body: AssignCreate, coordinator: CoordinatorId, service: Service) -> DispatchRead:
+    return _assign(case_id, body, coordinator, service, ruling=False)
+
+
+@router.post("/cases/{case_id}/ruling", response_model=DispatchRead,
+             summary="Rule on an escalated case (审定): the assignment binds")
+def rule(case_id: str, body: AssignCreate, coordinator: CoordinatorId, service: Service) -> DispatchRead:
+    return _assign(case_id, body, coordinator, service, ruling=True)
+
+
+class WhistleCreate(BaseModel):
+    street_office: str = Field(min_length=1, max_length=100)
+    summoned: list[str] = Field(min_length=1, max_length=30)
+    report_in_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class WhistleRead(BaseModel):
+    whistle_id: str
+    case_id: str
+    report_in_by: datetime
+    tasks: dict[str, str]  # department -> its report-in task
+
+
+@router.post("/cases/{case_id}/whistle", response_model=WhistleRead, status_code=status.HTTP_201_CREATED,
+             summary="吹哨: summon departments to report in")
+def blow_whistle(case_id: str, body: WhistleCreate, coordinator: CoordinatorId, service: Service) -> WhistleRead:
+    command = BlowWhistle(street_office=body.street_office, summoned=tuple(body.summoned),
+                          report_in_within=minutes(body.report_in_minutes), reason=body.reason, coordinator=coordinator)
+    blown, *offers = run(lambda: service.coordination.whistle(case_id, command))
+    return WhistleRead(whistle_id=blown.whistle_id, case_id=case_id, report_in_by=blown.report_in_by,
+                       tasks={o.department_id: o.task_id for o in offers})
+
+
+class ReleaseCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/cases/{case_id}/tasks/{task_id}/release", response_model=DispatchRead,
+             summary="Release a supporting department from its task")
+def release(case_id: str, task_id: str, body: ReleaseCreate, coordinator: CoordinatorId,
+            service: Service) -> DispatchRead:
+    run(lambda: service.coordination.release(case_id, task_id, body.reason, coordinator))
+    return get_case(case_id, service)
