@@ -16,7 +16,8 @@ from jiesu_gateway.entrypoints.schemas import DEPARTMENT_ID, problems
 from jiesu_gateway.messages import WEBHOOK_TYPES
 from jiesu_gateway.ssrf import UnsafeWebhookTarget
 
-router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[AdminOnly], responses=problems(401))
+router = APIRouter(prefix="/admin", tags=["administration"], dependencies=[AdminOnly],
+                   responses=problems(401, 422))
 WebhookType = Literal[WEBHOOK_TYPES]  # type: ignore[valid-type]
 
 

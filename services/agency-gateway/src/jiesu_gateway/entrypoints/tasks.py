@@ -33,7 +33,7 @@ from jiesu_gateway.entrypoints.schemas import (
 )
 from jiesu_gateway.tasks import IdempotentRequest, TaskBusy, task_document
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401))
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401, 422))
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=255,
     description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
