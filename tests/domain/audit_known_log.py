@@ -168,8 +168,8 @@ def _case_3(log: _Log) -> None:
                                                 owner_department="housing", deadline=t(25, 0), task_id="T11"))
     log.offer(t(21, 9), "T11", C3, "housing", JINGSHAN, kind="meeting_decision", meeting_id="M1")
     log.add(t(21, 10), {"case_id": C3, "tag": "visited by 王五 13700001111"}, type_name="case.tagged.v1")
-    log.add(t(21, 10), {"department_id": "housing", "name": "Housing"}, subject="housing",
-            type_name="directory.department_registered.v1")
+    log.add(t(21, 10), {"department_id": "housing", "note": "a type from the future"}, subject="housing",
+            type_name="directory.audit_test_probe.v1")
 
 
 def _case_4(log: _Log) -> None:

@@ -1,8 +1,25 @@
 from __future__ import annotations
 
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
 from jiesu_shared.settings import ServiceSettings
 
 
 class AuditSettings(ServiceSettings):
     database_url: str = "sqlite:///.jiesu/audit.sqlite3"
     port: int = 8004
+    three_rates_file: str | None = None  # JIESU_THREE_RATES_FILE; the packaged definitions when unset
+
+    def three_rates(self) -> dict[str, Any]:
+        if self.three_rates_file:
+            text = Path(self.three_rates_file).read_text("utf-8")
+        else:
+            text = resources.files("jiesu_audit").joinpath("three_rates.json").read_text("utf-8")
+        config = json.loads(text)
+        missing = {"response", "resolution", "satisfaction", "weights", "recurring"} - set(config)
+        if missing:
+            raise ValueError(f"three-rates configuration lacks {sorted(missing)}")
+        return config

@@ -1,19 +1,24 @@
-"""Audit's HTTP API: timelines for coordinators, departments' dashboards and researchers."""
+"""Audit's HTTP API: every case's complete timeline, with the intervals derived from it."""
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from jiesu_shared.http.problems import Problem
-from jiesu_shared.service import ServiceKernel, kernel_of
 
-from jiesu_audit.projections.timeline import timeline_of
+from jiesu_audit.analytics import AuditService
+from jiesu_audit.domain.actors import actor_of, department_of
 
-Kernel = Annotated[ServiceKernel, Depends(kernel_of)]
+
+def service_of(request: Request) -> AuditService:
+    return request.app.state.service
+
+
+Service = Annotated[AuditService, Depends(service_of)]
 router = APIRouter(tags=["timelines"])
 
 
@@ -23,6 +28,8 @@ class TimelineEvent(BaseModel):
     source: str
     time: datetime
     since_previous_seconds: float | None
+    actor: str
+    department: str | None
     correlation_id: str
     causation_id: str | None
     traceparent: str | None
@@ -32,20 +39,23 @@ class TimelineEvent(BaseModel):
 class Timeline(BaseModel):
     case_id: str
     events: list[TimelineEvent]
+    intervals: dict[str, Any]
 
 
-@router.get("/cases/{case_id}/timeline", response_model=Timeline, summary="Every event of a case, in order")
-def get_timeline(case_id: str, kernel: Kernel) -> Timeline:
-    with kernel.database.transaction() as session:
-        entries = timeline_of(session, case_id)
-    if not entries:
+@router.get("/cases/{case_id}/timeline", response_model=Timeline,
+            summary="Every event of a case, in order, with who acted and the derived intervals")
+def get_timeline(case_id: str, service: Service) -> Timeline:
+    found = service.case_timeline(case_id)
+    if found is None:
         raise Problem(404, "not-found", "No such case", f"no event about case {case_id} has been seen")
+    entries, intervals = found
     events, previous = [], None
     for e in entries:
+        data = json.loads(e.data)
         events.append(TimelineEvent(
             event_id=e.event_id, type=e.type, source=e.source, time=e.time,
             since_previous_seconds=(e.time - previous).total_seconds() if previous else None,
-            correlation_id=e.correlation_id, causation_id=e.causation_id, traceparent=e.traceparent,
-            data=json.loads(e.data)))
+            actor=actor_of(e.source, data), department=department_of(data),
+            correlation_id=e.correlation_id, causation_id=e.causation_id, traceparent=e.traceparent, data=data))
         previous = e.time
-    return Timeline(case_id=case_id, events=events)
+    return Timeline(case_id=case_id, events=events, intervals=intervals)
