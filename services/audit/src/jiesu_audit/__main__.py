@@ -1,3 +1,6 @@
+"""Jiesu audit: `python -m jiesu_audit` serves the HTTP API; `python -m jiesu_audit replay …` exports the log."""
+import sys
+
 from jiesu_shared.runtime import serve
 
 from jiesu_audit.bootstrap import build_app
@@ -5,6 +8,10 @@ from jiesu_audit.config import AuditSettings
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "replay":
+        from jiesu_audit.replay.cli import main as replay_main
+
+        sys.exit(replay_main(sys.argv[2:]))
     settings = AuditSettings()
     serve(build_app(settings), settings, "audit")
 

@@ -1,0 +1,72 @@
+"""The raw events as JSON Lines (CloudEvents, structured mode) and one flat row per event in Parquet."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jiesu_audit.domain.actors import actor_of, department_of
+
+SCHEMA = pa.schema([
+    ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
+    ("source", pa.string()), ("subject", pa.string()), ("case_id", pa.string()),
+    ("time", pa.timestamp("us", tz="UTC")), ("sequence", pa.int64()), ("correlation_id", pa.string()),
+    ("causation_id", pa.string()), ("actor", pa.string()), ("department", pa.string()), ("task_id", pa.string()),
+    ("role", pa.string()), ("kind", pa.string()), ("category", pa.string()), ("district", pa.string()),
+    ("street", pa.string()), ("community", pa.string()), ("grid", pa.string()), ("outcome", pa.string()),
+    ("satisfaction", pa.string()), ("reason", pa.string()), ("citizen", pa.string()), ("data", pa.string()),
+])
+_BATCH = 5000
+
+
+class FlatWriters:
+    def __init__(self, jsonl: Path | None, parquet: Path | None) -> None:
+        self._jsonl = jsonl.open("w", encoding="utf-8", newline="\n") if jsonl else None
+        self._parquet = pq.ParquetWriter(parquet, SCHEMA, compression="zstd") if parquet else None
+        self._rows: list[dict[str, Any]] = []
+
+    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> None:
+        if self._jsonl is not None:
+            self._jsonl.write(json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
+        if self._parquet is not None:
+            self._rows.append(_row(partition, offset, doc, case_id))
+            if len(self._rows) >= _BATCH:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._rows and self._parquet is not None:
+            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=SCHEMA))
+        self._rows = []
+
+    def close(self) -> None:
+        self._flush()
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._jsonl is not None:
+            self._jsonl.close()
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> dict[str, Any]:
+    from datetime import datetime
+
+    data = doc["data"]
+    place = data.get("place") if isinstance(data.get("place"), dict) else {}
+    contact = data.get("contact") if isinstance(data.get("contact"), dict) else {}
+    return {
+        "log_partition": partition, "log_offset": offset, "event_id": doc["id"], "type": doc["type"],
+        "source": doc["source"], "subject": doc["subject"], "case_id": case_id,
+        "time": datetime.fromisoformat(doc["time"].replace("Z", "+00:00")), "sequence": doc["sequence"],
+        "correlation_id": doc["correlationid"], "causation_id": doc.get("causationid"),
+        "actor": actor_of(doc["source"], data), "department": department_of(data),
+        **{k: _text(data.get(k)) for k in ("task_id", "role", "kind", "category", "outcome", "satisfaction", "reason")},
+        **{k: _text(place.get(k)) for k in ("district", "street", "community", "grid")},
+        "citizen": _text(contact.get("citizen")),
+        "data": json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+    }

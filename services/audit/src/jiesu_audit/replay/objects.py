@@ -1,0 +1,80 @@
+"""What an event is about, for object-centric process mining: cases, tasks, departments, meetings, whistles."""
+from __future__ import annotations
+
+from typing import Any
+
+# field → (object type, qualifier of the event-to-object relationship)
+_SINGLE = {
+    "case_id": ("case", "case"), "task_id": ("task", "task"), "meeting_id": ("meeting", "meeting"),
+    "whistle_id": ("whistle", "whistle"), "carried_over_from": ("meeting", "carried over from"),
+    "carried_over_to": ("meeting", "carried over to"),
+    "department_id": ("department", "department"), "lead_department": ("department", "lead"),
+    "owner_department": ("department", "owner"), "from_department": ("department", "from"),
+    "to_department": ("department", "to"), "suggested_department": ("department", "suggested"),
+    "street_office": ("department", "street office"), "convened_by": ("department", "convened by"),
+}
+_MANY = {
+    "case_ids": ("case", "discussed"), "supporting_departments": ("department", "supporting"),
+    "summoned": ("department", "summoned"), "participants": ("department", "participant"),
+}
+# scalar fields worth keeping as event attributes (everything else is an object, a time or free text)
+EVENT_ATTRIBUTES = ("category", "channel", "urgency", "request_type", "role", "kind", "reason", "outcome",
+                    "satisfaction", "unresolvable_reason", "clock", "rule", "return_count", "reopen_count",
+                    "attempts")
+CASE_ATTRIBUTES = ("category", "channel", "urgency", "request_type")
+PLACE_ATTRIBUTES = ("district", "street", "community", "grid")
+
+
+def oid(kind: str, name: str) -> str:
+    return f"{kind}:{name}"
+
+
+def related_objects(subject: str, event_type: str, data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(object id, object type, qualifier) for every object the event names, without repeats, in a fixed order."""
+    found: list[tuple[str, str, str]] = []
+    if event_type.startswith("meeting.") and "meeting_id" not in data:
+        found.append((oid("meeting", subject), "meeting", "meeting"))
+    for field, (kind, qualifier) in _SINGLE.items():
+        if isinstance(data.get(field), str) and data[field]:
+            found.append((oid(kind, data[field]), kind, qualifier))
+    for field, (kind, qualifier) in _MANY.items():
+        for name in data.get(field) or ():
+            if isinstance(name, str) and name:
+                found.append((oid(kind, name), kind, qualifier))
+    return list(dict.fromkeys(found))
+
+
+def object_links(event_type: str, data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Object-to-object relationships an event establishes: (source object, target object, qualifier)."""
+    links: list[tuple[str, str, str]] = []
+    case = data.get("case_id")
+    if event_type == "task.offered.v1" and isinstance(data.get("task_id"), str):
+        task = oid("task", data["task_id"])
+        links += [(task, oid("case", case), "belongs to")] if case else []
+        links += [(task, oid("department", data["department_id"]), "offered to")] if data.get("department_id") else []
+        links += [(task, oid("whistle", data["whistle_id"]), "reports in to")] if data.get("whistle_id") else []
+        links += [(task, oid("meeting", data["meeting_id"]), "decided by")] if data.get("meeting_id") else []
+    elif event_type == "whistle.blown.v1" and data.get("whistle_id") and case:
+        links.append((oid("whistle", data["whistle_id"]), oid("case", case), "about"))
+    elif event_type == "meeting.convened.v1" and data.get("meeting_id"):
+        links += [(oid("meeting", data["meeting_id"]), oid("case", c), "discusses") for c in data.get("case_ids") or ()]
+    return links
+
+
+def object_attributes(event_type: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The (object id, attributes) an event describes: a case when received, a task when offered."""
+    if event_type == "case.received.v1" and data.get("case_id"):
+        attrs = {k: data[k] for k in CASE_ATTRIBUTES if data.get(k) is not None}
+        attrs.update({k: v for k, v in (data.get("place") or {}).items() if k in PLACE_ATTRIBUTES and v})
+        if isinstance(data.get("contact"), dict) and data["contact"].get("citizen"):
+            attrs["citizen"] = data["contact"]["citizen"]
+        return oid("case", data["case_id"]), attrs
+    if event_type == "task.offered.v1" and data.get("task_id"):
+        return oid("task", data["task_id"]), {k: data[k] for k in ("role", "kind", "category") if data.get(k)}
+    if event_type == "whistle.blown.v1" and data.get("whistle_id"):
+        return oid("whistle", data["whistle_id"]), {k: data[k] for k in ("street_office", "report_in_by") if data.get(k)}
+    return None
+
+
+def event_attributes(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in EVENT_ATTRIBUTES if isinstance(data.get(k), (str, int)) and not isinstance(data.get(k), bool)}
