@@ -1,14 +1,18 @@
-"""Receive webhooks, verify them per Standard Webhooks, and answer the task through the gateway's API."""
+"""Receive webhooks, verify them per Standard Webhooks, and answer tasks through the gateway's API."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
+from collections.abc import AsyncIterator
 
-import httpx
 from fastapi import FastAPI, HTTPException, Request, Response
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from jiesu_reference_department.config import ReferenceDepartmentSettings
+from jiesu_reference_department.gateway_client import GatewayClient
+from jiesu_reference_department.workflow import Department
 
 log = logging.getLogger("reference-department")
 
@@ -16,16 +20,37 @@ log = logging.getLogger("reference-department")
 def build_app(settings: ReferenceDepartmentSettings) -> FastAPI:
     credentials = settings.credentials()
     verifiers = {name: Webhook(c.webhook_secret) for name, c in credentials.items()}
+    rng = random.Random(settings.seed)
+    departments: dict[str, Department] = {}
     seen: set[str] = set()  # webhook-ids already taken: deliveries are at-least-once
-    app = FastAPI(title="Jiesu reference department")
-    background: set[asyncio.Task] = set()
 
-    async def accept_later(department: str, task_id: str) -> None:
-        await asyncio.sleep(settings.accept_after_seconds)  # the department's own decision time
-        async with httpx.AsyncClient(base_url=settings.gateway_url, timeout=10) as client:
-            response = await client.post(f"/tasks/{task_id}/accept",
-                                         headers={"authorization": f"Bearer {credentials[department].api_key}"})
-        log.info("%s accepted task %s: HTTP %s", department, task_id, response.status_code)
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for name, c in credentials.items():
+            departments[name] = Department(name, settings.behaviour(name), GatewayClient(settings.gateway_url, c.api_key),
+                                           random.Random(rng.random()))
+        poller = asyncio.create_task(poll(settings.poll_interval_seconds)) if settings.poll_interval_seconds else None
+        try:
+            yield
+        finally:
+            for task in [poller, *(t for d in departments.values() for t in d.running.values())]:
+                if task is not None:
+                    task.cancel()
+            for department in departments.values():
+                await department.gateway.close()
+
+    async def poll(interval: float) -> None:
+        """For a department whose webhook was down, or that has none: GET /tasks?status=offered."""
+        while True:
+            for department in departments.values():
+                try:
+                    for task in await department.gateway.offered():
+                        department.take(task)
+                except Exception as exc:  # the gateway may be restarting; try again next round
+                    log.warning("polling for %s failed: %s", department.name, exc)
+            await asyncio.sleep(interval)
+
+    app = FastAPI(title="Jiesu reference department", lifespan=lifespan)
 
     @app.post("/webhooks/{department}", status_code=204)
     async def receive(department: str, request: Request) -> Response:
@@ -40,10 +65,7 @@ def build_app(settings: ReferenceDepartmentSettings) -> FastAPI:
         webhook_id = request.headers["webhook-id"]
         if webhook_id not in seen:
             seen.add(webhook_id)
-            if message["type"] == "task.offered":
-                task = asyncio.create_task(accept_later(department, message["data"]["task_id"]))
-                background.add(task)
-                task.add_done_callback(background.discard)
+            handle(departments[department], message)
         return Response(status_code=204)
 
     @app.get("/health")
@@ -51,3 +73,17 @@ def build_app(settings: ReferenceDepartmentSettings) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def handle(department: Department, message: dict) -> None:
+    data = message["data"]
+    match message["type"]:
+        case "task.offered":
+            department.take(data)
+        case "task.cancelled":
+            department.cancelled(data["task_id"])
+        case "task.reminder":
+            log.info("%s reminded: %s deadline of task %s is %s", department.name, data["clock"], data["task_id"],
+                     data["deadline"])
+        case other:
+            log.info("%s: %s on case %s", department.name, other, data.get("case_id"))

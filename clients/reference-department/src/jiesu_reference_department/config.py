@@ -1,34 +1,68 @@
+"""Which departments this process answers for, and how each behaves."""
 from __future__ import annotations
 
 import json
+from typing import Literal
 
-
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+Reason = Literal["not_our_remit", "wrong_jurisdiction", "insufficient_information", "duplicate", "other"]
 
-class DepartmentCredentials(BaseSettings):
+
+class DepartmentCredentials(BaseModel):
     api_key: str
     webhook_secret: str
 
 
-class ReferenceDepartmentSettings(BaseSettings):
-    """Which departments this process answers for, and how it behaves."""
+class Behaviour(BaseModel):
+    """How a department answers its tasks. Delays are seconds after the previous step; None skips the step."""
 
-    model_config = SettingsConfigDict(env_prefix="REFDEPT_", extra="ignore")
+    model_config = ConfigDict(extra="forbid")
+
+    decide_after_seconds: float = Field(default=1.0, ge=0)
+    reject_rate: float = Field(default=0.0, ge=0, le=1, description="share of offers returned (退单)")
+    reject_reasons: list[Reason] = Field(default_factory=lambda: ["not_our_remit"], min_length=1)
+    reject_note: str = "not a matter for this department"
+    suggest_department: str | None = None
+    respond_after_seconds: float | None = Field(default=2.0, ge=0)
+    progress_after_seconds: float | None = Field(default=None, ge=0)
+    complete_after_seconds: float | None = Field(default=5.0, ge=0)
+    resolution: str = "handled on site; the citizen was informed"
+
+
+class ReferenceDepartmentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REFDEPT_", extra="ignore", populate_by_name=True)
 
     gateway_url: str = "http://127.0.0.1:8003"
     host: str = "127.0.0.1"
     port: int = 8010
     # {"housing": {"api_key": "jsk_…", "webhook_secret": "whsec_…"}, …}; a file path works too
     credentials_json: str = "{}"
-    accept_after_seconds: float = 1.0  # how long the department takes to decide
+    # The default behaviour, then per-department overrides: {"housing": {"reject_rate": 0.3}, …}
+    decide_after_seconds: float = Field(default=1.0, ge=0, validation_alias=AliasChoices(
+        "REFDEPT_DECIDE_AFTER_SECONDS", "REFDEPT_ACCEPT_AFTER_SECONDS", "decide_after_seconds"))
+    reject_rate: float = Field(default=0.0, ge=0, le=1)
+    reject_reasons: list[Reason] = Field(default_factory=lambda: ["not_our_remit"])
+    respond_after_seconds: float | None = 2.0
+    complete_after_seconds: float | None = 5.0
+    behaviour_json: str = "{}"
+    poll_interval_seconds: float | None = None  # also poll GET /tasks?status=offered (for missed webhooks)
+    seed: int | None = None  # make the random choices repeatable
 
     def credentials(self) -> dict[str, DepartmentCredentials]:
-        text = self.credentials_json
-        if not text.lstrip().startswith("{"):
-            with open(text, encoding="utf-8") as f:
-                text = f.read()
-        return {k: DepartmentCredentials(**v) for k, v in json.loads(text).items()}
+        return {k: DepartmentCredentials(**v) for k, v in _json_or_file(self.credentials_json).items()}
+
+    def behaviour(self, department: str) -> Behaviour:
+        base = Behaviour(decide_after_seconds=self.decide_after_seconds, reject_rate=self.reject_rate,
+                         reject_reasons=self.reject_reasons, respond_after_seconds=self.respond_after_seconds,
+                         complete_after_seconds=self.complete_after_seconds)
+        override = _json_or_file(self.behaviour_json).get(department, {})
+        return Behaviour.model_validate({**base.model_dump(), **override})
 
 
-
+def _json_or_file(text: str) -> dict:
+    if not text.lstrip().startswith("{"):
+        with open(text, encoding="utf-8") as f:
+            text = f.read()
+    return json.loads(text)
