@@ -12,7 +12,7 @@ from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 from jiesu_shared.catalogue.common import Place
 
-OPEN_TASK = ("offered", "accepted", "responded")
+OPEN_TASK = ("offered", "accepted", "responded", "reported_in")
 SUPPORT_REROUTE = "supporting department named by the returning one"
 
 
