@@ -21,7 +21,7 @@ _PLACE_KEEPS = ("district", "street", "community", "grid")
 _SCRUBS = (
     (re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"), "[身份证号]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[邮箱]"),
-    (re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)"), "[电话]"),
+    (re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "[电话]"),
     (re.compile(r"(?<!\d)(?:\(?0\d{2,3}\)?[- ]?)?[1-9]\d{6,7}(?!\d)"), "[电话]"),
     (re.compile(r"\d+\s*(?:号院|号楼|号|栋|幢|单元|室|层)"), "[门牌]"),
     # self-introductions and forms of address: a heuristic, names elsewhere in free text stay (see README)
