@@ -32,10 +32,10 @@ def received(category: str = "illegal_construction", street: str = "Jingshan") -
 
 def context(*, routing: RoutingTable = TABLE, sla: SlaPolicy | None = None, now: datetime = NOW,
             max_returns: int = 2, directory: frozenset[str] = frozenset({"fire-safety", "environment"}),
-            ids: itertools.count | None = None) -> Context:
+            ids: itertools.count | None = None, areas: dict[str, tuple[str, ...]] | None = None) -> Context:
     counter = ids or itertools.count(1)
     return Context(routing=routing, sla=sla or SlaPolicy(), now=now, new_id=lambda: f"t{next(counter)}",
-                   max_returns=max_returns, directory=directory)
+                   max_returns=max_returns, directory=directory, areas=areas or {})
 
 
 class Story:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from jiesu_shared.catalogue import dispatch as d
+from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 
 from jiesu_dispatch.domain.commands import Assign, CommandRejected, assign, release
@@ -38,6 +39,22 @@ def test_a_named_department_that_is_unknown_or_returned_before_is_skipped() -> N
     assert rerouted.to_department == "community"  # urban-management returned it already: never offered again
     events = story.happen(story.rejected("community", suggested="no-such-bureau"))
     assert events == [d.CaseEscalated(case_id="c1", reason="no department left to try", return_count=3)]
+
+
+def test_a_department_whose_jurisdiction_does_not_cover_the_place_is_skipped() -> None:
+    story = dispatched(areas={"street-office": ("Dongcheng/Donghuamen",), "fire-safety": ("Xicheng",),
+                              "community": ("Dongcheng/Jingshan",)})
+    rerouted, offer = story.happen(story.rejected("urban-management", suggested="fire-safety"))
+    assert (rerouted.to_department, rerouted.reason) == ("community", "next rule candidate")
+
+
+def test_a_notification_that_never_arrived_escalates_the_case() -> None:
+    story = dispatched()
+    offer = story.task_of("urban-management")
+    failed = g.TaskNotificationFailed(task_id=offer.task_id, case_id="c1", department_id="urban-management",
+                                      webhook_id="w1", attempts=8, last_error="HTTP 503")
+    assert story.happen(failed) == [d.CaseEscalated(case_id="c1", reason="the lead department could not be notified",
+                                                    return_count=0)]
 
 
 def test_a_bouncing_case_is_never_offered_twice_to_the_same_department() -> None:
@@ -117,6 +134,11 @@ def test_bad_coordinator_commands_are_refused() -> None:
     with pytest.raises(CommandRejected) as missing:
         assign(None, "c9", Assign("fire-safety", (), "wang.li", "x"), story.ctx())
     assert missing.value.kind == "not-found"
+    story.happen(story.completed("housing"))
+    story.happen(story.completed("urban-management"))
+    with pytest.raises(CommandRejected) as handled:
+        rule(story, "fire-safety", ruling=False)
+    assert handled.value.slug == "case-handled"
 
 
 def test_a_manual_dispatch_cancels_open_tasks_and_offers_anew() -> None:

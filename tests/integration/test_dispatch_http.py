@@ -181,3 +181,31 @@ def test_a_meeting_shows_each_decision_task_and_its_overdue_ones(client: TestCli
     assert adjourned["status"] == "adjourned" and follow_up["carried_over_from"] == meeting_id
     assert {d["owner_department"] for d in follow_up["decisions"]} == {"housing", "fire-safety"}
     refused(client.post(f"/meetings/{meeting_id}/adjourn", headers=WANG, json={}), 409, "meeting-adjourned")
+
+
+def test_a_retried_whistle_with_its_idempotency_key_blows_once(client: TestClient) -> None:
+    case_id = received(client)
+    body = {"street_office": "street-office", "summoned": ["fire-safety", "housing"], "reason": "blocked fire lane"}
+    key = {**WANG, "Idempotency-Key": str(uuid.uuid4())}
+    first = client.post(f"/cases/{case_id}/whistle", headers=key, json=body)
+    after_first = event_count(client)
+    again = client.post(f"/cases/{case_id}/whistle", headers=key, json=body)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert set(first.json()["tasks"]) == {"fire-safety", "housing"}
+    assert event_count(client) == after_first  # no second whistle
+    refused(client.post(f"/cases/{case_id}/whistle", headers=key, json={**body, "summoned": ["housing"]}),
+            422, "idempotency-key-reused")
+    whistles = [t for t in client.get(f"/cases/{case_id}").json()["tasks"] if t["kind"] == "whistle_report_in"]
+    assert len(whistles) == 2
+
+
+def test_a_coordinator_releases_a_supporting_department_and_the_case_is_handled(client: TestClient) -> None:
+    case_id = received(client)
+    tasks = {t["department_id"]: t["task_id"] for t in client.get(f"/cases/{case_id}").json()["tasks"]}
+    deliver(client, g.TaskCompleted(task_id=tasks["urban-management"], case_id=case_id,
+                                    department_id="urban-management", resolution="shed removed", completed_at=START))
+    refused(client.post(f"/cases/{case_id}/tasks/{tasks['urban-management']}/release", headers=WANG,
+                        json={"reason": "x"}), 409, "not-releasable")
+    released = client.post(f"/cases/{case_id}/tasks/{tasks['housing']}/release", headers=WANG,
+                           json={"reason": "no permit question after all"})
+    assert released.status_code == 200 and released.json()["status"] == "handled"

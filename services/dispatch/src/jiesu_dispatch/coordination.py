@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ from sqlmodel import Session
 from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.store import Database
 from jiesu_shared.store.event_store import Cause, ConcurrencyError
+from jiesu_shared.store.idempotency import recall, remember
 
 from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.domain import commands, meeting
@@ -25,19 +26,51 @@ T = TypeVar("T")
 
 
 @dataclass
+class Reply:
+    """A command's HTTP answer, rendered in the command's own transaction and remembered there under its
+    Idempotency-Key (when given): a retried request gets the first answer and appends nothing twice."""
+
+    render: Callable[[Session, Any], Any]
+    status_code: int = 200
+    scope: str = ""
+    key: str | None = None
+    fingerprint: str = ""
+    body: Any = None
+
+
+@dataclass
 class Coordination:
     database: Database
     dispatcher: Dispatcher
+    reply: Reply | None = None
 
-    def _run(self, work: Callable[[Session], T]) -> T:
+    def answering(self, reply: Reply) -> Coordination:
+        return replace(self, reply=reply)
+
+    def _run(self, work: Callable[[Session], T]) -> T | None:
         for attempt in range(3):
             try:
                 with self.database.transaction() as session:
-                    return work(session)
+                    return self._answer(session, work)
             except ConcurrencyError:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _answer(self, session: Session, work: Callable[[Session], T]) -> T | None:
+        reply = self.reply
+        if reply is not None and reply.key:
+            remembered = recall(session, scope=reply.scope, key=reply.key, fingerprint=reply.fingerprint)
+            if remembered is not None:
+                reply.status_code, reply.body = remembered.status_code, remembered.body
+                return None
+        result = work(session)
+        if reply is not None:
+            reply.body = reply.render(session, result)
+            if reply.key:
+                remember(session, scope=reply.scope, key=reply.key, fingerprint=reply.fingerprint,
+                         status_code=reply.status_code, body=reply.body)
+        return result
 
     def _cause(self, session: Session, stream_id: str) -> Cause:
         """A command continues the stream's correlation (the case's whole story is one correlation)."""
@@ -45,7 +78,7 @@ class Coordination:
         command_id = str(uuid.uuid4())
         return Cause(id=command_id, correlationid=history[0].correlationid if history else command_id)
 
-    def _on_case(self, case_id: str, decide: Callable[[Any, Any], list[BaseModel]]) -> list[BaseModel]:
+    def _on_case(self, case_id: str, decide: Callable[[Any, Any], list[BaseModel]]) -> list[BaseModel] | None:
         def work(session: Session) -> list[BaseModel]:
             events = decide(self.dispatcher.case(session, case_id), self.dispatcher.context(session))
             stream = case_stream(case_id)
@@ -54,13 +87,13 @@ class Coordination:
 
         return self._run(work)
 
-    def assign(self, case_id: str, command: commands.Assign) -> list[BaseModel]:
+    def assign(self, case_id: str, command: commands.Assign) -> list[BaseModel] | None:
         return self._on_case(case_id, lambda state, ctx: commands.assign(state, case_id, command, ctx))
 
-    def whistle(self, case_id: str, command: commands.BlowWhistle) -> list[BaseModel]:
+    def whistle(self, case_id: str, command: commands.BlowWhistle) -> list[BaseModel] | None:
         return self._on_case(case_id, lambda state, ctx: commands.blow_whistle(state, case_id, command, ctx))
 
-    def release(self, case_id: str, task_id: str, reason: str, coordinator: str) -> list[BaseModel]:
+    def release(self, case_id: str, task_id: str, reason: str, coordinator: str) -> list[BaseModel] | None:
         return self._on_case(case_id, lambda state, ctx: commands.release(state, case_id, task_id, reason,
                                                                             coordinator, ctx))
 
@@ -68,7 +101,7 @@ class Coordination:
         return meeting.fold_meeting(ledger.load(session, meeting_stream(meeting_id)))
 
     def convene(self, *, convened_by: str, participants: list[str], case_ids: list[str],
-                scheduled_at: datetime) -> d.MeetingConvened:
+                scheduled_at: datetime) -> d.MeetingConvened | None:
         def work(session: Session) -> d.MeetingConvened:
             ctx = self.dispatcher.context(session)
             for case_id in case_ids:
@@ -85,7 +118,7 @@ class Coordination:
         self.dispatcher.commit(session, stream, meeting_id, events, cause=self._cause(session, stream))
 
     def record_decision(self, meeting_id: str, *, case_id: str, text: str, owner: str,
-                        deadline: datetime, recorded_by: str) -> d.MeetingDecisionRecorded:
+                        deadline: datetime, recorded_by: str) -> d.MeetingDecisionRecorded | None:
         def work(session: Session) -> d.MeetingDecisionRecorded:
             ctx = self.dispatcher.context(session)
             events = meeting.record_decision(self.meeting(session, meeting_id), meeting_id,
@@ -101,7 +134,7 @@ class Coordination:
         return self._run(work)
 
     def adjourn(self, meeting_id: str, *, carry_over_at: datetime | None, coordinator: str,
-                open_task_ids: Callable[[Session, meeting.Meeting], list[str]]) -> d.MeetingAdjourned:
+                open_task_ids: Callable[[Session, meeting.Meeting], list[str]]) -> d.MeetingAdjourned | None:
         def work(session: Session) -> d.MeetingAdjourned:
             current = self.meeting(session, meeting_id)
             open_ids = open_task_ids(session, current) if current else []
@@ -119,7 +152,7 @@ class Coordination:
         self._run(lambda session: self._commit_directory(session, event))
         return event
 
-    def publish_rules(self, table: dict, published_by: str) -> d.RoutingRulesPublished:
+    def publish_rules(self, table: dict, published_by: str) -> d.RoutingRulesPublished | None:
         try:
             parsed = RoutingTable.from_dict(table)
         except ValueError as exc:

@@ -68,7 +68,8 @@ class Dispatcher:
     def context(self, session: Session) -> Context:
         directory = self.directory(session)
         return Context(routing=directory.routing, sla=self.sla, now=self.clock(), new_id=self.new_id,
-                       max_returns=self.max_returns, directory=frozenset(directory.departments))
+                       max_returns=self.max_returns, directory=frozenset(directory.departments),
+                       areas={k: tuple(v.areas) for k, v in directory.departments.items()})
 
     def case(self, session: Session, case_id: str) -> CaseState | None:
         return fold(ledger.load(session, case_stream(case_id)))

@@ -49,6 +49,8 @@ def require_known(departments: list[str] | tuple[str, ...], ctx: Context) -> Non
 
 def assign(state: CaseState | None, case_id: str, command: Assign, ctx: Context) -> list[BaseModel]:
     state = require_case(state, case_id)
+    if state.status == "handled":
+        raise CommandRejected("conflict", "case-handled", f"case {case_id} is handled; it is dispatched again if reopened")
     if command.ruling and state.status != "escalated":
         raise CommandRejected("conflict", "not-escalated", f"case {case_id} is {state.status}, not awaiting a ruling")
     chosen = [command.lead, *command.supporting]

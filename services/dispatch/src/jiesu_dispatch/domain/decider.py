@@ -6,7 +6,8 @@ escalate bouncing cases, cancel tasks of closed cases and see when a case is han
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
+from jiesu_shared.catalogue.common import Place
 
 from jiesu_dispatch.domain.routing import RoutingTable
 from jiesu_dispatch.domain.sla import SlaPolicy
@@ -29,9 +31,18 @@ class Context:
     new_id: Callable[[], str]
     max_returns: int = 2
     directory: frozenset[str] = frozenset()
+    areas: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # jurisdiction per registered department
 
     def known(self) -> frozenset[str]:
         return self.directory | self.routing.departments()
+
+    def covers(self, department: str, place: Place) -> bool:
+        """Whether the place is in the department's jurisdiction (属地); no areas registered means anywhere."""
+        areas = self.areas.get(department)
+        if not areas:
+            return True
+        path = "/".join(p for p in (place.district, place.street, place.community) if p)
+        return any(path == a or path.startswith(a + "/") for a in areas)
 
 
 def offer(state: CaseState, department: str, role: str, ctx: Context, **extra: Any) -> d.TaskOffered:
@@ -121,10 +132,14 @@ def on_return(state: CaseState, rejected: g.TaskRejected, ctx: Context) -> list[
 
 def next_lead(state: CaseState, suggested: str | None, ctx: Context) -> tuple[str, str] | None:
     excluded = state.returned_by | state.holders()
-    if suggested and suggested in ctx.known() and suggested not in excluded:
+
+    def eligible(department: str) -> bool:
+        return department not in excluded and ctx.covers(department, state.place)
+
+    if suggested and suggested in ctx.known() and eligible(suggested):
         return suggested, "named by the returning department"
     for candidate in ctx.routing.candidates(state.category, state.place):
-        if candidate not in excluded:
+        if eligible(candidate):
             return candidate, "next rule candidate"
     return None
 

@@ -1,17 +1,21 @@
 """Cases: who must act, by hand dispatch, rulings (审定), whistles (吹哨), releases."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from jiesu_shared.http.problems import Problem
 
 from jiesu_dispatch.coordination import minutes
 from jiesu_dispatch.domain.commands import Assign, BlowWhistle
 from jiesu_dispatch.domain.state import CaseState
-from jiesu_dispatch.entrypoints.common import CoordinatorId, Service, run
+from jiesu_dispatch.entrypoints.common import CoordinatorId, IdempotencyKey, Service, answer, service_of
 
 router = APIRouter(tags=["cases"])
 
@@ -65,23 +69,35 @@ class AssignCreate(BaseModel):
     override_returns: bool = False  # offer it even to a department that returned it before
 
 
-def _assign(case_id: str, body: AssignCreate, coordinator: str, service: Service, ruling: bool) -> DispatchRead:
+def _case_body(service: Service, case_id: str) -> Callable[[Session, Any], Any]:
+    def render(session: Session, _: Any) -> Any:
+        state = service.dispatcher.case(session, case_id)
+        return read(state).model_dump(mode="json") if state is not None else None
+
+    return render
+
+
+def _assign(request: Request, case_id: str, body: AssignCreate, coordinator: str, key: str | None,
+            ruling: bool) -> JSONResponse:
     command = Assign(lead=body.lead_department, supporting=tuple(body.supporting_departments), coordinator=coordinator,
                      reason=body.reason, override_returns=body.override_returns, ruling=ruling)
-    run(lambda: service.coordination.assign(case_id, command))
-    return get_case(case_id, service)
+    return answer(request, caller=coordinator, key=key, body=body,
+                  command=lambda coordination: coordination.assign(case_id, command),
+                  render=_case_body(service_of(request), case_id))
 
 
 @router.post("/cases/{case_id}/dispatch", response_model=DispatchRead,
              summary="Dispatch by hand, overriding the routing rules, with a reason")
-def dispatch_by_hand(case_id: str, body: AssignCreate, coordinator: CoordinatorId, service: Service) -> DispatchRead:
-    return _assign(case_id, body, coordinator, service, ruling=False)
+def dispatch_by_hand(case_id: str, body: AssignCreate, coordinator: CoordinatorId, request: Request,
+                     idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return _assign(request, case_id, body, coordinator, idempotency_key, ruling=False)
 
 
 @router.post("/cases/{case_id}/ruling", response_model=DispatchRead,
              summary="Rule on an escalated case (审定): the assignment binds")
-def rule(case_id: str, body: AssignCreate, coordinator: CoordinatorId, service: Service) -> DispatchRead:
-    return _assign(case_id, body, coordinator, service, ruling=True)
+def rule(case_id: str, body: AssignCreate, coordinator: CoordinatorId, request: Request,
+         idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return _assign(request, case_id, body, coordinator, idempotency_key, ruling=True)
 
 
 class WhistleCreate(BaseModel):
@@ -98,14 +114,20 @@ class WhistleRead(BaseModel):
     tasks: dict[str, str]  # department -> its report-in task
 
 
+def _whistle_body(session: Session, events: Any) -> Any:
+    blown, *offers = events
+    return WhistleRead(whistle_id=blown.whistle_id, case_id=blown.case_id, report_in_by=blown.report_in_by,
+                       tasks={o.department_id: o.task_id for o in offers}).model_dump(mode="json")
+
+
 @router.post("/cases/{case_id}/whistle", response_model=WhistleRead, status_code=status.HTTP_201_CREATED,
              summary="吹哨: summon departments to report in")
-def blow_whistle(case_id: str, body: WhistleCreate, coordinator: CoordinatorId, service: Service) -> WhistleRead:
+def blow_whistle(case_id: str, body: WhistleCreate, coordinator: CoordinatorId, request: Request,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     command = BlowWhistle(street_office=body.street_office, summoned=tuple(body.summoned),
                           report_in_within=minutes(body.report_in_minutes), reason=body.reason, coordinator=coordinator)
-    blown, *offers = run(lambda: service.coordination.whistle(case_id, command))
-    return WhistleRead(whistle_id=blown.whistle_id, case_id=case_id, report_in_by=blown.report_in_by,
-                       tasks={o.department_id: o.task_id for o in offers})
+    return answer(request, caller=coordinator, key=idempotency_key, body=body, status_code=201,
+                  command=lambda coordination: coordination.whistle(case_id, command), render=_whistle_body)
 
 
 class ReleaseCreate(BaseModel):
@@ -114,7 +136,8 @@ class ReleaseCreate(BaseModel):
 
 @router.post("/cases/{case_id}/tasks/{task_id}/release", response_model=DispatchRead,
              summary="Release a supporting department from its task")
-def release(case_id: str, task_id: str, body: ReleaseCreate, coordinator: CoordinatorId,
-            service: Service) -> DispatchRead:
-    run(lambda: service.coordination.release(case_id, task_id, body.reason, coordinator))
-    return get_case(case_id, service)
+def release(case_id: str, task_id: str, body: ReleaseCreate, coordinator: CoordinatorId, request: Request,
+            idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return answer(request, caller=coordinator, key=idempotency_key, body=body,
+                  command=lambda coordination: coordination.release(case_id, task_id, body.reason, coordinator),
+                  render=_case_body(service_of(request), case_id))

@@ -6,9 +6,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlmodel import Session
 
 from jiesu_shared.http.problems import Problem
+from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
+
+from jiesu_dispatch.coordination import Coordination, Reply
 
 from jiesu_dispatch.domain.commands import CommandRejected
 
@@ -67,9 +73,34 @@ def run(command: Callable[[], T]) -> T:
         return command()
 
 
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=255,
+    description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
+
+
+def answer(request: Request, *, caller: str, key: str | None, body: BaseModel | None,
+           command: Callable[[Coordination], Any], render: Callable[[Session, Any], Any],
+           status_code: int = 200) -> JSONResponse:
+    """Carry out a coordinator's command and answer it; the answer is remembered under the Idempotency-Key."""
+    fingerprint = request_fingerprint(request.method, request.url.path,
+                                      body.model_dump(mode="json") if body is not None else None)
+    reply = Reply(render=render, status_code=status_code, scope=f"dispatch:{caller}", key=key, fingerprint=fingerprint)
+    try:
+        run(lambda: command(service_of(request).coordination.answering(reply)))
+    except IdempotencyKeyReused:
+        raise Problem(422, "idempotency-key-reused", "Idempotency-Key already used",
+                      "this Idempotency-Key was used for a different request; use a new key") from None
+    except IdempotencyKeyInFlight:
+        raise Problem(409, "conflict", "A concurrent request got there first", "retry the request",
+                      headers={"Retry-After": "1"}) from None
+    return JSONResponse(reply.body, status_code=reply.status_code)
+
+
 _titles = {
     "case-not-found": "No such case", "case-closed": "The case is closed", "unknown-department": "Unknown department",
     "returned-before": "The department already returned this case", "not-escalated": "The case awaits no ruling",
     "meeting-not-found": "No such meeting", "meeting-adjourned": "The meeting is adjourned",
     "case-handled": "The case is already handled", "task-not-found": "No such task",
+    "not-releasable": "Only an open supporting task can be released", "case-not-on-agenda": "The case is not on the agenda",
+    "deadline-passed": "The deadline has passed", "invalid-routing-table": "The routing table is invalid",
 }

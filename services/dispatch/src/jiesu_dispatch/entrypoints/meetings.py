@@ -1,9 +1,12 @@
 """联席会议: convene, record decisions as tasks, follow them, adjourn with open tasks carried over."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -11,7 +14,7 @@ from jiesu_shared.http.problems import Problem
 
 from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.domain.meeting import Meeting
-from jiesu_dispatch.entrypoints.common import CoordinatorId, Service, run
+from jiesu_dispatch.entrypoints.common import CoordinatorId, IdempotencyKey, Service, answer, service_of
 
 router = APIRouter(tags=["meetings"])
 
@@ -94,11 +97,22 @@ def _get(service: Service, meeting_id: str) -> MeetingRead:
         return _read(session, service, meeting)
 
 
+def _meeting_body(service: Service, meeting_id: str | None = None) -> Callable[[Session, Any], Any]:
+    def render(session: Session, result: Any) -> Any:
+        found = service.coordination.meeting(session, meeting_id or result.meeting_id)
+        return _read(session, service, found).model_dump(mode="json")
+
+    return render
+
+
 @router.post("/meetings", response_model=MeetingRead, status_code=status.HTTP_201_CREATED, summary="Convene a meeting")
-def convene(body: MeetingCreate, coordinator: CoordinatorId, service: Service) -> MeetingRead:
-    convened = run(lambda: service.coordination.convene(convened_by=coordinator, participants=body.participants,
-                                                         case_ids=body.case_ids, scheduled_at=body.scheduled_at))
-    return _get(service, convened.meeting_id)
+def convene(body: MeetingCreate, coordinator: CoordinatorId, request: Request,
+            idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    return answer(request, caller=coordinator, key=idempotency_key, body=body, status_code=201,
+                  command=lambda coordination: coordination.convene(
+                      convened_by=coordinator, participants=body.participants, case_ids=body.case_ids,
+                      scheduled_at=body.scheduled_at),
+                  render=_meeting_body(service_of(request)))
 
 
 @router.get("/meetings", response_model=list[MeetingRead], summary="Every meeting, its decisions' tasks, overdue ones")
@@ -116,19 +130,31 @@ def get_meeting(meeting_id: str, service: Service) -> MeetingRead:
 
 @router.post("/meetings/{meeting_id}/decisions", response_model=DecisionRead, status_code=status.HTTP_201_CREATED,
              summary="Record a decision: a task for its owner department, with a deadline")
-def record_decision(meeting_id: str, body: DecisionCreate, coordinator: CoordinatorId, service: Service) -> DecisionRead:
-    decision = run(lambda: service.coordination.record_decision(
-        meeting_id, case_id=body.case_id, text=body.text, owner=body.owner_department, deadline=body.deadline,
-        recorded_by=coordinator))
-    return next(d for d in _get(service, meeting_id).decisions if d.decision_id == decision.decision_id)
+def record_decision(meeting_id: str, body: DecisionCreate, coordinator: CoordinatorId, request: Request,
+                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    service = service_of(request)
+
+    def render(session: Session, decision: Any) -> Any:
+        view = _read(session, service, service.coordination.meeting(session, meeting_id))
+        return next(d for d in view.decisions if d.decision_id == decision.decision_id).model_dump(mode="json")
+
+    return answer(request, caller=coordinator, key=idempotency_key, body=body, status_code=201, render=render,
+                  command=lambda coordination: coordination.record_decision(
+                      meeting_id, case_id=body.case_id, text=body.text, owner=body.owner_department,
+                      deadline=body.deadline, recorded_by=coordinator))
 
 
 @router.post("/meetings/{meeting_id}/adjourn", response_model=MeetingRead, summary="Adjourn; carry open tasks over")
-def adjourn(meeting_id: str, body: AdjournCreate, coordinator: CoordinatorId, service: Service) -> MeetingRead:
+def adjourn(meeting_id: str, body: AdjournCreate, coordinator: CoordinatorId, request: Request,
+            idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    service = service_of(request)
+
     def open_tasks(session: Session, meeting: Meeting) -> list[str]:
         return [d.task_id for d in _read(session, service, meeting).decisions
                 if d.task_status not in ("completed", "cancelled")]
 
-    run(lambda: service.coordination.adjourn(meeting_id, carry_over_at=body.carry_over_to, coordinator=coordinator,
-                                             open_task_ids=open_tasks))
-    return _get(service, meeting_id)
+    return answer(request, caller=coordinator, key=idempotency_key, body=body,
+                  render=_meeting_body(service, meeting_id),
+                  command=lambda coordination: coordination.adjourn(
+                      meeting_id, carry_over_at=body.carry_over_to, coordinator=coordinator,
+                      open_task_ids=open_tasks))
