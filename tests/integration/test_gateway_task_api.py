@@ -28,6 +28,7 @@ ENDPOINTS = [
     ("POST", "/tasks/{id}/report-in", {"note": "two officers arrived"}),
 ]
 BODIES = [(m, p, b) for m, p, b in ENDPOINTS if b is not None]
+LISTINGS = [("GET", "/tasks", None), ("GET", "/tasks?status=offered", None), ("GET", "/deliveries", None)]
 
 
 @dataclass
@@ -81,7 +82,7 @@ def assert_problem(response, status: int, slug: str) -> dict:  # type: ignore[no
     return problem
 
 
-@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS + LISTINGS)
 def test_missing_or_wrong_credentials_answer_401_and_append_nothing(shared: Gateway, method: str, path: str,
                                                                     body: dict | None) -> None:
     before = stored_events(shared.client)

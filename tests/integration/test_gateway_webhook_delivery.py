@@ -79,7 +79,8 @@ def _at(moment: datetime) -> datetime:
 def test_a_receiver_down_for_a_while_loses_nothing_and_gets_everything_in_order(harness: Harness) -> None:
     schedule = DEFAULT_RETRY_SCHEDULE
     with TestClient(build_app(harness.settings, clock=harness.clock)) as client:
-        harness.register(client, "housing")
+        housing_key = harness.register(client, "housing")["api_key"]
+        other_key = register(client, harness.admin, "other")["api_key"]
         case_a, case_b = "case-a", "case-b"
         offers_a = [offer("housing", case_id=case_a) for _ in range(3)]
         offer_b = offer("housing", case_id=case_b)
@@ -124,6 +125,14 @@ def test_a_receiver_down_for_a_while_loses_nothing_and_gets_everything_in_order(
         assert sorted((d["task_id"], d["attempts"]) for t, d in notified if t == "task.notified.v1") == sorted(
             [(offers_a[0].task_id, 5), (offers_a[1].task_id, 1), (offers_a[2].task_id, 1), (offer_b.task_id, 5)])
         assert not [t for t, _ in notified if t != "task.notified.v1"]
+
+        # Every attempt is on record, for the department (its own only) and for operators.
+        mine = client.get("/deliveries", headers=bearer(housing_key)).json()["deliveries"]
+        first = next(d for d in mine if d["task_id"] == offers_a[0].task_id)
+        assert [a["outcome"][:12] for a in first["attempts"]] == ["ConnectError"] * 4 + ["ok"]
+        assert client.get("/admin/departments/housing/deliveries", headers=bearer(harness.admin)).json()[
+            "deliveries"] == mine
+        assert client.get("/deliveries", headers=bearer(other_key)).json() == {"deliveries": []}
 
 
 def test_exhaustion_retry_after_gone_and_redirects(harness: Harness, tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from jiesu_shared.service import ServiceKernel
 from jiesu_gateway.config import GatewaySettings
 from jiesu_gateway.delivery import Clock, DeliveryWorker, system_clock
 from jiesu_gateway.departments import DepartmentService
-from jiesu_gateway.entrypoints import admin, tasks
+from jiesu_gateway.delivery_log import DeliveryLog
+from jiesu_gateway.entrypoints import admin, deliveries, tasks
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
 from jiesu_gateway.inbox import Inbox
 from jiesu_gateway.ssrf import Resolver, system_resolver
@@ -24,6 +25,7 @@ class Gateway:
     departments: DepartmentService
     tasks: TaskService
     delivery: DeliveryWorker
+    deliveries: DeliveryLog
 
 
 def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_clock,
@@ -40,9 +42,10 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
                                 allow_private=settings.allow_private_webhook_targets,
                                 concurrency=settings.delivery_concurrency, clock=clock,
                                 on_appended=kernel.relay.wake_threadsafe, resolve=resolve),
+        deliveries=DeliveryLog(kernel.database),
     )
     kernel.consume("tasks", Inbox(clock=clock).handlers())
-    app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, tasks.router],
+    app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, tasks.router, deliveries.router],
                      workers=[gateway.delivery.run], state=gateway)
     app.description = DESCRIPTION
     app.version = "1.0.0"
