@@ -172,6 +172,22 @@ def test_exhaustion_retry_after_gone_and_redirects(harness: Harness, tmp_path: P
         h.receiver.down()
 
 
+def test_an_endpoint_that_does_not_answer_in_time_is_retried_later(tmp_path: Path) -> None:
+    h = Harness(tmp_path, webhook_timeout_seconds=0.3)
+    h.receiver.up()
+    h.receiver.hanging.add("housing")
+    try:
+        with TestClient(build_app(h.settings, clock=h.clock)) as client:
+            h.register(client, "housing")
+            h.log.publish("case-1", offer("housing", case_id="case-1"))
+            (late,) = eventually(lambda: [d for d in h.deliveries(client, "housing") if d.attempts == 1],
+                                 what="the first attempt to time out")
+            assert late.status == "pending" and "Timeout" in (late.last_error or "")
+            assert _at(late.next_attempt_at) >= h.clock.now + timedelta(seconds=DEFAULT_RETRY_SCHEDULE[1])
+    finally:
+        h.receiver.down()
+
+
 def test_a_name_rebound_to_a_private_address_gets_no_delivery(tmp_path: Path) -> None:
     answers = {"first": True}
 
