@@ -68,8 +68,10 @@ def test_unclassifiable_text_is_kept_for_triage_and_an_operator_reclassifies_it(
         change = {"category": "noise", "request_type": "complaint", "urgency": "urgent", "reason": "called back: it is the pump"}
         anonymous = client.post(url, json=change)
         changed = client.post(url, json=change, headers=CALLER)
+        unknown = client.post(url, json={**change, "category": "alien_landing"}, headers=CALLER)
         records = asyncio.run(log_records(settings, 2))
     assert anonymous.status_code == 401 and anonymous.headers["content-type"] == "application/problem+json"
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "category"
     assert changed.status_code == 200 and (changed.json()["category"], changed.json()["urgency"]) == ("noise", "urgent")
     assert [r.header("ce_type") for r in records] == [b"case.received.v1", b"case.reclassified.v1"]
     assert b'"operator":"op-wang"' in records[1].value

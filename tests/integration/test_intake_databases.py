@@ -37,7 +37,8 @@ def test_duplicates_filters_queue_and_erasure_on_both_databases(database: Databa
         asyncio.run(publish(EmbeddedBus(settings.embedded_log_path),
                             [handled_by_dispatch(settings, first["case_id"], 5, "已整改 fixed")]))
         queued = eventually(lambda: client.get("/callback-queue", headers=CALLER).json(), what="the call-back queue")
-        erased = client.delete(f"/citizens/{first['citizen_id']}", headers=OFFICER)
+        citizen = client.get(f"/cases/{first['case_id']}", headers=OFFICER).json()["citizen_id"]
+        erased = client.delete(f"/citizens/{citizen}", headers=OFFICER)
         shown = client.get(f"/cases/{first['case_id']}", headers=OFFICER).json()
     assert second["duplicate_of"] == first["case_id"] and replay["case_id"] == first["case_id"]
     assert around == {first["case_id"], second["case_id"]} and before == set()

@@ -61,10 +61,14 @@ def test_raw_kafka_records_hold_no_personal_data_and_erasure_shreds_it(settings:
         shown = client.get(f"/cases/{first['case_id']}", headers=OFFICER).json()
         hidden = client.get(f"/cases/{first['case_id']}", headers=CALLER).json()
         records = asyncio.run(read_topic(settings, settings.topic, 2))
-        erased = client.delete(f"/citizens/{first['citizen_id']}", headers=OFFICER)
+        # The citizen asks to be forgotten: the privacy officer finds them by phone and erases them.
+        citizen = client.post("/citizens/lookup", json={"phone": PHONE}, headers=OFFICER).json()["citizen_id"]
+        erased = client.delete(f"/citizens/{citizen}", headers=OFFICER)
         after = [client.get(f"/cases/{c['case_id']}", headers=OFFICER).json() for c in (first, second)]
-        again = client.delete(f"/citizens/{first['citizen_id']}", headers=OFFICER)
+        again = client.delete(f"/citizens/{citizen}", headers=OFFICER)
+        forgotten = client.post("/citizens/lookup", json={"phone": PHONE}, headers=OFFICER)
         newcomer = client.post("/cases", json={"text": f"电话 {PHONE}", "place": PLACE}).json()
+        newcomer_shown = client.get(f"/cases/{newcomer['case_id']}", headers=OFFICER).json()
 
     raw = [r.value for r in records] + [v for r in records for _, v in r.headers] + [r.key for r in records]
     leaks = [w for w in spellings(NAME, PHONE, ID_NUMBER) if any(w in blob for blob in raw)]
@@ -72,16 +76,16 @@ def test_raw_kafka_records_hold_no_personal_data_and_erasure_shreds_it(settings:
     assert len(records) == 2 and {r.header("ce_type") for r in records} == {b"case.received.v1"}
     assert b'"algorithm":"AES-256-GCM"' in records[0].value and b"[phone-1]" in records[0].value
 
-    assert shown["contact"] == {"citizen_id": first["citizen_id"], "name": NAME, "phone": PHONE, "id_number": ID_NUMBER}
-    assert shown["text"] == told["text"]  # the operator allowed to sees the citizen's own words
+    assert first["citizen_id"] is None and hidden["citizen_id"] is None  # not even the pseudonym without the role
+    assert shown["citizen_id"] == citizen
+    assert shown["contact"] == {"citizen_id": citizen, "name": NAME, "phone": PHONE, "id_number": ID_NUMBER}
+    assert shown["text"] == told["text"]  # an operator allowed to see them sees the citizen's own words
     assert hidden["contact"] is None and PHONE not in hidden["text"] and NAME not in hidden["text"]
-    assert second["citizen_id"] == first["citizen_id"]  # the same phone: the same citizen, the same key
-
-    assert erased.status_code == 204 and again.status_code == 404
+    assert erased.status_code == 204 and again.status_code == 404 and forgotten.status_code == 404
     for case in after:
-        assert case["contact"] is None and case["contact_erased"] is True
+        assert case["contact"] is None and case["contact_erased"] is True  # both: one phone, one citizen, one key
         assert PHONE not in case["text"] and NAME not in case["text"]
-    assert newcomer["citizen_id"] != first["citizen_id"]
+    assert newcomer_shown["text"] == f"电话 {PHONE}" and newcomer_shown["citizen_id"] not in (None, citizen)  # a new key
     assert_replay_still_works(settings, records, first["case_id"])
 
 

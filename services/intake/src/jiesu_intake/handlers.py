@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from jiesu_shared.catalogue import parse_payload
-from jiesu_shared.catalogue.common import Channel, Place, RequestType, Urgency
+from jiesu_shared.catalogue.common import Channel, Place, RequestType, SealedContact, Urgency
 from jiesu_shared.catalogue.dispatch import CaseHandled
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.consumer import Unprocessable
@@ -146,7 +146,7 @@ class IntakeService:
                 return CaseView(row=row, contact=None, contact_erased=True, text=row.text)
             return CaseView(row=row, contact=contact, contact_erased=False, text=restore(row.text, contact.in_text))
 
-    def _sealed_contact(self, session: Session, case_id: str):  # type: ignore[no-untyped-def]
+    def _sealed_contact(self, session: Session, case_id: str) -> SealedContact:
         first = self.store.load(session, stream_of(case_id))[0]
         received = parse_payload(first.type, first.data)
         assert isinstance(received, CaseReceived) and received.contact is not None
@@ -155,6 +155,10 @@ class IntakeService:
     def erase_citizen(self, citizen_id: str, *, by: str) -> bool:
         with self.database.transaction() as session:
             return privacy.erase(session, citizen_id, by=by)
+
+    def find_citizen(self, *, phone: str | None, id_number: str | None) -> str | None:
+        with self.database.transaction() as session:
+            return privacy.find_citizen(session, phone=phone, id_number=id_number)
 
     def rebuild_read_model(self) -> int:
         with self.database.transaction() as session:

@@ -108,8 +108,12 @@ def erase(session: Session, citizen_id: str, *, by: str) -> bool:
     return True
 
 
-def is_erased(session: Session, citizen_id: str) -> bool:
-    return session.get(ErasedCitizen, citizen_id) is not None
+def find_citizen(session: Session, *, phone: str | None = None, id_number: str | None = None) -> str | None:
+    """The pseudonym of the citizen with this phone or ID number (e.g. to honour their erasure request)."""
+    for kind, value in (("phone", phone), ("id", id_number)):
+        if value and (known := session.get(CitizenIdentifier, _digest(session, kind, value))) is not None:
+            return known.citizen_id
+    return None
 
 
 def _aad(citizen: CitizenKey) -> bytes:

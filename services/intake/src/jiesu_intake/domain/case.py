@@ -119,15 +119,18 @@ def decide_reopen(state: CaseState, *, reason: str) -> list[CaseReopened]:
 def decide_close(state: CaseState, *, now: datetime) -> list[CaseClosed]:
     if state.status != "called_back":
         raise Refused(f"the case is {state.status}; a case closes after its call-back is recorded")
-    return [CaseClosed(case_id=state.case_id, outcome=state.outcome, satisfaction=state.satisfaction,  # type: ignore[arg-type]
-                       closed_at=now)]
+    return [_closed(state, now)]
 
 
 def decide_withdraw(state: CaseState, *, reason: str, now: datetime) -> list[CaseWithdrawn | CaseClosed]:
     _not_finished(state)
     return [CaseWithdrawn(case_id=state.case_id, reason=reason),
-            CaseClosed(case_id=state.case_id, outcome=state.outcome, satisfaction=state.satisfaction,  # type: ignore[arg-type]
-                       closed_at=now)]
+            _closed(state, now)]
+
+
+def _closed(state: CaseState, now: datetime) -> CaseClosed:
+    return CaseClosed.model_validate({"case_id": state.case_id, "outcome": state.outcome,
+                                      "satisfaction": state.satisfaction, "closed_at": now})
 
 
 def _not_finished(state: CaseState) -> None:

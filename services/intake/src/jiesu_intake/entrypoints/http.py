@@ -1,11 +1,12 @@
 """Intake's native HTTP API: translate requests into commands, nothing more."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import BaseModel
 
 from jiesu_shared.catalogue.common import Place
 from jiesu_shared.events import utc_now
@@ -17,8 +18,8 @@ from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKe
 from jiesu_intake.auth import operator_with, optional_operator
 from jiesu_intake.config import Operator
 from jiesu_intake.domain import case as domain
-from jiesu_intake.entrypoints.schemas import (CallbackIn, CaseCreate, CaseRead, ContactOut, QueueEntry, ReasonIn,
-                                              Reclassify)
+from jiesu_intake.entrypoints.schemas import (CallbackIn, CaseCreate, CaseRead, CitizenLookup, ContactOut, QueueEntry,
+                                              ReasonIn, Reclassify)
 from jiesu_intake.handlers import CaseNotFound, CaseView, IdempotencyKey, IntakeService, NewCase
 from jiesu_intake.privacy import Contact
 from jiesu_intake.readmodel import callback_queue
@@ -77,7 +78,8 @@ def get_case(case_id: str, service: Service,
              operator: Annotated[Operator | None, Depends(optional_operator)]) -> CaseRead:
     reveal = operator is not None and "contact" in operator.roles
     with translated_errors():
-        return case_read(service.view(case_id, reveal=reveal))
+        return case_read(service.view(case_id, reveal=reveal),
+                         pseudonym=operator is not None and bool({"contact", "privacy"} & set(operator.roles)))
 
 
 @router.get("/callback-queue", response_model=list[QueueEntry], tags=["call-back"],
@@ -91,6 +93,9 @@ def get_callback_queue(service: Service, _operator: Caller) -> list[QueueEntry]:
 
 @router.post("/cases/{case_id}/reclassify", response_model=CaseRead, summary="Correct type, subject or urgency")
 def reclassify(case_id: str, body: Reclassify, kernel: Kernel, service: Service, operator: Triage) -> CaseRead:
+    if body.category != domain.UNCLASSIFIED and service.taxonomy.subject(body.category) is None:
+        raise Problem(422, "validation-error", "The request is invalid", f"{body.category} is not in the taxonomy",
+                      errors=[{"field": "category", "location": "body", "message": "not a subject of the taxonomy"}])
     return _act(kernel, service, case_id, lambda s: domain.decide_reclassify(
         s, category=body.category, request_type=body.request_type, urgency=body.urgency,
         operator=operator.id, reason=body.reason))
@@ -130,6 +135,15 @@ def erase_citizen(citizen_id: str, service: Service, operator: Privacy) -> Respo
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.post("/citizens/lookup", tags=["personal data"],
+             summary="Find a citizen's pseudonym by phone or ID number, e.g. to honour their erasure request")
+def lookup_citizen(body: CitizenLookup, service: Service, _operator: Privacy) -> dict[str, str]:
+    citizen_id = service.find_citizen(phone=body.phone, id_number=body.id_number)
+    if citizen_id is None:
+        raise Problem(404, "not-found", "No such citizen", "no citizen with this phone or ID number (or erased)")
+    return {"citizen_id": citizen_id}
+
+
 @router.get("/taxonomy", tags=["classification"], summary="The subjects cases are classified into")
 def taxonomy(service: Service) -> dict:
     t = service.taxonomy
@@ -137,14 +151,15 @@ def taxonomy(service: Service) -> dict:
                                                  "description": s.description} for s in t.subjects]}
 
 
-def _act(kernel: ServiceKernel, service: IntakeService, case_id: str, decide) -> CaseRead:  # type: ignore[no-untyped-def]
+def _act(kernel: ServiceKernel, service: IntakeService, case_id: str,
+         decide: Callable[[domain.CaseState], Sequence[BaseModel]]) -> CaseRead:
     with translated_errors():
         service.act(case_id, decide)
         kernel.relay.wake_threadsafe()
         return case_read(service.view(case_id, reveal=False))
 
 
-def case_read(view: CaseView) -> CaseRead:
+def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
     r = view.row
     contact = None if view.contact is None else ContactOut(
         citizen_id=r.citizen_id or "", name=view.contact.name, phone=view.contact.phone,
@@ -156,5 +171,5 @@ def case_read(view: CaseView) -> CaseRead:
                     address=r.address,
                     latitude=r.latitude, longitude=r.longitude),
         lead_department=r.lead_department, resolution=r.resolution, outcome=r.outcome,
-        satisfaction=r.satisfaction, reopen_count=r.reopen_count, citizen_id=r.citizen_id, contact=contact,
-        contact_erased=view.contact_erased)
+        satisfaction=r.satisfaction, reopen_count=r.reopen_count, contact=contact,
+        citizen_id=r.citizen_id if pseudonym or view.contact is not None else None, contact_erased=view.contact_erased)

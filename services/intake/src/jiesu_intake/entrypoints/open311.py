@@ -90,7 +90,7 @@ async def create_request(fmt: str, request: Request, service: Service) -> Respon
         except (IdempotencyKeyReused, IdempotencyKeyInFlight) as exc:
             raise Open311Error(409, "this request was submitted before with different content") from exc
         request.app.state.kernel.relay.wake_threadsafe()
-        notice = "重复提交，返回原工单 / resubmission: the original request" if replayed else "已受理 / received"
+        notice = "重复提交 / resubmission: the original request" if replayed else "已受理 / received"
         return render(out, "service_requests", [{"service_request_id": case_id, "service_notice": notice,
                                                  "account_id": None}], 200 if replayed else 201)
     except Open311Error as error:

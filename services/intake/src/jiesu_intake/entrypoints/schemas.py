@@ -27,10 +27,18 @@ class CaseCreate(BaseModel):
     text: str = Field(min_length=1, max_length=4000, description="the citizen's request, in their words")
     channel: Channel = "hotline"
     category: str | None = Field(default=None, pattern=CATEGORY, description="subject code, if known")
-    request_type: RequestType | None = Field(default=None, description="咨询 求助 投诉 举报 建议 表扬; by the rules if absent")
+    request_type: RequestType | None = Field(default=None,
+                                             description="咨询 求助 投诉 举报 建议 表扬; by the rules if absent")
     urgency: Urgency | None = Field(default=None, description="by the rules if absent")
     place: Place
     contact: ContactIn | None = None
+
+
+class CitizenLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 -]{5,20}$")
+    id_number: str | None = Field(default=None, pattern=r"^[0-9]{17}[0-9Xx]$")
 
 
 class ContactOut(BaseModel):
@@ -56,7 +64,8 @@ class CaseRead(BaseModel):
     outcome: str | None = None
     satisfaction: str | None = None
     reopen_count: int = 0
-    citizen_id: str | None = None
+    citizen_id: str | None = Field(default=None,
+                                   description="the citizen's pseudonym; for operators who may see contacts")
     contact: ContactOut | None = Field(default=None, description="only for operators with the contact role")
     contact_erased: bool = False
 
