@@ -105,6 +105,8 @@ def test_bad_commands_answer_problems_and_append_nothing(client: TestClient) -> 
     reject(client, case_id, "urban-management")
     reject(client, case_id, "street-office")  # returned twice: escalated
     assert client.get(f"/cases/{case_id}").json()["status"] == "escalated"
+    awaiting = client.get("/cases", params={"status": "escalated"}).json()
+    assert [(c["case_id"], c["return_count"]) for c in awaiting] == [(case_id, 2)]
     before = event_count(client)
 
     unknown = refused(client.post(f"/cases/{case_id}/ruling", headers=WANG,
@@ -124,6 +126,7 @@ def test_bad_commands_answer_problems_and_append_nothing(client: TestClient) -> 
                         json={"lead_department": "street-office", "reason": "审定: street's remit",
                               "override_returns": True})
     assert ruled.status_code == 200 and ruled.json()["rule"] == "ruling" and ruled.json()["status"] == "open"
+    assert client.get("/cases", params={"status": "escalated"}).json() == []
 
 
 def test_no_whistle_on_a_closed_case(client: TestClient) -> None:

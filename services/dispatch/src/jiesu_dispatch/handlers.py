@@ -85,6 +85,10 @@ class Dispatcher:
         entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
         ledger.extend(session, stream_id, entries, now)
         ledger.schedule(session, [e for e in events if isinstance(e, d.TaskOffered)], now, self.sla.warn_at)
+        if stream_id == case_stream(subject) and entries:
+            state = self.case(session, subject)
+            if state is not None:
+                ledger.summarise(session, state, now)
         return envelopes
 
     def on_fact(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:

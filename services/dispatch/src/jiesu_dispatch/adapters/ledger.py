@@ -14,8 +14,9 @@ from jiesu_shared.catalogue import parse_payload, type_name_of
 from jiesu_shared.catalogue.dispatch import TaskOffered
 from jiesu_shared.store.event_store import ConcurrencyError
 
-from jiesu_dispatch.adapters.tables import LedgerRow, TimerRow, utc
+from jiesu_dispatch.adapters.tables import CaseSummaryRow, LedgerRow, TimerRow, utc
 from jiesu_dispatch.domain.sla import TimerSpec, timers_for
+from jiesu_dispatch.domain.state import CaseState
 
 
 def load(session: Session, stream_id: str) -> list[BaseModel]:
@@ -74,3 +75,18 @@ def claim(session: Session, timer_id: str, now: datetime) -> TimerSpec | None:
 
 def note_fired(session: Session, timer_id: str, produced: int) -> None:
     session.execute(update(TimerRow).where(col(TimerRow.timer_id) == timer_id).values(fired_events=produced))
+
+
+def summarise(session: Session, state: CaseState, now: datetime) -> None:
+    row = session.get(CaseSummaryRow, state.case_id) or CaseSummaryRow(case_id=state.case_id, status=state.status,
+                                                                       category=state.category, updated_at=utc(now))
+    row.status, row.lead_department, row.category = state.status, state.lead, state.category
+    row.return_count, row.updated_at = state.return_count, utc(now)
+    session.add(row)
+
+
+def summaries(session: Session, status: str | None, limit: int, offset: int) -> list[CaseSummaryRow]:
+    query = select(CaseSummaryRow)
+    if status is not None:
+        query = query.where(CaseSummaryRow.status == status)
+    return list(session.exec(query.order_by(col(CaseSummaryRow.updated_at)).offset(offset).limit(limit)).all())

@@ -41,3 +41,16 @@ class TimerRow(SQLModel, table=True):
     deadline: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     fired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     fired_events: int | None = None  # how many events firing produced (0: the clock had stopped)
+
+
+class CaseSummaryRow(SQLModel, table=True):
+    """Where each case stands, for coordinators' lists (e.g. the cases awaiting a ruling); kept with each commit."""
+
+    __tablename__ = "dispatch_case_summary"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(index=True, max_length=20)
+    lead_department: str | None = Field(default=None, max_length=100)
+    category: str = Field(max_length=100)
+    return_count: int = 0
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from jiesu_shared.http.problems import Problem
 
+from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.coordination import minutes
 from jiesu_dispatch.domain.commands import Assign, BlowWhistle
 from jiesu_dispatch.domain.state import CaseState
@@ -51,6 +52,26 @@ def read(state: CaseState) -> DispatchRead:
     return DispatchRead(case_id=state.case_id, status=state.status, lead_department=state.lead,
                         offered_to=[t.department_id for t in state.case_tasks()], rule=state.rule,
                         return_count=state.return_count, returned_by=sorted(state.returned_by), tasks=tasks)
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    status: str
+    lead_department: str | None
+    category: str
+    return_count: int
+    updated_at: datetime
+
+
+@router.get("/cases", response_model=list[CaseSummary],
+            summary="Cases by where they stand, e.g. ?status=escalated for those awaiting a ruling (审定)")
+def list_cases(service: Service, case_status: Annotated[str | None, Query(
+                   alias="status", pattern="^(open|escalated|handled|closed)$")] = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> list[CaseSummary]:
+    with service.coordination.database.transaction() as session:
+        rows = ledger.summaries(session, case_status, limit, offset)
+        return [CaseSummary.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/cases/{case_id}", response_model=DispatchRead, summary="Who must act on a case, and each task's state")
