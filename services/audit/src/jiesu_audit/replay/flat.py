@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +21,31 @@ SCHEMA = pa.schema([
     ("satisfaction", pa.string()), ("reason", pa.string()), ("citizen", pa.string()), ("data", pa.string()),
 ])
 _BATCH = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class FlatWriters:
     def __init__(self, jsonl: Path | None, parquet: Path | None) -> None:
         self._jsonl = jsonl.open("w", encoding="utf-8", newline="\n") if jsonl else None
         self._parquet = pq.ParquetWriter(parquet, SCHEMA, compression="zstd") if parquet else None
-        self._rows: list[dict[str, Any]] = []
+        self._columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+        self._count = 0
 
     def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> None:
         if self._jsonl is not None:
             self._jsonl.write(json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
         if self._parquet is not None:
-            self._rows.append(_row(partition, offset, doc, case_id))
-            if len(self._rows) >= _BATCH:
+            for name, value in _row(partition, offset, doc, case_id).items():
+                self._columns[name].append(value)
+            self._count += 1
+            if self._count >= _BATCH:
                 self._flush()
 
     def _flush(self) -> None:
-        if self._rows and self._parquet is not None:
-            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=SCHEMA))
-        self._rows = []
+        if self._count and self._parquet is not None:
+            self._parquet.write_table(pa.Table.from_pydict(self._columns, schema=SCHEMA))
+        self._columns = {name: [] for name in SCHEMA.names}
+        self._count = 0
 
     def close(self) -> None:
         self._flush()
@@ -53,16 +59,19 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> dict[str, Any]:
-    from datetime import datetime
+def _microseconds(iso: str) -> int:
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
+
+def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> dict[str, Any]:
     data = doc["data"]
     place = data.get("place") if isinstance(data.get("place"), dict) else {}
     contact = data.get("contact") if isinstance(data.get("contact"), dict) else {}
     return {
         "log_partition": partition, "log_offset": offset, "event_id": doc["id"], "type": doc["type"],
         "source": doc["source"], "subject": doc["subject"], "case_id": case_id,
-        "time": datetime.fromisoformat(doc["time"].replace("Z", "+00:00")), "sequence": doc["sequence"],
+        "time": _microseconds(doc["time"]), "sequence": doc["sequence"],
         "correlation_id": doc["correlationid"], "causation_id": doc.get("causationid"),
         "actor": actor_of(doc["source"], data), "department": department_of(data),
         **{k: _text(data.get(k)) for k in ("task_id", "role", "kind", "category", "outcome", "satisfaction", "reason")},

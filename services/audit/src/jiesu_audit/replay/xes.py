@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import IO, Any
-from xml.sax.saxutils import quoteattr
 
 from jiesu_audit.domain.actors import actor_of, department_of
 from jiesu_audit.replay.objects import event_attributes
@@ -50,8 +49,13 @@ def write_xes(staging: Staging, path: Path) -> int:
     return traces
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
+                          "\t": "&#9;"})
+
+
 def _attribute(kind: str, key: str, value: Any, indent: str) -> str:
-    return f"{indent}<{kind} key={quoteattr(key)} value={quoteattr(str(value))}/>\n"
+    return f'{indent}<{kind} key="{key.translate(_ESCAPES)}" value="{str(value).translate(_ESCAPES)}"/>\n'
+
 
 
 def _open_trace(out: IO[str], case_id: str, attrs: dict[str, Any]) -> None:
