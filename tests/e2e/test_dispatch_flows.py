@@ -151,7 +151,11 @@ def test_a_whistle_with_one_late_department(stack: Stack) -> None:
     stack.act("housing", late["task_id"], "report-in", {"note": "stuck in traffic"})
     events = stack.timeline(case_id, "whistle.reported_in_late.v1")
 
-    no_shows = [e["data"]["department_id"] for e in events if e["type"] == "whistle.no_show.v1"]
+    no_show_events = [e for e in events if e["type"] == "whistle.no_show.v1"]
+    no_shows = [e["data"]["department_id"] for e in no_show_events]
+    # the no-show is recorded at the deadline: not before it, and within a few timer rounds after it
+    recorded = datetime.fromisoformat(no_show_events[0]["time"].replace("Z", "+00:00"))
+    assert timedelta(0) <= recorded - report_in_by < timedelta(seconds=5), recorded - report_in_by
     lateness = [e["data"] for e in events if e["type"] == "whistle.reported_in_late.v1"]
     assert no_shows == ["housing"]
     assert [(x["department_id"], x["whistle_id"]) for x in lateness] == [("housing", whistle["whistle_id"])]

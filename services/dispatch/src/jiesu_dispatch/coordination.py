@@ -161,7 +161,7 @@ class Coordination:
         def work(session: Session) -> d.RoutingRulesPublished:
             directory = self.dispatcher.directory(session)
             known = frozenset(directory.departments) | self.dispatcher.routing.departments()
-            commands.require_known(sorted(parsed.departments()), _KnownOnly(known))  # type: ignore[arg-type]
+            commands.require_known(sorted(parsed.departments()), known)
             event = d.RoutingRulesPublished(version=parsed.version, table=table, published_by=published_by)
             self._commit_directory(session, event)
             return event
@@ -170,14 +170,6 @@ class Coordination:
 
     def _commit_directory(self, session: Session, event: BaseModel) -> None:
         self.dispatcher.commit(session, DIRECTORY, DIRECTORY, [event], cause=self._cause(session, DIRECTORY))
-
-
-@dataclass(frozen=True)
-class _KnownOnly:
-    departments: frozenset[str]
-
-    def known(self) -> frozenset[str]:
-        return self.departments
 
 
 def minutes(value: float | None) -> timedelta | None:

@@ -40,8 +40,8 @@ def require_case(state: CaseState | None, case_id: str) -> CaseState:
     return state
 
 
-def require_known(departments: list[str] | tuple[str, ...], ctx: Context) -> None:
-    unknown = sorted(set(departments) - ctx.known())
+def require_known(departments: list[str] | tuple[str, ...], known: frozenset[str]) -> None:
+    unknown = sorted(set(departments) - known)
     if unknown:
         raise CommandRejected("invalid", "unknown-department", f"not in the directory: {', '.join(unknown)}",
                               unknown_departments=unknown)
@@ -54,7 +54,7 @@ def assign(state: CaseState | None, case_id: str, command: Assign, ctx: Context)
     if command.ruling and state.status != "escalated":
         raise CommandRejected("conflict", "not-escalated", f"case {case_id} is {state.status}, not awaiting a ruling")
     chosen = [command.lead, *command.supporting]
-    require_known(chosen, ctx)
+    require_known(chosen, ctx.known())
     returned = sorted(set(chosen) & state.returned_by)
     if returned and not command.override_returns:
         raise CommandRejected("conflict", "returned-before",
@@ -90,7 +90,7 @@ def blow_whistle(state: CaseState | None, case_id: str, command: BlowWhistle, ct
     state = require_case(state, case_id)
     if state.status == "handled":
         raise CommandRejected("conflict", "case-handled", f"case {case_id} is already handled")
-    require_known([command.street_office, *command.summoned], ctx)
+    require_known([command.street_office, *command.summoned], ctx.known())
     within = command.report_in_within or ctx.sla.for_case(state.category, state.urgency).report_in_within
     report_in_by = ctx.now + within
     whistle_id = ctx.new_id()

@@ -48,7 +48,7 @@ def fold_meeting(events: Iterable[BaseModel]) -> Meeting | None:
 
 def convene(*, convened_by: str, participants: list[str], case_ids: list[str], scheduled_at: datetime,
             ctx: Context, carried_over_from: str | None = None) -> d.MeetingConvened:
-    require_known(participants, ctx)
+    require_known(participants, ctx.known())
     return d.MeetingConvened(meeting_id=ctx.new_id(), convened_by=convened_by,
                              participants=list(dict.fromkeys(participants)), case_ids=list(dict.fromkeys(case_ids)),
                              scheduled_at=scheduled_at, carried_over_from=carried_over_from)
@@ -68,7 +68,7 @@ def record_decision(meeting: Meeting | None, meeting_id: str, case: CaseState | 
     if case_id not in meeting.case_ids:
         raise CommandRejected("invalid", "case-not-on-agenda", f"case {case_id} is not on meeting {meeting_id}'s agenda")
     case = require_case(case, case_id)
-    require_known([owner], ctx)
+    require_known([owner], ctx.known())
     if deadline <= ctx.now:
         raise CommandRejected("invalid", "deadline-passed", "a decision's deadline must be in the future")
     task = offer(case, owner, "lead", ctx, kind="meeting_decision", meeting_id=meeting_id, resolve_by=deadline)
