@@ -222,3 +222,9 @@ def _iso(value: str) -> bool:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
     except (ValueError, AttributeError):
         return False
+
+
+def test_replay_command_explains_a_missing_source(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "jiesu_audit", "replay", "--file", str(tmp_path / "nothing.jsonl"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "replay failed" in done.stderr and "nothing.jsonl" in done.stderr

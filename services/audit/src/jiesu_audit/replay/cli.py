@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -42,8 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         source = EmbeddedSource(args.embedded, args.topic)
     else:
         source = FileSource(args.file)
-    key = args.key_file.read_bytes().strip() if args.key_file else None
-    summary = asyncio.run(replay(source, args.out, key=key, formats=formats, progress=not args.no_progress))
+    try:
+        key = args.key_file.read_bytes().strip() if args.key_file else None
+        summary = asyncio.run(replay(source, args.out, key=key, formats=formats, progress=not args.no_progress))
+    except (OSError, LookupError, ValueError, sqlite3.Error) as exc:
+        print(f"replay failed: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False, sort_keys=True))
     if summary.poison:
         print(f"{len(summary.poison)} poison record(s) skipped; positions in summary.json", file=sys.stderr)
