@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from opentelemetry import trace
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
@@ -67,22 +68,28 @@ class DeliveryWorker:
                         pass
 
     def _due(self) -> list[tuple[Delivery, Department | None]]:
-        """The oldest pending delivery of each (department, case), if it is due: later ones wait behind it."""
+        """The oldest pending delivery of each (department, case), if it is due (later ones wait behind it),
+        each claimed for this worker."""
         now = self._clock()
         with self._db.transaction() as s:
             pending = s.exec(select(Delivery).where(Delivery.status == "pending").order_by(col(Delivery.id))
                              .limit(1000)).all()
-            departments = {d.department_id: d for d in s.exec(select(Department)).all()}
-        seen: set[tuple[str, str]] = set()
-        due = []
-        for d in pending:
-            key = (d.department_id, d.case_id)
-            if key in seen:
-                continue
-            seen.add(key)
-            if _aware(d.next_attempt_at) <= now:
-                due.append((d, departments.get(d.department_id)))
-        return due
+            heads: dict[tuple[str, str], Delivery] = {}
+            for d in pending:
+                heads.setdefault((d.department_id, d.case_id), d)
+            due = [d for d in heads.values() if _aware(d.next_attempt_at) <= now and self._claim(s, d, now)]
+            departments = {d.department_id: d for d in s.exec(select(Department)).all()} if due else {}
+        return [(d, departments.get(d.department_id)) for d in due]
+
+    def _claim(self, session: Session, delivery: Delivery, now: datetime) -> bool:
+        """Lease the delivery: another gateway instance skips it until the attempt is recorded, or (if this
+        process dies mid-attempt) until the lease runs out and the attempt is made again."""
+        lease = now + timedelta(seconds=self._timeout + 30)
+        claimed = session.execute(
+            update(Delivery).where(col(Delivery.id) == delivery.id, col(Delivery.status) == "pending",
+                                   col(Delivery.next_attempt_at) == delivery.next_attempt_at)
+            .values(next_attempt_at=lease).execution_options(synchronize_session=False))
+        return claimed.rowcount == 1
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None) -> None:
         async with self._limit:

@@ -1,7 +1,7 @@
 """The task API for departments: each sees and acts on its own tasks only. Routes only translate."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -37,6 +37,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401, 422)
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=255,
     description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
+TaskStatus = Literal["offered", "accepted", "responded", "reported_in", "completed", "rejected", "cancelled"]
 ACTION = {"response_model": TaskRead, "responses": problems(404, 409, 422)}
 
 
@@ -47,8 +48,7 @@ def _not_found(task_id: str) -> Problem:
 @router.get("", response_model=TaskPage, operation_id="listTasks", summary="Your tasks, oldest offer first",
             responses=problems(422))
 def list_tasks(department: CurrentDepartment, request: Request,
-               status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$",
-                                                   description="e.g. `offered` to poll for new offers")] = None,
+               status: Annotated[TaskStatus | None, Query(description="e.g. `offered` to poll for new offers")] = None,
                case_id: Annotated[str | None, Query(max_length=64)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
                offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
