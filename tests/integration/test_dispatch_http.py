@@ -153,8 +153,11 @@ def test_the_directory_and_routing_rules_are_administered_and_take_effect(client
             422, "unknown-department")
     refused(client.put("/admin/routing-rules", headers=ADMIN, json={"version": "x"}), 422, "invalid-routing-table")
     assert event_count(client) == before
+    before_publishing = datetime.now(UTC)
     assert client.put("/admin/routing-rules", headers=ADMIN, json=table).status_code == 200
     assert client.get("/routing-rules").json()["version"] == "2026-12"
+    then = client.get("/routing-rules", params={"at": before_publishing.isoformat()}).json()
+    assert then["version"] == "2026-11-default" and then["published_by"] is None  # the rules in force back then
     case_id = received(client, "noise")
     assert client.get(f"/cases/{case_id}").json()["rule"] == "2026-12/noise"
 

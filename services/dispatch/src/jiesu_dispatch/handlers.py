@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from jiesu_shared.catalogue import dispatch as d
+from jiesu_shared.catalogue import parse_payload
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 from jiesu_shared.events import Envelope
@@ -54,10 +55,14 @@ class Dispatcher:
     clock: Clock = system_clock
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
-    def directory(self, session: Session) -> Directory:
+    def directory(self, session: Session, at: datetime | None = None) -> Directory:
+        """The directory and routing table in force now, or at a past moment (for the audit's question)."""
         departments: dict[str, d.DepartmentRegistered] = {}
         published: d.RoutingRulesPublished | None = None
-        for event in ledger.load(session, DIRECTORY):
+        for envelope in self.store.load(session, DIRECTORY):
+            if at is not None and envelope.time > at:
+                break
+            event = parse_payload(envelope.type, envelope.data)
             if isinstance(event, d.DepartmentRegistered):
                 departments[event.department_id] = event
             elif isinstance(event, d.RoutingRulesPublished):

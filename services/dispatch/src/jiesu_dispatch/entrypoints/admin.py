@@ -1,9 +1,10 @@
 """The department directory and the routing rules, administered over HTTP and kept as events."""
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from jiesu_shared.catalogue.dispatch import DepartmentRegistered, DirectoryEntry
@@ -32,10 +33,13 @@ def register(body: DepartmentCreate, admin: AdminId, service: Service) -> Depart
     return run(lambda: service.coordination.register_department(DirectoryEntry(**body.model_dump()), admin))
 
 
+At = Annotated[datetime | None, Query(description="as it was at this moment (ISO 8601); now if absent")]
+
+
 @router.get("/directory/departments", response_model=list[DepartmentRegistered], summary="The department directory")
-def departments(service: Service) -> list[DepartmentRegistered]:
+def departments(service: Service, at: At = None) -> list[DepartmentRegistered]:
     with service.coordination.database.transaction() as session:
-        return list(service.dispatcher.directory(session).departments.values())
+        return list(service.dispatcher.directory(session, at).departments.values())
 
 
 @router.put("/admin/routing-rules", response_model=RoutingTableRead, summary="Publish a new routing table")
@@ -44,10 +48,11 @@ def publish(body: dict[str, Any], admin: AdminId, service: Service) -> RoutingTa
     return RoutingTableRead(version=published.version, published_by=admin, table=published.table)
 
 
-@router.get("/routing-rules", response_model=RoutingTableRead, summary="The routing table in force")
-def rules_in_force(service: Service) -> RoutingTableRead:
+@router.get("/routing-rules", response_model=RoutingTableRead,
+            summary="The routing table in force, now or at a past moment (who was responsible then)")
+def rules_in_force(service: Service, at: At = None) -> RoutingTableRead:
     with service.coordination.database.transaction() as session:
-        directory = service.dispatcher.directory(session)
+        directory = service.dispatcher.directory(session, at)
     if directory.published is not None:
         return RoutingTableRead(version=directory.published.version, published_by=directory.published.published_by,
                                 table=directory.published.table)
