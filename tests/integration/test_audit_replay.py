@@ -21,7 +21,7 @@ from jiesu_shared.bus.port import OutgoingRecord
 from jiesu_shared.events import encode_envelope
 
 from jiesu_audit.replay.run import replay
-from jiesu_audit.replay.sources import EmbeddedSource, FileSource, KafkaSource
+from jiesu_audit.replay.sources import EmbeddedSource, FileSource
 from tests.contract.test_bus_contract import publish
 from tests.domain.audit_known_log import C1, C2, C3, known_log
 

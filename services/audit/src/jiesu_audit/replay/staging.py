@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from jiesu_audit.domain.history import case_of as case_of_event
 from jiesu_audit.replay import objects as o
 
 _SCHEMA = """
@@ -21,12 +22,7 @@ CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type
 
 
 def case_of(doc: dict[str, Any]) -> str | None:
-    data = doc["data"]
-    if isinstance(data.get("case_id"), str):
-        return data["case_id"]
-    if "case_ids" in data or doc["type"].startswith(("directory.", "routing.", "meeting.")):
-        return None
-    return doc["subject"]
+    return case_of_event(doc["type"], doc["subject"], doc["data"])
 
 
 class Staging:

@@ -1,0 +1,83 @@
+"""The parts of a case's history: each offer made, each call-back verdict, each whistle and meeting task."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from jiesu_audit.domain.times import seconds_between
+
+
+@dataclass
+class Offer:
+    task_id: str
+    department: str
+    role: str
+    kind: str
+    offered_at: datetime
+    respond_by: datetime | None = None
+    resolve_by: datetime | None = None
+    whistle_id: str | None = None
+    meeting_id: str | None = None
+    accepted_at: datetime | None = None
+    returned_at: datetime | None = None
+    return_reason: str | None = None
+    suggested_department: str | None = None
+    cancelled_at: datetime | None = None
+    responded_at: datetime | None = None
+    completed_at: datetime | None = None
+    reported_in_at: datetime | None = None
+    breaches: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        if self.returned_at:
+            return "returned"
+        if self.accepted_at:
+            return "completed" if self.completed_at else "accepted"
+        return "cancelled" if self.cancelled_at else "open"
+
+    @property
+    def decided_after(self) -> float | None:
+        return seconds_between(self.offered_at, self.accepted_at or self.returned_at)
+
+    @property
+    def responded_after(self) -> float | None:
+        return seconds_between(self.accepted_at, self.responded_at)
+
+    @property
+    def completed_after(self) -> float | None:
+        return seconds_between(self.accepted_at, self.completed_at)
+
+    def is_lead_case_task(self) -> bool:
+        return self.role == "lead" and self.kind == "case"
+
+
+@dataclass
+class Callback:
+    recorded_at: datetime
+    outcome: str
+    satisfaction: str | None
+    unresolvable_reason: str | None
+    lead_department: str | None  # the department that held the case when it was handled
+    handled_at: datetime | None  # the hand-over to call-back this verdict answers
+
+
+@dataclass
+class Whistle:
+    whistle_id: str
+    street_office: str
+    blown_at: datetime
+    report_in_by: datetime | None
+    summoned: list[str]
+    reported_in: dict[str, datetime] = field(default_factory=dict)
+    no_shows: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MeetingTask:
+    task_id: str
+    meeting_id: str
+    owner: str
+    deadline: datetime | None
+    recorded_at: datetime
+    completed_at: datetime | None = None
