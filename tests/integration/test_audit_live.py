@@ -48,10 +48,15 @@ def all_events_seen(client: TestClient) -> bool:
     return counts == [sum(e.subject == c for e in EVENTS) for c in cases]
 
 
-def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings, bus: Bus) -> None:
+ANSWERS = ["/cases/case-2/timeline", "/analytics/departments", "/analytics/handovers", "/analytics/outcomes",
+           "/analytics/three-rates?month=2026-11", "/analytics/recurring", "/analytics/departments/housing"]
+
+
+def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings, bus: Bus, tmp_path: Path) -> None:
     asyncio.run(put_on_the_log(bus, settings.topic))
     with TestClient(build_app(settings, clock=lambda: AS_OF)) as client:
         eventually(lambda: all_events_seen(client), timeout=60, what="the hand-made log in the audit")
+        first_answers = [client.get(path).content for path in ANSWERS]
         timeline = client.get(f"/cases/{C1}/timeline").json()
         rates = client.get("/analytics/three-rates", params={"month": "2026-11"}).json()
         handovers = client.get("/analytics/handovers").json()
@@ -78,6 +83,13 @@ def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings,
     assert missing.status_code == 404
     dead = asyncio.run(dead_letters(bus, settings.dead_letter_topic))
     assert [r.value for r in dead] == [b"{not json"]
+
+    # Rebuilt from offset 0 by a fresh audit (new database, new consumer group): byte-identical answers.
+    rebuilt = settings.model_copy(update={"consumer_group_prefix": settings.consumer_group_prefix + "-again",
+                                          "database_url": f"sqlite:///{tmp_path}/rebuilt.sqlite3"})
+    with TestClient(build_app(rebuilt, clock=lambda: AS_OF)) as client:
+        eventually(lambda: all_events_seen(client), timeout=60, what="the rebuild from offset 0")
+        assert [client.get(path).content for path in ANSWERS] == first_answers
 
 
 async def dead_letters(bus: Bus, topic: str) -> list:
