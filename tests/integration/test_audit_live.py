@@ -64,6 +64,7 @@ def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings,
         recurring = client.get("/analytics/recurring").json()
         bad_month = client.get("/analytics/three-rates", params={"month": "2026-13"})
         missing = client.get("/cases/no-such-case/timeline")
+        weekly = client.get("/analytics/departments", params={"period": "week", "from": "2026-W47"}).json()
 
     assert [e["event_id"] for e in timeline["events"]] == [e.id for e in EVENTS if e.subject == C1]
     received = timeline["events"][0]
@@ -81,6 +82,9 @@ def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings,
     assert [(p["category"], p["cases"]) for p in recurring["problems"]] == [("property_management", 3)]
     assert bad_month.status_code == 422 and bad_month.headers["content-type"] == "application/problem+json"
     assert missing.status_code == 404
+    # ISO week 47 (11-16…11-22) on: only case 3 — housing's T8, urban-management and fire-safety summoned
+    assert {(r["department"], r["period"]) for r in weekly["rows"]} == {
+        ("housing", "2026-W47"), ("urban-management", "2026-W47"), ("fire-safety", "2026-W47")}
     dead = asyncio.run(dead_letters(bus, settings.dead_letter_topic))
     assert [r.value for r in dead] == [b"{not json"]
 

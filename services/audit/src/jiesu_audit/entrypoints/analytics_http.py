@@ -25,15 +25,27 @@ def _aware(as_of: datetime | None) -> datetime | None:
     return as_of
 
 
+FromPeriod = Annotated[str | None, Query(alias="from", description="first period shown, e.g. 2026-10")]
+ToPeriod = Annotated[str | None, Query(alias="to", description="last period shown, e.g. 2026-11")]
+
+
+def _within(rows: list[dict[str, Any]], first: str | None, last: str | None) -> list[dict[str, Any]]:
+    # period keys (2026-11, 2026-W47, 2026-11-22) sort as text in time order
+    return [r for r in rows if (first is None or r["period"] >= first) and (last is None or r["period"] <= last)]
+
+
 @router.get("/departments", summary="Offers, acceptance and returns by reason, times to decide/respond/complete, "
                                     "SLA breaches, whistles and joint-meeting tasks, per department and period")
-def departments(service: Service, period: Period = "month", as_of: AsOf = None) -> dict[str, Any]:
-    return {"period": period, "rows": service.departments(period, _aware(as_of))}
+def departments(service: Service, period: Period = "month", as_of: AsOf = None, first: FromPeriod = None,
+                last: ToPeriod = None) -> dict[str, Any]:
+    return {"period": period, "rows": _within(service.departments(period, _aware(as_of)), first, last)}
 
 
 @router.get("/departments/{department}", summary="One department's own dashboard")
-def department(department: str, service: Service, period: Period = "month", as_of: AsOf = None) -> dict[str, Any]:
-    rows = [r for r in service.departments(period, _aware(as_of)) if r["department"] == department]
+def department(department: str, service: Service, period: Period = "month", as_of: AsOf = None,
+               first: FromPeriod = None, last: ToPeriod = None) -> dict[str, Any]:
+    rows = [r for r in _within(service.departments(period, _aware(as_of)), first, last)
+            if r["department"] == department]
     network = service.handovers()
     if not rows:
         raise Problem(404, "not-found", "No such department", f"no task was ever offered to {department}")
