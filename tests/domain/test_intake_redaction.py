@@ -18,5 +18,10 @@ def test_international_prefix_and_numbers_that_are_not_phones() -> None:
     assert result.text == "call [phone-1]; building 12, room 1203, 2026-11-22, 100 households"
 
 
+def test_e_mail_addresses_are_replaced_too() -> None:
+    result = redact("reply to mei.chen+12345@example.org please")
+    assert result.text == "reply to [email-1] please" and result.originals == {"[email-1]": "mei.chen+12345@example.org"}
+
+
 def test_text_without_personal_data_is_unchanged() -> None:
     assert redact("暖气不热 radiator cold").originals == {}

@@ -78,7 +78,8 @@ def test_raw_kafka_records_hold_no_personal_data_and_erasure_shreds_it(settings:
 
     assert first["citizen_id"] is None and hidden["citizen_id"] is None  # not even the pseudonym without the role
     assert shown["citizen_id"] == citizen
-    assert shown["contact"] == {"citizen_id": citizen, "name": NAME, "phone": PHONE, "id_number": ID_NUMBER}
+    assert shown["contact"] == {"citizen_id": citizen, "name": NAME, "phone": PHONE, "id_number": ID_NUMBER,
+                                "email": None}
     assert shown["text"] == told["text"]  # an operator allowed to see them sees the citizen's own words
     assert hidden["contact"] is None and PHONE not in hidden["text"] and NAME not in hidden["text"]
     assert erased.status_code == 204 and again.status_code == 404 and forgotten.status_code == 404

@@ -76,6 +76,7 @@ def test_an_open311_clients_form_post_becomes_a_case(settings: IntakeSettings, f
     assert shown["description"] == "Loud construction after 22:00, every night. Call me at [phone-1]"
     assert (case["channel"], case["request_type"], case["place"]["district"]) == ("open311", "complaint", "Dongcheng")
     assert case["contact"]["name"] == "Mei Chen" and case["contact"]["phone"] == "13912345678"
+    assert case["contact"]["email"] == "citizen@example.org"
     assert b"13912345678" not in record.value and b"Chen" not in record.value and b"example.org" not in record.value
 
 

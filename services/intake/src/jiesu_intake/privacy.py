@@ -124,7 +124,7 @@ def _citizen_for(session: Session, contact: Contact) -> CitizenKey:
     digests = [_digest(session, kind, value) for kind, value in
                (("phone", contact.phone), ("id", contact.id_number)) if value]
     digests += [_digest(session, "phone" if token.startswith("[phone") else "id", value)
-                for token, value in contact.in_text.items() if not token.startswith("[name")]
+                for token, value in contact.in_text.items() if token.startswith(("[phone", "[id"))]
     for digest in digests:
         known = session.get(CitizenIdentifier, digest)
         if known is not None and (citizen := session.get(CitizenKey, known.citizen_id)) is not None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# 18-character resident ID (身份证), mainland mobiles (optionally +86), landlines with area code.
+# 18-character resident ID (身份证), mainland mobiles (optionally +86), landlines with area code, e-mail.
 _PATTERNS = (
+    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
     ("id", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")),
     ("phone", re.compile(r"(?<![\d+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")),
     ("phone", re.compile(r"(?<![\d+])0\d{2,3}[ -]?\d{7,8}(?!\d)")),

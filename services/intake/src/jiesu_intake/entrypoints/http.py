@@ -163,7 +163,7 @@ def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
     r = view.row
     contact = None if view.contact is None else ContactOut(
         citizen_id=r.citizen_id or "", name=view.contact.name, phone=view.contact.phone,
-        id_number=view.contact.id_number)
+        id_number=view.contact.id_number, email=view.contact.email)
     return CaseRead(
         case_id=r.case_id, status=r.status, category=r.category, channel=r.channel, request_type=r.request_type,
         urgency=r.urgency, text=view.text, received_at=r.received_at, duplicate_of=r.duplicate_of,

@@ -19,6 +19,7 @@ class ContactIn(BaseModel):
     name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 -]{5,20}$")
     id_number: str | None = Field(default=None, pattern=r"^[0-9]{17}[0-9Xx]$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}$")
 
 
 class CaseCreate(BaseModel):
@@ -46,6 +47,7 @@ class ContactOut(BaseModel):
     name: str | None = None
     phone: str | None = None
     id_number: str | None = None
+    email: str | None = None
 
 
 class CaseRead(BaseModel):
