@@ -113,6 +113,18 @@ def test_three_rates_and_monthly_ranking() -> None:
     assert three_rates(histories().values(), CONFIG, month="2026-10", as_of=AS_OF)["departments"] == []
 
 
+def test_weights_come_from_the_configuration() -> None:
+    only_response = {**CONFIG, "weights": {"response": 1.0, "resolution": 0.0, "satisfaction": 0.0}}
+    rates = three_rates(histories().values(), only_response, month="2026-11", as_of=AS_OF)
+    assert [(r["department"], r["composite"]) for r in rates["departments"]] == [
+        ("housing", 1.0), ("property-firm", 0.5), ("urban-management", 0.0)]
+    strict = {**CONFIG, "satisfaction": {**CONFIG["satisfaction"], "scores": {"satisfied": 1.0}}}
+    by_name = {r["department"]: r for r in three_rates(histories().values(), strict, month="2026-11",
+                                                       as_of=AS_OF)["departments"]}
+    assert by_name["property-firm"]["satisfaction_rate"] is None  # unscored verdicts are left out
+    assert by_name["property-firm"]["counted"]["satisfaction"] == 0
+
+
 def test_outcome_mix_counts_each_case_last_verdict() -> None:
     assert outcome_mix(histories().values()) == {"resolved_satisfied": 1, "satisfied_unresolved": 1,
                                                  "resolved_unsatisfied": 1, "neither": 0, "unresolvable": 0}
@@ -126,3 +138,25 @@ def test_recurring_problems_same_subject_same_community() -> None:
                       "last_received": "2026-11-20T08:00:00+00:00"}]
     # C1 (11-01) and C3 (11-20) are 19 days apart: a 14-day window holds only C1+C2 (4 days apart)
     assert [r["case_ids"] for r in recurring_problems(histories().values(), window_days=14, min_cases=2)] == [[C1, C2]]
+
+
+def test_a_task_cancelled_after_acceptance_lets_the_case_fly_again() -> None:
+    from jiesu_shared.catalogue import dispatch as d
+    from jiesu_shared.catalogue import gateway as g
+    from tests.domain.audit_known_log import JINGSHAN, _Log, _received, t
+
+    log = _Log()
+    _received(log, t(2, 8), "c-x", JINGSHAN)  # 08:00; accepted 08:10 → flying 600 s
+    log.offer(t(2, 8), "X1", "c-x", "housing", JINGSHAN)
+    log.add(t(2, 8, 10), g.TaskAccepted(task_id="X1", case_id="c-x", department_id="housing", accepted_at=t(2, 8, 10)))
+    # a coordinator's ruling withdraws it at 09:00; the new lead accepts at 09:30 → 1800 s more
+    log.add(t(2, 9), d.TaskCancelled(task_id="X1", case_id="c-x", department_id="housing", reason="ruling"))
+    log.offer(t(2, 9), "X2", "c-x", "urban-management", JINGSHAN)
+    log.add(t(2, 9, 30), g.TaskAccepted(task_id="X2", case_id="c-x", department_id="urban-management",
+                                        accepted_at=t(2, 9, 30)))
+    history = fold(log.events)["c-x"]
+    i = intervals_of(history, AS_OF)
+    assert i["flying_seconds"] == 600 + 1800 and i["flying_now"] is False
+    assert [o["outcome"] for o in i["offers"]] == ["cancelled", "accepted"]
+    housing = next(r for r in department_stats([history], period="month", as_of=AS_OF) if r["department"] == "housing")
+    assert (housing["accepted"], housing["cancelled"], housing["returned"]) == (1, 0, 0)

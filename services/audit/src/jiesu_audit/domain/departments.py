@@ -65,9 +65,9 @@ def _tally_offers(h: CaseHistory, tallies: dict, period: str) -> None:
             continue
         t = tallies[(o.department, period_of(o.offered_at, period))]
         t.offers += 1
-        t.accepted += o.outcome in ("accepted", "completed")
+        t.accepted += o.was_accepted
         t.returned += o.outcome == "returned"
-        t.cancelled += o.outcome == "cancelled"
+        t.cancelled += o.cancelled_at is not None and o.accepted_at is None and o.returned_at is None
         if o.return_reason and o.outcome == "returned":
             t.returns_by_reason[o.return_reason] += 1
         for values, value in ((t.decide, o.decided_after), (t.respond, o.responded_after),
@@ -126,7 +126,7 @@ def _ping_pong(h: CaseHistory) -> dict[str, Any] | None:
 
 
 def _multi_department(h: CaseHistory) -> dict[str, Any] | None:
-    took = [o for o in h.offers.values() if o.kind == "case" and o.accepted_at and not o.returned_at]
+    took = [o for o in h.offers.values() if o.kind == "case" and o.was_accepted]
     departments = sorted({o.department for o in took})
     if len(departments) < 2:
         return None

@@ -30,11 +30,18 @@ class Offer:
 
     @property
     def outcome(self) -> str:
+        """returned (退单), completed, cancelled (withdrawn by dispatch, even after acceptance), accepted or open."""
         if self.returned_at:
             return "returned"
-        if self.accepted_at:
-            return "completed" if self.completed_at else "accepted"
-        return "cancelled" if self.cancelled_at else "open"
+        if self.completed_at:
+            return "completed"
+        if self.cancelled_at:
+            return "cancelled"
+        return "accepted" if self.accepted_at else "open"
+
+    @property
+    def was_accepted(self) -> bool:
+        return self.accepted_at is not None and self.returned_at is None
 
     @property
     def decided_after(self) -> float | None:
