@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -89,12 +90,22 @@ def test_a_second_report_of_the_same_problem_at_the_same_place_is_linked_not_mer
     assert (second["case_id"], b"case.linked_as_duplicate.v1") in types and len(types) == 4
 
 
-def test_a_duplicate_outside_the_window_is_a_new_case(settings: IntakeSettings) -> None:
-    settings.duplicate_window_hours = 0.0
-    with TestClient(build_app(settings)) as client:
-        client.post("/cases", json={"text": "噪音扰民", "place": PLACE})
-        later = client.post("/cases", json={"text": "噪音扰民", "place": PLACE}).json()
-    assert later["duplicate_of"] is None
+def test_the_duplicate_window_is_configurable_and_measured_on_the_injected_clock(settings: IntakeSettings) -> None:
+    settings.duplicate_window_hours = 72
+    now = [datetime(2026, 11, 1, 8, 0, tzinfo=UTC)]
+    app = build_app(settings)
+    app.state.service.clock = lambda: now[0]
+    with TestClient(app) as client:
+        def report() -> dict:
+            return client.post("/cases", json={"text": "噪音扰民", "place": PLACE}).json()
+
+        first = report()
+        now[0] += timedelta(hours=71)
+        within = report()
+        now[0] += timedelta(hours=2)  # 73 h after the first
+        after = report()
+    assert within["duplicate_of"] == first["case_id"]
+    assert after["duplicate_of"] is None and after["received_at"] == "2026-11-04T09:00:00Z"
 
 
 def test_only_operators_with_the_role_act(settings: IntakeSettings) -> None:

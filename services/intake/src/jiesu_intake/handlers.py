@@ -14,7 +14,7 @@ from jiesu_shared.catalogue.common import Channel, Place, RequestType, SealedCon
 from jiesu_shared.catalogue.dispatch import CaseHandled
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.consumer import Unprocessable
-from jiesu_shared.events import Envelope
+from jiesu_shared.events import Envelope, utc_now
 from jiesu_shared.store import Database, EventStore
 from jiesu_shared.store.idempotency import recall, remember
 
@@ -74,6 +74,7 @@ class IntakeService:
     store: EventStore
     taxonomy: Taxonomy
     duplicate_window: timedelta
+    clock: Callable[[], datetime] = utc_now  # injectable: the duplicate window is measured on it
 
     def receive(self, new: NewCase, idempotency: IdempotencyKey | None = None) -> tuple[str, bool]:
         """Record a new case; returns its id and whether it was an earlier answer to the same key."""

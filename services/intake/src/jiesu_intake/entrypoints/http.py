@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel
 
 from jiesu_shared.catalogue.common import Place
-from jiesu_shared.events import utc_now
 from jiesu_shared.http.problems import Problem
 from jiesu_shared.service import ServiceKernel, kernel_of
 from jiesu_shared.store.event_store import ConcurrencyError
@@ -59,7 +58,7 @@ def translated_errors() -> Iterator[None]:
 def create_case(body: CaseCreate, request: Request, response: Response, kernel: Kernel, service: Service,
                 idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CaseRead:
     contact = Contact(**body.contact.model_dump()) if body.contact else None
-    new = NewCase(channel=body.channel, text=body.text, place=body.place, received_at=utc_now(),
+    new = NewCase(channel=body.channel, text=body.text, place=body.place, received_at=service.clock(),
                   category=body.category, request_type=body.request_type, urgency=body.urgency, contact=contact)
     key = None if idempotency_key is None else IdempotencyKey(
         scope="cases", key=idempotency_key,
@@ -106,7 +105,7 @@ def reclassify(case_id: str, body: Reclassify, kernel: Kernel, service: Service,
 def record_callback(case_id: str, body: CallbackIn, kernel: Kernel, service: Service, operator: Caller) -> CaseRead:
     return _act(kernel, service, case_id, lambda s: domain.decide_callback(
         s, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason, satisfaction=body.satisfaction,
-        operator=operator.id, now=utc_now()))
+        operator=operator.id, now=service.clock()))
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseRead, tags=["call-back"],
@@ -118,13 +117,14 @@ def reopen(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _oper
 @router.post("/cases/{case_id}/close", response_model=CaseRead, tags=["call-back"],
              summary="Close the case with the recorded verdict")
 def close(case_id: str, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_close(s, now=utc_now()))
+    return _act(kernel, service, case_id, lambda s: domain.decide_close(s, now=service.clock()))
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseRead, tags=["call-back"],
              summary="The citizen withdraws the request")
 def withdraw(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_withdraw(s, reason=body.reason, now=utc_now()))
+    return _act(kernel, service, case_id,
+                lambda s: domain.decide_withdraw(s, reason=body.reason, now=service.clock()))
 
 
 @router.delete("/citizens/{citizen_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["personal data"],

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
 
 from jiesu_shared.catalogue.common import Place
-from jiesu_shared.events import utc_now
 from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
 
 from jiesu_intake.config import IntakeSettings
@@ -102,7 +103,7 @@ def list_requests(fmt: str, request: Request, service: Service) -> Response:
     out = fmt if fmt in FORMATS else "json"
     try:
         _format(fmt)
-        query = _filters(request.query_params)
+        query = _filters(request.query_params, service.clock())
         with service.database.transaction() as session:
             rows = session.exec(query).all()
         return render(out, "service_requests", [_request(service, r) for r in rows])
@@ -169,7 +170,7 @@ def _new_case(service: IntakeService, form: dict[str, str], settings: IntakeSett
     text = (form.get("description") or subject.name).strip()[:4000]
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
     contact = Contact(name=name, phone=form.get("phone"), email=form.get("email"))
-    return NewCase(channel="open311", text=text, place=place, received_at=utc_now(), category=code,
+    return NewCase(channel="open311", text=text, place=place, received_at=service.clock(), category=code,
                    request_type=request_type, contact=None if contact.is_empty() else contact)  # type: ignore[arg-type]
 
 
@@ -185,14 +186,14 @@ def _idempotency(client: str, form: dict[str, str], header: str | None) -> Idemp
     return IdempotencyKey(scope=f"open311:{client}", key=key, fingerprint=fingerprint)
 
 
-def _filters(params) -> object:  # type: ignore[no-untyped-def]
+def _filters(params: Mapping[str, str], now: datetime) -> Select:
     query = select(CaseRow)
     if ids := params.get("service_request_id"):
         return query.where(col(CaseRow.case_id).in_(ids.split(",")))  # the other filters do not apply then
     if codes := params.get("service_code"):
         query = query.where(col(CaseRow.category).in_(codes.split(",")))
     start, end = _date(params.get("start_date")), _date(params.get("end_date"))
-    query = query.where(col(CaseRow.received_at) >= (start or (end or utc_now()) - timedelta(days=90)))
+    query = query.where(col(CaseRow.received_at) >= (start or (end or now) - timedelta(days=90)))
     if end is not None:
         query = query.where(col(CaseRow.received_at) <= end)
     if statuses := params.get("status"):
