@@ -36,6 +36,7 @@ class Source(Protocol):
 class ReplaySummary:
     source: str
     events: int = 0
+    duplicates: int = 0  # the same event id again (at-least-once delivery): exported once
     cases: int = 0
     objects: int = 0
     poison: list[dict[str, Any]] = field(default_factory=list)
@@ -43,7 +44,8 @@ class ReplaySummary:
     pseudonym_key: str = "random, discarded after the export"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "events": self.events, "cases": self.cases, "objects": self.objects,
+        return {"source": self.source, "events": self.events, "duplicates": self.duplicates, "cases": self.cases,
+                "objects": self.objects,
                 "poison": {"count": len(self.poison), "records": self.poison}, "files": self.files,
                 "pseudonym_key": self.pseudonym_key}
 
@@ -90,8 +92,10 @@ def _take(item: Item, deidentifier: Deidentifier, writers: FlatWriters, staging:
         summary.poison.append(item.poison_report())
         return
     doc = cloudevent(item, deidentifier)
+    if not staging.add(doc):
+        summary.duplicates += 1
+        return
     writers.add(item.partition, item.offset, doc, case_of(doc))
-    staging.add(doc)
     summary.events += 1
 
 

@@ -12,7 +12,8 @@ from jiesu_audit.domain.history import case_of as case_of_event
 from jiesu_audit.replay import objects as o
 
 _SCHEMA = """
-CREATE TABLE events (seq INTEGER PRIMARY KEY, case_id TEXT, type TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
+                     doc TEXT NOT NULL);
 CREATE INDEX events_by_case ON events (case_id, seq);
 CREATE TABLE objects (oid TEXT PRIMARY KEY, type TEXT NOT NULL, attrs TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE links (src TEXT NOT NULL, dst TEXT NOT NULL, qualifier TEXT NOT NULL, PRIMARY KEY (src, dst, qualifier));
@@ -33,11 +34,15 @@ class Staging:
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._seq = 0
 
-    def add(self, doc: dict[str, Any]) -> None:
-        self._seq += 1
+    def add(self, doc: dict[str, Any]) -> bool:
+        """Stage the event; False when its id was staged before (a redelivery: the log is at-least-once)."""
         data, kind = doc["data"], doc["type"]
-        self.db.execute("INSERT INTO events VALUES (?, ?, ?, ?)",
-                        (self._seq, case_of(doc), kind, json.dumps(doc, ensure_ascii=False, sort_keys=True)))
+        added = self.db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
+                                (self._seq + 1, doc["id"], case_of(doc), kind,
+                                 json.dumps(doc, ensure_ascii=False, sort_keys=True))).rowcount
+        if not added:
+            return False
+        self._seq += 1
         for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data):
             self.db.execute("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)", (object_id, object_type, doc["time"]))
         described = o.object_attributes(kind, data)
@@ -49,6 +54,7 @@ class Staging:
         for name, value in o.event_attributes(data).items():
             self.db.execute("INSERT OR IGNORE INTO attribute_types VALUES (?, ?, ?)",
                             (kind, name, "integer" if isinstance(value, int) else "string"))
+        return True
 
     def close(self) -> None:
         self.db.commit()
