@@ -141,7 +141,7 @@ class DeliveryWorker:
     def _record(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
         now = self._clock()
         with self._db.transaction() as s:
-            d = s.get(Delivery, delivery_id)
+            d = s.get(Delivery, delivery_id, with_for_update=True)
             if d is None or d.status != "pending":
                 return
             d.attempts += 1

@@ -133,7 +133,7 @@ class DepartmentService:
 
     @staticmethod
     def _load(session: Session, department_id: str) -> Department:
-        department = session.get(Department, department_id)
+        department = session.get(Department, department_id, with_for_update=True)
         if department is None:
             raise DepartmentUnknown(department_id)
         return department

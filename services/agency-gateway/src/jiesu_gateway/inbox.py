@@ -72,7 +72,7 @@ class Inbox:
 
     @staticmethod
     def _task_of(session: Session, task_id: str, department_id: str) -> Task:
-        task = session.get(Task, task_id)
+        task = session.get(Task, task_id, with_for_update=True)  # a department may be acting on it right now
         if task is None or task.department_id != department_id:
             raise Unprocessable(f"no task {task_id} of {department_id} was offered")
         return task

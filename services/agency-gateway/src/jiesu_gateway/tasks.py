@@ -98,11 +98,13 @@ class TaskService:
                   idempotency: IdempotentRequest | None) -> RememberedResponse:
         scope = f"department:{department_id}"
         with self.database.transaction() as session:
+            # Locked first (on PostgreSQL), so a racing request waits, then finds this one's remembered
+            # answer or decides on the state this one leaves, never on a stale one.
+            task = session.get(Task, task_id, with_for_update=True)
             if idempotency is not None:
                 remembered = recall(session, scope=scope, key=idempotency.key, fingerprint=idempotency.fingerprint)
                 if remembered is not None:
                     return remembered
-            task = session.get(Task, task_id)
             now = self.clock()
             event = decide(command, view_of(task), department_id=department_id, now=now)
             assert task is not None  # decide raised TaskNotFound otherwise
