@@ -32,7 +32,9 @@ class Behaviour(BaseModel):
 
 
 class ReferenceDepartmentSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REFDEPT_", extra="ignore", populate_by_name=True)
+    # REFDEPT_COMPLETE_AFTER_SECONDS=null: the department never takes that step
+    model_config = SettingsConfigDict(env_prefix="REFDEPT_", extra="ignore", populate_by_name=True,
+                                      env_parse_none_str="null")
 
     gateway_url: str = "http://127.0.0.1:8003"
     host: str = "127.0.0.1"
