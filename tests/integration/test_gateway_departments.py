@@ -83,6 +83,21 @@ def test_a_rotated_api_key_keeps_working_until_its_grace_period_ends(harness: Ha
     assert client.get("/tasks", headers=bearer(new)).status_code == 200
 
 
+def test_a_department_rotates_its_own_key_and_changes_its_own_webhook(harness: Harness, client: TestClient) -> None:
+    old = harness.register(client, "housing")["api_key"]
+    rotated = client.post("/me/api-key/rotate", headers=bearer(old), json={"grace_seconds": 60})
+    assert rotated.status_code == 200
+    new = rotated.json()["api_key"]
+    harness.clock.advance(61)
+    assert client.get("/me", headers=bearer(old)).status_code == 401
+    me = client.patch("/me", headers=bearer(new), json={"event_types": ["task.offered"]})
+    assert me.status_code == 200 and me.json()["event_types"] == ["task.offered"]
+    assert me.json()["department_id"] == "housing" and "api_key" not in me.json()
+    unsafe = client.patch("/me", headers=bearer(new), json={"webhook_url": "file:///etc/passwd"})
+    assert unsafe.status_code == 422 and unsafe.json()["type"].endswith("/unsafe-webhook-url")
+    assert client.get("/me", headers=bearer(new)).json()["webhook_url"] == harness.receiver.url("housing")
+
+
 def test_during_a_secret_rotation_webhooks_verify_with_the_old_or_the_new_secret(harness: Harness,
                                                                                  client: TestClient) -> None:
     old = harness.register(client, "housing")["webhook_secret"]

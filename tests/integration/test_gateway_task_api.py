@@ -28,7 +28,9 @@ ENDPOINTS = [
     ("POST", "/tasks/{id}/report-in", {"note": "two officers arrived"}),
 ]
 BODIES = [(m, p, b) for m, p, b in ENDPOINTS if b is not None]
-LISTINGS = [("GET", "/tasks", None), ("GET", "/tasks?status=offered", None), ("GET", "/deliveries", None)]
+LISTINGS = [("GET", "/tasks", None), ("GET", "/tasks?status=offered", None), ("GET", "/deliveries", None),
+            ("GET", "/me", None), ("PATCH", "/me", {"webhook_url": "http://127.0.0.1:9/elsewhere"}),
+            ("POST", "/me/api-key/rotate", None), ("POST", "/me/webhook-secret/rotate", None)]
 
 
 @dataclass
@@ -93,6 +95,8 @@ def test_missing_or_wrong_credentials_answer_401_and_append_nothing(shared: Gate
     assert shared.call(method, path, "case", body, headers={"authorization": "Basic aG91c2luZzpwdw=="}
                        ).status_code == 401
     assert stored_events(shared.client) == before
+    me = shared.client.get("/me", headers=bearer(shared.keys["housing"]))  # key not rotated, webhook unchanged
+    assert me.status_code == 200 and me.json()["webhook_url"] is None
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)

@@ -12,7 +12,7 @@ from jiesu_gateway.config import GatewaySettings
 from jiesu_gateway.delivery import Clock, DeliveryWorker, system_clock
 from jiesu_gateway.departments import DepartmentService
 from jiesu_gateway.delivery_log import DeliveryLog
-from jiesu_gateway.entrypoints import admin, deliveries, tasks
+from jiesu_gateway.entrypoints import admin, deliveries, me, tasks
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
 from jiesu_gateway.inbox import Inbox
 from jiesu_gateway.ssrf import Resolver, system_resolver
@@ -45,7 +45,8 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
         deliveries=DeliveryLog(kernel.database),
     )
     kernel.consume("tasks", Inbox(clock=clock).handlers())
-    app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, tasks.router, deliveries.router],
+    app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, me.router, tasks.router,
+                                                                   deliveries.router],
                      workers=[gateway.delivery.run], state=gateway)
     app.description = DESCRIPTION
     app.version = "1.0.0"

@@ -71,7 +71,7 @@ class RotatedWebhookSecret(BaseModel):
     previous_valid_until: datetime
 
 
-def _read(d: Department) -> dict[str, Any]:
+def read_department(d: Department) -> dict[str, Any]:
     return {"department_id": d.department_id, "name": d.name, "webhook_url": d.webhook_url,
             "webhook_enabled": d.webhook_enabled, "event_types": wanted_types(d), "created_at": d.created_at}
 
@@ -97,7 +97,8 @@ def register_department(body: DepartmentCreate, request: Request) -> dict[str, A
                       f"{body.department_id} is registered already") from None
     except UnsafeWebhookTarget as exc:
         raise _unsafe(exc) from None
-    return {**_read(issued.department), "api_key": issued.api_key, "webhook_secret": issued.webhook_secret}
+    return {**read_department(issued.department), "api_key": issued.api_key,
+            "webhook_secret": issued.webhook_secret}
 
 
 @router.get("/departments/{department_id}", response_model=DepartmentRead, operation_id="getDepartment",
@@ -106,7 +107,7 @@ def get_department(department_id: str, request: Request) -> dict[str, Any]:
     department = request.app.state.service.departments.get(department_id)
     if department is None:
         raise _unknown(department_id)
-    return _read(department)
+    return read_department(department)
 
 
 @router.patch("/departments/{department_id}", response_model=DepartmentRead, operation_id="updateDepartment",
@@ -119,7 +120,7 @@ def update_department(department_id: str, body: DepartmentUpdate, request: Reque
         raise _unknown(department_id) from None
     except UnsafeWebhookTarget as exc:
         raise _unsafe(exc) from None
-    return _read(department)
+    return read_department(department)
 
 
 @router.post("/departments/{department_id}/api-key/rotate", response_model=RotatedApiKey,
@@ -127,7 +128,7 @@ def update_department(department_id: str, body: DepartmentUpdate, request: Reque
              summary="Issue a new API key; the previous one keeps working during the grace period")
 def rotate_api_key(department_id: str, request: Request,
                    body: Annotated[Rotation | None, Body()] = None) -> dict[str, Any]:
-    issued = _rotate(request, department_id, body, "rotate_api_key")
+    issued = rotate(request, department_id, body, "rotate_api_key")
     return {"api_key": issued.api_key, "previous_valid_until": issued.previous_valid_until}
 
 
@@ -136,11 +137,11 @@ def rotate_api_key(department_id: str, request: Request,
              summary="Issue a new signing secret; webhooks carry both signatures during the grace period")
 def rotate_webhook_secret(department_id: str, request: Request,
                           body: Annotated[Rotation | None, Body()] = None) -> dict[str, Any]:
-    issued = _rotate(request, department_id, body, "rotate_webhook_secret")
+    issued = rotate(request, department_id, body, "rotate_webhook_secret")
     return {"webhook_secret": issued.webhook_secret, "previous_valid_until": issued.previous_valid_until}
 
 
-def _rotate(request: Request, department_id: str, body: Rotation | None, how: str) -> IssuedCredentials:
+def rotate(request: Request, department_id: str, body: Rotation | None, how: str) -> IssuedCredentials:
     grace = timedelta(seconds=body.grace_seconds) if body and body.grace_seconds is not None else None
     try:
         return getattr(request.app.state.service.departments, how)(department_id, grace)
