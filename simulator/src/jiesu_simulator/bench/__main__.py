@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ holds the process launcher
 from deploy.local_stack import start_services, stop_all  # noqa: E402
 
-from jiesu_simulator.bench import end_to_end, intake_load  # noqa: E402
+from jiesu_simulator.bench import end_to_end, intake_load, replay  # noqa: E402
 from jiesu_simulator.bench.stats import rss_mib  # noqa: E402
 
 
@@ -65,9 +65,40 @@ def bench_end_to_end(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def bench_replay(args: argparse.Namespace) -> list[dict]:
+    state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+    topic = f"bench.replay.{state.name}"
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    rows = []
+    try:
+        count = replay.prepare(args.events, state / "log.sqlite3", kafka, topic)
+        sources = {"embedded": ["embedded", str(state / "log.sqlite3"), topic]}
+        if kafka:
+            sources["kafka"] = ["kafka", kafka, topic]
+        for name, source in sources.items():
+            if name == "kafka":
+                raw = asyncio.run(replay.raw_kafka(kafka, topic, decode=False))
+                decoded = asyncio.run(replay.raw_kafka(kafka, topic, decode=True))
+            else:
+                raw = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, False, count))
+                decoded = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, True, count))
+            rebuilt = replay.timeline_rebuild(source)
+            exported = replay.export_in_child(source, state / f"export-{name}", "jsonl,parquet,xes,ocel")
+            ceiling = raw[0] / raw[1]
+            rows.append({"benchmark": f"replay ({name})", "events": count,
+                         "raw_read_per_s": round(ceiling), "decode_per_s": round(decoded[0] / decoded[1]),
+                         "timelines_rebuilt_per_s": round(rebuilt[0] / rebuilt[1]),
+                         "rebuild_vs_raw": round(rebuilt[0] / rebuilt[1] / ceiling, 3),
+                         "full_export_per_s": round(count / exported[0]), "export_peak_rss_mib": round(exported[1], 1)})
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m jiesu_simulator.bench")
-    parser.add_argument("which", nargs="*", default=["intake", "e2e"], choices=["intake", "e2e"])
+    parser.add_argument("which", nargs="*", default=["intake", "e2e", "replay"], choices=["intake", "e2e", "replay"])
+    parser.add_argument("--events", type=int, default=200_000, help="log size for the replay benchmark")
     parser.add_argument("--cases", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100], help="offered cases/s")
@@ -76,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# machine: {machine()}")
     for which in args.which:
-        for row in {"intake": bench_intake, "e2e": bench_end_to_end}[which](args):
+        for row in {"intake": bench_intake, "e2e": bench_end_to_end, "replay": bench_replay}[which](args):
             print(json.dumps(row, ensure_ascii=False))
 
 
