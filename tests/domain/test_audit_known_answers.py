@@ -160,3 +160,17 @@ def test_a_task_cancelled_after_acceptance_lets_the_case_fly_again() -> None:
     assert [o["outcome"] for o in i["offers"]] == ["cancelled", "accepted"]
     housing = next(r for r in department_stats([history], period="month", as_of=AS_OF) if r["department"] == "housing")
     assert (housing["accepted"], housing["cancelled"], housing["returned"]) == (1, 0, 0)
+
+
+def test_the_rates_configuration_is_read_from_the_file_named_in_the_environment(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from jiesu_audit.config import AuditSettings
+
+    custom = {**CONFIG, "weights": {"response": 0.5, "resolution": 0.5, "satisfaction": 0.0}}
+    (tmp_path / "rates.json").write_text(json.dumps(custom))
+    monkeypatch.setenv("JIESU_THREE_RATES_FILE", str(tmp_path / "rates.json"))
+    assert AuditSettings().three_rates()["weights"] == custom["weights"]
+    (tmp_path / "rates.json").write_text(json.dumps({"weights": {}}))
+    with pytest.raises(ValueError, match="lacks"):
+        AuditSettings().three_rates()
