@@ -188,6 +188,25 @@ def test_an_endpoint_that_does_not_answer_in_time_is_retried_later(tmp_path: Pat
         h.receiver.down()
 
 
+def test_a_stuck_endpoint_holds_up_nobody_else(tmp_path: Path) -> None:
+    h = Harness(tmp_path, webhook_timeout_seconds=20)
+    h.receiver.up()
+    h.receiver.hanging.add("housing")
+    try:
+        with TestClient(build_app(h.settings, clock=h.clock)) as client:
+            h.register(client, "housing")
+            h.register(client, "fire-safety")
+            h.log.publish("case-1", offer("housing", case_id="case-1"))
+            eventually(lambda: [r for r in h.receiver.received if r.department == "housing"], what="the stuck call")
+            h.log.publish("case-2", *(offer("fire-safety", case_id="case-2") for _ in range(3)))
+            eventually(lambda: len(h.receiver.ids("fire-safety")) == 3, what="fire-safety's offers")
+            assert [d.status for d in h.deliveries(client, "fire-safety")] == ["delivered"] * 3
+            assert [(d.status, d.attempts) for d in h.deliveries(client, "housing")] == [("pending", 0)]  # still stuck
+            h.receiver.released.set()
+    finally:
+        h.receiver.down()
+
+
 def test_a_name_rebound_to_a_private_address_gets_no_delivery(tmp_path: Path) -> None:
     answers = {"first": True}
 

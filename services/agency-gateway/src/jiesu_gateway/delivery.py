@@ -48,7 +48,7 @@ class DeliveryWorker:
         self._schedule = schedule
         self._timeout = timeout
         self._allow_private = allow_private
-        self._limit = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._clock = clock
         self._idle_pause = idle_pause
         self._on_appended = on_appended  # wakes the outbox relay
@@ -56,20 +56,28 @@ class DeliveryWorker:
         self._tracer = tracer("jiesu.gateway.webhooks")
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Start each due attempt on its own, so a slow endpoint holds up nobody but its own queue."""
+        in_flight: set[asyncio.Task] = set()
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-            while not stop.is_set():
-                due = await asyncio.to_thread(self._due)
-                if due:
-                    await asyncio.gather(*(self._attempt(client, d, dept) for d, dept in due))
-                else:
-                    try:
-                        await asyncio.wait_for(stop.wait(), self._idle_pause)
-                    except TimeoutError:
-                        pass
+            try:
+                while not stop.is_set():
+                    room = self._concurrency - len(in_flight)
+                    due = await asyncio.to_thread(self._due, room) if room > 0 else []
+                    for delivery, department in due:
+                        attempt = asyncio.create_task(self._attempt(client, delivery, department))
+                        in_flight.add(attempt)
+                        attempt.add_done_callback(_finished(in_flight))
+                    if not due:
+                        try:
+                            await asyncio.wait_for(stop.wait(), self._idle_pause)
+                        except TimeoutError:
+                            pass
+            finally:
+                await asyncio.gather(*in_flight, return_exceptions=True)
 
-    def _due(self) -> list[tuple[Delivery, Department | None]]:
+    def _due(self, room: int) -> list[tuple[Delivery, Department | None]]:
         """The oldest pending delivery of each (department, case), if it is due (later ones wait behind it),
-        each claimed for this worker."""
+        each claimed for this worker; at most `room` of them."""
         now = self._clock()
         with self._db.transaction() as s:
             pending = s.exec(select(Delivery).where(Delivery.status == "pending").order_by(col(Delivery.id))
@@ -77,7 +85,8 @@ class DeliveryWorker:
             heads: dict[tuple[str, str], Delivery] = {}
             for d in pending:
                 heads.setdefault((d.department_id, d.case_id), d)
-            due = [d for d in heads.values() if _aware(d.next_attempt_at) <= now and self._claim(s, d, now)]
+            ready = [d for d in heads.values() if _aware(d.next_attempt_at) <= now][:room]
+            due = [d for d in ready if self._claim(s, d, now)]
             departments = {d.department_id: d for d in s.exec(select(Department)).all()} if due else {}
         return [(d, departments.get(d.department_id)) for d in due]
 
@@ -92,15 +101,14 @@ class DeliveryWorker:
         return claimed.rowcount == 1
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None) -> None:
-        async with self._limit:
-            with self._tracer.start_as_current_span(
-                f"webhook {delivery.event_type}", context=context_from_traceparent(delivery.traceparent),
-                kind=trace.SpanKind.CLIENT,
-                attributes={"jiesu.department_id": delivery.department_id, "jiesu.case_id": delivery.case_id,
-                            "webhook.id": delivery.webhook_id},
-            ):
-                outcome, retry_after = await self._send(client, delivery, department)
-                await asyncio.to_thread(self._record_despite_races, delivery.id, outcome, retry_after)
+        with self._tracer.start_as_current_span(
+            f"webhook {delivery.event_type}", context=context_from_traceparent(delivery.traceparent),
+            kind=trace.SpanKind.CLIENT,
+            attributes={"jiesu.department_id": delivery.department_id, "jiesu.case_id": delivery.case_id,
+                        "webhook.id": delivery.webhook_id},
+        ):
+            outcome, retry_after = await self._send(client, delivery, department)
+            await asyncio.to_thread(self._record_despite_races, delivery.id, outcome, retry_after)
         self._on_appended()
 
     def _record_despite_races(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
@@ -182,6 +190,15 @@ class DeliveryWorker:
         task = session.get(Task, delivery.task_id)
         if task is not None:
             append_task_event(session, self._store, task, payload)
+
+
+def _finished(in_flight: set[asyncio.Task]) -> Callable[[asyncio.Task], None]:
+    def done(attempt: asyncio.Task) -> None:
+        in_flight.discard(attempt)
+        if not attempt.cancelled() and attempt.exception() is not None:
+            # e.g. the database went away while recording: the lease runs out and the attempt is made again
+            log.error("webhook attempt failed to complete", exc_info=attempt.exception())
+    return done
 
 
 def _aware(moment: datetime) -> datetime:
