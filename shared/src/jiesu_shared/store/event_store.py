@@ -54,7 +54,13 @@ class EventStore:
         payloads: Sequence[BaseModel],
         cause: Envelope | Cause | None = None,
     ) -> list[Envelope]:
-        """Append after `expected_version`; raise ConcurrencyError if that is no longer the stream's head."""
+        """Append after `expected_version`; raise ConcurrencyError if that is no longer the stream's head.
+
+        `expected_version` must be the version the decision was made from (the head when the state was
+        loaded), never a head re-read just before appending: that would turn the check off. Under
+        PostgreSQL's READ COMMITTED, state read from other tables in the same transaction can still be
+        stale; lock those rows (SELECT … FOR UPDATE) or derive the decision from this stream.
+        """
         envelopes: list[Envelope] = []
         for number, payload in enumerate(payloads, start=expected_version + 1):
             event_id = new_event_id()
