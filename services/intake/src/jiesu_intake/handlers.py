@@ -20,8 +20,8 @@ from jiesu_shared.store.idempotency import recall, remember
 
 from jiesu_intake import privacy, readmodel
 from jiesu_intake.domain.case import CaseState, ReceiveCase, decide_callback_due, decide_receive, evolve
-from jiesu_intake.domain.classification import Taxonomy, classify
-from jiesu_intake.domain.redaction import redact, restore
+from jiesu_intake.domain.classification import Taxonomy, Verdict, classify
+from jiesu_intake.domain.redaction import Redacted, redact, restore
 from jiesu_intake.privacy import Contact
 
 
@@ -78,6 +78,9 @@ class IntakeService:
 
     def receive(self, new: NewCase, idempotency: IdempotencyKey | None = None) -> tuple[str, bool]:
         """Record a new case; returns its id and whether it was an earlier answer to the same key."""
+        name = new.contact.name if new.contact else None
+        redacted = redact(new.text.strip(), name=name)  # pure work first: SQLite has one writer at a time
+        verdict = classify(self.taxonomy, redacted.text, category=new.category)
         with self.database.transaction() as session:
             if idempotency is not None:
                 remembered = recall(session, scope=idempotency.scope, key=idempotency.key,
@@ -85,16 +88,14 @@ class IntakeService:
                 if remembered is not None:
                     return remembered.body["case_id"], True
             case_id = str(uuid.uuid4())
-            self._append(session, case_id, 0, self._received(session, case_id, new))
+            self._append(session, case_id, 0, self._received(session, case_id, new, redacted, verdict))
             if idempotency is not None:
                 remember(session, scope=idempotency.scope, key=idempotency.key,
                          fingerprint=idempotency.fingerprint, status_code=201, body={"case_id": case_id})
             return case_id, False
 
-    def _received(self, session: Session, case_id: str, new: NewCase) -> list[BaseModel]:
-        name = new.contact.name if new.contact else None
-        redacted = redact(new.text.strip(), name=name)
-        verdict = classify(self.taxonomy, redacted.text, category=new.category)
+    def _received(self, session: Session, case_id: str, new: NewCase, redacted: Redacted,
+                  verdict: Verdict) -> list[BaseModel]:
         given = new.contact or Contact()
         contact = Contact(name=given.name, phone=given.phone, id_number=given.id_number, email=given.email,
                           in_text=redacted.originals)
@@ -135,7 +136,7 @@ class IntakeService:
         return envelopes
 
     def view(self, case_id: str, *, reveal: bool) -> CaseView:
-        with self.database.transaction() as session:
+        with self.database.reading() as session:  # a read: it must not queue for SQLite's one writer
             row = session.get(readmodel.CaseRow, case_id)
             if row is None:
                 raise CaseNotFound(case_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Text, delete
+from sqlalchemy import Index, Column, Text, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from jiesu_shared.catalogue import parse_payload
@@ -23,6 +23,10 @@ from jiesu_intake.domain.case import FINISHED, UNCLASSIFIED, EarlierCase
 
 class CaseRow(SQLModel, table=True):
     __tablename__ = "intake_cases"
+    # The duplicate lookup's shape: one seek to the earliest case on a subject at a place, not a scan
+    # of every case on the subject.
+    __table_args__ = (Index("ix_intake_cases_same_problem", "category", "district", "street", "community",
+                            "received_at"),)
 
     case_id: str = Field(primary_key=True, max_length=64)
     status: str = Field(index=True, max_length=32)

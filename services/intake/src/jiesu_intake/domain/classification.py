@@ -6,6 +6,7 @@ which rule fired on which words, so an operator can see why, and a text no rule 
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -66,11 +67,17 @@ def matches(text: str, keywords: tuple[str, ...]) -> list[str]:
     for keyword in keywords:
         word = keyword.lower()
         if word.isascii():
-            if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered):
+            if _whole_word(word).search(lowered):
                 found.append(keyword)
         elif word in lowered:
             found.append(keyword)
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_word(word: str) -> re.Pattern[str]:
+    """Compiled once per keyword: classification runs on every request."""
+    return re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
 
 
 def _first_rule(aspect: str, rules: tuple[Rule, ...], text: str, version: str) -> RuleMatch | None:
