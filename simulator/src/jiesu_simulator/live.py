@@ -34,6 +34,20 @@ def department_behaviours(scenario: Scenario, seconds_per_hour: float) -> dict[s
     return out
 
 
+def new_request(scenario: Scenario, rng: random.Random) -> dict:
+    """One citizen's request: subject from the calibrated mix; vague ones carry no category."""
+    subject = rng.choices(list(scenario.subjects), weights=[v[0] for v in scenario.subjects.values()])[0]
+    street = rng.choice(scenario.streets)
+    vague = rng.random() < scenario.vague_rate / 3
+    body = {"text": VAGUE if vague else TEXTS[subject],
+            "channel": rng.choices(list(CHANNELS), weights=list(CHANNELS.values()))[0],
+            "place": {"district": scenario.district, "street": street.name,
+                      "community": rng.choice(street.communities)}}
+    if not vague:
+        body["category"] = subject
+    return body
+
+
 @dataclass
 class LiveDistrict:
     scenario: Scenario
@@ -43,18 +57,7 @@ class LiveDistrict:
     reopen_rate: float = 0.3  # of unhappy verdicts, the share of citizens who ask to reopen
 
     def new_request(self) -> dict:
-        """One citizen's request: subject from the calibrated mix; vague ones carry no category."""
-        subject = self.rng.choices(list(self.scenario.subjects),
-                                   weights=[v[0] for v in self.scenario.subjects.values()])[0]
-        street = self.rng.choice(self.scenario.streets)
-        vague = self.rng.random() < self.scenario.vague_rate / 3
-        body = {"text": VAGUE if vague else TEXTS[subject],
-                "channel": self.rng.choices(list(CHANNELS), weights=list(CHANNELS.values()))[0],
-                "place": {"district": self.scenario.district, "street": street.name,
-                          "community": self.rng.choice(street.communities)}}
-        if not vague:
-            body["category"] = subject
-        return body
+        return new_request(self.scenario, self.rng)
 
     def submit(self, client: httpx.Client) -> str:
         response = client.post(f"{self.intake_url}/cases", json=self.new_request())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import zlib
 
 from sqlalchemy import delete, text
@@ -30,11 +31,14 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_pause = idle_pause
         self._wake = asyncio.Event()
+        self._wake_pending = threading.Event()  # a wake-up is already on its way to the loop
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake_threadsafe(self) -> None:
-        """Tell the relay that something was just committed (callable from any thread)."""
-        if self._loop is not None:
+        """Tell the relay that something was just committed (callable from any thread). Wake-ups
+        coalesce: under load, one pending wake-up serves every commit made before the relay reads."""
+        if self._loop is not None and not self._wake_pending.is_set():
+            self._wake_pending.set()
             self._loop.call_soon_threadsafe(self._wake.set)
 
     def _pending(self) -> list[OutboxEntry]:
@@ -46,6 +50,7 @@ class OutboxRelay:
             s.exec(delete(OutboxEntry).where(col(OutboxEntry.position).in_(positions)))  # type: ignore[call-overload]
 
     async def publish_pending(self) -> int:
+        self._wake_pending.clear()  # commits from now on need a new wake-up; earlier ones are read below
         entries = await asyncio.to_thread(self._pending)
         if not entries:
             return 0

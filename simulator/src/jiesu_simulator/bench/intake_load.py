@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from pathlib import Path
 
@@ -10,22 +11,27 @@ import httpx
 from jiesu_shared.bus.embedded import EmbeddedBus
 
 from jiesu_simulator.bench.stats import summary_ms
+from jiesu_simulator.live import new_request
+from jiesu_simulator.scenario import default_scenario
 
-CASE = {"text": "楼道灯坏了 the stairwell light is broken", "channel": "hotline", "category": "property_management",
-        "place": {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing"}}
+
+def requests(total: int, seed: int = 1) -> list[dict]:
+    """Citizens' requests as the district sends them: the scenario's subjects, places and vague ones."""
+    scenario, rng = default_scenario(), random.Random(seed)
+    return [new_request(scenario, rng) for _ in range(total)]
 
 
 async def post_cases(url: str, total: int, concurrency: int) -> tuple[list[float], list[str], float]:
     """Closed loop: `concurrency` clients each send their next case when the last one is answered."""
     latencies: list[float] = []
     case_ids: list[str] = []
-    counter = iter(range(total))
+    bodies = iter(requests(total))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         async def worker() -> None:
-            for _ in counter:
+            for body in bodies:
                 started = time.perf_counter()
-                response = await client.post("/cases", json=CASE)
+                response = await client.post("/cases", json=body)
                 latencies.append(time.perf_counter() - started)
                 response.raise_for_status()
                 case_ids.append(response.json()["case_id"])
