@@ -1,0 +1,87 @@
+"""Decoding a record without pydantic (the bulk path replays use) accepts and refuses exactly what the
+envelope model does, and says why in the same words."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jiesu_shared.bus.headers import header_map_from_text, header_values_from_text, headers_to_text
+from jiesu_shared.events import DecodeError, Envelope, EventView, decode_event, decode_record, encode_envelope
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDENS = sorted(GOLDEN.glob("*.json"))
+
+
+def _record(path: Path) -> tuple[Envelope, list[tuple[str, bytes]], bytes]:
+    envelope = Envelope.model_validate_json(path.read_text(encoding="utf-8"))
+    _, headers, value = encode_envelope(envelope)
+    return envelope, headers, value
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.stem)
+def test_the_bulk_decoder_gives_the_same_event_as_the_model(path: Path) -> None:
+    envelope, headers, value = _record(path)
+    event = decode_event(dict(headers), value)
+    assert isinstance(event, EventView)  # the cheap path was taken for a well-formed record
+    assert {name: getattr(event, name) for name in Envelope.model_fields} == envelope.model_dump()
+    assert decode_record(headers, value) == envelope
+
+
+def _changed(name: str, value: bytes | None) -> tuple[dict[str, bytes], bytes]:
+    _, headers, data = _record(GOLDENS[0])
+    changed = dict(headers)
+    if value is None:
+        del changed[name]
+    else:
+        changed[name] = value
+    return changed, data
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("ce_time", b"2026-11-01T08:00:00", "time must carry a UTC offset"),
+    ("ce_time", b"yesterday", "time"),
+    ("ce_sequence", b"0", "sequence"),
+    ("ce_sequence", b"one", "sequence"),
+    ("ce_type", b"CaseReceived", "type"),
+    ("ce_type", b"case.received.v1\n", "type"),
+    ("ce_specversion", b"0.3", "specversion"),
+    ("ce_id", b"", "id"),
+    ("ce_id", b"\xff\xfe", "ce_id is not UTF-8"),
+    ("ce_correlationid", None, "missing CloudEvents headers: ce_correlationid"),
+])
+def test_what_the_model_refuses_the_bulk_decoder_refuses_with_its_reason(name: str, value: bytes | None,
+                                                                          reason: str) -> None:
+    headers, data = _changed(name, value)
+    with pytest.raises(DecodeError, match=reason) as by_model:
+        decode_record(list(headers.items()), data)
+    with pytest.raises(DecodeError) as in_bulk:
+        decode_event(headers, data)
+    assert str(in_bulk.value) == str(by_model.value)
+
+
+def test_an_unusual_but_valid_time_is_left_to_the_model_and_accepted() -> None:
+    headers, data = _changed("ce_time", b"2026-11-01 16:00:00+08:00")  # a space, another offset
+    event = decode_event(headers, data)
+    assert isinstance(event, Envelope) and event.time.isoformat() == "2026-11-01T08:00:00+00:00"
+
+
+def test_data_that_is_not_a_json_object_is_refused() -> None:
+    headers, _ = _changed("ce_id", b"x")
+    for value, reason in ((b"[1]", "data must be a JSON object"), (b"{", "data is not JSON")):
+        with pytest.raises(DecodeError, match=reason):
+            decode_event(headers, value)
+
+
+def test_stored_headers_keep_text_and_bytes_and_their_order() -> None:
+    headers = [("ce_id", "事件-1".encode()), ("trace", b"\xff\x00"), ("ce_id", b"again")]
+    text = headers_to_text(headers)
+    assert header_values_from_text(text) == [("ce_id", "事件-1"), ("trace", b"\xff\x00"), ("ce_id", "again")]
+    assert header_map_from_text(text) == {"ce_id": "again", "trace": b"\xff\x00"}
+    assert "事件-1" in text  # text is stored as text, not base64
+
+
+def test_headers_stored_in_the_first_format_are_still_read() -> None:
+    first_format = '[["ce_id", "ZS0x"], ["raw", "/w=="]]'  # [name, base64 value]
+    assert header_values_from_text(first_format) == [("ce_id", b"e-1"), ("raw", b"\xff")]
+    assert header_map_from_text(first_format) == {"ce_id": b"e-1", "raw": b"\xff"}
