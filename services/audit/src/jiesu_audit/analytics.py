@@ -54,10 +54,16 @@ class AuditService:
                 envelopes = [envelope_of(r) for r in rows]
             for envelope in envelopes:
                 if (case_id := case_id_of(envelope)) is not None:
-                    self._histories.setdefault(case_id, CaseHistory(case_id)).apply(envelope)
+                    self._history(case_id).apply(envelope)
             if not rows:
                 return
             self._last_row = rows[-1].id or self._last_row
+
+    def _history(self, case_id: str) -> CaseHistory:
+        history = self._histories.get(case_id)
+        if history is None:
+            history = self._histories[case_id] = CaseHistory(case_id)
+        return history
 
     def case_timeline(self, case_id: str) -> tuple[list[TimelineEntry], dict[str, Any]] | None:
         with self.database.transaction() as session:

@@ -226,6 +226,10 @@ def fold(envelopes: Iterable[Envelope]) -> dict[str, CaseHistory]:
     histories: dict[str, CaseHistory] = {}
     for envelope in envelopes:
         case_id = case_id_of(envelope)
-        if case_id is not None:
-            histories.setdefault(case_id, CaseHistory(case_id)).apply(envelope)
+        if case_id is None:
+            continue
+        history = histories.get(case_id)
+        if history is None:  # not setdefault: that would build a history for every event
+            history = histories[case_id] = CaseHistory(case_id)
+        history.apply(envelope)
     return histories

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
-from jiesu_shared.bus.headers import headers_from_text
-from jiesu_shared.events import DecodeError, Envelope, decode_record
+from jiesu_shared.bus.headers import header_map_from_text
+from jiesu_shared.events import DecodeError, Envelope, EventView, decode_event
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):  # a named tuple: millions are made in a replay, and a frozen dataclass costs more
     partition: int | None  # None for a file
     offset: int  # the log offset, or the line number (from 1) in a file
-    envelope: Envelope | None = None
+    envelope: Envelope | EventView | None = None
     poison_reason: str | None = None
     poison_bytes: bytes = b""
 
@@ -38,9 +37,9 @@ class Item:
                 "sha256": hashlib.sha256(self.poison_bytes).hexdigest()}
 
 
-def from_record(partition: int, offset: int, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Item:
+def from_record(partition: int, offset: int, headers: Mapping[str, bytes | str], value: bytes | None) -> Item:
     try:
-        return Item(partition, offset, envelope=decode_record(headers, value))
+        return Item(partition, offset, decode_event(headers, value))
     except DecodeError as exc:
         return Item(partition, offset, poison_reason=str(exc)[:500], poison_bytes=value or b"")
 
@@ -100,7 +99,7 @@ class EmbeddedSource:
                 if not rows:
                     break
                 for offset, value, headers in rows:
-                    yield from_record(0, offset, headers_from_text(headers), value)
+                    yield from_record(0, offset, header_map_from_text(headers), value)
                 position = rows[-1][0] + 1
         finally:
             conn.close()
@@ -169,6 +168,6 @@ class KafkaSource:
                 for m in batches.get(tp, []):
                     if m.offset >= end:
                         return
-                    yield from_record(partition, m.offset, tuple(m.headers or ()), m.value)
+                    yield from_record(partition, m.offset, dict(m.headers or ()), m.value)
         finally:
             await consumer.stop()
