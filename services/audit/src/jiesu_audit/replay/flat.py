@@ -1,11 +1,11 @@
 """The raw events as JSON Lines (CloudEvents, structured mode) and one flat row per event in Parquet."""
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -26,14 +26,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 class FlatWriters:
     def __init__(self, jsonl: Path | None, parquet: Path | None) -> None:
-        self._jsonl = jsonl.open("w", encoding="utf-8", newline="\n") if jsonl else None
+        self._jsonl = jsonl.open("wb") if jsonl else None
         self._parquet = pq.ParquetWriter(parquet, SCHEMA, compression="zstd") if parquet else None
         self._columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
         self._count = 0
 
     def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> None:
         if self._jsonl is not None:
-            self._jsonl.write(json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
+            self._jsonl.write(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
         if self._parquet is not None:
             for name, value in _row(partition, offset, doc, case_id).items():
                 self._columns[name].append(value)
@@ -77,5 +77,5 @@ def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str |
         **{k: _text(data.get(k)) for k in ("task_id", "role", "kind", "category", "outcome", "satisfaction", "reason")},
         **{k: _text(place.get(k)) for k in ("district", "street", "community", "grid")},
         "citizen": _text(contact.get("citizen")),
-        "data": json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        "data": orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
     }

@@ -2,9 +2,10 @@
 written as a stream from staging (the JSON is assembled piecewise, never held whole)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from jiesu_audit.replay.objects import event_attributes, related_objects
 from jiesu_audit.replay.staging import Staging
@@ -13,7 +14,7 @@ OBJECT_TYPES = ("case", "department", "meeting", "task", "whistle")
 
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def write_ocel(staging: Staging, path: Path) -> dict[str, int]:
@@ -22,7 +23,7 @@ def write_ocel(staging: Staging, path: Path) -> dict[str, int]:
         out.write(',\n"eventTypes":' + _dump(_event_types(staging)))
         objects = _write_list(out, "objects", (_object(staging, *row) for row in staging.rows(
             "SELECT oid, type, attrs, time FROM objects ORDER BY oid")))
-        events = _write_list(out, "events", (_event(json.loads(doc)) for (doc,) in staging.rows(
+        events = _write_list(out, "events", (_event(orjson.loads(doc)) for (doc,) in staging.rows(
             "SELECT doc FROM events ORDER BY seq")))
         out.write("}\n")
     return {"objects": objects, "events": events}
@@ -41,7 +42,7 @@ def _write_list(out: IO[str], name: str, items) -> int:
 def _object_types(staging: Staging) -> list[dict[str, Any]]:
     names: dict[str, set[str]] = {t: set() for t in OBJECT_TYPES}
     for object_type, attrs in staging.rows("SELECT type, attrs FROM objects WHERE attrs != '{}'"):
-        names[object_type].update(json.loads(attrs))
+        names[object_type].update(orjson.loads(attrs))
     return [{"name": t, "attributes": [{"name": a, "type": "string"} for a in sorted(names[t])]} for t in OBJECT_TYPES]
 
 
@@ -53,7 +54,7 @@ def _event_types(staging: Staging) -> list[dict[str, Any]]:
 
 
 def _object(staging: Staging, oid: str, object_type: str, attrs: str, time: str) -> dict[str, Any]:
-    values = json.loads(attrs)
+    values = orjson.loads(attrs)
     links = staging.rows("SELECT dst, qualifier FROM links WHERE src = ? ORDER BY dst, qualifier", oid)
     return {"id": oid, "type": object_type,
             "attributes": [{"name": k, "time": time, "value": str(v)} for k, v in sorted(values.items())],

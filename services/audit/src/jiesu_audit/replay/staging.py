@@ -2,11 +2,12 @@
 log in memory: memory stays flat however long the log is; the disk holds one copy of the events."""
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from jiesu_audit.domain.history import case_of as case_of_event
 from jiesu_audit.replay import objects as o
@@ -33,27 +34,32 @@ class Staging:
         self.db = sqlite3.connect(path)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._seq = 0
+        self._attribute_types: set[tuple[str, str, str]] = set()
 
     def add(self, doc: dict[str, Any]) -> bool:
         """Stage the event; False when its id was staged before (a redelivery: the log is at-least-once)."""
         data, kind = doc["data"], doc["type"]
         added = self.db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
                                 (self._seq + 1, doc["id"], case_of(doc), kind,
-                                 json.dumps(doc, ensure_ascii=False, sort_keys=True))).rowcount
+                                 orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))).rowcount
         if not added:
             return False
         self._seq += 1
-        for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data):
-            self.db.execute("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)", (object_id, object_type, doc["time"]))
+        self.db.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)",
+                            [(object_id, object_type, doc["time"])
+                             for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data)])
         described = o.object_attributes(kind, data)
         if described and described[1]:
             self.db.execute("UPDATE objects SET attrs = ?, time = ? WHERE oid = ? AND attrs = '{}'",
-                            (json.dumps(described[1], ensure_ascii=False, sort_keys=True), doc["time"], described[0]))
-        for src, dst, qualifier in o.object_links(kind, data):
-            self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (src, dst, qualifier))
+                            (orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(), doc["time"],
+                             described[0]))
+        if links := o.object_links(kind, data):
+            self.db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", links)
         for name, value in o.event_attributes(data).items():
-            self.db.execute("INSERT OR IGNORE INTO attribute_types VALUES (?, ?, ?)",
-                            (kind, name, "integer" if isinstance(value, int) else "string"))
+            typed = (kind, name, "integer" if isinstance(value, int) else "string")
+            if typed not in self._attribute_types:  # a handful of them: remembered, not re-inserted each event
+                self._attribute_types.add(typed)
+                self.db.execute("INSERT OR IGNORE INTO attribute_types VALUES (?, ?, ?)", typed)
         return True
 
     def close(self) -> None:
@@ -73,4 +79,4 @@ class Staging:
 
     def case_attributes(self, case_id: str) -> dict[str, Any]:
         row = self.db.execute("SELECT attrs FROM objects WHERE oid = ?", (o.oid("case", case_id),)).fetchone()
-        return json.loads(row[0]) if row else {}
+        return orjson.loads(row[0]) if row else {}

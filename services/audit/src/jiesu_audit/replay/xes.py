@@ -1,9 +1,11 @@
 """XES (IEEE 1849-2016): one trace per case, its events in log order, written as a stream from staging."""
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from jiesu_audit.domain.actors import actor_of, department_of
 from jiesu_audit.replay.objects import event_attributes
@@ -42,7 +44,7 @@ def write_xes(staging: Staging, path: Path) -> int:
                     out.write("  </trace>\n")
                 _open_trace(out, case_id, staging.case_attributes(case_id))
                 current, traces = case_id, traces + 1
-            _write_event(out, json.loads(doc))
+            _write_event(out, orjson.loads(doc))
         if current is not None:
             out.write("  </trace>\n")
         out.write("</log>\n")
@@ -53,8 +55,15 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                           "\t": "&#9;"})
 
 
+_NEEDS_ESCAPE = re.compile(r'[&<>"\n\r\t]')
+
+
+def _escaped(text: str) -> str:
+    return text.translate(_ESCAPES) if _NEEDS_ESCAPE.search(text) else text  # most values need none
+
+
 def _attribute(kind: str, key: str, value: Any, indent: str) -> str:
-    return f'{indent}<{kind} key="{key.translate(_ESCAPES)}" value="{str(value).translate(_ESCAPES)}"/>\n'
+    return f'{indent}<{kind} key="{_escaped(key)}" value="{_escaped(str(value))}"/>\n'
 
 
 
