@@ -18,7 +18,7 @@ from jiesu_shared.events import Envelope
 from jiesu_shared.store import Database
 
 from jiesu_audit.domain.departments import department_stats, handover_network
-from jiesu_audit.domain.history import CaseHistory, case_id_of
+from jiesu_audit.domain.history import CaseHistory, fold_into
 from jiesu_audit.domain.intervals import intervals_of
 from jiesu_audit.domain.rates import outcome_mix, recurring_problems, three_rates
 from jiesu_audit.projections.timeline import TimelineEntry, timeline_of
@@ -53,17 +53,10 @@ class AuditService:
                                     .order_by(col(TimelineEntry.id)).limit(_BATCH)).all()
                 envelopes = [envelope_of(r) for r in rows]
             for envelope in envelopes:
-                if (case_id := case_id_of(envelope)) is not None:
-                    self._history(case_id).apply(envelope)
+                fold_into(self._histories, envelope)
             if not rows:
                 return
             self._last_row = rows[-1].id or self._last_row
-
-    def _history(self, case_id: str) -> CaseHistory:
-        history = self._histories.get(case_id)
-        if history is None:
-            history = self._histories[case_id] = CaseHistory(case_id)
-        return history
 
     def case_timeline(self, case_id: str) -> tuple[list[TimelineEntry], dict[str, Any]] | None:
         with self.database.transaction() as session:

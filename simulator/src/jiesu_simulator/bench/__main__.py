@@ -1,4 +1,4 @@
-"""python -m jiesu_simulator.bench [intake] [--cases N] — prints a table of measured numbers."""
+"""python -m jiesu_simulator.bench [intake] [e2e] [replay] [scale] — prints measured numbers, a JSON row each."""
 from __future__ import annotations
 
 import argparse
@@ -82,24 +82,52 @@ def bench_replay(args: argparse.Namespace) -> list[dict]:
             else:
                 raw = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, False, count))
                 decoded = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, True, count))
-            rebuilt = replay.timeline_rebuild(source)
+            rebuilt, rebuild_peak = replay.timeline_rebuild(source)
             exported = replay.export_in_child(source, state / f"export-{name}", "jsonl,parquet,xes,ocel")
             ceiling = raw[0] / raw[1]
+            rebuild_rate = rebuilt["events"] / rebuilt["seconds"]
             rows.append({"benchmark": f"replay ({name})", "events": count,
                          "raw_read_per_s": round(ceiling), "decode_per_s": round(decoded[0] / decoded[1]),
-                         "timelines_rebuilt_per_s": round(rebuilt[0] / rebuilt[1]),
-                         "rebuild_vs_raw": round(rebuilt[0] / rebuilt[1] / ceiling, 3),
+                         "timelines_rebuilt_per_s": round(rebuild_rate),
+                         "rebuild_vs_raw": round(rebuild_rate / ceiling, 3),
+                         "rebuild_peak_rss_mib": round(rebuild_peak, 1),
                          "full_export_per_s": round(count / exported[0]), "export_peak_rss_mib": round(exported[1], 1)})
     finally:
         shutil.rmtree(state, ignore_errors=True)
     return rows
 
 
+def bench_scale(args: argparse.Namespace) -> list[dict]:
+    """Each size: the district's log on the embedded log, every timeline rebuilt, XES and OCEL exported —
+    each in a child process, so its peak memory is its own and can be compared across sizes."""
+    rows = []
+    for cases in args.scale_cases:
+        state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+        topic, log = "jiesu.case-events", state / "log.sqlite3"
+        try:
+            events = replay.prepare_cases(cases, log, None, topic)
+            source = ["embedded", str(log), topic]
+            rebuilt, rebuild_peak = replay.timeline_rebuild(source)
+            seconds, export_peak = replay.export_in_child(source, state / "export", "xes,ocel")
+            sizes = {p.name: round(p.stat().st_size / 2**20) for p in (state / "export").glob("events.*")}
+            rows.append({"benchmark": "scale (embedded)", "cases": cases, "events": events,
+                         "rebuild_per_s": round(rebuilt["events"] / rebuilt["seconds"]),
+                         "rebuild_peak_rss_mib": round(rebuild_peak, 1), "xes_ocel_export_s": round(seconds, 1),
+                         "xes_ocel_export_per_s": round(events / seconds),
+                         "export_peak_rss_mib": round(export_peak, 1), "file_mib": sizes})
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m jiesu_simulator.bench")
-    parser.add_argument("which", nargs="*", default=["intake", "e2e", "replay"], choices=["intake", "e2e", "replay"])
+    parser.add_argument("which", nargs="*", default=["intake", "e2e", "replay", "scale"],
+                        choices=["intake", "e2e", "replay", "scale"])
     parser.add_argument("--events", type=int, default=200_000, help="log size for the replay benchmark")
     parser.add_argument("--cases", type=int, default=3000)
+    parser.add_argument("--scale-cases", type=int, nargs="+", default=[10_000, 100_000],
+                        help="district sizes (cases) for the scale benchmark: rebuild and XES/OCEL export")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100], help="offered cases/s")
     parser.add_argument("--seconds", type=float, default=20, help="how long each rate is offered")
@@ -107,7 +135,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# machine: {machine()}")
     for which in args.which:
-        for row in {"intake": bench_intake, "e2e": bench_end_to_end, "replay": bench_replay}[which](args):
+        for row in {"intake": bench_intake, "e2e": bench_end_to_end, "replay": bench_replay,
+                     "scale": bench_scale}[which](args):
             print(json.dumps(row, ensure_ascii=False))
 
 

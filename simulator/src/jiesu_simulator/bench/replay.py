@@ -8,9 +8,10 @@ measured in a child process, so the numbers are the replay's own.
 from __future__ import annotations
 
 import asyncio
-import resource
+import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from jiesu_shared.bus.embedded import EmbeddedBus
 from jiesu_shared.bus.kafka import KafkaBus
-from jiesu_shared.events import decode_record
+from jiesu_shared.events import decode_event
 
 from jiesu_simulator.offline import generate
 from jiesu_simulator.sinks import publish_to_bus
@@ -27,7 +28,11 @@ from jiesu_simulator.sinks import publish_to_bus
 
 def prepare(events_wanted: int, log_path: Path, kafka: str | None, topic: str) -> int:
     """Write about `events_wanted` events (≈16 a case) to the embedded log and, if given, to Kafka."""
-    cases = max(1, events_wanted // 16)
+    return prepare_cases(max(1, events_wanted // 16), log_path, kafka, topic)
+
+
+def prepare_cases(cases: int, log_path: Path, kafka: str | None, topic: str) -> int:
+    """Write the simulated district's log of `cases` cases to the embedded log and, if given, to Kafka."""
     count = asyncio.run(publish_to_bus(generate(cases=cases, seed=99), EmbeddedBus(log_path), topic))
     if kafka:
         asyncio.run(publish_to_bus(generate(cases=cases, seed=99), KafkaBus(kafka, client_id="bench"), topic))
@@ -60,7 +65,7 @@ async def raw_kafka(bootstrap: str, topic: str, decode: bool) -> tuple[int, floa
             for messages in batches.values():
                 for m in messages:
                     if decode:
-                        decode_record(m.headers, m.value)
+                        decode_event(dict(m.headers), m.value)
                 count += sum(1 for _ in messages)
         return count, time.perf_counter() - started
     finally:
@@ -78,39 +83,32 @@ async def raw_embedded(path: Path, topic: str, decode: bool, expected: int) -> t
                 break
             if decode:
                 for r in records:
-                    decode_record(r.headers, r.value)
+                    decode_event(dict(r.headers), r.value)
             count += len(records)
         return count, time.perf_counter() - started
     finally:
         await subscription.stop()
 
 
-def timeline_rebuild(source_args: list[str]) -> tuple[int, float]:
-    """Audit's fold over the whole log, streamed from audit's own readers (in this process)."""
-    from jiesu_audit.domain.history import fold
-    from jiesu_audit.replay.sources import EmbeddedSource, KafkaSource
+def run_child(module: str, args: list[str]) -> tuple[str, float]:
+    """Run a module in a child Python; return (its standard output, its own peak RSS in MiB)."""
+    with tempfile.NamedTemporaryFile(prefix="jiesu-peak-") as peak:
+        done = subprocess.run([sys.executable, "-m", "jiesu_simulator.bench.peak", peak.name, module, *args],
+                              stdout=subprocess.PIPE, text=True, check=True)
+        return done.stdout, int(Path(peak.name).read_text()) / 1024
 
-    kind, where, topic = source_args
-    source = EmbeddedSource(Path(where), topic) if kind == "embedded" else KafkaSource(where, topic)
 
-    async def envelopes() -> list:
-        return [item.envelope async for item in source.items() if item.envelope is not None]
-
-    started = time.perf_counter()
-    events = asyncio.run(envelopes())  # reading is part of rebuilding
-    histories = fold(events)
-    elapsed = time.perf_counter() - started
-    return len(events) if histories else 0, elapsed
+def timeline_rebuild(source_args: list[str]) -> tuple[dict, float]:
+    """Audit's fold over the whole log, streamed; returns (what the child reported, its peak RSS MiB)."""
+    output, peak = run_child("jiesu_simulator.bench.rebuild", source_args)
+    return json.loads(output), peak
 
 
 def export_in_child(source_args: list[str], out: Path, formats: str) -> tuple[float, float]:
     """Run audit's replay command in a child; return (seconds, the child's peak RSS in MiB)."""
     kind, where, topic = source_args
     flag = {"embedded": "--embedded", "kafka": "--kafka"}[kind]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "jiesu_audit", "replay", flag, where, "--topic", topic, "--out", str(out),
-                    "--formats", formats, "--no-progress"], check=True, stdout=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024
+    _, peak = run_child("jiesu_audit", ["replay", flag, where, "--topic", topic, "--out", str(out),
+                                        "--formats", formats, "--no-progress"])
+    return time.perf_counter() - started, peak

@@ -221,15 +221,20 @@ def case_id_of(envelope: Envelope) -> str | None:
     return case_of(envelope.type, envelope.subject, envelope.data)
 
 
+def fold_into(histories: dict[str, CaseHistory], envelope: Envelope) -> None:
+    """Apply one event, in log order, to the history of the case it is about (if any)."""
+    case_id = case_id_of(envelope)
+    if case_id is None:
+        return
+    history = histories.get(case_id)
+    if history is None:  # not setdefault: that would build a history for every event
+        history = histories[case_id] = CaseHistory(case_id)
+    history.apply(envelope)
+
+
 def fold(envelopes: Iterable[Envelope]) -> dict[str, CaseHistory]:
     """Every case's history from events in log order (events about no single case are skipped)."""
     histories: dict[str, CaseHistory] = {}
     for envelope in envelopes:
-        case_id = case_id_of(envelope)
-        if case_id is None:
-            continue
-        history = histories.get(case_id)
-        if history is None:  # not setdefault: that would build a history for every event
-            history = histories[case_id] = CaseHistory(case_id)
-        history.apply(envelope)
+        fold_into(histories, envelope)
     return histories
