@@ -145,29 +145,33 @@ class KafkaSource:
         return sorted(p["partition"] for p in found[0]["partitions"])
 
     async def items(self) -> AsyncIterator[Item]:
+        from aiokafka import AIOKafkaConsumer
+
         if not self._bounds:
             await self.total()
-        for partition, (start, end) in sorted(self._bounds.items()):
-            async for item in self._partition(partition, start, end):
-                yield item
+        # one consumer for every partition, in turn: starting a consumer per partition costs seconds
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                    isolation_level="read_committed", fetch_max_bytes=64 * 1024 * 1024,
+                                    max_partition_fetch_bytes=16 * 1024 * 1024)
+        await consumer.start()
+        try:
+            for partition, (start, end) in sorted(self._bounds.items()):
+                async for item in self._partition(consumer, partition, start, end):
+                    yield item
+        finally:
+            await consumer.stop()
 
-    async def _partition(self, partition: int, start: int, end: int) -> AsyncIterator[Item]:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
+    async def _partition(self, consumer, partition: int, start: int, end: int) -> AsyncIterator[Item]:
+        from aiokafka import TopicPartition
 
         if start >= end:
             return
         tp = TopicPartition(self.topic, partition)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                    isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024)
-        await consumer.start()
-        try:
-            consumer.assign([tp])
-            consumer.seek(tp, start)
-            while await consumer.position(tp) < end:
-                batches = await consumer.getmany(tp, timeout_ms=1000, max_records=1000)
-                for m in batches.get(tp, []):
-                    if m.offset >= end:
-                        return
-                    yield from_record(partition, m.offset, dict(m.headers or ()), m.value)
-        finally:
-            await consumer.stop()
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        while await consumer.position(tp) < end:
+            batches = await consumer.getmany(tp, timeout_ms=1000, max_records=10000)
+            for m in batches.get(tp, []):
+                if m.offset >= end:
+                    return
+                yield from_record(partition, m.offset, dict(m.headers or ()), m.value)
