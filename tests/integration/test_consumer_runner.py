@@ -135,3 +135,15 @@ async def test_after_a_restart_without_offset_commit_nothing_is_handled_twice(
     await dead.stop()
     assert again.offset == record.offset
     assert seen(service_db, "case-K") == ["keep once"]
+
+
+async def test_events_handled_together_keep_log_order_around_a_failure(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    texts = ["first", "second", "explode", "third", "fourth"]
+    await publish(bus, [to(topic, case_received("case-B", text)) for text in texts])  # one poll, one batch
+
+    await eventually_async(lambda: asyncio.to_thread(lambda: len(seen(service_db, "case-B")) == 4),
+                           what="every event but the failing one")
+    assert seen(service_db, "case-B") == ["first", "second", "third", "fourth"]
+    (dead,) = await dead_letters(bus, topic, unique, 1)
+    assert dead.header("dlq_reason").decode().startswith("handler failed after 3 attempts")

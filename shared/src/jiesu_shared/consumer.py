@@ -6,12 +6,16 @@
   with its original bytes, the reason and its source offset, and the runner goes on with the next.
 - Infrastructure failures (database away) are retried without advancing the offset.
 - The offset is committed only after the handling is durable.
+- Batched: the events of one poll are handled in log order in one transaction (one commit, one fsync,
+  each event in its own savepoint). When an event fails there, what came before it is committed and it
+  is handled alone, with the retries and dead-lettering above, before the batch goes on.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opentelemetry import trace
@@ -31,6 +35,18 @@ log = logging.getLogger(__name__)
 # A handler writes through the session; the runner commits it together with the tracking row.
 # `payload` is None only for a catch-all handler given an event type the catalogue does not know.
 Handler = Callable[[Session, Envelope, BaseModel | None], None]
+
+
+# Events handled in one transaction at most: a long batch would keep the service's HTTP writers waiting.
+_EVENTS_PER_TRANSACTION = 100
+
+
+@dataclass(frozen=True)
+class _Routed:
+    record: Record
+    envelope: Envelope
+    payload: BaseModel | None
+    handler: Handler
 
 
 class Unprocessable(Exception):
@@ -80,12 +96,14 @@ class ConsumerRunner:
     async def _process_batch(self, records: list[Record], subscription: Subscription,
                              dead_letters: Publisher, stop: asyncio.Event) -> None:
         last_per_partition: dict[tuple[str, int], Record] = {}
-        for record in records:
+        for start in range(0, len(records), _EVENTS_PER_TRANSACTION):
             if stop.is_set():
-                await subscription.rewind(record)  # not handled: the next member starts here
+                await subscription.rewind(records[start])  # not handled: the next member starts here
                 break
-            await self.process(record, dead_letters)
-            last_per_partition[(record.topic, record.partition)] = record
+            chunk = records[start:start + _EVENTS_PER_TRANSACTION]
+            await self._process_together(chunk, dead_letters)
+            for record in chunk:
+                last_per_partition[(record.topic, record.partition)] = record
         if last_per_partition:
             self._on_batch_handled()
         for record in last_per_partition.values():
@@ -94,43 +112,73 @@ class ConsumerRunner:
             except Exception:  # e.g. a rebalance took the partition: redelivery is harmless
                 log.warning("could not commit %s@%s; the event may be redelivered", record.topic, record.offset)
 
+    async def _process_together(self, records: list[Record], dead_letters: Publisher) -> None:
+        routed = [r for r in [await self._route(record, dead_letters) for record in records] if r is not None]
+        done = 0
+        while done < len(routed):
+            done += await asyncio.to_thread(self._handle_run, routed[done:])
+            if done < len(routed):  # this one failed in the batch: alone, with retries or a dead letter
+                await self._handle_alone(routed[done], dead_letters)
+                done += 1
+
     async def process(self, record: Record, dead_letters: Publisher) -> None:
+        """Handle one record on its own (a batch of one)."""
+        routed = await self._route(record, dead_letters)
+        if routed is not None:
+            await self._handle_alone(routed, dead_letters)
+
+    async def _route(self, record: Record, dead_letters: Publisher) -> _Routed | None:
+        """Decode the record and find its handler; None when it was dead-lettered or is not for us."""
         try:
             envelope = decode_record(record.headers, record.value)
         except DecodeError as exc:
             await self._dead_letter(record, f"undecodable: {exc}", dead_letters)
-            return
+            return None
         handler = self._handlers.get(envelope.type, self._catch_all)
         if handler is None:
-            return  # not an event this service cares about
+            return None  # not an event this service cares about
         try:
             payload: BaseModel | None = parse_payload(envelope.type, envelope.data)
         except UnknownEventType:
             if handler is not self._catch_all:
                 await self._dead_letter(record, f"unknown event type {envelope.type}", dead_letters)
-                return
+                return None
             payload = None
         except PayloadError as exc:
             await self._dead_letter(record, f"invalid payload: {exc}", dead_letters)
-            return
-        with self._tracer.start_as_current_span(
-            f"consume {envelope.type}", context=context_from_traceparent(envelope.traceparent),
-            kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "jiesu", "messaging.consumer.group.name": self.group,
-                        "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject},
-        ):
-            reason = await self._handle_with_retries(record, envelope, payload, handler)
-        if reason is not None:
-            await self._dead_letter(record, reason, dead_letters)
+            return None
+        return _Routed(record, envelope, payload, handler)
 
-    async def _handle_with_retries(self, record: Record, envelope: Envelope, payload: BaseModel | None,
-                                   handler: Handler) -> str | None:
+    async def _handle_alone(self, routed: _Routed, dead_letters: Publisher) -> None:
+        reason = await self._handle_with_retries(routed)
+        if reason is not None:
+            await self._dead_letter(routed.record, reason, dead_letters)
+
+    def _handle_run(self, run: list[_Routed]) -> int:
+        """Handle events in one transaction until one fails; return how many are durably handled."""
+        handled = 0
+        try:
+            with self._db.transaction() as session:
+                for routed in run:
+                    try:
+                        with session.begin_nested():
+                            self._apply(session, routed)
+                    except Exception:
+                        break  # rolled back to its savepoint; the caller gives it the one-by-one treatment
+                    handled += 1
+        except Exception:
+            log.warning("a batch of %d events could not be committed; handling them one by one", len(run))
+            return 0
+        return handled
+
+    async def _handle_with_retries(self, routed: _Routed) -> str | None:
         """Handle the event; return None when done, or the reason to dead-letter it."""
+        envelope = routed.envelope
         attempt = 0
         while True:
             attempt += 1
             try:
-                await asyncio.to_thread(self._handle_once, record, envelope, payload, handler)
+                await asyncio.to_thread(self._handle_once, routed)
                 return None
             except Unprocessable as exc:
                 return f"unprocessable: {exc}"
@@ -148,15 +196,25 @@ class ConsumerRunner:
                     return f"handler failed after {attempt} attempts: {exc!r}"
             await asyncio.sleep(self._retry_pause * attempt)
 
-    def _handle_once(self, record: Record, envelope: Envelope, payload: BaseModel | None,
-                     handler: Handler) -> None:
+    def _handle_once(self, routed: _Routed) -> None:
         with self._db.transaction() as session:
-            if session.get(ProcessedEvent, (self.group, envelope.id)) is not None:
-                return  # redelivered: already handled
-            handler(session, envelope, payload)
-            session.add(ProcessedEvent(consumer_group=self.group, event_id=envelope.id, topic=record.topic,
-                                       partition=record.partition, offset=record.offset,
-                                       processed_at=datetime.now(UTC)))
+            self._apply(session, routed)
+
+    def _apply(self, session: Session, routed: _Routed) -> None:
+        """The handler's writes and the tracking row, in the caller's transaction."""
+        record, envelope = routed.record, routed.envelope
+        if session.get(ProcessedEvent, (self.group, envelope.id)) is not None:
+            return  # redelivered: already handled
+        with self._tracer.start_as_current_span(
+            f"consume {envelope.type}", context=context_from_traceparent(envelope.traceparent),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "jiesu", "messaging.consumer.group.name": self.group,
+                        "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject},
+        ):
+            routed.handler(session, envelope, routed.payload)
+        session.add(ProcessedEvent(consumer_group=self.group, event_id=envelope.id, topic=record.topic,
+                                   partition=record.partition, offset=record.offset,
+                                   processed_at=datetime.now(UTC)))
 
     async def _dead_letter(self, record: Record, reason: str, dead_letters: Publisher) -> None:
         log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)
