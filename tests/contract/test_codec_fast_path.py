@@ -2,12 +2,14 @@
 envelope model does, and says why in the same words."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from jiesu_shared.bus.headers import header_map_from_text, header_values_from_text, headers_to_text
-from jiesu_shared.events import DecodeError, Envelope, EventView, decode_event, decode_record, encode_envelope
+from jiesu_shared.events import (DecodeError, Envelope, EventView, decode_event, decode_record, encode_envelope,
+                                 plain_structured_event)
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDENS = sorted(GOLDEN.glob("*.json"))
@@ -85,3 +87,20 @@ def test_headers_stored_in_the_first_format_are_still_read() -> None:
     first_format = '[["ce_id", "ZS0x"], ["raw", "/w=="]]'  # [name, base64 value]
     assert header_values_from_text(first_format) == [("ce_id", b"e-1"), ("raw", b"\xff")]
     assert header_map_from_text(first_format) == {"ce_id": b"e-1", "raw": b"\xff"}
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.stem)
+def test_a_structured_cloudevent_reads_the_same_without_the_model(path: Path) -> None:
+    envelope = Envelope.model_validate_json(path.read_text(encoding="utf-8"))
+    event = plain_structured_event(envelope.model_dump_json())
+    assert event is not None
+    assert {name: getattr(event, name) for name in Envelope.model_fields} == envelope.model_dump()
+
+
+@pytest.mark.parametrize("change", [
+    {"sequence": "1"}, {"sequence": True}, {"sequence": 0}, {"time": "2026-11-01T08:00:00"}, {"id": 7},
+    {"data": [1]}, {"datacontenttype": "text/plain"}, {"type": "CaseReceived"}, {"causationid": 3},
+])
+def test_a_structured_cloudevent_that_is_not_plainly_valid_is_left_to_the_model(change: dict) -> None:
+    document = {**json.loads(GOLDENS[0].read_text(encoding="utf-8")), **change}
+    assert plain_structured_event(json.dumps(document)) is None

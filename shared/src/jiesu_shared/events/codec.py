@@ -57,6 +57,24 @@ def decode_event(headers: Mapping[str, bytes | str], value: bytes | None) -> Eve
     return _validated(attributes, data) if view is None else view
 
 
+def plain_structured_event(line: bytes | str) -> EventView | None:
+    """A CloudEvent in structured mode (one JSON object, as audit exports them) as an EventView, when it
+    is plainly valid; None when the envelope model must decide (and explain what is wrong)."""
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if type(doc) is not dict or type(doc.get("sequence")) is not int or type(doc.get("data")) is not dict \
+            or doc.get("datacontenttype", CONTENT_TYPE) != CONTENT_TYPE:
+        return None
+    attributes = {"ce_" + name: doc.get(name) for name in _ATTRIBUTES}
+    attributes["ce_sequence"] = str(doc["sequence"])
+    if any(type(attributes[name]) is not str for name in _REQUIRED) or \
+            any(type(attributes[name]) not in (str, type(None)) for name in ("ce_causationid", "ce_traceparent")):
+        return None
+    return _plainly_valid(attributes, doc["data"])
+
+
 def _text_attributes(headers: Mapping[str, bytes | str]) -> dict[str, str]:
     try:
         return {name: raw if type(raw) is str else raw.decode() for name, raw in headers.items() if name[:3] == "ce_"}

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from jiesu_shared.bus.headers import header_map_from_text
-from jiesu_shared.events import DecodeError, Envelope, EventView, decode_event
+from jiesu_shared.events import DecodeError, Envelope, EventView, decode_event, plain_structured_event
 
 
 class Item(NamedTuple):  # a named tuple: millions are made in a replay, and a frozen dataclass costs more
@@ -61,7 +61,9 @@ class FileSource:
 
 
 def _from_line(number: int, line: bytes) -> Item:
-    try:
+    if (event := plain_structured_event(line)) is not None:
+        return Item(None, number, event)
+    try:  # the model decides what is unusual, and explains what is wrong
         return Item(None, number, envelope=Envelope.model_validate_json(line))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
