@@ -6,6 +6,7 @@ falling back to the envelope's time for events that carry none (offers, dispatch
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from jiesu_audit.domain.parts import Callback, MeetingTask, Offer, Whistle
 from jiesu_audit.domain.times import parse_time
 
 
-@dataclass
+@dataclass(slots=True)  # one per case is held in memory: slots halve it
 class CaseHistory:
     case_id: str
     received_at: datetime | None = None
@@ -60,20 +61,26 @@ class CaseHistory:
         return owners[-1].department if owners else None
 
 
+def _word(value: Any) -> Any:
+    """A name from a small vocabulary (department, category, outcome…), shared by every history that
+    uses it instead of one copy per event: a rebuild holds a history for every case."""
+    return sys.intern(value) if type(value) is str else value
+
+
 def _t(data: dict[str, Any], name: str, fallback: datetime) -> datetime:
     return parse_time(data.get(name)) or fallback
 
 
 def _received(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     h.received_at = _t(d, "received_at", at)
-    h.category, h.channel = d.get("category"), d.get("channel")
-    h.place = dict(d.get("place") or {})
+    h.category, h.channel = _word(d.get("category")), _word(d.get("channel"))
+    h.place = {_word(k): _word(v) for k, v in (d.get("place") or {}).items()}
     h._open = True
     h._start_flying(h.received_at)
 
 
 def _reclassified(h: CaseHistory, d: dict[str, Any], _at: datetime) -> None:
-    h.category = d.get("category") or h.category
+    h.category = _word(d.get("category")) or h.category
 
 
 def _dispatched(h: CaseHistory, _d: dict[str, Any], at: datetime) -> None:
@@ -82,8 +89,8 @@ def _dispatched(h: CaseHistory, _d: dict[str, Any], at: datetime) -> None:
 
 def _offered(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     h.offers[d["task_id"]] = Offer(
-        task_id=d["task_id"], department=d.get("department_id", "?"), role=d.get("role", "lead"),
-        kind=d.get("kind") or "case", offered_at=at, respond_by=parse_time(d.get("respond_by")),
+        task_id=d["task_id"], department=_word(d.get("department_id", "?")), role=_word(d.get("role", "lead")),
+        kind=_word(d.get("kind") or "case"), offered_at=at, respond_by=parse_time(d.get("respond_by")),
         resolve_by=parse_time(d.get("resolve_by")), whistle_id=d.get("whistle_id"),
         meeting_id=d.get("meeting_id"))
 
@@ -111,7 +118,7 @@ def _rejected(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     if (offer := _offer(h, d)) is None:
         return
     offer.returned_at = _t(d, "rejected_at", at)
-    offer.return_reason, offer.suggested_department = d.get("reason"), d.get("suggested_department")
+    offer.return_reason, offer.suggested_department = _word(d.get("reason")), _word(d.get("suggested_department"))
     _let_go(h, offer, offer.returned_at)
 
 
@@ -143,7 +150,7 @@ def _reported_in(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
 
 def _breached(h: CaseHistory, d: dict[str, Any], _at: datetime) -> None:
     if (offer := _offer(h, d)) is not None:
-        offer.breaches.append(d.get("clock", "?"))
+        offer.breaches.append(_word(d.get("clock", "?")))
 
 
 def _handled(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
@@ -153,9 +160,9 @@ def _handled(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
 
 
 def _callback(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
-    h.callbacks.append(Callback(recorded_at=_t(d, "recorded_at", at), outcome=d.get("outcome", "?"),
-                                satisfaction=d.get("satisfaction"),
-                                unresolvable_reason=d.get("unresolvable_reason"),
+    h.callbacks.append(Callback(recorded_at=_t(d, "recorded_at", at), outcome=_word(d.get("outcome", "?")),
+                                satisfaction=_word(d.get("satisfaction")),
+                                unresolvable_reason=_word(d.get("unresolvable_reason")),
                                 lead_department=h.current_lead(), handled_at=h.handled_at))
 
 
@@ -179,8 +186,8 @@ def _withdrawn(h: CaseHistory, _d: dict[str, Any], at: datetime) -> None:
 
 def _whistle(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     h.whistles[d["whistle_id"]] = Whistle(
-        whistle_id=d["whistle_id"], street_office=d.get("street_office", "?"), blown_at=at,
-        report_in_by=parse_time(d.get("report_in_by")), summoned=list(d.get("summoned") or []))
+        whistle_id=d["whistle_id"], street_office=_word(d.get("street_office", "?")), blown_at=at,
+        report_in_by=parse_time(d.get("report_in_by")), summoned=[_word(n) for n in d.get("summoned") or []])
 
 
 def _no_show(h: CaseHistory, d: dict[str, Any], _at: datetime) -> None:

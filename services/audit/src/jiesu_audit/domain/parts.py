@@ -7,7 +7,7 @@ from datetime import datetime
 from jiesu_audit.domain.times import seconds_between
 
 
-@dataclass
+@dataclass(slots=True)
 class Offer:
     task_id: str
     department: str
@@ -59,7 +59,7 @@ class Offer:
         return self.role == "lead" and self.kind == "case"
 
 
-@dataclass
+@dataclass(slots=True)
 class Callback:
     recorded_at: datetime
     outcome: str
@@ -69,7 +69,7 @@ class Callback:
     handled_at: datetime | None  # the hand-over to call-back this verdict answers
 
 
-@dataclass
+@dataclass(slots=True)
 class Whistle:
     whistle_id: str
     street_office: str
@@ -80,7 +80,7 @@ class Whistle:
     no_shows: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class MeetingTask:
     task_id: str
     meeting_id: str
