@@ -145,3 +145,12 @@ def test_meeting_decisions_are_refused_off_agenda_past_deadline_or_after_adjourn
     with pytest.raises(CommandRejected) as closed:
         decide(current=m.fold_meeting([convened, adjourned]))
     assert closed.value.slug == "meeting-adjourned"
+
+
+def test_a_report_in_a_fraction_of_a_second_late_is_late_by_that_much() -> None:
+    story = dispatched()
+    blown, _, housing_task = whistle(story, within=timedelta(minutes=10))
+    late = g.TaskReportedIn(task_id=housing_task.task_id, case_id="c1", department_id="housing",
+                            whistle_id=blown.whistle_id, reported_at=blown.report_in_by + timedelta(milliseconds=200))
+    (lateness,) = story.happen(late)
+    assert isinstance(lateness, d.WhistleReportedInLate) and lateness.minutes_late * 60 == pytest.approx(0.2)

@@ -168,7 +168,8 @@ def late_report_in(state: CaseState, reported: g.TaskReportedIn) -> list[BaseMod
     whistle = state.whistles.get(reported.whistle_id)
     if whistle is None or reported.reported_at <= whistle.report_in_by:
         return []
-    minutes = round((reported.reported_at - whistle.report_in_by).total_seconds() / 60, 2)
+    # Not rounded: a report-in a fraction of a second late is late, and must not read as 0 minutes.
+    minutes = (reported.reported_at - whistle.report_in_by).total_seconds() / 60
     return [d.WhistleReportedInLate(whistle_id=whistle.whistle_id, case_id=state.case_id,
                                     department_id=reported.department_id, report_in_by=whistle.report_in_by,
                                     reported_at=reported.reported_at, minutes_late=minutes)]
