@@ -18,8 +18,10 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     kernel = ServiceKernel.build("intake", settings)
     service = IntakeService(database=kernel.database, store=kernel.store, taxonomy=settings.taxonomy(),
-                            duplicate_window=timedelta(hours=settings.duplicate_window_hours))
+                            duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+                            on_committed=kernel.relay.wake_threadsafe)
     kernel.consume("handled", service.handlers())
-    app = kernel.app(title="Jiesu intake", routers=[router, open311_router], state=service)
+    app = kernel.app(title="Jiesu intake", routers=[router, open311_router], workers=[service.run_writer],
+                     state=service)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

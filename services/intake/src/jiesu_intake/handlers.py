@@ -1,60 +1,42 @@
 """Intake's service layer: load state, decide, append atomically (event store + outbox + read model)."""
 from __future__ import annotations
 
-import uuid
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from jiesu_shared.catalogue import parse_payload
-from jiesu_shared.catalogue.common import Channel, Place, RequestType, SealedContact, Urgency
+from jiesu_shared.catalogue.common import SealedContact
 from jiesu_shared.catalogue.dispatch import CaseHandled
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.consumer import Unprocessable
 from jiesu_shared.events import Envelope, utc_now
 from jiesu_shared.store import Database, EventStore
-from jiesu_shared.store.idempotency import recall, remember
 
 from jiesu_intake import privacy, readmodel
-from jiesu_intake.domain.case import CaseState, ReceiveCase, decide_callback_due, decide_receive, evolve
-from jiesu_intake.domain.classification import Taxonomy, Verdict, classify
-from jiesu_intake.domain.redaction import Redacted, redact, restore
+from jiesu_intake.domain.case import CaseState, decide_callback_due, evolve
+from jiesu_intake.domain.classification import Taxonomy
+from jiesu_intake.domain.redaction import restore
+from jiesu_intake.group_commit import GroupCommit
 from jiesu_intake.privacy import Contact
+from jiesu_intake.receiving import (CaseRecorder, IdempotencyKey, NewCase, PreparedCase, Received, prepare,
+                                    stream_of)
+
+__all__ = ["IdempotencyKey", "NewCase", "Received", "stream_of"]
 
 
 class CaseNotFound(LookupError):
     pass
 
 
-def stream_of(case_id: str) -> str:
-    return f"case-{case_id}"
-
-
-@dataclass(frozen=True)
-class NewCase:
-    channel: Channel
-    text: str
-    place: Place
-    received_at: datetime
-    category: str | None = None
-    request_type: RequestType | None = None
-    urgency: Urgency | None = None
-    contact: Contact | None = None
-
-
-@dataclass(frozen=True)
-class IdempotencyKey:
-    scope: str
-    key: str
-    fingerprint: str
-
-
 @dataclass(frozen=True)
 class CaseView:
-    row: readmodel.CaseRow
+    row: readmodel.CaseRow | SimpleNamespace  # or a just-committed row's values (see receiving.Received)
     contact: Contact | None  # only when asked for by an authorised operator and not erased
     contact_erased: bool
     text: str  # the logged text, or the citizen's own words for an operator allowed to see them
@@ -75,39 +57,22 @@ class IntakeService:
     taxonomy: Taxonomy
     duplicate_window: timedelta
     clock: Callable[[], datetime] = utc_now  # injectable: the duplicate window is measured on it
+    on_committed: Callable[[], None] = lambda: None  # new cases committed: e.g. wake the outbox relay
 
-    def receive(self, new: NewCase, idempotency: IdempotencyKey | None = None) -> tuple[str, bool]:
-        """Record a new case; returns its id and whether it was an earlier answer to the same key."""
-        name = new.contact.name if new.contact else None
-        redacted = redact(new.text.strip(), name=name)  # pure work first: SQLite has one writer at a time
-        verdict = classify(self.taxonomy, redacted.text, category=new.category)
-        with self.database.transaction() as session:
-            if idempotency is not None:
-                remembered = recall(session, scope=idempotency.scope, key=idempotency.key,
-                                    fingerprint=idempotency.fingerprint)
-                if remembered is not None:
-                    return remembered.body["case_id"], True
-            case_id = str(uuid.uuid4())
-            self._append(session, case_id, 0, self._received(session, case_id, new, redacted, verdict))
-            if idempotency is not None:
-                remember(session, scope=idempotency.scope, key=idempotency.key,
-                         fingerprint=idempotency.fingerprint, status_code=201, body={"case_id": case_id})
-            return case_id, False
+    def __post_init__(self) -> None:
+        self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(
+            CaseRecorder(self.database, self.store, self.duplicate_window), name="intake.cases",
+            on_committed=self.on_committed)
 
-    def _received(self, session: Session, case_id: str, new: NewCase, redacted: Redacted,
-                  verdict: Verdict) -> list[BaseModel]:
-        given = new.contact or Contact()
-        contact = Contact(name=given.name, phone=given.phone, id_number=given.id_number, email=given.email,
-                          in_text=redacted.originals)
-        earlier = readmodel.earlier_case(session, category=verdict.category, district=new.place.district,
-                                         street=new.place.street, community=new.place.community,
-                                         received_at=new.received_at, window=self.duplicate_window)
-        command = ReceiveCase(
-            case_id=case_id, channel=new.channel, text=redacted.text, category=verdict.category, place=new.place,
-            received_at=new.received_at, request_type=new.request_type or verdict.request_type,
-            urgency=new.urgency or verdict.urgency, classification=verdict.classification,
-            contact=None if contact.is_empty() else privacy.seal(session, contact))
-        return list(decide_receive(command, None, earlier))
+    async def receive_async(self, new: NewCase, idempotency: IdempotencyKey | None = None) -> Received:
+        """Record a new case (or answer a replayed Idempotency-Key); waits for its batch's commit without
+        holding a thread."""
+        return await self._writer.write(prepare(self.taxonomy, new, idempotency))
+
+    async def run_writer(self, stop: asyncio.Event) -> None:
+        """A background worker: at shutdown, commit what is still waiting and end the writer thread."""
+        await stop.wait()
+        await asyncio.to_thread(self._writer.stop)
 
     def act(self, case_id: str, decide: Callable[[CaseState], Sequence[BaseModel]]) -> list[Envelope]:
         """Apply an operator's command to a case; the events it appended (none if nothing changed)."""

@@ -6,10 +6,12 @@ personal data, and can be rebuilt from the event store at any time.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Index, Column, Text, delete
+from pydantic import BaseModel
+from sqlalchemy import Column, Index, Select, Text, bindparam, delete, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from jiesu_shared.catalogue import parse_payload
@@ -62,13 +64,7 @@ def project(session: Session, envelopes: Iterable[Envelope]) -> None:
 
 def _apply(session: Session, event: object, at: datetime) -> None:
     if isinstance(event, CaseReceived):
-        place = event.place
-        session.add(CaseRow(case_id=event.case_id, status="received", channel=event.channel,
-                            category=event.category, request_type=event.request_type, urgency=event.urgency,
-                            text=event.text, district=place.district, street=place.street,
-                            community=place.community, grid=place.grid, address=place.address, latitude=place.latitude,
-                            longitude=place.longitude, citizen_id=event.contact.citizen_id if event.contact else None,
-                            received_at=event.received_at, updated_at=at))
+        session.add(CaseRow(**_received_columns(event, at)))
         return
     row = session.get(CaseRow, getattr(event, "case_id", None))
     if row is None:
@@ -92,6 +88,35 @@ def _apply(session: Session, event: object, at: datetime) -> None:
     session.add(row)
 
 
+def _received_columns(event: CaseReceived, at: datetime) -> dict[str, Any]:
+    place = event.place
+    return {"case_id": event.case_id, "status": "received", "channel": event.channel, "category": event.category,
+            "request_type": event.request_type, "urgency": event.urgency, "text": event.text,
+            "district": place.district, "street": place.street, "community": place.community, "grid": place.grid,
+            "address": place.address, "latitude": place.latitude, "longitude": place.longitude,
+            "citizen_id": event.contact.citizen_id if event.contact else None, "received_at": event.received_at,
+            "updated_at": at, "duplicate_of": None, "lead_department": None, "resolution": None,
+            "handled_at": None, "outcome": None, "satisfaction": None, "reopen_count": 0}
+
+
+def new_case_row(events: Sequence[tuple[BaseModel, datetime]]) -> dict[str, Any]:
+    """The row `project` makes of a new case's first events (received, maybe linked), with every column,
+    for `insert_new_cases`."""
+    (received, at), *rest = events
+    assert isinstance(received, CaseReceived)
+    row = _received_columns(received, at)
+    for event, at in rest:
+        assert isinstance(event, CaseLinkedAsDuplicate), f"not a new case's event: {event!r}"
+        row["duplicate_of"], row["updated_at"] = event.duplicate_of, at
+    return row
+
+
+def insert_new_cases(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """New cases' rows in one statement (Core: the ORM's unit of work costs more than the insert)."""
+    if rows:
+        session.connection().execute(_INSERT, list(rows))
+
+
 def rebuild(session: Session) -> int:
     """Drop the read model and fold it again from intake's own events; returns the number of events."""
     session.exec(delete(CaseRow))  # type: ignore[call-overload]
@@ -101,23 +126,37 @@ def rebuild(session: Session) -> int:
     return len(rows)
 
 
+def _same_problem(*, in_community: bool) -> Select:
+    """The duplicate lookup, built once: only its parameters change per case."""
+    c = CaseRow.__table__.c  # type: ignore[attr-defined]
+    return (select(c.case_id)
+            .where(c.category == bindparam("category"), c.district == bindparam("district"),
+                   c.street == bindparam("street"),
+                   c.community == bindparam("community") if in_community else c.community.is_(None),
+                   *(c.status != finished for finished in FINISHED), c.received_at >= bindparam("since"),
+                   c.duplicate_of.is_(None))
+            .order_by(c.received_at).limit(1))
+
+
+_INSERT = insert(CaseRow.__table__)  # type: ignore[arg-type]
+_SAME_PROBLEM_IN_COMMUNITY = _same_problem(in_community=True)
+_SAME_PROBLEM_ON_STREET = _same_problem(in_community=False)
+
+
 def earlier_case(session: Session, *, category: str, district: str, street: str, community: str | None,
                  received_at: datetime, window: timedelta) -> EarlierCase | None:
     """The first open case on the same subject at the same place (community, or street without one)."""
     if category == UNCLASSIFIED:
         return None  # "about the same subject" is unknown until a person triages it
-    query = select(CaseRow).where(
-        CaseRow.category == category, CaseRow.district == district, CaseRow.street == street,
-        CaseRow.community == community if community else col(CaseRow.community).is_(None),
-        col(CaseRow.status).not_in(FINISHED), CaseRow.received_at >= received_at - window,
-        col(CaseRow.duplicate_of).is_(None),
-    ).order_by(col(CaseRow.received_at)).limit(1)
-    row = session.exec(query).first()
-    if row is None:
-        return None
-    where = community or street
+    query = _SAME_PROBLEM_IN_COMMUNITY if community else _SAME_PROBLEM_ON_STREET
+    case_id = session.connection().execute(query, {"category": category, "district": district, "street": street,
+                                                   "community": community, "since": received_at - window}).scalar()
+    return None if case_id is None else same_problem(case_id, category, community or street, window)
+
+
+def same_problem(case_id: str, category: str, where: str, window: timedelta) -> EarlierCase:
     hours = int(window.total_seconds() // 3600)
-    return EarlierCase(case_id=row.case_id, reason=f"same subject {category} at {where} within {hours}h")
+    return EarlierCase(case_id=case_id, reason=f"same subject {category} at {where} within {hours}h")
 
 
 def callback_queue(session: Session, limit: int = 200) -> list[CaseRow]:

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -14,6 +15,9 @@ from jiesu_shared.events import Envelope, encode_envelope, new_event_id, utc_now
 from jiesu_shared.store.tables import OutboxEntry, StoredEvent
 from jiesu_shared.telemetry import current_traceparent
 
+_EVENTS = insert(StoredEvent.__table__)  # type: ignore[arg-type]
+_OUTBOX = insert(OutboxEntry.__table__)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class Cause:
@@ -21,6 +25,20 @@ class Cause:
 
     id: str
     correlationid: str
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True)
+class Append:
+    """One stream's new events, for `EventStore.append_many`."""
+
+    stream_id: str
+    expected_version: int
+    subject: str
+    payloads: Sequence[BaseModel]
+    cause: Envelope | Cause | None = None
+    # The trace the events belong to, when they are appended away from it (e.g. by a batch writer's
+    # thread); by default the current one.
     traceparent: str | None = None
 
 
@@ -61,30 +79,55 @@ class EventStore:
         PostgreSQL's READ COMMITTED, state read from other tables in the same transaction can still be
         stale; lock those rows (SELECT … FOR UPDATE) or derive the decision from this stream.
         """
+        return self.append_many(session, [Append(stream_id, expected_version, subject, payloads, cause)])[0]
+
+    def append_many(self, session: Session, appends: Sequence[Append]) -> list[list[Envelope]]:
+        """Several appends (e.g. a batch of new cases) in one statement per table; the envelopes of each.
+
+        All or nothing: a ConcurrencyError for any stream leaves the transaction to be rolled back.
+        """
+        envelopes = [self._envelopes(a) for a in appends]
+        events: list[dict] = []
+        outbox: list[dict] = []
+        for append, built in zip(appends, envelopes, strict=True):
+            for envelope in built:
+                events.append({"stream_id": append.stream_id, "version": envelope.sequence, "event_id": envelope.id,
+                               "type": envelope.type, "envelope": envelope.model_dump_json(),
+                               "recorded_at": envelope.time})
+                key, headers, value = encode_envelope(envelope)
+                outbox.append({"event_id": envelope.id, "topic": self.topic, "key": key, "value": value,
+                               "headers": headers_to_text(headers), "created_at": envelope.time})
+        if not events:
+            return envelopes
+        try:
+            session.flush()  # the caller's pending rows first, as before: their conflicts count as concurrency
+            # Core inserts, not ORM objects: nothing reads these rows back in the same session, and the
+            # unit of work costs more than the writes themselves.
+            connection = session.connection()
+            connection.execute(_EVENTS, events)
+            connection.execute(_OUTBOX, outbox)  # in append order, so the relay publishes in that order
+        except IntegrityError as exc:
+            moved = " or ".join(f"stream {a.stream_id} moved past version {a.expected_version}" for a in appends)
+            raise ConcurrencyError(moved) from exc
+        return envelopes
+
+    def _envelopes(self, append: Append) -> list[Envelope]:
+        cause = append.cause
+        traceparent = append.traceparent or current_traceparent() or (cause.traceparent if cause else None)
         envelopes: list[Envelope] = []
-        for number, payload in enumerate(payloads, start=expected_version + 1):
+        for number, payload in enumerate(append.payloads, start=append.expected_version + 1):
             event_id = new_event_id()
             correlation = cause.correlationid if cause else (envelopes[0].correlationid if envelopes else event_id)
-            envelope = Envelope(
+            envelopes.append(Envelope(
                 id=event_id,
                 source=self.source,
                 type=type_name_of(payload),
-                subject=subject,
+                subject=append.subject,
                 time=utc_now(),
                 sequence=number,
                 correlationid=correlation,
                 causationid=cause.id if cause else None,
-                traceparent=current_traceparent() or (cause.traceparent if cause else None),
+                traceparent=traceparent,
                 data=payload.model_dump(mode="json"),
-            )
-            envelopes.append(envelope)
-            session.add(StoredEvent(stream_id=stream_id, version=number, event_id=event_id, type=envelope.type,
-                                    envelope=envelope.model_dump_json(), recorded_at=envelope.time))
-            key, headers, value = encode_envelope(envelope)
-            session.add(OutboxEntry(event_id=event_id, topic=self.topic, key=key, value=value,
-                                    headers=headers_to_text(headers), created_at=envelope.time))
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise ConcurrencyError(f"stream {stream_id} moved past version {expected_version}") from exc
+            ))
         return envelopes

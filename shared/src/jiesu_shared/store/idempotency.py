@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Text, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
@@ -66,3 +67,39 @@ def remember(session: Session, *, scope: str, key: str, fingerprint: str, status
         session.flush()
     except IntegrityError as exc:
         raise IdempotencyKeyInFlight(key) from exc
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response to remember under a key, for `remember_many`."""
+
+    key: str
+    fingerprint: str
+    status_code: int
+    body: Any
+
+
+def recall_many(session: Session, *, scope: str, keys: Collection[str]) -> dict[str, tuple[str, RememberedResponse]]:
+    """For a batch of requests: each known key's (fingerprint, response), in one query; compare the
+    fingerprint as `recall` does (a different one means the key was reused: IdempotencyKeyReused)."""
+    if not keys:
+        return {}
+    table = IdempotencyRecord.__table__
+    rows = session.connection().execute(
+        select(table.c.key, table.c.fingerprint, table.c.status_code, table.c.body)  # type: ignore[attr-defined]
+        .where(table.c.scope == scope, table.c.key.in_(list(keys))))  # type: ignore[attr-defined]
+    return {key: (fingerprint, RememberedResponse(status, json.loads(body))) for key, fingerprint, status, body in rows}
+
+
+def remember_many(session: Session, *, scope: str, answers: Sequence[Answer]) -> None:
+    """`remember` for a batch, in one statement; IdempotencyKeyInFlight if any key was taken meanwhile."""
+    if not answers:
+        return
+    now = datetime.now(UTC)
+    rows = [{"scope": scope, "key": a.key, "fingerprint": a.fingerprint, "status_code": a.status_code,
+             "body": json.dumps(a.body, ensure_ascii=False, default=str), "created_at": now} for a in answers]
+    try:
+        session.flush()
+        session.connection().execute(insert(IdempotencyRecord.__table__), rows)  # type: ignore[arg-type]
+    except IntegrityError as exc:
+        raise IdempotencyKeyInFlight(answers[0].key if len(answers) == 1 else "one of the batch's keys") from exc

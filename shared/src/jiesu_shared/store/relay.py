@@ -11,8 +11,8 @@ import logging
 import threading
 import zlib
 
-from sqlalchemy import delete, text
-from sqlmodel import col, select
+from sqlalchemy import Row, bindparam, delete, select, text
+from sqlmodel import col
 
 from jiesu_shared.bus.headers import headers_from_text
 from jiesu_shared.bus.port import OutgoingRecord, Publisher
@@ -21,6 +21,9 @@ from jiesu_shared.store.tables import OutboxEntry
 
 log = logging.getLogger(__name__)
 _LOCK_ID = zlib.crc32(b"jiesu.outbox.relay")
+_OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
+_PENDING = (select(_OUTBOX.c.position, _OUTBOX.c.topic, _OUTBOX.c.key, _OUTBOX.c.value, _OUTBOX.c.headers)
+            .order_by(_OUTBOX.c.position).limit(bindparam("limit")))
 
 
 class OutboxRelay:
@@ -41,9 +44,10 @@ class OutboxRelay:
             self._wake_pending.set()
             self._loop.call_soon_threadsafe(self._wake.set)
 
-    def _pending(self) -> list[OutboxEntry]:
+    def _pending(self) -> list[Row]:
+        # Plain rows, not ORM objects: the relay only copies them onto the bus.
         with self._db.reading() as s:
-            return list(s.exec(select(OutboxEntry).order_by(col(OutboxEntry.position)).limit(self._batch_size)))
+            return list(s.connection().execute(_PENDING, {"limit": self._batch_size}))
 
     def _remove(self, positions: list[int]) -> None:
         with self._db.transaction() as s:

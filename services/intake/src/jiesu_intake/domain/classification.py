@@ -60,18 +60,20 @@ class Verdict:
     classification: Classification
 
 
-def matches(text: str, keywords: tuple[str, ...]) -> list[str]:
-    """The keywords found in the text: Chinese as substrings, Latin-script ones as whole words."""
-    lowered = text.lower()
-    found = []
-    for keyword in keywords:
-        word = keyword.lower()
-        if word.isascii():
-            if _whole_word(word).search(lowered):
-                found.append(keyword)
-        elif word in lowered:
-            found.append(keyword)
-    return found
+def matches(text: str, keywords: tuple[str, ...], *, lowered: str | None = None) -> list[str]:
+    """The keywords found in the text: Chinese as substrings, Latin-script ones as whole words.
+    (`lowered`: the text already lower-cased, when one text is matched against many rules.)"""
+    lowered = text.lower() if lowered is None else lowered
+    # A substring test first: it is cheap and rules out most keywords before any regex runs.
+    return [keyword for keyword, word, whole in _finders(keywords)
+            if word in lowered and (whole is None or whole.search(lowered))]
+
+
+@functools.lru_cache(maxsize=1024)
+def _finders(keywords: tuple[str, ...]) -> tuple[tuple[str, str, re.Pattern[str] | None], ...]:
+    """Per rule, once: each keyword lower-cased, with its whole-word pattern if it is Latin-script."""
+    return tuple((keyword, keyword.lower(), _whole_word(keyword.lower()) if keyword.isascii() else None)
+                 for keyword in keywords)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -80,19 +82,19 @@ def _whole_word(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
 
 
-def _first_rule(aspect: str, rules: tuple[Rule, ...], text: str, version: str) -> RuleMatch | None:
+def _first_rule(aspect: str, rules: tuple[Rule, ...], lowered: str, version: str) -> RuleMatch | None:
     for rule in rules:
-        words = matches(text, rule.keywords)
+        words = matches(lowered, rule.keywords, lowered=lowered)
         if words:
             return RuleMatch(aspect=aspect, rule_id=f"{version}/{aspect}/{rule.value}", value=rule.value,
                              matched=words)
     return None
 
 
-def _best_subject(taxonomy: Taxonomy, text: str) -> RuleMatch | None:
+def _best_subject(taxonomy: Taxonomy, lowered: str) -> RuleMatch | None:
     best: RuleMatch | None = None
     for subject in taxonomy.subjects:
-        words = matches(text, subject.keywords)
+        words = matches(lowered, subject.keywords, lowered=lowered)
         if words and (best is None or len(words) > len(best.matched)):
             best = RuleMatch(aspect="subject", rule_id=f"{taxonomy.version}/subject/{subject.code}",
                              value=subject.code, matched=words)
@@ -102,9 +104,10 @@ def _best_subject(taxonomy: Taxonomy, text: str) -> RuleMatch | None:
 def classify(taxonomy: Taxonomy, text: str, *, category: str | None = None) -> Verdict:
     """Subject by the most keywords hit, request type and urgency by the first rule that fires.
     A `category` the caller already knows wins over the rules for the subject."""
-    subject = _best_subject(taxonomy, text)
-    kind = _first_rule("request_type", taxonomy.request_types, text, taxonomy.version)
-    urgency = _first_rule("urgency", taxonomy.urgency, text, taxonomy.version)
+    lowered = text.lower()
+    subject = _best_subject(taxonomy, lowered)
+    kind = _first_rule("request_type", taxonomy.request_types, lowered, taxonomy.version)
+    urgency = _first_rule("urgency", taxonomy.urgency, lowered, taxonomy.version)
     fired = [m for m in (subject, kind, urgency) if m is not None]
     if category is not None:
         classification = Classification(rule_id="client", by="client", taxonomy_version=taxonomy.version,
