@@ -17,7 +17,8 @@ def _run_deploy(script: str, *args: str) -> str:
                             timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"deploy/{script} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout.strip().splitlines()[-1]
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""  # "start" prints the address last; "stop" may print nothing
 
 
 def kafka_bootstrap_servers() -> tuple[str, bool]:
