@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import httpx
@@ -59,12 +59,14 @@ class ServiceProcess:
         self._log.close()
 
 
-def start_services(common_env: Mapping[str, str], state_dir: Path,
-                   ports: Mapping[str, int] | None = None) -> dict[str, ServiceProcess]:
-    """Start the four services, each with its own database, port, log and trace file; wait until healthy."""
+def start_services(common_env: Mapping[str, str], state_dir: Path, ports: Mapping[str, int] | None = None,
+                   only: Iterable[str] = SERVICES) -> dict[str, ServiceProcess]:
+    """Start the four services (or `only` some), each with its own database, port, log and trace file;
+    wait until healthy."""
     processes: dict[str, ServiceProcess] = {}
     try:
-        for name, module in SERVICES.items():
+        for name in only:
+            module = SERVICES[name]
             env = {**common_env, "JIESU_PORT": str((ports or {}).get(name) or free_port()),
                    "JIESU_DATABASE_URL": f"sqlite:///{state_dir}/{name}.sqlite3",
                    "JIESU_TRACE_FILE": str(state_dir / "traces" / f"{name}.jsonl")}
