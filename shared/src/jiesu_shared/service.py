@@ -58,7 +58,11 @@ class ServiceKernel:
         def all_workers() -> list[Worker]:
             return [self.relay.run, *(c.run for c in self.consumers), *workers]
 
-        app = FastAPI(title=title, lifespan=worker_lifespan(all_workers, on_start, on_stop))
+        # One server span per request, continuing the caller's trace; FastAPI's operation spans (one each
+        # for dependencies, endpoint and serialisation) and request metrics cost more CPU than the
+        # endpoint itself on a busy service.
+        app = FastAPI(title=title, lifespan=worker_lifespan(all_workers, on_start, on_stop),
+                      telemetry={"operation_spans": False, "metrics": False})
         app.state.kernel = self
         app.state.service = state
         install_problem_handlers(app)
