@@ -11,6 +11,8 @@ from jiesu_shared.bus.headers import header_map_from_text, header_values_from_te
 from jiesu_shared.events import (DecodeError, Envelope, EventView, decode_event, decode_record, encode_envelope,
                                  plain_structured_event)
 
+from jiesu_audit.replay.sources import from_stored_record
+
 GOLDEN = Path(__file__).parent / "golden"
 GOLDENS = sorted(GOLDEN.glob("*.json"))
 
@@ -104,3 +106,18 @@ def test_a_structured_cloudevent_reads_the_same_without_the_model(path: Path) ->
 def test_a_structured_cloudevent_that_is_not_plainly_valid_is_left_to_the_model(change: dict) -> None:
     document = {**json.loads(GOLDENS[0].read_text(encoding="utf-8")), **change}
     assert plain_structured_event(json.dumps(document)) is None
+
+
+@pytest.mark.parametrize("path", GOLDENS[:3], ids=lambda p: p.stem)
+def test_a_stored_record_reads_the_same_through_the_text_path(path: Path) -> None:
+    envelope, headers, value = _record(path)
+    item = from_stored_record(7, headers_to_text(headers), value)
+    assert item.poison_reason is None and item.offset == 7
+    assert {name: getattr(item.envelope, name) for name in Envelope.model_fields} == envelope.model_dump()
+
+
+@pytest.mark.parametrize("headers_text", ['{"h": [["ce_sequence", 3]]}', '{"h": 5}', "not json"])
+def test_a_stored_record_with_malformed_headers_is_poison_with_a_reason(headers_text: str) -> None:
+    _, _, value = _record(GOLDENS[0])
+    item = from_stored_record(7, headers_text, value)
+    assert item.envelope is None and item.poison_reason and item.poison_bytes == value

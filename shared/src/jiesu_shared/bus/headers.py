@@ -38,10 +38,16 @@ def header_values_from_text(text: str) -> list[tuple[str, str | bytes]]:
 
 def header_map_from_text(text: str) -> dict[str, str | bytes]:
     """The headers by name (the last of a repeated name wins), text values as `str`: for bulk reading."""
+    texts = text_header_map(text)
+    return dict(header_values_from_text(text)) if texts is None else texts  # type: ignore[return-value]
+
+
+def text_header_map(text: str) -> dict[str, str] | None:
+    """The headers by name when every value is text — the usual case, one parse, built in C — else None."""
     parsed = orjson.loads(text)
     if isinstance(parsed, dict) and "b64" not in parsed:
-        return dict(parsed["h"])  # the usual case: all text, built in C
-    return dict(header_values_from_text(text))
+        return dict(parsed["h"])
+    return None
 
 
 def headers_from_text(text: str) -> tuple[tuple[str, bytes], ...]:

@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 from pydantic import ValidationError
 
-from jiesu_shared.bus.headers import header_map_from_text
-from jiesu_shared.events import DecodeError, Envelope, EventView, decode_event, plain_structured_event
+from jiesu_shared.bus.headers import header_map_from_text, text_header_map
+from jiesu_shared.events import DecodeError, Envelope, EventView, decode_event, decode_text_event, plain_structured_event
 
 
 class Item(NamedTuple):  # a named tuple: millions are made in a replay, and a frozen dataclass costs more
@@ -42,6 +42,18 @@ def from_record(partition: int, offset: int, headers: Mapping[str, bytes | str],
         return Item(partition, offset, decode_event(headers, value))
     except DecodeError as exc:
         return Item(partition, offset, poison_reason=str(exc)[:500], poison_bytes=value or b"")
+
+
+def from_stored_record(offset: int, headers_text: str, value: bytes | None) -> Item:
+    """A record of the embedded log, whose headers are stored as text: usually all text values, decoded
+    without checking each one (a value of another JSON type fails the decoder: poison all the same)."""
+    try:
+        headers = text_header_map(headers_text)
+        if headers is None:
+            return from_record(0, offset, header_map_from_text(headers_text), value)
+        return Item(0, offset, decode_text_event(headers, value))
+    except (DecodeError, AttributeError, TypeError, ValueError) as exc:
+        return Item(0, offset, poison_reason=f"undecodable record: {exc}"[:500], poison_bytes=value or b"")
 
 
 class FileSource:
@@ -101,7 +113,7 @@ class EmbeddedSource:
                 if not rows:
                     break
                 for offset, value, headers in rows:
-                    yield from_record(0, offset, header_map_from_text(headers), value)
+                    yield from_stored_record(offset, headers, value)
                 position = rows[-1][0] + 1
         finally:
             conn.close()
