@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ hol
 from deploy.local_stack import start_services, stop_all  # noqa: E402
 
 from jiesu_simulator.bench import end_to_end, intake_load, replay  # noqa: E402
-from jiesu_simulator.bench.stats import rss_mib  # noqa: E402
+from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, rss_mib  # noqa: E402
 
 
 def machine() -> str:
@@ -35,10 +35,13 @@ def bench_intake(args: argparse.Namespace) -> list[dict]:
         services = start_services(env, state, only=running)
         label = "intake alone" if len(running) == 1 else "intake, all four services running"
         try:
+            pids = {name: p.process.pid for name, p in services.items()}
             for concurrency in args.concurrency:
+                cpu_before = cpu_snapshot(pids)
                 result = intake_load.run(services["intake"].url, state / "log.sqlite3", "jiesu.case-events",
                                          args.cases, concurrency)
-                rows.append({"benchmark": f"{label} (embedded log)", **result})
+                rows.append({"benchmark": f"{label} (embedded log)", **result,
+                             **cpu_ms_per_case(pids, cpu_before, result["cases"])})
             rows.append({"benchmark": f"peak RSS MiB ({label})",
                          **{name: round(rss_mib(p.process.pid), 1) for name, p in services.items()}})
         finally:
@@ -59,7 +62,8 @@ def bench_end_to_end(args: argparse.Namespace) -> list[dict]:
         services = start_services(env, state)
         try:
             urls = {name: p.url for name, p in services.items()}
-            for result in asyncio.run(end_to_end.run(urls, admin_token, args.rates, args.seconds)):
+            pids = {name: p.process.pid for name, p in services.items()}
+            for result in asyncio.run(end_to_end.run(urls, pids, admin_token, args.rates, args.seconds)):
                 rows.append({"benchmark": f"end to end ({bus})", **result})
             rows.append({"benchmark": f"peak RSS MiB ({bus})",
                          **{name: round(rss_mib(p.process.pid), 1) for name, p in services.items()}})

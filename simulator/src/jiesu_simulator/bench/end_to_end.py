@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from jiesu_simulator.bench.stats import summary_ms
+from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, summary_ms
 from jiesu_simulator.bench.webhook_sink import WebhookSink
 
 CASE = {"text": "邻居在楼道堆放杂物 a neighbour blocks the corridor", "channel": "hotline",
@@ -23,7 +23,9 @@ async def register(gateway: str, admin_token: str, hook: str) -> None:
         response.raise_for_status()
 
 
-async def run_rate(urls: dict[str, str], sink: WebhookSink, rate: float, seconds: float) -> dict[str, float]:
+async def run_rate(urls: dict[str, str], pids: dict[str, int], sink: WebhookSink, rate: float,
+                   seconds: float) -> dict[str, float]:
+    cpu_before = cpu_snapshot(pids)
     sent: dict[str, float] = {}
     audit_seen: dict[str, float] = {}
     errors = 0
@@ -51,7 +53,8 @@ async def run_rate(urls: dict[str, str], sink: WebhookSink, rate: float, seconds
     to_audit = [audit_seen[c] - sent[c] for c in audit_seen]
     return {"offered_per_s": rate, "cases": len(sent), "failed_requests": errors, "delivered": len(to_webhook),
             **{f"webhook_{k}": v for k, v in summary_ms(to_webhook).items()},
-            **{f"audit_{k}": v for k, v in summary_ms(to_audit).items()}}
+            **{f"audit_{k}": v for k, v in summary_ms(to_audit).items()},
+            **cpu_ms_per_case(pids, cpu_before, len(sent))}
 
 
 async def watch_audit(client: httpx.AsyncClient, audit: str, case_id: str, seen: dict[str, float]) -> None:
@@ -70,11 +73,12 @@ async def _until(condition, timeout: float) -> None:  # type: ignore[no-untyped-
         await asyncio.sleep(0.05)
 
 
-async def run(urls: dict[str, str], admin_token: str, rates: list[float], seconds: float) -> list[dict[str, float]]:
+async def run(urls: dict[str, str], pids: dict[str, int], admin_token: str, rates: list[float],
+              seconds: float) -> list[dict[str, float]]:
     sink = WebhookSink()
     hook = await sink.start()
     try:
         await register(urls["gateway"], admin_token, hook)
-        return [await run_rate(urls, sink, rate, seconds) for rate in rates]
+        return [await run_rate(urls, pids, sink, rate, seconds) for rate in rates]
     finally:
         await sink.stop()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import statistics
 
 
@@ -22,3 +23,20 @@ def rss_mib(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per_case(pids: dict[str, int], before: dict[str, float], cases: int) -> dict[str, float]:
+    """Each process's CPU milliseconds per case since `before` (from `cpu_snapshot`)."""
+    return {f"cpu_ms_per_case_{name}": round((cpu_seconds(pid) - before[name]) * 1000 / max(cases, 1), 2)
+            for name, pid in pids.items()}
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
