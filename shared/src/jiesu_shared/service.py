@@ -3,7 +3,7 @@ bus, the outbox relay, consumers, and a FastAPI app with problem+json errors, tr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI, Request
@@ -38,11 +38,21 @@ class ServiceKernel:
                    store=EventStore(source=f"/jiesu/{name}", topic=settings.topic), bus=bus,
                    publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher))
 
-    def consume(self, consumer: str, handlers: Mapping[str, Handler], catch_all: Handler | None = None) -> None:
+    def consume(self, consumer: str, handlers: Mapping[str, Handler], catch_all: Handler | None = None,
+                on_handled: Callable[[], None] | None = None) -> None:
+        """Run `handlers` on the log; after each committed batch the outbox relay (and `on_handled`, e.g.
+        a worker waiting for what the handlers wrote) is woken."""
+        relay = self.relay.wake_threadsafe
+
+        def wake() -> None:
+            relay()
+            if on_handled is not None:
+                on_handled()
+
         self.consumers.append(ConsumerRunner(
             group=self.settings.group(f"{self.name}.{consumer}"), bus=self.bus, topic=self.settings.topic,
             dead_letter_topic=self.settings.dead_letter_topic, database=self.database, handlers=handlers,
-            catch_all=catch_all, on_batch_handled=self.relay.wake_threadsafe))
+            catch_all=catch_all, on_batch_handled=wake))
 
     def app(self, *, title: str, routers: Sequence[APIRouter], workers: Sequence[Worker] = (),
             state: object | None = None) -> FastAPI:

@@ -44,7 +44,7 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
                                 on_appended=kernel.relay.wake_threadsafe, resolve=resolve),
         deliveries=DeliveryLog(kernel.database),
     )
-    kernel.consume("tasks", Inbox(clock=clock).handlers())
+    kernel.consume("tasks", Inbox(clock=clock).handlers(), on_handled=gateway.delivery.wake_threadsafe)
     app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, me.router, tasks.router,
                                                                    deliveries.router],
                      workers=[gateway.delivery.run], state=gateway)

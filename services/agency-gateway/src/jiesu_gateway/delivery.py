@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
 from jiesu_shared.store import ConcurrencyError, Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
+from jiesu_shared.wakeup import Wakeup
 
 from jiesu_gateway.adapters.tables import Delivery, DeliveryAttempt, Department, Task
 from jiesu_gateway.departments import signing_secrets
@@ -32,6 +33,8 @@ from jiesu_gateway.tasks import append_task_event
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 ANSWERS_AWAITED = frozenset({"task.offered"})  # the messages whose fate dispatch must learn
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_ANY_PENDING = select(_DELIVERY.c.id).where(_DELIVERY.c.status == "pending").limit(1)
 
 
 def system_clock() -> datetime:
@@ -54,24 +57,28 @@ class DeliveryWorker:
         self._on_appended = on_appended  # wakes the outbox relay
         self._resolve = resolve
         self._tracer = tracer("jiesu.gateway.webhooks")
+        self._wakeup = Wakeup()
+
+    def wake_threadsafe(self) -> None:
+        """New deliveries were just committed (callable from any thread): look now, not at the next poll."""
+        self._wakeup.send_threadsafe()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Start each due attempt on its own, so a slow endpoint holds up nobody but its own queue."""
         in_flight: set[asyncio.Task] = set()
+        self._wakeup.bind()
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
             try:
                 while not stop.is_set():
                     room = self._concurrency - len(in_flight)
+                    self._wakeup.looking()
                     due = await asyncio.to_thread(self._due, room) if room > 0 else []
                     for delivery, department in due:
                         attempt = asyncio.create_task(self._attempt(client, delivery, department))
                         in_flight.add(attempt)
                         attempt.add_done_callback(_finished(in_flight))
-                    if not due:
-                        try:
-                            await asyncio.wait_for(stop.wait(), self._idle_pause)
-                        except TimeoutError:
-                            pass
+                    if not due:  # the poll still runs: retries come due without a wake-up
+                        await self._wakeup.wait(stop, self._idle_pause)
             finally:
                 await asyncio.gather(*in_flight, return_exceptions=True)
 
@@ -79,6 +86,9 @@ class DeliveryWorker:
         """The oldest pending delivery of each (department, case), if it is due (later ones wait behind it),
         each claimed for this worker; at most `room` of them."""
         now = self._clock()
+        with self._db.reading() as s:  # the usual answer when idle, without taking the write lock
+            if s.connection().execute(_ANY_PENDING).first() is None:
+                return []
         with self._db.transaction() as s:
             pending = s.exec(select(Delivery).where(Delivery.status == "pending").order_by(col(Delivery.id))
                              .limit(1000)).all()

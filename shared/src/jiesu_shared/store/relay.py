@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import zlib
 
 from sqlalchemy import Row, bindparam, delete, select, text
@@ -18,6 +17,7 @@ from jiesu_shared.bus.headers import headers_from_text
 from jiesu_shared.bus.port import OutgoingRecord, Publisher
 from jiesu_shared.store.database import Database
 from jiesu_shared.store.tables import OutboxEntry
+from jiesu_shared.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 _LOCK_ID = zlib.crc32(b"jiesu.outbox.relay")
@@ -33,16 +33,11 @@ class OutboxRelay:
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_pause = idle_pause
-        self._wake = asyncio.Event()
-        self._wake_pending = threading.Event()  # a wake-up is already on its way to the loop
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup = Wakeup()
 
     def wake_threadsafe(self) -> None:
-        """Tell the relay that something was just committed (callable from any thread). Wake-ups
-        coalesce: under load, one pending wake-up serves every commit made before the relay reads."""
-        if self._loop is not None and not self._wake_pending.is_set():
-            self._wake_pending.set()
-            self._loop.call_soon_threadsafe(self._wake.set)
+        """Tell the relay that something was just committed (callable from any thread)."""
+        self._wakeup.send_threadsafe()
 
     def _pending(self) -> list[Row]:
         # Plain rows, not ORM objects: the relay only copies them onto the bus.
@@ -54,7 +49,7 @@ class OutboxRelay:
             s.exec(delete(OutboxEntry).where(col(OutboxEntry.position).in_(positions)))  # type: ignore[call-overload]
 
     async def publish_pending(self) -> int:
-        self._wake_pending.clear()  # commits from now on need a new wake-up; earlier ones are read below
+        self._wakeup.looking()  # commits from now on need a new wake-up; earlier ones are read below
         entries = await asyncio.to_thread(self._pending)
         if not entries:
             return 0
@@ -65,7 +60,7 @@ class OutboxRelay:
         return len(entries)
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._wakeup.bind()
         async with _single_active_relay(self._db, stop):
             while not stop.is_set():
                 try:
@@ -75,8 +70,7 @@ class OutboxRelay:
                     published = 0
                     await _wait_for(stop, 1.0)
                 if not published:
-                    self._wake.clear()
-                    await _wait_any(self._wake, stop, self._idle_pause)
+                    await self._wakeup.wait(stop, self._idle_pause)
             await self._flush_before_stopping()
 
     async def _flush_before_stopping(self) -> None:
@@ -125,12 +119,3 @@ async def _wait_for(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:
         pass
-
-
-async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waiters:
-            w.cancel()
