@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 from pydantic import BaseModel
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -39,6 +40,8 @@ Handler = Callable[[Session, Envelope, BaseModel | None], None]
 
 # Events handled in one transaction at most: a long batch would keep the service's HTTP writers waiting.
 _EVENTS_PER_TRANSACTION = 100
+_PROCESSED = ProcessedEvent.__table__  # type: ignore[attr-defined]
+_TRACK = insert(_PROCESSED)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class ConsumerRunner:
 
     async def _route(self, record: Record, dead_letters: Publisher) -> _Routed | None:
         """Decode the record and find its handler; None when it was dead-lettered or is not for us."""
+        if self._catch_all is None and (kind := record.header("ce_type")) is not None \
+                and kind.decode(errors="replace") not in self._handlers:
+            return None  # not for us, known from its type header without decoding it (whoever handles it checks it)
         try:
             envelope = decode_record(record.headers, record.value)
         except DecodeError as exc:
@@ -155,17 +161,25 @@ class ConsumerRunner:
             await self._dead_letter(routed.record, reason, dead_letters)
 
     def _handle_run(self, run: list[_Routed]) -> int:
-        """Handle events in one transaction until one fails; return how many are durably handled."""
+        """Handle events in one transaction until one fails; return how many are durably handled.
+        What was handled before is looked up once for the run, and the tracking rows go in one statement."""
         handled = 0
         try:
             with self._db.transaction() as session:
+                done = self._processed_among(session, [routed.envelope.id for routed in run])
+                tracking: list[dict] = []
                 for routed in run:
-                    try:
-                        with session.begin_nested():
-                            self._apply(session, routed)
-                    except Exception:
-                        break  # rolled back to its savepoint; the caller gives it the one-by-one treatment
+                    if routed.envelope.id not in done:  # else redelivered: already handled
+                        try:
+                            with session.begin_nested():
+                                self._call_handler(session, routed)
+                        except Exception:
+                            break  # rolled back to its savepoint; the caller gives it the one-by-one treatment
+                        done.add(routed.envelope.id)
+                        tracking.append(self._tracking_row(routed))
                     handled += 1
+                if tracking:
+                    session.connection().execute(_TRACK, tracking)
         except Exception:
             log.warning("a batch of %d events could not be committed; handling them one by one", len(run))
             return 0
@@ -202,9 +216,23 @@ class ConsumerRunner:
 
     def _apply(self, session: Session, routed: _Routed) -> None:
         """The handler's writes and the tracking row, in the caller's transaction."""
-        record, envelope = routed.record, routed.envelope
-        if session.get(ProcessedEvent, (self.group, envelope.id)) is not None:
+        if session.get(ProcessedEvent, (self.group, routed.envelope.id)) is not None:
             return  # redelivered: already handled
+        self._call_handler(session, routed)
+        session.add(ProcessedEvent(**self._tracking_row(routed)))
+
+    def _processed_among(self, session: Session, event_ids: list[str]) -> set[str]:
+        rows = session.connection().execute(select(_PROCESSED.c.event_id).where(
+            _PROCESSED.c.consumer_group == self.group, _PROCESSED.c.event_id.in_(event_ids)))
+        return {event_id for (event_id,) in rows}
+
+    def _tracking_row(self, routed: _Routed) -> dict:
+        record = routed.record
+        return {"consumer_group": self.group, "event_id": routed.envelope.id, "topic": record.topic,
+                "partition": record.partition, "offset": record.offset, "processed_at": datetime.now(UTC)}
+
+    def _call_handler(self, session: Session, routed: _Routed) -> None:
+        envelope = routed.envelope
         with self._tracer.start_as_current_span(
             f"consume {envelope.type}", context=context_from_traceparent(envelope.traceparent),
             kind=trace.SpanKind.CONSUMER,
@@ -212,9 +240,6 @@ class ConsumerRunner:
                         "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject},
         ):
             routed.handler(session, envelope, routed.payload)
-        session.add(ProcessedEvent(consumer_group=self.group, event_id=envelope.id, topic=record.topic,
-                                   partition=record.partition, offset=record.offset,
-                                   processed_at=datetime.now(UTC)))
 
     async def _dead_letter(self, record: Record, reason: str, dead_letters: Publisher) -> None:
         log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)
