@@ -88,13 +88,16 @@ def bench_replay(args: argparse.Namespace) -> list[dict]:
                 raw = asyncio.run(replay.raw_kafka(kafka, topic, decode=False))
                 decoded = asyncio.run(replay.raw_kafka(kafka, topic, decode=True))
             else:
-                raw = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, False, count))
-                decoded = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, True, count))
+                raw = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, False))
+                decoded = asyncio.run(replay.raw_embedded(state / "log.sqlite3", topic, True))
+                through_port = asyncio.run(replay.subscription_embedded(state / "log.sqlite3", topic, count))
             rebuilt, rebuild_peak = replay.timeline_rebuild(source)
             exported = replay.export_in_child(source, state / f"export-{name}", "jsonl,parquet,xes,ocel")
             ceiling = raw[0] / raw[1]
             rebuild_rate = rebuilt["events"] / rebuilt["seconds"]
-            rows.append({"benchmark": f"replay ({name})", "events": count,
+            consumed = {} if name == "kafka" else {
+                "consumer_read_per_s": round(through_port[0] / through_port[1])}  # the services' bus port
+            rows.append({"benchmark": f"replay ({name})", "events": count, **consumed,
                          "raw_read_per_s": round(ceiling), "decode_per_s": round(decoded[0] / decoded[1]),
                          "timelines_rebuilt_per_s": round(rebuild_rate),
                          "rebuild_vs_raw": round(rebuild_rate / ceiling, 3),

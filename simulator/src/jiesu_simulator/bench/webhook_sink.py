@@ -11,6 +11,7 @@ class WebhookSink:
     def __init__(self) -> None:
         self.arrivals: dict[str, float] = {}  # case id -> perf_counter at arrival
         self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task] = set()
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -19,8 +20,15 @@ class WebhookSink:
     async def stop(self) -> None:
         if self._server:
             self._server.close()
+        for connection in self._connections:  # keep-alive connections end with the benchmark, quietly
+            connection.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        this = asyncio.current_task()
+        assert this is not None
+        self._connections.add(this)
+        this.add_done_callback(self._connections.discard)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -32,5 +40,5 @@ class WebhookSink:
                     self.arrivals.setdefault(message["data"]["case_id"], time.perf_counter())
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             writer.close()

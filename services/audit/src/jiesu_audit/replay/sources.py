@@ -104,6 +104,12 @@ class EmbeddedSource:
         return self._end
 
     async def items(self) -> AsyncIterator[Item]:
+        async for rows in self.row_batches():
+            for offset, value, headers in rows:
+                yield from_stored_record(offset, headers, value)
+
+    async def row_batches(self) -> AsyncIterator[list[tuple[int, bytes | None, str]]]:
+        """The stored records as they are, (offset, value, headers text), in offset order up to the end."""
         end = self._end if self._end is not None else await self.total()
         position, conn = 0, self._connect()
         try:
@@ -112,8 +118,7 @@ class EmbeddedSource:
                                     "AND offset < ? ORDER BY offset LIMIT 1000", (self.topic, position, end)).fetchall()
                 if not rows:
                     break
-                for offset, value, headers in rows:
-                    yield from_stored_record(offset, headers, value)
+                yield rows
                 position = rows[-1][0] + 1
         finally:
             conn.close()
