@@ -1,4 +1,5 @@
-"""python -m jiesu_simulator.bench [intake] [e2e] [replay] [scale] — prints measured numbers, a JSON row each."""
+"""python -m jiesu_simulator.bench [intake] [e2e] [replay] [scale] — prints measured numbers: a JSON row each as
+it is measured, then the same rows as tables."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +18,7 @@ from deploy.local_stack import start_services, stop_all  # noqa: E402
 
 from jiesu_simulator.bench import end_to_end, intake_load, replay  # noqa: E402
 from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, rss_mib  # noqa: E402
+from jiesu_simulator.bench.table import tables  # noqa: E402
 
 
 def machine() -> str:
@@ -145,10 +147,13 @@ def main() -> None:
     parser.add_argument("--bus", nargs="+", default=["embedded", "kafka"], choices=["embedded", "kafka"])
     args = parser.parse_args()
     print(f"# machine: {machine()}")
+    rows: list[dict] = []
     for which in args.which:
         for row in {"intake": bench_intake, "e2e": bench_end_to_end, "replay": bench_replay,
                      "scale": bench_scale}[which](args):
-            print(json.dumps(row, ensure_ascii=False))
+            print(json.dumps(row, ensure_ascii=False), flush=True)  # as measured, for the record
+            rows.append(row)
+    print("\n" + tables(rows))
 
 
 if __name__ == "__main__":
