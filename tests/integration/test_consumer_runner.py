@@ -147,3 +147,16 @@ async def test_events_handled_together_keep_log_order_around_a_failure(
     assert seen(service_db, "case-B") == ["first", "second", "third", "fourth"]
     (dead,) = await dead_letters(bus, topic, unique, 1)
     assert dead.header("dlq_reason").decode().startswith("handler failed after 3 attempts")
+
+
+async def test_a_record_of_a_type_without_a_handler_is_passed_over_and_one_of_its_own_type_is_judged(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    others = OutgoingRecord(topic, b"case-O", b"not json", (("ce_type", b"task.offered.v1"), ("ce_id", b"o-1")))
+    mine = case_received("case-M")
+    mine = OutgoingRecord(topic, mine.key, b"not json either", mine.headers)
+    await publish(bus, [others, mine, to(topic, case_received("case-next"))])
+
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, "case-next"), what="the event after them")
+    (dead,) = await dead_letters(bus, topic, unique, 1)  # the first dead letter: the other service's record is not
+    assert dead.key == b"case-M"  # dead-lettered here; the services that handle its type judge it
+    assert dead.header("dlq_reason").decode().startswith("undecodable: data is not JSON")
