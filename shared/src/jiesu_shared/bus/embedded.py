@@ -115,7 +115,8 @@ class EmbeddedSubscription:
 
     async def start(self) -> None:
         self._file = await asyncio.to_thread(_LogFile, self._path)
-        self._watch = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+        # A short busy timeout: this runs on the event loop, and a busy file just means "fetch to find out".
+        self._watch = sqlite3.connect(self._path, timeout=0.05, isolation_level=None, check_same_thread=False)
 
     async def stop(self) -> None:
         if self._file:
@@ -140,16 +141,19 @@ class EmbeddedSubscription:
                 return []
             await asyncio.sleep(min(_EMPTY_POLL_PAUSE, max(0.0, deadline - time.monotonic())))
 
-    def _data_version(self) -> int:
+    def _data_version(self) -> int | None:
         assert self._watch is not None
-        return self._watch.execute("PRAGMA data_version").fetchone()[0]
+        try:
+            return self._watch.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            return None  # unknown: the next poll fetches
 
     def _nothing_new(self) -> bool:
         """No other connection committed since a fetch found nothing (SQLite's data_version), and the
         leases need no look yet: nothing to fetch."""
         if self._quiet_version is None or _now_ms() - self._renewed_ms >= self._lease_ms // 3:
             return False
-        return self._data_version() == self._quiet_version
+        return self._data_version() == self._quiet_version  # None never equals a known version
 
     async def commit(self, record: Record) -> None:
         assert self._file, "subscription not started"
