@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from jiesu_simulator.bench.http_client import ConnectionPool, HttpError
 from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, summary_ms
 from jiesu_simulator.bench.webhook_sink import WebhookSink
 
@@ -29,26 +30,29 @@ async def run_rate(urls: dict[str, str], pids: dict[str, int], sink: WebhookSink
     sent: dict[str, float] = {}
     audit_seen: dict[str, float] = {}
     errors = 0
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200)) as client:
-        async def one(k: int, due: float) -> None:
-            nonlocal errors
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))  # open loop: keep the schedule
-            started = time.perf_counter()
-            try:  # past saturation requests fail: count them, they are part of the answer
-                response = await client.post(f"{urls['intake']}/cases", json=CASE)
-                response.raise_for_status()
-            except httpx.HTTPError:
-                errors += 1
-                return
-            case_id = response.json()["case_id"]
-            sent[case_id] = started
-            if k % AUDIT_SAMPLE_EVERY == 0:
-                await watch_audit(client, urls["audit"], case_id, audit_seen)
+    intake, audit = ConnectionPool(urls["intake"]), ConnectionPool(urls["audit"])
 
+    async def one(k: int, due: float) -> None:
+        nonlocal errors
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))  # open loop: keep the schedule
+        started = time.perf_counter()
+        try:  # past saturation requests fail: count them, they are part of the answer
+            case_id = (await intake.post_json("/cases", CASE))["case_id"]
+        except HttpError:
+            errors += 1
+            return
+        sent[case_id] = started
+        if k % AUDIT_SAMPLE_EVERY == 0:
+            await watch_audit(audit, case_id, audit_seen)
+
+    try:
         t0 = time.perf_counter()
         total = int(rate * seconds)
         await asyncio.gather(*(one(k, t0 + k / rate) for k in range(total)))
         await _until(lambda: all(c in sink.arrivals for c in sent), 60)
+    finally:
+        await intake.close()
+        await audit.close()
     to_webhook = [sink.arrivals[c] - sent[c] for c in sent if c in sink.arrivals]
     to_audit = [audit_seen[c] - sent[c] for c in audit_seen]
     return {"offered_per_s": rate, "cases": len(sent), "failed_requests": errors, "delivered": len(to_webhook),
@@ -57,11 +61,14 @@ async def run_rate(urls: dict[str, str], pids: dict[str, int], sink: WebhookSink
             **cpu_ms_per_case(pids, cpu_before, len(sent))}
 
 
-async def watch_audit(client: httpx.AsyncClient, audit: str, case_id: str, seen: dict[str, float]) -> None:
+async def watch_audit(audit: ConnectionPool, case_id: str, seen: dict[str, float]) -> None:
     deadline = time.perf_counter() + 60
     while time.perf_counter() < deadline:
-        response = await client.get(f"{audit}/cases/{case_id}/timeline")
-        if response.status_code == 200 and any(e["type"] == "task.offered.v1" for e in response.json()["events"]):
+        try:
+            timeline = await audit.get_json(f"/cases/{case_id}/timeline")
+        except HttpError:  # 404 until audit has read the case
+            timeline = {"events": []}
+        if any(e["type"] == "task.offered.v1" for e in timeline["events"]):
             seen[case_id] = time.perf_counter()
             return
         await asyncio.sleep(0.01)

@@ -6,10 +6,9 @@ import random
 import time
 from pathlib import Path
 
-import httpx
-
 from jiesu_shared.bus.embedded import EmbeddedBus
 
+from jiesu_simulator.bench.http_client import HttpError, KeepAliveConnection
 from jiesu_simulator.bench.stats import summary_ms
 from jiesu_simulator.live import new_request
 from jiesu_simulator.scenario import default_scenario
@@ -28,24 +27,26 @@ async def post_cases(url: str, total: int, concurrency: int) -> tuple[list[float
     case_ids: list[str] = []
     failed = 0
     bodies = iter(requests(total))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        async def worker() -> None:
-            nonlocal failed
+
+    async def worker() -> None:
+        nonlocal failed
+        connection = KeepAliveConnection(url)
+        try:
             for body in bodies:
                 started = time.perf_counter()
                 try:
-                    response = await client.post("/cases", json=body)
-                    response.raise_for_status()
-                except httpx.HTTPError:
+                    answer = await connection.post_json("/cases", body)
+                except HttpError:
                     failed += 1
                     continue
                 latencies.append(time.perf_counter() - started)
-                case_ids.append(response.json()["case_id"])
+                case_ids.append(answer["case_id"])
+        finally:
+            await connection.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return latencies, case_ids, failed, time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, case_ids, failed, time.perf_counter() - started
 
 
 async def count_on_log(log_path: Path, topic: str, case_ids: list[str], deadline_s: float = 120) -> float:
