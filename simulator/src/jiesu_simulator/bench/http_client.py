@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from urllib.parse import urlsplit
 
 
 class HttpError(Exception):
     """An answer other than 2xx, or a connection that broke: the request counts as failed."""
+
+
+class _Broken(Exception):
+    pass
 
 
 class KeepAliveConnection:
@@ -23,15 +28,27 @@ class KeepAliveConnection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def post_json(self, path: str, body: dict) -> dict:
+        """POST with an Idempotency-Key, so that a retry on a fresh connection cannot record twice."""
         payload = json.dumps(body, ensure_ascii=False).encode()
         head = (f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\n\r\n").encode()
+                f"Idempotency-Key: {uuid.uuid4()}\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
         return await self._exchange(head + payload)
 
     async def get_json(self, path: str) -> dict:
         return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n\r\n".encode())
 
     async def _exchange(self, request: bytes) -> dict:
+        if self._writer is not None:  # a kept-alive connection the server may have closed while idle
+            try:
+                return await self._exchange_once(request)
+            except _Broken:
+                pass  # as HTTP clients do: once more on a fresh connection
+        try:
+            return await self._exchange_once(request)
+        except _Broken as exc:
+            raise HttpError(f"connection broke: {exc.__cause__!r}") from exc
+
+    async def _exchange_once(self, request: bytes) -> dict:
         try:
             if self._writer is None:
                 self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
@@ -41,7 +58,7 @@ class KeepAliveConnection:
             answer = await self._reader.readexactly(length)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
             await self.close()
-            raise HttpError(f"connection broke: {exc!r}") from exc
+            raise _Broken() from exc
         if closing:
             await self.close()
         if not 200 <= status < 300:
