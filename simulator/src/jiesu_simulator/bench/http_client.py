@@ -7,6 +7,8 @@ service's, not the load generator's. Kept tiny on purpose, like the webhook sink
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import json
 import uuid
 from urllib.parse import urlsplit
@@ -89,25 +91,25 @@ class ConnectionPool:
         self._all: list[KeepAliveConnection] = []
 
     async def post_json(self, path: str, body: dict) -> dict:
-        connection = self._take()
-        try:
+        async with self._connection() as connection:
             return await connection.post_json(path, body)
-        finally:
-            self._free.append(connection)
 
     async def get_json(self, path: str) -> dict:
-        connection = self._take()
-        try:
+        async with self._connection() as connection:
             return await connection.get_json(path)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[KeepAliveConnection]:
+        """A free connection (or a new one) for one request, given back afterwards."""
+        if self._free:
+            connection = self._free.pop()
+        else:
+            connection = KeepAliveConnection(self._base_url)
+            self._all.append(connection)
+        try:
+            yield connection
         finally:
             self._free.append(connection)
-
-    def _take(self) -> KeepAliveConnection:
-        if self._free:
-            return self._free.pop()
-        connection = KeepAliveConnection(self._base_url)
-        self._all.append(connection)
-        return connection
 
     async def close(self) -> None:
         for connection in self._all:
