@@ -34,7 +34,11 @@ class Stack(Deployment):
             "text": text, "channel": "hotline", "category": category,
             "place": {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing"}})
         assert created.status_code == 201, created.text
-        return created.json()["case_id"]
+        case_id = created.json()["case_id"]
+        # A coordinator acts on a case dispatch shows them: the log is eventually consistent, so wait for it.
+        eventually(lambda: httpx.get(f"{self.urls['dispatch']}/cases/{case_id}").status_code == 200 or None,
+                   timeout=30, what="dispatch to know the case")
+        return case_id
 
     def task(self, department: str, case_id: str, kind: str = "case", status: str = "offered") -> dict:
         def probe() -> dict | None:
