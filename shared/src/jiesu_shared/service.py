@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI, Request
 
+from jiesu_shared.access.guard import Authenticator
 from jiesu_shared.bus.port import Bus, Publisher
 from jiesu_shared.consumer import ConsumerRunner, Handler
+from jiesu_shared.http.limits import RequestLimits
+from jiesu_shared.http.openapi import install_problem_openapi
 from jiesu_shared.http.problems import install_problem_handlers
 from jiesu_shared.http.tracing import install_traceparent_echo
 from jiesu_shared.runtime import Worker, worker_lifespan
@@ -27,6 +30,7 @@ class ServiceKernel:
     bus: Bus
     publisher: Publisher
     relay: OutboxRelay
+    authenticator: Authenticator
     consumers: list[ConsumerRunner] = field(default_factory=list)
 
     @classmethod
@@ -36,7 +40,8 @@ class ServiceKernel:
         publisher = bus.publisher()
         return cls(name=name, settings=settings, database=database,
                    store=EventStore(source=f"/jiesu/{name}", topic=settings.topic), bus=bus,
-                   publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher))
+                   publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher),
+                   authenticator=Authenticator.from_settings(settings))
 
     def consume(self, consumer: str, handlers: Mapping[str, Handler], catch_all: Handler | None = None,
                 on_handled: Callable[[], None] | None = None) -> None:
@@ -77,10 +82,13 @@ class ServiceKernel:
         app.state.service = state
         install_problem_handlers(app)
         install_traceparent_echo(app)
+        install_problem_openapi(app)
         for router in routers:
             app.include_router(router)
+        # Outermost of ours: size and NUL are refused before a route reads the body or a guard the token.
+        app.add_middleware(RequestLimits, max_bytes=self.settings.max_body_bytes)
 
-        @app.get("/health", tags=["operations"], summary="Liveness: the process serves HTTP")
+        @app.get("/health", tags=["operations"], summary="Liveness: the process serves HTTP (open to anyone)")
         def health() -> dict[str, str]:
             return {"status": "ok", "service": self.name}
 

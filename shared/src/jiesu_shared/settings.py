@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jiesu_shared.access.principal import StaffToken
 from jiesu_shared.bus.port import Bus
 
 
@@ -29,6 +30,20 @@ class ServiceSettings(BaseSettings):
     otlp_endpoint: str | None = None  # e.g. http://127.0.0.1:4318/v1/traces
     trace_file: str | None = None  # JSON lines of finished spans, for following a trace without a collector
     log_level: str = "INFO"
+
+    # Who may call (jiesu_shared.access). Static tokens: JIESU_STAFF='[{"id":"coord-li","token":"…",
+    # "roles":["coordinator"]}]'; the admin token is principal "admin" with role admin.
+    staff: list[StaffToken] = []
+    admin_token: SecretStr | None = None
+    # Tokens from the city's OpenID Connect provider (off while the issuer is unset).
+    oidc_issuer: str | None = None  # e.g. https://sso.city.gov.cn/realms/jiesu
+    oidc_audience: str = "jiesu"
+    oidc_jwks_url: str | None = None  # discovered from the issuer when unset
+    oidc_roles_claim: str = "realm_access.roles"  # a dotted path into the token's claims
+    oidc_id_claim: str = "preferred_username"  # who the principal is, recorded in events (else "sub")
+    oidc_algorithms: list[str] = ["RS256", "PS256", "ES256"]
+    # Bodies over this are refused before anything reads them or authenticates the caller.
+    max_body_bytes: int = 64 * 1024
 
     def make_bus(self, client_id: str) -> Bus:
         if self.bus == "kafka":

@@ -11,7 +11,6 @@ DEFAULT_RETRY_SCHEDULE = [0, 5, 300, 1800, 7200, 18000, 36000, 86400]
 class GatewaySettings(ServiceSettings):
     database_url: str = "sqlite:///.jiesu/gateway.sqlite3"
     port: int = 8003
-    admin_token: SecretStr | None = None  # the admin API answers 401 to everyone while unset
     allow_private_webhook_targets: bool = False  # only tests and the local demo turn this on
     webhook_timeout_seconds: float = 10.0
     retry_schedule_seconds: list[float] = Field(default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE))

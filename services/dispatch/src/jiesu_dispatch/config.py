@@ -24,8 +24,6 @@ class DispatchSettings(ServiceSettings):
     sla_warn_at: float = 0.8  # warn when this share of a deadline's window has passed
     max_returns: int = 2  # a case returned this many times escalates to a coordinator
     timer_poll_seconds: float = 1.0
-    admin_token: str | None = None  # directory and routing administration (also acts as a coordinator)
-    coordinator_tokens: dict[str, str] = {}  # coordinator id -> bearer token, e.g. {"wang.li": "…"}
 
     def routing_table(self) -> RoutingTable:
         if self.routing_rules:

@@ -9,7 +9,6 @@ from jiesu_shared.service import ServiceKernel
 
 from jiesu_intake.config import IntakeSettings
 from jiesu_intake.entrypoints.http import router
-from jiesu_intake.entrypoints.limits import BodySizeLimit
 from jiesu_intake.entrypoints.open311 import router as open311_router
 from jiesu_intake.handlers import IntakeService
 
@@ -23,5 +22,4 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     kernel.consume("handled", service.handlers())
     app = kernel.app(title="Jiesu intake", routers=[router, open311_router], workers=[service.run_writer],
                      state=service)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

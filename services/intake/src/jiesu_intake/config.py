@@ -3,21 +3,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, SecretStr
-
 from jiesu_shared.settings import ServiceSettings
 
 from jiesu_intake.domain.classification import Taxonomy
-
-# What an operator may do: triage (reclassify), callback (queue, verdict, reopen, close, withdraw),
-# contact (see a citizen's personal data), privacy (erase a citizen).
-ROLES = ("triage", "callback", "contact", "privacy")
-
-
-class Operator(BaseModel):
-    id: str
-    token: SecretStr
-    roles: list[str] = ["triage", "callback"]
 
 
 class IntakeSettings(ServiceSettings):
@@ -25,9 +13,6 @@ class IntakeSettings(ServiceSettings):
     port: int = 8001
     taxonomy_file: str | None = None  # JIESU_TAXONOMY_FILE; the packaged taxonomy when unset
     duplicate_window_hours: float = 72.0
-    max_body_bytes: int = 64 * 1024
-    # JIESU_OPERATORS='[{"id":"op-wang","token":"…","roles":["callback","contact"]}]'
-    operators: list[Operator] = []
     # JIESU_OPEN311_API_KEYS='{"<api key>":"<client name>"}'
     open311_api_keys: dict[str, str] = {}
     open311_unlocated_district: str = "unlocated"  # a place without district/street, for a person to locate

@@ -11,7 +11,7 @@ from jiesu_shared.http.problems import Problem
 
 from jiesu_gateway.adapters.tables import Department
 from jiesu_gateway.departments import DepartmentExists, DepartmentUnknown, IssuedCredentials, wanted_types
-from jiesu_gateway.entrypoints.auth import AdminOnly
+from jiesu_gateway.entrypoints.access import AdminOnly
 from jiesu_gateway.entrypoints.schemas import DEPARTMENT_ID, problems
 from jiesu_gateway.messages import WEBHOOK_TYPES
 from jiesu_gateway.ssrf import UnsafeWebhookTarget

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from jiesu_shared.http.problems import Problem
 
-from jiesu_gateway.entrypoints.auth import AdminOnly, CurrentDepartment
+from jiesu_gateway.entrypoints.access import AdminOnly, CurrentDepartment
 from jiesu_gateway.entrypoints.schemas import problems
 
 router = APIRouter(tags=["webhook deliveries"], responses=problems(401, 422))

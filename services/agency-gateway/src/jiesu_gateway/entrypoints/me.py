@@ -18,7 +18,7 @@ from jiesu_gateway.entrypoints.admin import (
     read_department,
     rotate,
 )
-from jiesu_gateway.entrypoints.auth import CurrentDepartment
+from jiesu_gateway.entrypoints.access import CurrentDepartment
 from jiesu_gateway.entrypoints.schemas import problems
 from jiesu_gateway.ssrf import UnsafeWebhookTarget
 

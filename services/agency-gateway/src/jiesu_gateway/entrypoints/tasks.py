@@ -20,7 +20,7 @@ from jiesu_gateway.domain.task import (
     Respond,
     TaskNotFound,
 )
-from jiesu_gateway.entrypoints.auth import CurrentDepartment
+from jiesu_gateway.entrypoints.access import CurrentDepartment
 from jiesu_gateway.entrypoints.schemas import (
     CompleteBody,
     ProgressBody,

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 
 from jiesu_shared.http.problems import Problem
 
+from jiesu_audit.entrypoints.access import ANALYSTS
 from jiesu_audit.entrypoints.http import Service
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[ANALYSTS])
 
 Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 Period = Annotated[Literal["month", "week", "day"], Query()]

@@ -12,6 +12,7 @@ from jiesu_shared.http.problems import Problem
 
 from jiesu_audit.analytics import AuditService
 from jiesu_audit.domain.actors import actor_of, department_of
+from jiesu_audit.entrypoints.access import TIMELINE_READERS
 
 
 def service_of(request: Request) -> AuditService:
@@ -19,7 +20,7 @@ def service_of(request: Request) -> AuditService:
 
 
 Service = Annotated[AuditService, Depends(service_of)]
-router = APIRouter(tags=["timelines"])
+router = APIRouter(tags=["timelines"], dependencies=[TIMELINE_READERS])
 
 
 class TimelineEvent(BaseModel):

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from jiesu_shared.catalogue.dispatch import DepartmentRegistered, DirectoryEntry
 
-from jiesu_dispatch.entrypoints.common import AdminId, Service, run
+from jiesu_dispatch.entrypoints.access import AdminId, DirectoryReader
+from jiesu_dispatch.entrypoints.common import Service, run
 
 router = APIRouter(tags=["directory"])
 
@@ -37,7 +38,7 @@ At = Annotated[datetime | None, Query(description="as it was at this moment (ISO
 
 
 @router.get("/directory/departments", response_model=list[DepartmentRegistered], summary="The department directory")
-def departments(service: Service, at: At = None) -> list[DepartmentRegistered]:
+def departments(service: Service, _reader: DirectoryReader, at: At = None) -> list[DepartmentRegistered]:
     with service.coordination.database.transaction() as session:
         return list(service.dispatcher.directory(session, at).departments.values())
 
@@ -50,7 +51,7 @@ def publish(body: dict[str, Any], admin: AdminId, service: Service) -> RoutingTa
 
 @router.get("/routing-rules", response_model=RoutingTableRead,
             summary="The routing table in force, now or at a past moment (who was responsible then)")
-def rules_in_force(service: Service, at: At = None) -> RoutingTableRead:
+def rules_in_force(service: Service, _reader: DirectoryReader, at: At = None) -> RoutingTableRead:
     with service.coordination.database.transaction() as session:
         directory = service.dispatcher.directory(session, at)
     if directory.published is not None:

@@ -16,7 +16,8 @@ from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.coordination import minutes
 from jiesu_dispatch.domain.commands import Assign, BlowWhistle
 from jiesu_dispatch.domain.state import CaseState
-from jiesu_dispatch.entrypoints.common import CoordinatorId, IdempotencyKey, Service, answer, service_of
+from jiesu_dispatch.entrypoints.access import CaseReader, CoordinatorId
+from jiesu_dispatch.entrypoints.common import IdempotencyKey, Service, answer, service_of
 
 router = APIRouter(tags=["cases"])
 
@@ -65,7 +66,7 @@ class CaseSummary(BaseModel):
 
 @router.get("/cases", response_model=list[CaseSummary],
             summary="Cases by where they stand, e.g. ?status=escalated for those awaiting a ruling (审定)")
-def list_cases(service: Service, case_status: Annotated[str | None, Query(
+def list_cases(service: Service, _reader: CaseReader, case_status: Annotated[str | None, Query(
                    alias="status", pattern="^(open|escalated|handled|closed)$")] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
                offset: Annotated[int, Query(ge=0)] = 0) -> list[CaseSummary]:
@@ -75,7 +76,7 @@ def list_cases(service: Service, case_status: Annotated[str | None, Query(
 
 
 @router.get("/cases/{case_id}", response_model=DispatchRead, summary="Who must act on a case, and each task's state")
-def get_case(case_id: str, service: Service) -> DispatchRead:
+def get_case(case_id: str, service: Service, _reader: CaseReader) -> DispatchRead:
     with service.coordination.database.transaction() as session:
         state = service.dispatcher.case(session, case_id)
     if state is None or state.status == "received":

@@ -1,7 +1,6 @@
-"""What every dispatch route shares: the service, who is calling, and refused commands as problem+json."""
+"""What every dispatch route shares: the service, idempotent answers, and refused commands as problem+json."""
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
@@ -26,37 +25,7 @@ def service_of(request: Request) -> Any:
     return request.app.state.service
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "unauthorized", "A bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    return token.strip()
-
-
-def coordinator_of(request: Request) -> str:
-    """The coordinator's id, recorded in the events they cause; the admin token counts as coordinator "admin"."""
-    token = _bearer(request)
-    settings = service_of(request).settings
-    if settings.admin_token and hmac.compare_digest(token, settings.admin_token):
-        return "admin"
-    for coordinator, expected in settings.coordinator_tokens.items():
-        if hmac.compare_digest(token, expected):
-            return coordinator
-    raise Problem(401, "unauthorized", "Unknown credentials", headers={"WWW-Authenticate": "Bearer"})
-
-
-def admin_of(request: Request) -> str:
-    token = _bearer(request)
-    expected = service_of(request).settings.admin_token
-    if not expected or not hmac.compare_digest(token, expected):
-        raise Problem(401, "unauthorized", "The administration token is required", headers={"WWW-Authenticate": "Bearer"})
-    return "admin"
-
-
 Service = Annotated[Any, Depends(service_of)]
-CoordinatorId = Annotated[str, Depends(coordinator_of)]
-AdminId = Annotated[str, Depends(admin_of)]
 
 
 @contextmanager

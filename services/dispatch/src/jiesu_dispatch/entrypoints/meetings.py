@@ -14,7 +14,8 @@ from jiesu_shared.http.problems import Problem
 
 from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.domain.meeting import Meeting
-from jiesu_dispatch.entrypoints.common import CoordinatorId, IdempotencyKey, Service, answer, service_of
+from jiesu_dispatch.entrypoints.access import CaseReader, CoordinatorId
+from jiesu_dispatch.entrypoints.common import IdempotencyKey, Service, answer, service_of
 
 router = APIRouter(tags=["meetings"])
 
@@ -116,7 +117,7 @@ def convene(body: MeetingCreate, coordinator: CoordinatorId, request: Request,
 
 
 @router.get("/meetings", response_model=list[MeetingRead], summary="Every meeting, its decisions' tasks, overdue ones")
-def list_meetings(service: Service) -> list[MeetingRead]:
+def list_meetings(service: Service, _reader: CaseReader) -> list[MeetingRead]:
     with service.coordination.database.transaction() as session:
         found = [service.coordination.meeting(session, s.removeprefix("meeting-"))
                  for s in ledger.streams(session, "meeting-")]
@@ -124,7 +125,7 @@ def list_meetings(service: Service) -> list[MeetingRead]:
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingRead, summary="A meeting, each decision's task and state")
-def get_meeting(meeting_id: str, service: Service) -> MeetingRead:
+def get_meeting(meeting_id: str, service: Service, _reader: CaseReader) -> MeetingRead:
     return _get(service, meeting_id)
 
 

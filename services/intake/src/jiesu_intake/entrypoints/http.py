@@ -15,9 +15,10 @@ from jiesu_shared.service import ServiceKernel, kernel_of
 from jiesu_shared.store.event_store import ConcurrencyError
 from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
 
-from jiesu_intake.auth import operator_with, optional_operator
-from jiesu_intake.config import Operator
+from jiesu_shared.access import CONTACT, PRIVACY
+
 from jiesu_intake.domain import case as domain
+from jiesu_intake.entrypoints.access import CallbackDesk, CaseReader, Privacy, Recorder, Staff, Triage
 from jiesu_intake.entrypoints.schemas import (CallbackIn, CaseCreate, CaseRead, CitizenLookup, ContactOut, QueueEntry,
                                               ReasonIn, Reclassify)
 from jiesu_intake.handlers import CaseNotFound, CaseView, IdempotencyKey, IntakeService, NewCase
@@ -25,9 +26,6 @@ from jiesu_intake.privacy import Contact
 from jiesu_intake.readmodel import callback_queue
 
 Kernel = Annotated[ServiceKernel, Depends(kernel_of)]
-Triage = Annotated[Operator, Depends(operator_with("triage"))]
-Caller = Annotated[Operator, Depends(operator_with("callback"))]
-Privacy = Annotated[Operator, Depends(operator_with("privacy"))]
 router = APIRouter(tags=["cases"])
 
 
@@ -57,7 +55,7 @@ def translated_errors() -> Iterator[None]:
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead,
              summary="Record a citizen's request as a new case")
 async def create_case(body: CaseCreate, request: Request, response: Response, service: Service,
-                      idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CaseRead:
+                      _recorder: Recorder, idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CaseRead:
     # A coroutine: the case waits for its batch's commit (see receiving) without holding a thread.
     contact = Contact(**body.contact.model_dump()) if body.contact else None
     new = NewCase(channel=body.channel, text=body.text, place=body.place, received_at=service.clock(),
@@ -77,17 +75,15 @@ async def create_case(body: CaseCreate, request: Request, response: Response, se
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead, name="get_case", summary="A case as intake knows it")
-def get_case(case_id: str, service: Service,
-             operator: Annotated[Operator | None, Depends(optional_operator)]) -> CaseRead:
-    reveal = operator is not None and "contact" in operator.roles
+def get_case(case_id: str, service: Service, reader: CaseReader) -> CaseRead:
     with translated_errors():
-        return case_read(service.view(case_id, reveal=reveal),
-                         pseudonym=operator is not None and bool({"contact", "privacy"} & set(operator.roles)))
+        return case_read(service.view(case_id, reveal=reader.holds_any([CONTACT])),
+                         pseudonym=reader.holds_any([CONTACT, PRIVACY]))
 
 
 @router.get("/callback-queue", response_model=list[QueueEntry], tags=["call-back"],
             summary="Cases dispatch reported handled, waiting for the citizen's verdict (回访)")
-def get_callback_queue(service: Service, _operator: Caller) -> list[QueueEntry]:
+def get_callback_queue(service: Service, _operator: CallbackDesk) -> list[QueueEntry]:
     with service.database.transaction() as session:
         return [QueueEntry(case_id=r.case_id, category=r.category, lead_department=r.lead_department,
                            resolution=r.resolution, handled_at=r.handled_at, reopen_count=r.reopen_count)
@@ -106,7 +102,7 @@ def reclassify(case_id: str, body: Reclassify, kernel: Kernel, service: Service,
 
 @router.post("/cases/{case_id}/callback", response_model=CaseRead, tags=["call-back"],
              summary="Record the citizen's verdict")
-def record_callback(case_id: str, body: CallbackIn, kernel: Kernel, service: Service, operator: Caller) -> CaseRead:
+def record_callback(case_id: str, body: CallbackIn, kernel: Kernel, service: Service, operator: CallbackDesk) -> CaseRead:
     return _act(kernel, service, case_id, lambda s: domain.decide_callback(
         s, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason, satisfaction=body.satisfaction,
         operator=operator.id, now=service.clock()))
@@ -114,19 +110,19 @@ def record_callback(case_id: str, body: CallbackIn, kernel: Kernel, service: Ser
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseRead, tags=["call-back"],
              summary="Send an unresolved or unsatisfying case back to dispatch")
-def reopen(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
+def reopen(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
     return _act(kernel, service, case_id, lambda s: domain.decide_reopen(s, reason=body.reason))
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseRead, tags=["call-back"],
              summary="Close the case with the recorded verdict")
-def close(case_id: str, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
+def close(case_id: str, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
     return _act(kernel, service, case_id, lambda s: domain.decide_close(s, now=service.clock()))
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseRead, tags=["call-back"],
              summary="The citizen withdraws the request")
-def withdraw(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: Caller) -> CaseRead:
+def withdraw(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
     return _act(kernel, service, case_id,
                 lambda s: domain.decide_withdraw(s, reason=body.reason, now=service.clock()))
 
@@ -149,7 +145,7 @@ def lookup_citizen(body: CitizenLookup, service: Service, _operator: Privacy) ->
 
 
 @router.get("/taxonomy", tags=["classification"], summary="The subjects cases are classified into")
-def taxonomy(service: Service) -> dict:
+def taxonomy(service: Service, _caller: Staff) -> dict:
     t = service.taxonomy
     return {"version": t.version, "subjects": [{"code": s.code, "name": s.name, "group": s.group,
                                                  "description": s.description} for s in t.subjects]}

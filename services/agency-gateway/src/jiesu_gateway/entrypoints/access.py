@@ -1,20 +1,20 @@
-"""Who is calling: a department (by its API key) or an administrator (by the admin token)."""
+"""Who may use the gateway's routes: the one place its access rules live. A department signs in with
+its own API key and sees only its own tasks and deliveries; administration needs a staff principal with
+the admin role (the admin token, or an admin's token from the city's identity provider)."""
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from jiesu_shared.access import ADMIN, requires
 from jiesu_shared.http.problems import Problem
 
 from jiesu_gateway.adapters.tables import Department
 
 _department_bearer = HTTPBearer(auto_error=False, scheme_name="DepartmentApiKey",
                                 description="the department's API key (jsk_…), issued at registration")
-_admin_bearer = HTTPBearer(auto_error=False, scheme_name="AdminToken",
-                           description="the deployment's administration token (JIESU_ADMIN_TOKEN)")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
@@ -33,13 +33,5 @@ def current_department(
     return department
 
 
-def require_admin(request: Request,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)]) -> None:
-    token = request.app.state.kernel.settings.admin_token
-    if token is None or credentials is None or not hmac.compare_digest(
-            credentials.credentials.encode(), token.get_secret_value().encode()):
-        raise _unauthorized("administration needs the admin token")
-
-
 CurrentDepartment = Annotated[Department, Depends(current_department)]
-AdminOnly = Depends(require_admin)
+AdminOnly = requires(ADMIN)

@@ -1,0 +1,93 @@
+"""FastAPI's side of the access model: `allow(roles…)` is the one way a route says who may use it.
+
+It declares the `StaffToken` bearer scheme with the allowed roles on the operation (OpenAPI 3.1 lets a
+non-OAuth scheme list role names), answers 401 without a valid credential and 403 without a role.
+"""
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+
+from jiesu_shared.access.oidc import OidcVerifier, ProviderUnreachable
+from jiesu_shared.access.principal import Principal
+from jiesu_shared.access.roles import ADMIN
+from jiesu_shared.http.problems import Problem
+
+PUBLIC: tuple[str, ...] = ()  # documents a route that deliberately needs no principal (health, Open311 reads)
+
+_staff_bearer = HTTPBearer(
+    auto_error=False, scheme_name="StaffToken", bearerFormat="JWT",
+    description="A staff member's token: a JWT from the city's OpenID Connect provider (JIESU_OIDC_ISSUER) or, "
+                "on one machine, a token from JIESU_STAFF. The operation lists the roles that may use it; any "
+                "one of them suffices.")
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+class Authenticator:
+    """Turns a bearer token into a principal: static staff tokens, the admin token, or an OIDC JWT."""
+
+    def __init__(self, *, staff: list[Any], admin_token: str | None, oidc: OidcVerifier | None) -> None:
+        self._static = [(s.token.get_secret_value().encode(), s.principal()) for s in staff]
+        if admin_token:
+            self._static.append((admin_token.encode(), Principal(id="admin", roles=frozenset({ADMIN}),
+                                                                 via="admin-token")))
+        self._oidc = oidc
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Authenticator:
+        oidc = None if not settings.oidc_issuer else OidcVerifier(
+            issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks_url=settings.oidc_jwks_url,
+            roles_claim=settings.oidc_roles_claim, id_claim=settings.oidc_id_claim,
+            algorithms=settings.oidc_algorithms)
+        admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+        return cls(staff=settings.staff, admin_token=admin, oidc=oidc)
+
+    def authenticate(self, token: str) -> Principal | None:
+        found = None
+        for expected, principal in self._static:  # compare with every entry: no early exit to time
+            if hmac.compare_digest(expected, token.encode()):
+                found = principal
+        if found is None and self._oidc is not None and token.count(".") == 2:
+            try:
+                found = self._oidc.verify(token)
+            except ProviderUnreachable:
+                raise Problem(503, "identity-provider-unreachable", "Cannot verify the token now",
+                              "the identity provider's keys could not be fetched; retry shortly",
+                              headers={"Retry-After": "5"}) from None
+        return found
+
+
+def _guard(security_scopes: SecurityScopes, request: Request,
+           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_staff_bearer)]) -> Principal:
+    if credentials is None:
+        raise Problem(401, "unauthorized", "Missing credentials", "send 'Authorization: Bearer <token>'",
+                      headers=_CHALLENGE)
+    principal = request.app.state.kernel.authenticator.authenticate(credentials.credentials)
+    if principal is None:
+        raise Problem(401, "unauthorized", "Invalid credentials", "the token is unknown, expired or not for us",
+                      headers=_CHALLENGE)
+    if not principal.holds_any(security_scopes.scopes):
+        raise Problem(403, "forbidden", "Not allowed",
+                      f"this needs one of the roles {', '.join(security_scopes.scopes)}")
+    request.state.principal = principal
+    return principal
+
+
+def requires(*roles: str) -> Any:
+    """The guard itself, for a router's `dependencies=[…]`: every route on it needs one of `roles`."""
+    if not roles:
+        raise ValueError("name the roles; a route open to anyone needs no guard")
+    return Security(_guard, scopes=list(roles))
+
+
+def allow(*roles: str) -> Any:
+    """`Annotated[Principal, …]` for a route parameter: the caller, holding at least one of `roles`."""
+    return Annotated[Principal, requires(*roles)]
+
+
+def caller_of(request: Request) -> Principal | None:
+    """The principal a guard admitted on this request, if any."""
+    return getattr(request.state, "principal", None)
