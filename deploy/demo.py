@@ -84,8 +84,9 @@ def main() -> None:
     base = int(os.environ.get("JIESU_DEMO_BASE_PORT", "8001"))
     common = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
               "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
-              "JIESU_OPERATORS": json.dumps([{"id": "callback-desk", "token": operator_token,
-                                               "roles": ["triage", "callback"]}])}
+              # the hotline desk records requests and works the call-backs (which lets it read timelines)
+              "JIESU_STAFF": json.dumps([{"id": "hotline-desk", "token": operator_token,
+                                          "roles": ["intake", "triage", "callback"]}])}
     print("Starting intake, dispatch, agency-gateway and audit on the embedded log …", flush=True)
     services = start_services(common, state, {"intake": base, "dispatch": base + 1, "gateway": base + 2,
                                               "audit": base + 3})
@@ -125,7 +126,7 @@ def run(district: LiveDistrict, audit: str, args: argparse.Namespace) -> None:
                 next_case_at = time.monotonic() + args.interval
             district.work_callback_queue(client)
             for case_id, count in list(shown.items()):
-                response = client.get(f"{audit}/cases/{case_id}/timeline")
+                response = client.get(f"{audit}/cases/{case_id}/timeline", headers=district.operator_headers)
                 events = response.json()["events"] if response.status_code == 200 else []
                 for event in events[count:]:
                     print(f"{event['time'][11:23]}  case {case_id[:8]}  {SHOWN.get(event['type'], event['type']):<18}"

@@ -11,6 +11,7 @@ import pytest
 
 from deploy.local_stack import ServiceProcess, start_services, stop_all
 from tests.support.receiver import WebhookReceiver
+from tests.support.staff import staff_env
 
 
 @dataclass
@@ -42,6 +43,7 @@ def deployment(bus_kind: str, request: pytest.FixtureRequest, tmp_path: Path, un
         "JIESU_BUS": bus_kind, "JIESU_TOPIC": f"e2e.cases.{unique}", "JIESU_DEAD_LETTER_TOPIC": f"e2e.dlq.{unique}",
         "JIESU_CONSUMER_GROUP_PREFIX": f"e2e-{unique}", "JIESU_EMBEDDED_LOG_PATH": str(tmp_path / "log.sqlite3"),
         "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true", "JIESU_LOG_LEVEL": "INFO",
+        **staff_env(),
     }
     if bus_kind == "kafka":
         common["KAFKA_BOOTSTRAP_SERVERS"] = request.getfixturevalue("kafka_bootstrap")

@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.conftest import Deployment
 from tests.support.waiting import eventually
+from tests.support.staff import as_role
 
 PHONE = "13912345678"
 
@@ -33,7 +34,7 @@ def act(deployment: Deployment, key: str, task_id: str, action: str, body: dict 
 
 
 def audit(deployment: Deployment, path: str, **params: str) -> dict:
-    response = httpx.get(f"{deployment.urls['audit']}{path}", params=params)
+    response = httpx.get(f"{deployment.urls['audit']}{path}", params=params, headers=as_role("coordinator"))
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -42,7 +43,7 @@ def audit(deployment: Deployment, path: str, **params: str) -> dict:
 def test_a_returned_case_in_the_audit_and_in_the_research_export(deployment: Deployment, tmp_path: Path,
                                                                  unique: str) -> None:
     keys = {d: deployment.register(d) for d in ("urban-management", "street-office", "housing")}
-    created = httpx.post(f"{deployment.urls['intake']}/cases", json={
+    created = httpx.post(f"{deployment.urls['intake']}/cases", headers=as_role("intake"), json={
         "text": f"小区里有人私搭乱建，请回电 {PHONE}", "channel": "hotline", "category": "illegal_construction",
         "place": {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing"}})
     assert created.status_code == 201, created.text
@@ -59,7 +60,7 @@ def test_a_returned_case_in_the_audit_and_in_the_research_export(deployment: Dep
     act(deployment, keys["housing"], supporting["task_id"], "complete", {"resolution": "permit checked"})
 
     def handled() -> dict | None:
-        found = httpx.get(f"{deployment.urls['audit']}/cases/{case_id}/timeline").json()
+        found = httpx.get(f"{deployment.urls['audit']}/cases/{case_id}/timeline", headers=as_role("coordinator")).json()
         return found if any(e["type"] == "case.handled.v1" for e in found.get("events", [])) else None
 
     timeline = eventually(handled, timeout=60, what="case.handled.v1 in the audit timeline")

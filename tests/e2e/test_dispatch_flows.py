@@ -21,6 +21,7 @@ from deploy.local_stack import start_services, stop_all
 from tests.e2e.conftest import Deployment
 from tests.support.receiver import WebhookReceiver
 from tests.support.waiting import eventually
+from tests.support.staff import as_role, staff_env
 
 DEPARTMENTS = ("urban-management", "housing", "street-office", "fire-safety", "environment")
 
@@ -30,13 +31,13 @@ class Stack(Deployment):
     coordinator: dict[str, str]
 
     def case(self, category: str, text: str) -> str:
-        created = httpx.post(f"{self.urls['intake']}/cases", json={
+        created = httpx.post(f"{self.urls['intake']}/cases", headers=as_role("intake"), json={
             "text": text, "channel": "hotline", "category": category,
             "place": {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing"}})
         assert created.status_code == 201, created.text
         case_id = created.json()["case_id"]
         # A coordinator acts on a case dispatch shows them: the log is eventually consistent, so wait for it.
-        eventually(lambda: httpx.get(f"{self.urls['dispatch']}/cases/{case_id}").status_code == 200 or None,
+        eventually(lambda: httpx.get(f"{self.urls['dispatch']}/cases/{case_id}", headers=self.coordinator).status_code == 200 or None,
                    timeout=30, what="dispatch to know the case")
         return case_id
 
@@ -58,11 +59,11 @@ class Stack(Deployment):
         return response.json()
 
     def dispatch_view(self, case_id: str) -> dict:
-        return httpx.get(f"{self.urls['dispatch']}/cases/{case_id}").json()
+        return httpx.get(f"{self.urls['dispatch']}/cases/{case_id}", headers=self.coordinator).json()
 
     def timeline(self, case_id: str, until: str, count: int = 1) -> list[dict]:
         def probe() -> list[dict] | None:
-            response = httpx.get(f"{self.urls['audit']}/cases/{case_id}/timeline")
+            response = httpx.get(f"{self.urls['audit']}/cases/{case_id}/timeline", headers=self.coordinator)
             events = response.json()["events"] if response.status_code == 200 else []
             return events if sum(e["type"] == until for e in events) >= count else None
 
@@ -76,10 +77,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Ite
     receiver = WebhookReceiver()
     hooks_url = receiver.start()
     admin_token, coordinator_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    coordinators = [{"id": "wang.li", "token": coordinator_token, "roles": ["coordinator"]}]
     env = {"JIESU_BUS": "kafka", "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "JIESU_TOPIC": f"e2e.cases.{unique}",
            "JIESU_DEAD_LETTER_TOPIC": f"e2e.dlq.{unique}", "JIESU_CONSUMER_GROUP_PREFIX": f"e2e-{unique}",
            "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
-           "JIESU_COORDINATOR_TOKENS": json.dumps({"wang.li": coordinator_token}), "JIESU_MAX_RETURNS": "2",
+           "JIESU_STAFF": json.dumps([*json.loads(staff_env()["JIESU_STAFF"]), *coordinators]), "JIESU_MAX_RETURNS": "2",
            "JIESU_TIMER_POLL_SECONDS": "0.5", "JIESU_EMBEDDED_LOG_PATH": str(tmp_path / "unused.sqlite3")}
     try:
         processes = start_services(env, tmp_path)
@@ -191,7 +193,7 @@ def test_a_joint_meeting_whose_three_tasks_are_completed_by_three_departments(st
         stack.act(owner, task["task_id"], "complete", {"resolution": f"{owner} done"})
 
     def all_completed() -> dict | None:
-        view = httpx.get(f"{stack.urls['dispatch']}/meetings/{meeting_id}").json()
+        view = httpx.get(f"{stack.urls['dispatch']}/meetings/{meeting_id}", headers=stack.coordinator).json()
         return view if [d["task_status"] for d in view["decisions"]] == ["completed"] * 3 else None
 
     view = eventually(all_completed, timeout=60, what="the meeting's three tasks completed")

@@ -10,13 +10,14 @@ import httpx
 from tests.e2e.conftest import Deployment
 from tests.e2e.test_walking_skeleton import CASE, timeline
 from tests.support.waiting import eventually
+from tests.support.staff import as_role
 
 
 def test_a_department_handles_its_task_from_offer_to_completion(deployment: Deployment) -> None:
     gateway = deployment.urls["gateway"]
     firm = {"authorization": f"Bearer {deployment.register('property-firm')}"}
     housing = {"authorization": f"Bearer {deployment.register('housing')}"}
-    case_id = httpx.post(f"{deployment.urls['intake']}/cases", json=CASE).json()["case_id"]
+    case_id = httpx.post(f"{deployment.urls['intake']}/cases", json=CASE, headers=as_role("intake")).json()["case_id"]
 
     (offer,) = eventually(lambda: deployment.receiver.for_department("property-firm"), what="the offer webhook")
     assert offer.verified and offer.body["type"] == "task.offered"

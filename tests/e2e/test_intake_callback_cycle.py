@@ -16,6 +16,7 @@ from deploy.local_stack import start_services, stop_all
 from tests.e2e.conftest import Deployment
 from tests.support.receiver import WebhookReceiver
 from tests.support.waiting import eventually
+from tests.support.staff import staff_env
 
 OPERATOR = secrets.token_urlsafe(16)
 CALLER = {"authorization": f"Bearer {OPERATOR}"}
@@ -33,7 +34,8 @@ def deployment(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Deployment]:
            "JIESU_DEAD_LETTER_TOPIC": f"e2e.dlq.{unique}", "JIESU_CONSUMER_GROUP_PREFIX": f"e2e-{unique}",
            "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
            "JIESU_EMBEDDED_LOG_PATH": str(tmp_path / "unused.sqlite3"),
-           "JIESU_OPERATORS": json.dumps([{"id": "op-liu", "token": OPERATOR, "roles": ["callback", "contact"]}]),
+           "JIESU_STAFF": json.dumps([*json.loads(staff_env()["JIESU_STAFF"]),
+                                      {"id": "op-liu", "token": OPERATOR, "roles": ["callback", "contact"]}]),
            "JIESU_OPEN311_API_KEYS": json.dumps({API_KEY: "citizen-app"})}
     try:
         processes = start_services(env, tmp_path)
@@ -96,7 +98,7 @@ def test_an_unhappy_citizen_reopens_the_case_and_the_second_handling_closes_it(d
     assert closed.status_code == 200 and closed.json()["outcome"] == "resolved_satisfied"
 
     def closed_in_audit() -> list[str] | None:
-        answer = httpx.get(f"{deployment.urls['audit']}/cases/{case_id}/timeline")
+        answer = httpx.get(f"{deployment.urls['audit']}/cases/{case_id}/timeline", headers=CALLER)
         types = [e["type"] for e in answer.json()["events"]] if answer.status_code == 200 else []
         return types if "case.closed.v1" in types else None
 

@@ -8,6 +8,7 @@ import httpx
 
 from tests.e2e.conftest import Deployment
 from tests.support.waiting import eventually
+from tests.support.staff import as_role
 
 CASE = {"text": "楼上漏水三天了，物业不管 / water has leaked from upstairs for three days",
         "channel": "hotline", "category": "property_management",
@@ -16,7 +17,7 @@ CASE = {"text": "楼上漏水三天了，物业不管 / water has leaked from up
 
 def timeline(deployment: Deployment, case_id: str, until_type: str) -> list[dict]:
     def probe() -> list[dict] | None:
-        response = httpx.get(f"{deployment.urls['audit']}/cases/{case_id}/timeline")
+        response = httpx.get(f"{deployment.urls['audit']}/cases/{case_id}/timeline", headers=as_role("coordinator"))
         events = response.json()["events"] if response.status_code == 200 else []
         return events if any(e["type"] == until_type for e in events) else None
 
@@ -37,7 +38,7 @@ def test_a_case_flows_through_all_four_services(deployment: Deployment) -> None:
     firm_key = deployment.register("property-firm")
     housing_key = deployment.register("housing")
 
-    created = httpx.post(f"{deployment.urls['intake']}/cases", json=CASE)
+    created = httpx.post(f"{deployment.urls['intake']}/cases", json=CASE, headers=as_role("intake"))
     assert created.status_code == 201, created.text
     case_id = created.json()["case_id"]
     trace_id = created.headers["traceparent"].split("-")[1]

@@ -17,6 +17,7 @@ from jiesu_audit.bootstrap import build_app
 from jiesu_audit.config import AuditSettings
 from tests.contract.test_bus_contract import collect, open_subscription, publish
 from tests.domain.audit_known_log import AS_OF, C1, C2, C3, C4, known_log
+from tests.support.staff import STAFF, as_role
 from tests.support.waiting import eventually
 
 EVENTS = known_log()
@@ -28,7 +29,7 @@ def settings(bus_kind: str, database: Database, tmp_path: Path, unique: str, req
     kafka = request.getfixturevalue("kafka_bootstrap") if bus_kind == "kafka" else "unused:9092"
     return AuditSettings(bus=bus_kind, kafka_bootstrap_servers=kafka, embedded_log_path=str(tmp_path / "log.sqlite3"),
                          topic=f"audit.{unique}", dead_letter_topic=f"audit.{unique}.dlq",
-                         consumer_group_prefix=f"t{unique}", database_url=database.url)
+                         consumer_group_prefix=f"t{unique}", database_url=database.url, staff=STAFF)
 
 
 async def put_on_the_log(bus: Bus, topic: str) -> None:
@@ -54,7 +55,7 @@ ANSWERS = ["/cases/case-2/timeline", "/analytics/departments", "/analytics/hando
 
 def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings, bus: Bus, tmp_path: Path) -> None:
     asyncio.run(put_on_the_log(bus, settings.topic))
-    with TestClient(build_app(settings, clock=lambda: AS_OF)) as client:
+    with TestClient(build_app(settings, clock=lambda: AS_OF), headers=as_role("coordinator")) as client:
         eventually(lambda: all_events_seen(client), timeout=60, what="the hand-made log in the audit")
         first_answers = [client.get(path).content for path in ANSWERS]
         timeline = client.get(f"/cases/{C1}/timeline").json()
@@ -91,7 +92,7 @@ def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings,
     # Rebuilt from offset 0 by a fresh audit (new database, new consumer group): byte-identical answers.
     rebuilt = settings.model_copy(update={"consumer_group_prefix": settings.consumer_group_prefix + "-again",
                                           "database_url": f"sqlite:///{tmp_path}/rebuilt.sqlite3"})
-    with TestClient(build_app(rebuilt, clock=lambda: AS_OF)) as client:
+    with TestClient(build_app(rebuilt, clock=lambda: AS_OF), headers=as_role("coordinator")) as client:
         eventually(lambda: all_events_seen(client), timeout=60, what="the rebuild from offset 0")
         assert [client.get(path).content for path in ANSWERS] == first_answers
 

@@ -41,8 +41,9 @@ def clock() -> Clock:
 def client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
     settings = DispatchSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), topic="cases",
                                 database_url=f"sqlite:///{tmp_path}/dispatch.sqlite3", admin_token="admin-secret",
-                                coordinator_tokens={"wang.li": "wang-secret"}, timer_poll_seconds=3600)
-    with TestClient(build_app(settings, clock=clock)) as test_client:
+                                staff=[{"id": "wang.li", "token": "wang-secret", "roles": ["coordinator"]}],
+                                timer_poll_seconds=3600)
+    with TestClient(build_app(settings, clock=clock), headers=WANG) as test_client:  # reads as a coordinator
         yield test_client
 
 
@@ -93,11 +94,11 @@ def test_a_received_case_shows_its_lead_supporting_and_deadlines(client: TestCli
 def test_coordinator_commands_need_credentials(client: TestClient) -> None:
     case_id = received(client)
     body = {"lead_department": "housing", "reason": "x"}
-    refused(client.post(f"/cases/{case_id}/dispatch", json=body), 401, "unauthorized")
+    refused(client.post(f"/cases/{case_id}/dispatch", json=body, headers={"Authorization": ""}), 401, "unauthorized")
     refused(client.post(f"/cases/{case_id}/dispatch", json=body, headers={"Authorization": "Bearer nope"}),
             401, "unauthorized")
     refused(client.post("/admin/departments", headers=WANG,
-                        json={"department_id": "x-y", "name": "X", "kind": "community"}), 401, "unauthorized")
+                        json={"department_id": "x-y", "name": "X", "kind": "community"}), 403, "forbidden")
 
 
 def test_bad_commands_answer_problems_and_append_nothing(client: TestClient) -> None:

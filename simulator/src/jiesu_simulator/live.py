@@ -56,17 +56,22 @@ class LiveDistrict:
     operator_token: str
     reopen_rate: float = 0.3  # of unhappy verdicts, the share of citizens who ask to reopen
 
+    @property
+    def operator_headers(self) -> dict[str, str]:
+        """The hotline desk's token: it records requests and works the call-back queue."""
+        return {"authorization": f"Bearer {self.operator_token}"}
+
     def new_request(self) -> dict:
         return new_request(self.scenario, self.rng)
 
     def submit(self, client: httpx.Client) -> str:
-        response = client.post(f"{self.intake_url}/cases", json=self.new_request())
+        response = client.post(f"{self.intake_url}/cases", json=self.new_request(), headers=self.operator_headers)
         response.raise_for_status()
         return response.json()["case_id"]
 
     def work_callback_queue(self, client: httpx.Client) -> list[tuple[str, str]]:
         """Call back every handled case; return (case id, what happened) for each."""
-        headers = {"authorization": f"Bearer {self.operator_token}"}
+        headers = self.operator_headers
         queue = client.get(f"{self.intake_url}/callback-queue", headers=headers)
         queue.raise_for_status()
         done = []

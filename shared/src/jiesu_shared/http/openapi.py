@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from jiesu_shared.http.problems import PROBLEM_JSON
 
@@ -41,10 +40,11 @@ def _fix_operation(operation: dict[str, Any]) -> None:
 
 
 def install_problem_openapi(app: FastAPI) -> None:
+    fastapi_openapi = app.openapi
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(title=app.title, version=app.version, routes=app.routes,
-                                   description=app.description)
+            document = fastapi_openapi()  # FastAPI's own document (it caches it in app.openapi_schema)
             for path in document.get("paths", {}).values():
                 for operation in path.values():
                     _fix_operation(operation)
@@ -52,7 +52,6 @@ def install_problem_openapi(app: FastAPI) -> None:
             schemas.setdefault("ProblemDocument", _PROBLEM_SCHEMA)
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)
-            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

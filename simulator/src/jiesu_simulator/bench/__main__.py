@@ -26,21 +26,28 @@ def machine() -> str:
     return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores ({cpu})"
 
 
+def bench_staff() -> tuple[str, dict[str, str]]:
+    """A token that records cases and reads timelines, and the JIESU_STAFF that admits it."""
+    token = secrets.token_urlsafe(16)
+    return token, {"JIESU_STAFF": json.dumps([{"id": "bench", "token": token, "roles": ["intake", "coordinator"]}])}
+
+
 def bench_intake(args: argparse.Namespace) -> list[dict]:
     """Intake alone (its own ceiling), then with the other three services consuming every case on the
     same two cores (what it keeps up with in a whole system)."""
     rows = []
     for running in (["intake"], ["intake", "dispatch", "gateway", "audit"]):
         state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+        token, staff = bench_staff()
         env = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
-               "JIESU_ADMIN_TOKEN": secrets.token_urlsafe(16), "JIESU_LOG_LEVEL": "WARNING"}
+               "JIESU_ADMIN_TOKEN": secrets.token_urlsafe(16), "JIESU_LOG_LEVEL": "WARNING", **staff}
         services = start_services(env, state, only=running)
         label = "intake alone" if len(running) == 1 else "intake, all four services running"
         try:
             pids = {name: p.process.pid for name, p in services.items()}
             for concurrency in args.concurrency:
                 cpu_before = cpu_snapshot(pids)
-                result = intake_load.run(services["intake"].url, state / "log.sqlite3", "jiesu.case-events",
+                result = intake_load.run(services["intake"].url, token, state / "log.sqlite3", "jiesu.case-events",
                                          args.cases, concurrency)
                 rows.append({"benchmark": f"{label} (embedded log)", **result,
                              **cpu_ms_per_case(pids, cpu_before, result["cases"])})
@@ -57,7 +64,8 @@ def bench_end_to_end(args: argparse.Namespace) -> list[dict]:
     for bus in args.bus:
         state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
         admin_token = secrets.token_urlsafe(16)
-        env = {"JIESU_BUS": bus, "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
+        token, staff = bench_staff()
+        env = {**staff, "JIESU_BUS": bus, "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
                "JIESU_TOPIC": f"bench.{state.name}", "JIESU_CONSUMER_GROUP_PREFIX": state.name,
                "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
                "JIESU_LOG_LEVEL": "WARNING"}
@@ -65,7 +73,7 @@ def bench_end_to_end(args: argparse.Namespace) -> list[dict]:
         try:
             urls = {name: p.url for name, p in services.items()}
             pids = {name: p.process.pid for name, p in services.items()}
-            for result in asyncio.run(end_to_end.run(urls, pids, admin_token, args.rates, args.seconds)):
+            for result in asyncio.run(end_to_end.run(urls, pids, admin_token, token, args.rates, args.seconds)):
                 rows.append({"benchmark": f"end to end ({bus})", **result})
             rows.append({"benchmark": f"peak RSS MiB ({bus})",
                          **{name: round(rss_mib(p.process.pid), 1) for name, p in services.items()}})

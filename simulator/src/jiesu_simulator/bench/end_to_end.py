@@ -25,12 +25,12 @@ async def register(gateway: str, admin_token: str, hook: str) -> None:
 
 
 async def run_rate(urls: dict[str, str], pids: dict[str, int], sink: WebhookSink, rate: float,
-                   seconds: float) -> dict[str, float]:
+                   seconds: float, token: str) -> dict[str, float]:
     cpu_before = cpu_snapshot(pids)
     sent: dict[str, float] = {}
     audit_seen: dict[str, float] = {}
     errors = 0
-    intake, audit = ConnectionPool(urls["intake"]), ConnectionPool(urls["audit"])
+    intake, audit = ConnectionPool(urls["intake"], token), ConnectionPool(urls["audit"], token)
 
     async def one(k: int, due: float) -> None:
         nonlocal errors
@@ -80,12 +80,12 @@ async def _until(condition, timeout: float) -> None:  # type: ignore[no-untyped-
         await asyncio.sleep(0.05)
 
 
-async def run(urls: dict[str, str], pids: dict[str, int], admin_token: str, rates: list[float],
+async def run(urls: dict[str, str], pids: dict[str, int], admin_token: str, staff_token: str, rates: list[float],
               seconds: float) -> list[dict[str, float]]:
     sink = WebhookSink()
     hook = await sink.start()
     try:
         await register(urls["gateway"], admin_token, hook)
-        return [await run_rate(urls, pids, sink, rate, seconds) for rate in rates]
+        return [await run_rate(urls, pids, sink, rate, seconds, staff_token) for rate in rates]
     finally:
         await sink.stop()

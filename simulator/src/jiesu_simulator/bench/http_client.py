@@ -23,21 +23,22 @@ class _Broken(Exception):
 
 
 class KeepAliveConnection:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str) -> None:
         parts = urlsplit(base_url)
         self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._auth = f"Authorization: Bearer {token}\r\n"
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
     async def post_json(self, path: str, body: dict) -> dict:
         """POST with an Idempotency-Key, so that a retry on a fresh connection cannot record twice."""
         payload = json.dumps(body, ensure_ascii=False).encode()
-        head = (f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\nContent-Type: application/json\r\n"
-                f"Idempotency-Key: {uuid.uuid4()}\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n{self._auth}"
+                f"Content-Type: application/json\r\nIdempotency-Key: {uuid.uuid4()}\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
         return await self._exchange(head + payload)
 
     async def get_json(self, path: str) -> dict:
-        return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n\r\n".encode())
+        return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n{self._auth}\r\n".encode())
 
     async def _exchange(self, request: bytes) -> dict:
         if self._writer is not None:  # a kept-alive connection the server may have closed while idle
@@ -85,8 +86,9 @@ def _parse_head(head: bytes) -> tuple[int, int, bool]:
 class ConnectionPool:
     """Keep-alive connections to one server for an open-loop load: a request takes a free one or opens one."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str) -> None:
         self._base_url = base_url
+        self._token = token
         self._free: list[KeepAliveConnection] = []
         self._all: list[KeepAliveConnection] = []
 
@@ -104,7 +106,7 @@ class ConnectionPool:
         if self._free:
             connection = self._free.pop()
         else:
-            connection = KeepAliveConnection(self._base_url)
+            connection = KeepAliveConnection(self._base_url, self._token)
             self._all.append(connection)
         try:
             yield connection

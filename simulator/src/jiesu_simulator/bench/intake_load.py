@@ -20,7 +20,7 @@ def requests(total: int, seed: int = 1) -> list[dict]:
     return [new_request(scenario, rng) for _ in range(total)]
 
 
-async def post_cases(url: str, total: int, concurrency: int) -> tuple[list[float], list[str], int, float]:
+async def post_cases(url: str, token: str, total: int, concurrency: int) -> tuple[list[float], list[str], int, float]:
     """Closed loop: `concurrency` clients each send their next case when the last one is answered.
     A request that fails (an error answer or a broken connection) is counted, not retried."""
     latencies: list[float] = []
@@ -30,7 +30,7 @@ async def post_cases(url: str, total: int, concurrency: int) -> tuple[list[float
 
     async def worker() -> None:
         nonlocal failed
-        connection = KeepAliveConnection(url)
+        connection = KeepAliveConnection(url, token)
         try:
             for body in bodies:
                 started = time.perf_counter()
@@ -66,8 +66,8 @@ async def count_on_log(log_path: Path, topic: str, case_ids: list[str], deadline
     return time.perf_counter() - started
 
 
-def run(url: str, log_path: Path, topic: str, total: int, concurrency: int) -> dict[str, float]:
-    latencies, case_ids, failed, elapsed = asyncio.run(post_cases(url, total, concurrency))
+def run(url: str, token: str, log_path: Path, topic: str, total: int, concurrency: int) -> dict[str, float]:
+    latencies, case_ids, failed, elapsed = asyncio.run(post_cases(url, token, total, concurrency))
     drain = asyncio.run(count_on_log(log_path, topic, case_ids))
     return {"cases": len(case_ids), "failed_requests": failed, "concurrency": concurrency,
             "accepted_per_s": round(len(case_ids) / elapsed, 1),
