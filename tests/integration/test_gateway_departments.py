@@ -161,7 +161,7 @@ def test_setting_the_url_again_re_enables_a_webhook_disabled_by_410(harness: Har
 def test_the_openapi_document_is_enough_to_generate_a_client(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
-    for name in ("DepartmentApiKey", "AdminToken"):
+    for name in ("DepartmentApiKey", "StaffToken"):
         assert (schemes[name]["type"], schemes[name]["scheme"]) == ("http", "bearer")
     operations = [(path, method, op) for path, item in document["paths"].items() for method, op in item.items()
                   if path != "/health"]

@@ -44,7 +44,7 @@ def install_problem_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, routes=app.routes,
-                                   description=app.description)
+                                   webhooks=app.webhooks.routes, description=app.description)
             for path in document.get("paths", {}).values():
                 for operation in path.values():
                     _fix_operation(operation)
