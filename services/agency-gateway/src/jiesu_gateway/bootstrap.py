@@ -1,9 +1,12 @@
 """The gateway's composition root."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 
 from jiesu_shared.service import ServiceKernel
@@ -12,6 +15,7 @@ from jiesu_gateway.config import GatewaySettings
 from jiesu_gateway.delivery import Clock, DeliveryWorker, system_clock
 from jiesu_gateway.departments import DepartmentService
 from jiesu_gateway.delivery_log import DeliveryLog
+from jiesu_gateway.disclosure import IntakeDisclosures
 from jiesu_gateway.entrypoints import admin, deliveries, me, tasks
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
 from jiesu_gateway.inbox import Inbox
@@ -26,12 +30,26 @@ class Gateway:
     tasks: TaskService
     delivery: DeliveryWorker
     deliveries: DeliveryLog
+    disclosures: IntakeDisclosures
+
+# Asking intake for personal data happens while a webhook or a department's request waits: give up soon.
+INTAKE_TIMEOUT_SECONDS = 3.0
+
+
+def intake_client(settings: GatewaySettings) -> httpx.AsyncClient | None:
+    """Intake's disclosure API, as the staff principal the token names; None when no token is configured."""
+    if settings.intake_token is None:
+        return None
+    return httpx.AsyncClient(base_url=settings.intake_url, timeout=INTAKE_TIMEOUT_SECONDS, follow_redirects=False,
+                             headers={"authorization": f"Bearer {settings.intake_token.get_secret_value()}",
+                                      "user-agent": "jiesu-agency-gateway"})
 
 
 def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_clock,
               resolve: Resolver = system_resolver) -> FastAPI:
     settings = settings or GatewaySettings()
     kernel = ServiceKernel.build("gateway", settings)
+    disclosures = IntakeDisclosures(intake_client(settings))
     gateway = Gateway(
         kernel=kernel,
         departments=DepartmentService(kernel.database, settings.allow_private_webhook_targets, clock=clock,
@@ -41,8 +59,9 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
                                 schedule=settings.retry_schedule_seconds, timeout=settings.webhook_timeout_seconds,
                                 allow_private=settings.allow_private_webhook_targets,
                                 concurrency=settings.delivery_concurrency, clock=clock,
-                                on_appended=kernel.relay.wake_threadsafe, resolve=resolve),
+                                on_appended=kernel.relay.wake_threadsafe, resolve=resolve, disclosures=disclosures),
         deliveries=DeliveryLog(kernel.database),
+        disclosures=disclosures,
     )
     kernel.consume("tasks", Inbox(clock=clock).handlers(), on_handled=gateway.delivery.wake_threadsafe)
     app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, me.router, tasks.router,
@@ -51,7 +70,23 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
     app.description = DESCRIPTION
     app.version = "1.0.0"
     document_webhooks(app)
+    _close_at_shutdown(app, disclosures)
     return app
+
+
+def _close_at_shutdown(app: FastAPI, disclosures: IntakeDisclosures) -> None:
+    """Close intake's client after the kernel's lifespan has stopped the workers that use it."""
+    kernel_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with kernel_lifespan(application):
+                yield
+        finally:
+            await disclosures.aclose()
+
+    app.router.lifespan_context = lifespan
 
 
 DESCRIPTION = """How departments (housing bureaus, fire brigades, property firms, street offices) receive

@@ -17,3 +17,7 @@ class GatewaySettings(ServiceSettings):
     delivery_concurrency: int = 16
     # How long a rotated-out API key or webhook secret keeps working, so departments switch without downtime.
     credential_grace_seconds: float = 24 * 3600
+    # Where the gateway asks for a case's personal data, for a department with a live task on it; the token
+    # is a staff token with the disclosure role. Unset: no personal data is ever fetched.
+    intake_url: str = "http://127.0.0.1:8001"
+    intake_token: SecretStr | None = None

@@ -26,9 +26,11 @@ from jiesu_shared.wakeup import Wakeup
 
 from jiesu_gateway.adapters.tables import Delivery, DeliveryAttempt, Department, Task
 from jiesu_gateway.departments import signing_secrets
+from jiesu_gateway.disclosure import NOT_LIVE, IntakeDisclosures
+from jiesu_gateway.messages import with_personal
 from jiesu_gateway.signing import signature_headers
 from jiesu_gateway.ssrf import Resolver, UnsafeWebhookTarget, pin_webhook_url, system_resolver
-from jiesu_gateway.tasks import append_task_event
+from jiesu_gateway.tasks import append_task_event, view_of
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -47,7 +49,7 @@ class DeliveryWorker:
     def __init__(self, *, database: Database, store: EventStore, schedule: list[float], timeout: float,
                  allow_private: bool, concurrency: int = 16, clock: Clock = system_clock,
                  idle_pause: float = 0.05, on_appended: Callable[[], None] = lambda: None,
-                 resolve: Resolver = system_resolver) -> None:
+                 resolve: Resolver = system_resolver, disclosures: IntakeDisclosures | None = None) -> None:
         self._db = database
         self._store = store
         self._schedule = schedule
@@ -58,6 +60,7 @@ class DeliveryWorker:
         self._idle_pause = idle_pause
         self._on_appended = on_appended  # wakes the outbox relay
         self._resolve = resolve
+        self._disclosures = disclosures or IntakeDisclosures(None)
         self._tracer = tracer("jiesu.gateway.webhooks")
         self._wakeup = Wakeup()
 
@@ -75,8 +78,8 @@ class DeliveryWorker:
                     room = self._concurrency - len(in_flight)
                     self._wakeup.looking()
                     due = await asyncio.to_thread(self._due, room) if room > 0 else []
-                    for delivery, department in due:
-                        attempt = asyncio.create_task(self._attempt(client, delivery, department))
+                    for delivery, department, task in due:
+                        attempt = asyncio.create_task(self._attempt(client, delivery, department, task))
                         in_flight.add(attempt)
                         attempt.add_done_callback(_finished(in_flight))
                     if not due:  # the poll still runs: retries come due without a wake-up
@@ -84,9 +87,9 @@ class DeliveryWorker:
             finally:
                 await asyncio.gather(*in_flight, return_exceptions=True)
 
-    def _due(self, room: int) -> list[tuple[Delivery, Department | None]]:
+    def _due(self, room: int) -> list[tuple[Delivery, Department | None, Task | None]]:
         """The oldest pending delivery of each (department, case), if it is due (later ones wait behind it),
-        each claimed for this worker; at most `room` of them."""
+        each claimed for this worker, with its department and task as they are now; at most `room` of them."""
         now = self._clock()
         with self._db.reading() as s:  # the usual answer when idle, without taking the write lock
             if s.connection().execute(_ANY_PENDING).first() is None:
@@ -103,7 +106,8 @@ class DeliveryWorker:
                 return []
             due = s.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id))).all()
             departments = {d.department_id: d for d in s.exec(select(Department)).all()}
-        return [(d, departments.get(d.department_id)) for d in due]
+            tasks = {t.task_id: t for t in s.exec(select(Task).where(col(Task.task_id).in_({d.task_id for d in due})))}
+        return [(d, departments.get(d.department_id), tasks.get(d.task_id)) for d in due]
 
     def _claim(self, session: Session, head: Row, now: datetime) -> bool:
         """Lease the delivery: another gateway instance skips it until the attempt is recorded, or (if this
@@ -115,14 +119,15 @@ class DeliveryWorker:
             .values(next_attempt_at=lease).execution_options(synchronize_session=False))
         return claimed.rowcount == 1
 
-    async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None) -> None:
+    async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None,
+                       task: Task | None) -> None:
         with self._tracer.start_as_current_span(
             f"webhook {delivery.event_type}", context=context_from_traceparent(delivery.traceparent),
             kind=trace.SpanKind.CLIENT,
             attributes={"jiesu.department_id": delivery.department_id, "jiesu.case_id": delivery.case_id,
                         "webhook.id": delivery.webhook_id},
         ):
-            outcome, retry_after = await self._send(client, delivery, department)
+            outcome, retry_after = await self._send(client, delivery, department, task)
             await asyncio.to_thread(self._record_despite_races, delivery.id, outcome, retry_after)
         self._on_appended()
 
@@ -134,8 +139,8 @@ class DeliveryWorker:
                 continue  # the department acted on the task at the same moment: record on the new head
         self._record(delivery_id, outcome, retry_after)
 
-    async def _send(self, client: httpx.AsyncClient, delivery: Delivery,
-                    department: Department | None) -> tuple[str, float | None]:
+    async def _send(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None,
+                    task: Task | None) -> tuple[str, float | None]:
         """Return ("ok" | "gone" | "skip" | an error text, seconds the receiver asked us to wait)."""
         if department is None or not department.webhook_url or not department.webhook_enabled:
             return "skip", None  # no endpoint: the department polls GET /tasks instead
@@ -144,7 +149,7 @@ class DeliveryWorker:
                                              allow_private=self._allow_private, resolve=self._resolve)
         except UnsafeWebhookTarget as exc:
             return f"refused target: {exc}", None
-        body = delivery.body.encode()
+        body = (await self._body_to_send(delivery, task)).encode()
         timestamp = int(self._clock().timestamp())
         headers = signature_headers(signing_secrets(department, self._clock()), delivery.webhook_id, timestamp, body)
         headers.update({"content-type": "application/json", "host": target.host_header,
@@ -160,6 +165,14 @@ class DeliveryWorker:
         if response.status_code == 410:
             return "gone", None
         return f"HTTP {response.status_code}", _retry_after(response, self._clock())
+
+    async def _body_to_send(self, delivery: Delivery, task: Task | None) -> str:
+        """The stored body plus the case's personal data if the task is live for this department now."""
+        view = view_of(task)
+        if view is None or view.department_id != delivery.department_id:
+            return with_personal(delivery.body, NOT_LIVE.fields())  # no task of this department: no need to know
+        disclosure = await self._disclosures.for_task(view, "webhook")
+        return with_personal(delivery.body, disclosure.fields())
 
     def _record(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
         now = self._clock()

@@ -20,3 +20,13 @@ def unversioned(event_type: str) -> str:
 def webhook_body(webhook_type: str, timestamp: datetime, data: dict[str, Any]) -> str:
     return json.dumps({"type": webhook_type, "timestamp": timestamp.isoformat(), "data": data},
                       ensure_ascii=False, separators=(",", ":"))
+
+
+def with_personal(body: str, personal: dict[str, Any]) -> str:
+    """The stored body with `personal` and `personal_status` added to its data: built at each attempt and
+    sent (and signed) as is, never stored."""
+    message = json.loads(body)
+    if not isinstance(message.get("data"), dict):
+        return body
+    message["data"].update(personal)
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))

@@ -25,6 +25,9 @@ from jiesu_shared.catalogue.gateway import (
 
 TERMINAL = frozenset({"completed", "rejected", "cancelled"})
 WORKING = frozenset({"accepted", "responded", "reported_in"})
+# While a task is live its department has a need to know the citizen's address and contact (issue 11);
+# once it returned, lost or finished the task, it has none.
+LIVE = frozenset({"offered", *WORKING})
 
 
 class TaskNotFound(Exception):
@@ -125,6 +128,11 @@ def decide(command: Command, task: TaskView | None, *, department_id: str, now: 
 
 _STATUS_AFTER: dict[type, str] = {TaskAccepted: "accepted", TaskRejected: "rejected", TaskResponded: "responded",
                                   TaskCompleted: "completed", TaskReportedIn: "reported_in"}
+
+
+def is_live(task: TaskView) -> bool:
+    """Whether the task's department may see the case's personal data now."""
+    return task.status in LIVE
 
 
 def evolve(task: TaskView, event: BaseModel) -> TaskView:

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from jiesu_shared.catalogue.common import RejectionReason, TaskKind, TaskRole
 
+from jiesu_gateway.disclosure import PERSONAL_STATUS_DESCRIPTION, Personal, PersonalStatus
+
 DEPARTMENT_ID = r"^[a-z0-9][a-z0-9-]{0,99}$"
 
 
@@ -50,6 +52,14 @@ class TaskRead(BaseModel):
     offered_at: datetime
     updated_at: datetime
     offer: dict[str, Any] = Field(description="the offer as dispatch made it: category, summary, place, deadlines")
+
+
+class TaskDetail(TaskRead):
+    """One task, with the case's personal data while the task is live (lists never carry it)."""
+
+    personal: Personal | None = Field(description="the citizen's details, fetched from intake now (each "
+                                                  "disclosure is recorded there); null unless `disclosed`")
+    personal_status: PersonalStatus = Field(description=PERSONAL_STATUS_DESCRIPTION)
 
 
 class TaskPage(BaseModel):

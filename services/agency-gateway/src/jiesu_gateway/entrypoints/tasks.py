@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from jiesu_shared.http.problems import Problem
@@ -27,11 +28,12 @@ from jiesu_gateway.entrypoints.schemas import (
     RejectBody,
     ReportInBody,
     RespondBody,
+    TaskDetail,
     TaskPage,
     TaskRead,
     problems,
 )
-from jiesu_gateway.tasks import IdempotentRequest, TaskBusy, task_document
+from jiesu_gateway.tasks import IdempotentRequest, TaskBusy, task_document, view_of
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401, 422))
 IdempotencyKey = Annotated[str | None, Header(
@@ -58,13 +60,15 @@ def list_tasks(department: CurrentDepartment, request: Request,
     return {"tasks": [task_document(t) for t in tasks[:limit]], "next_offset": offset + limit if more else None}
 
 
-@router.get("/{task_id}", response_model=TaskRead, operation_id="getTask", summary="One of your tasks",
-            responses=problems(404))
-def get_task(task_id: str, department: CurrentDepartment, request: Request) -> dict[str, Any]:
-    task = request.app.state.service.tasks.get(task_id=task_id, department_id=department.department_id)
+@router.get("/{task_id}", response_model=TaskDetail, operation_id="getTask", responses=problems(404),
+            summary="One of your tasks; while it is live, with the citizen's address and contact")
+async def get_task(task_id: str, department: CurrentDepartment, request: Request) -> dict[str, Any]:
+    service = request.app.state.service
+    task = await run_in_threadpool(service.tasks.get, task_id=task_id, department_id=department.department_id)
     if task is None:
         raise _not_found(task_id)
-    return task_document(task)
+    disclosure = await service.disclosures.for_task(view_of(task), "task_api")
+    return {**task_document(task), **disclosure.fields()}
 
 
 @router.post("/{task_id}/accept", operation_id="acceptTask", summary="Accept an offered task (接单)", **ACTION)

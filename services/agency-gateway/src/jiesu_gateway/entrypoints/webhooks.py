@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Header
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from jiesu_shared.catalogue.dispatch import SlaWarning, TaskCancelled, TaskOffered
 
+from jiesu_gateway.disclosure import PERSONAL_STATUS_DESCRIPTION, Personal, PersonalStatus
 from jiesu_gateway.messages import CASE_UPDATES
 
 HEADERS = """Signed per Standard Webhooks: `webhook-id` (the event id: deduplicate on it, deliveries are
@@ -17,10 +18,23 @@ enough). Answer 2xx quickly; anything else is retried (0 s, 5 s, 5 min, 30 min, 
 jitter, honouring `Retry-After`); 410 Gone disables the endpoint."""
 
 
+class PersonalFields(BaseModel):
+    """Added to every webhook's `data` when it is sent, never stored by the gateway."""
+
+    personal: Personal | None = Field(description="the citizen's details while your task on the case is live, "
+                                                  "fetched from intake as the webhook is sent; else null")
+    personal_status: PersonalStatus = Field(description=PERSONAL_STATUS_DESCRIPTION)
+
+
+class CaseUpdateData(PersonalFields):
+    model_config = ConfigDict(extra="allow")  # the case event's own data
+
+
 def _message(name: str, data: type[BaseModel] | None, what: str) -> type[BaseModel]:
-    title = name.replace(".", "_").title().replace("_", "") + "Webhook"
-    return create_model(title, type=(str, Field(description=f"always `{name}`")), timestamp=(datetime, ...),
-                        data=(data or dict[str, Any], Field(description=what)))
+    title = name.replace(".", "_").title().replace("_", "")
+    data_model = create_model(f"{title}Data", __base__=(data, PersonalFields)) if data else CaseUpdateData
+    return create_model(f"{title}Webhook", type=(str, Field(description=f"always `{name}`")),
+                        timestamp=(datetime, ...), data=(data_model, Field(description=what)))
 
 
 def document_webhooks(app: FastAPI) -> None:
