@@ -80,13 +80,16 @@ def main() -> None:
     state = ROOT / ".jiesu" / "demo"
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
-    admin_token, operator_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)  # fresh each run, never stored
+    # fresh each run, never stored
+    admin_token, operator_token, gateway_token = (secrets.token_urlsafe(24) for _ in range(3))
     base = int(os.environ.get("JIESU_DEMO_BASE_PORT", "8001"))
     common = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
               "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
               # the hotline desk records requests and works the call-backs (which lets it read timelines)
               "JIESU_STAFF": json.dumps([{"id": "hotline-desk", "token": operator_token,
-                                          "roles": ["intake", "triage", "callback"]}])}
+                                          "roles": ["intake", "triage", "callback"]},
+                                         {"id": "agency-gateway", "token": gateway_token, "roles": ["disclosure"]}]),
+              "JIESU_INTAKE_TOKEN": gateway_token}
     print("Starting intake, dispatch, agency-gateway and audit on the embedded log …", flush=True)
     services = start_services(common, state, {"intake": base, "dispatch": base + 1, "gateway": base + 2,
                                               "audit": base + 3})

@@ -64,10 +64,13 @@ def start_services(common_env: Mapping[str, str], state_dir: Path, ports: Mappin
     """Start the four services (or `only` some), each with its own database, port, log and trace file;
     wait until healthy."""
     processes: dict[str, ServiceProcess] = {}
+    port = {name: (ports or {}).get(name) or free_port() for name in only}
+    # the gateway asks intake for a live task's personal data
+    intake = {"JIESU_INTAKE_URL": f"http://127.0.0.1:{port['intake']}"} if "intake" in port else {}
     try:
         for name in only:
             module = SERVICES[name]
-            env = {**common_env, "JIESU_PORT": str((ports or {}).get(name) or free_port()),
+            env = {**intake, **common_env, "JIESU_PORT": str(port[name]),
                    "JIESU_DATABASE_URL": f"sqlite:///{state_dir}/{name}.sqlite3",
                    "JIESU_TRACE_FILE": str(state_dir / "traces" / f"{name}.jsonl")}
             processes[name] = ServiceProcess(module, env, state_dir / "logs" / f"{name}.log")

@@ -17,4 +17,5 @@ def as_role(role: str) -> dict[str, str]:
 
 
 def staff_env() -> dict[str, str]:
-    return {"JIESU_STAFF": json.dumps(STAFF)}
+    """Every service admits the staff; the gateway fetches personal data as the member holding `disclosure`."""
+    return {"JIESU_STAFF": json.dumps(STAFF), "JIESU_INTAKE_TOKEN": TOKENS["disclosure"]}
