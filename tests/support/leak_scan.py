@@ -59,7 +59,7 @@ class Findings:
         width = max(len(place) for place in self.places) if self.places else 10
         lines = [title, f"{'place scanned':<{width}}  {'bytes':>9}  values found (count)"]
         for place, found in self.places.items():
-            listed = ", ".join(f"{label} ({count})" for label, count in found.items()) or "-"
+            listed = " | ".join(f"{label} ({count})" for label, count in found.items()) or "-"
             lines.append(f"{place:<{width}}  {self.sizes[place]:>9}  {listed}")
         return "\n".join(lines)
 

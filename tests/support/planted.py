@@ -49,7 +49,8 @@ PLANTED = (
 )
 VALUE = {p.label: p.value for p in PLANTED}
 
-TEXT = ("我是司马相如，住景山前街8号院3号楼2单元401室，楼上诸葛先生家漏水三天了，跟物业经理刘德海说过也不管。"
+TEXT = ("我是司马相如，住景山前街8号院3号楼2单元401室，"
+        "楼上诸葛先生家漏水三天了，跟物业经理刘德海说过也不管。"
         "联系人欧阳春华，电话13912345678，也可打+86 139 8765 4321、137-1111-2222或136 3333 4444，"
         "座机010-64012345，身份证11010519491231002X，邮箱sima.xiangru@example.cn")
 NATIVE_CHANNELS = ("hotline", "web_board", "wechat", "grid_patrol", "proactive")

@@ -46,12 +46,27 @@ def scan_everything(stack: Stack, found: Findings, out: Path) -> dict:
     """Scan every place; return the summary of the replay it ran into `out`."""
     scan_read_apis(stack, found)
     scan_gateway_deliveries(stack, found)
+    scan_stored(stack, found)
+    summary = replay_and_scan(stack, found, out)
+    scan_logs_and_spans(stack, found)
+    return summary
+
+
+def scan_stored(stack: Stack, found: Findings) -> None:
     scan_raw_log(stack, found)
     scan_databases(stack, found)
-    summary = replay_and_scan(stack, found, out)
+
+
+def scan_logs_and_spans(stack: Stack, found: Findings) -> None:
     for path in sorted((stack.state / "logs").glob("*.log")) + sorted((stack.state / "traces").glob("*.jsonl")):
         found.scan(f"{path.parent.name}/{path.name}", file_bytes(path))
-    return summary
+
+
+def stop_services(stack: Stack) -> None:
+    """Stop the services as an operator would, so that SQLite checkpoints each write-ahead log into its
+    database file: what a backup or a stolen disk holds."""
+    for process in stack.deployment.processes.values():
+        process.stop()
 
 
 def scan_read_apis(stack: Stack, found: Findings) -> None:
