@@ -42,6 +42,7 @@ PLANTED = (
     Planted("mobile, dashed", "137-1111-2222", phone_like=True),
     Planted("mobile, spaced", "136 3333 4444", phone_like=True),
     Planted("landline", "010-64012345", phone_like=True),
+    Planted("Open311 phone", "+86 135 5555 6666", phone_like=True),
     Planted("ID number in the text (X)", "11010519491231002X"),
     Planted("contact's ID number", "11010119800101003X", disclosed=False),
     Planted("e-mail in the text", "sima.xiangru@example.cn"),
@@ -70,8 +71,9 @@ def native_case(channel: str) -> dict:
 
 
 def open311_form(api_key: str) -> dict[str, str]:
+    """Another citizen (a phone of their own, no ID number) whose text holds the first citizen's numbers."""
     return {"api_key": api_key, "service_code": "property_management", "description": TEXT,
             "address_string": PLACE["address"], "lat": str(PLACE["latitude"]), "long": str(PLACE["longitude"]),
-            "first_name": "婉儿", "last_name": "上官", "phone": "+86 139 8765 4321",
+            "first_name": "婉儿", "last_name": "上官", "phone": "+86 135 5555 6666",
             "email": "chunhua.ouyang@example.org", "attribute[district]": "Dongcheng",
             "attribute[street]": "Jingshan", "attribute[community]": "community-open311"}
