@@ -28,16 +28,11 @@ class DecodeError(ValueError):
     """A record that is not a valid Jiesu CloudEvent; it belongs in the dead-letter topic."""
 
 
-# Errors whose message is written by a validator of our own, which may have put the value in it.
-_OWN_MESSAGES = ("value_error", "assertion_error")
-
-
 def describe_invalid(exc: ValidationError) -> str:
-    """Which fields broke which rule, never the values: reasons travel to dead letters and logs."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or '(whole)'}: "
-        f"{e['type'] if e['type'] in _OWN_MESSAGES else e['msg'] + ' (' + e['type'] + ')'}"
-        for e in exc.errors(include_input=False, include_url=False, include_context=False))
+    """Which fields broke which rule, never the values: reasons travel to dead letters and logs.
+    (pydantic's own messages name the rule only; our validators' messages must not quote the value.)"""
+    return "; ".join(f"{'.'.join(str(part) for part in e['loc']) or '(whole)'}: {e['msg']} ({e['type']})"
+                     for e in exc.errors(include_input=False, include_url=False, include_context=False))
 
 
 def encode_envelope(envelope: Envelope) -> tuple[bytes, list[tuple[str, bytes]], bytes]:
