@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 
 from jiesu_shared.catalogue.dispatch import CaseEscalated, SlaWarning, TaskCancelled
 from jiesu_shared.catalogue.intake import CaseWithdrawn
+from jiesu_shared.store import Database
 
 from jiesu_gateway.bootstrap import build_app
+from jiesu_gateway.departments import DepartmentService, signing_secrets
 from tests.integration.gateway_harness import T0, bearer, offer, register, stored_events
 from tests.integration.test_gateway_webhook_delivery import Harness
 from tests.support.waiting import eventually
@@ -220,3 +222,20 @@ def test_the_openapi_document_is_enough_to_generate_a_client(client: TestClient)
             assert "409" in errors
             assert "Idempotency-Key" in [p["name"] for p in op["parameters"]]
     assert {"task.offered", "task.cancelled", "task.reminder"} <= set(document["webhooks"])
+
+
+def test_rotated_credentials_keep_their_own_grace_periods_on_both_databases(database: Database) -> None:
+    now = [T0]
+    departments = DepartmentService(database, allow_private_webhooks=True, clock=lambda: now[0],
+                                    grace=timedelta(hours=1))
+    issued = departments.register(department_id="housing", name="Housing", webhook_url=None)
+    keys, secrets = [issued.api_key], [issued.webhook_secret]
+    for _ in range(2):
+        keys.append(departments.rotate_api_key("housing").api_key)
+        secrets.append(departments.rotate_webhook_secret("housing").webhook_secret)
+        now[0] += timedelta(minutes=30)
+    # 60 minutes after the first rotation: the first key and secret are over, the second's have 30 minutes left
+    now[0] += timedelta(seconds=1)
+    assert [departments.by_api_key(k) is not None for k in keys] == [False, True, True]
+    assert signing_secrets(departments.get("housing"), now[0]) == [secrets[2], secrets[1]]  # type: ignore[arg-type]
+    assert departments.by_api_key("jsk_never-issued") is None
