@@ -37,7 +37,7 @@ class DepartmentUpdate(BaseModel):
     webhook_url: str | None = Field(default=None, max_length=2000,
                                     description="setting it (again) re-enables webhooks after a 410 Gone")
     event_types: list[WebhookType] | None = None
-    webhook_enabled: bool | None = None
+    webhook_enabled: bool | None = Field(default=None, strict=True)
 
 
 class DepartmentRead(BaseModel):
@@ -57,7 +57,7 @@ class DepartmentCredentials(DepartmentRead):
 class Rotation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    grace_seconds: float | None = Field(default=None, ge=0, le=30 * 86400,
+    grace_seconds: float | None = Field(default=None, ge=0, le=30 * 86400, strict=True,
                                         description="how long the previous one keeps working; default: configured")
 
 
