@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 
-import jieba
-import jieba.posseg
+with warnings.catch_warnings():  # jieba 0.42's regular expressions warn (invalid escapes) when first compiled
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", SyntaxWarning)
+    import jieba
+    import jieba.posseg
 
 from jiesu_shared.personal.surnames import SINGLE
 
