@@ -62,6 +62,15 @@ def test_the_labelled_sets_are_large_and_varied_enough() -> None:
     assert sum(1 for row in rows for name in row["names"] if len(name) == 4) >= 10
 
 
+def test_spans_point_at_their_words_in_order_without_overlapping() -> None:
+    for file in ("personal_text.jsonl", "personal_text_unseen.jsonl"):
+        for line in (DATA / file).read_text(encoding="utf-8").splitlines():
+            text = json.loads(line)["text"] + " 电话 139-1234-5678，mail a@b.cn"
+            spans = find_personal_data(text)
+            assert all(text[s.start:s.end] == s.text for s in spans)
+            assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+
+
 @pytest.mark.parametrize("text", [
     "电话13912345678请回电", "call +86 13912345678", "+86-139-1234-5678", "0086 139 1234 5678", "8613912345678",
     "139-1234-5678", "139 1234 5678", "座机010-65123456", "座机(021)61234567", "0571 8765 4321", "010 6512 3456",

@@ -10,7 +10,7 @@ import re
 
 from jiesu_shared.personal.spans import Span
 from jiesu_shared.personal.surnames import COMPOUND, SINGLE
-from jiesu_shared.personal.tagging import Token as _Token, is_common_word, tag
+from jiesu_shared.personal.tagging import Token as _Token, dictionary_tag, tag
 
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _PROPER_NOUN_TAGS = _NAME_TAGS | {"ns", "nz", "nt", "j"}  # jieba tags some names as places (高建国/ns)
@@ -19,10 +19,11 @@ _NOT_A_GIVEN_NAME = frozenset({"v", "vn", "p", "c", "uj", "ul", "uz", "ug", "uv"
 _HONORIFICS = ("先生", "女士", "小姐", "阿姨", "师傅", "大爷", "大妈", "大姐", "大哥", "大叔", "奶奶", "爷爷", "叔叔",
                "老师", "主任", "经理", "书记", "科长", "处长", "局长", "所长", "队长", "医生", "大夫", "警官", "律师",
                "同志", "老太太", "阿婆")
-# Introductions after which a name follows; the first four are followed by nothing else in practice.
+# After these a name follows, up to the next punctuation (我是 and 本人 only if the first word is no common
+# word: 我是高中老师); after a role only a surname and a short given name (房东钱多多不退押金).
 _CERTAIN_INTRODUCTIONS = ("我叫", "名叫", "联系人", "姓名", "我是", "本人")
 _ROLES = ("市民", "业主", "房东", "邻居", "来电人", "住户", "车主", "租户")
-_SEPARATORS = re.compile(r"[:：\s]*")
+_INTRODUCTION = re.compile(f"({'|'.join(_CERTAIN_INTRODUCTIONS + _ROLES)})[:：\\s]*")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 # A word ending like this, or followed by a word ending like this, names a place or an organisation.
 _PLACE_ENDINGS = frozenset("街路巷庄村屯桥门井区县镇乡寺庙局委站场所厂馆院店营坊园苑宫城窑堡湾口楼")
@@ -82,16 +83,16 @@ def _introduced(text: str, tokens: list[_Token], i: int) -> tuple[int, int] | No
     token = tokens[i]
     if token.word in ("姓", "贵姓") and i + 1 < len(tokens):
         return _surname_at(text, tokens[i + 1].start)
-    for introduction in _CERTAIN_INTRODUCTIONS + _ROLES:
-        if text.startswith(introduction, token.start):
-            start = _SEPARATORS.match(text, token.start + len(introduction)).end()
-            j = _token_at(tokens, start, i)
-            if j is None:
-                return None
-            certain = introduction in _CERTAIN_INTRODUCTIONS
-            return (certain and _up_to_punctuation(text, tokens, j, strict=introduction in ("我是", "本人"))) \
-                or _surname_and_given_name(tokens, j)
-    return None
+    found = _INTRODUCTION.match(text, token.start)
+    if not found:
+        return None
+    j = _token_at(tokens, found.end(), i)
+    if j is None:
+        return None
+    introduction = found.group(1)
+    certain = introduction in _CERTAIN_INTRODUCTIONS
+    return (certain and _up_to_punctuation(text, tokens, j, strict=introduction in ("我是", "本人"))) \
+        or _surname_and_given_name(tokens, j)
 
 
 def _up_to_punctuation(text: str, tokens: list[_Token], j: int, *, strict: bool) -> tuple[int, int] | None:
@@ -135,7 +136,8 @@ def _place_like(tokens: list[_Token], i: int) -> bool:
     if word[-1] in _PLACE_ENDINGS or word.endswith("胡同"):
         return True
     after = [tokens[i + 1].word] if i + 1 < len(tokens) else []
-    singles = "".join(itertools.takewhile(lambda w: len(w) == 1 and _CJK_RUN.match(w), (t.word for t in tokens[i + 1:i + 4])))
+    following = (token.word for token in tokens[i + 1:i + 4])
+    singles = "".join(itertools.takewhile(lambda w: len(w) == 1 and _CJK_RUN.match(w), following))
     if len(singles) >= 2:
         after.append(singles)  # 沙滩/nr 后/f 街/n, 杨梅/nr 竹/ng 斜/v 街/n
     return any(word in _PLACE_WORDS or word[-1] in _PLACE_ENDINGS for word in after)
@@ -154,7 +156,9 @@ def _token_at(tokens: list[_Token], start: int, after: int) -> int | None:
 
 
 def _common_word(word: str) -> bool:
-    return is_common_word(word, _PROPER_NOUN_TAGS)
+    """In jieba's dictionary as something other than a proper noun (高中, 何时, 安全)."""
+    tag_in_dictionary = dictionary_tag(word)
+    return tag_in_dictionary is not None and tag_in_dictionary not in _PROPER_NOUN_TAGS
 
 
 def _is_surname(word: str) -> bool:

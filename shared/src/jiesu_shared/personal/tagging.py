@@ -61,6 +61,6 @@ def tag(text: str) -> list[Token]:
     return tokens
 
 
-def is_common_word(word: str, proper_noun_tags: frozenset[str]) -> bool:
-    """In jieba's dictionary as something other than a proper noun (高中, 何时, 安全)."""
-    return bool(TAGGER.tokenizer.FREQ.get(word)) and TAGGER.word_tag_tab.get(word, "x") not in proper_noun_tags
+def dictionary_tag(word: str) -> str | None:
+    """The tag jieba's dictionary gives a word, or None if the word is not in it."""
+    return TAGGER.word_tag_tab.get(word, "x") if TAGGER.tokenizer.FREQ.get(word) else None
