@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from jiesu_shared.personal import warm_up as load_name_dictionary
 from jiesu_shared.service import ServiceKernel
 
 from jiesu_intake.config import IntakeSettings
@@ -16,6 +17,7 @@ from jiesu_intake.handlers import IntakeService
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     kernel = ServiceKernel.build("intake", settings)
+    load_name_dictionary()  # jieba's dictionary, once, not on the first POST /cases
     service = IntakeService(database=kernel.database, store=kernel.store, taxonomy=settings.taxonomy(),
                             duplicate_window=timedelta(hours=settings.duplicate_window_hours),
                             on_committed=kernel.relay.wake_threadsafe)
