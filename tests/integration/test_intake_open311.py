@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
-from tests.integration.test_intake_http import CALLER, OFFICER, OPEN311_KEY, log_records, settings  # noqa: F401
+from tests.integration.test_intake_http import (CALLER, OFFICER, OPEN311_KEY, RECORDER, log_records,  # noqa: F401
+                                                settings)
 
 FORM = "application/x-www-form-urlencoded"
 # What an Open311 client (e.g. a FixMyStreet-style app) sends, byte for byte.
@@ -34,7 +35,7 @@ def xml_errors(text: str) -> list[tuple[str, str]]:
 
 
 def test_service_list_is_the_taxonomy_in_both_formats(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         as_json = client.get("/open311/v2/services.json")
         as_xml = client.get("/open311/v2/services.xml")
         definition = client.get("/open311/v2/services/noise.xml")
@@ -55,7 +56,7 @@ def test_service_list_is_the_taxonomy_in_both_formats(settings: IntakeSettings) 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_an_open311_clients_form_post_becomes_a_case(settings: IntakeSettings, fmt: str) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         created = post(client, fmt, CLIENT_POST)
         if fmt == "json":
             request_id = created.json()[0]["service_request_id"]
@@ -86,7 +87,7 @@ def test_missing_location_or_bad_api_key_get_open311_errors_and_append_nothing(s
     no_location = urlencode({"api_key": OPEN311_KEY, "service_code": "noise", "description": "loud"}).encode()
     bad_key = CLIENT_POST.replace(OPEN311_KEY.encode(), b"stolen-key")
     no_key = urlencode({"service_code": "noise", "lat": "39.9", "long": "116.4"}).encode()
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         answers = [post(client, fmt, no_location), post(client, fmt, bad_key), post(client, fmt, no_key),
                    post(client, fmt, CLIENT_POST.replace(b"service_code=noise", b"service_code=ufo"))]
         good = client.post("/cases", json={"text": "ok", "place": {"district": "D", "street": "S"}})
@@ -105,7 +106,7 @@ def test_missing_location_or_bad_api_key_get_open311_errors_and_append_nothing(s
 
 
 def test_a_resubmission_returns_the_same_request(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         first = post(client, "json", CLIENT_POST)
         again = post(client, "json", CLIENT_POST)
         keyed = [post(client, "json", CLIENT_POST.replace(b"every night", b"nightly"), **{"Idempotency-Key": "k-1"})
@@ -120,7 +121,7 @@ def test_a_resubmission_returns_the_same_request(settings: IntakeSettings) -> No
 def test_request_list_filters(settings: IntakeSettings) -> None:
     noise = CLIENT_POST
     heating = CLIENT_POST.replace(b"service_code=noise", b"service_code=heating")
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         noise_id = post(client, "json", noise).json()[0]["service_request_id"]
         heating_id = post(client, "json", heating).json()[0]["service_request_id"]
         client.post(f"/cases/{heating_id}/withdraw", json={"reason": "fixed by the neighbours"}, headers=CALLER)
@@ -144,6 +145,6 @@ def test_request_list_filters(settings: IntakeSettings) -> None:
 
 
 def test_a_non_form_post_is_an_open311_error(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         answer = client.post("/open311/v2/requests.json", json={"api_key": OPEN311_KEY})
     assert answer.status_code == 400 and "x-www-form-urlencoded" in answer.json()[0]["description"]
