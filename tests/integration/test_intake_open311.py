@@ -72,13 +72,16 @@ def test_an_open311_clients_form_post_becomes_a_case(settings: IntakeSettings, f
         element = ElementTree.fromstring(one.text).find("request")
         shown = {child.tag: child.text for child in element}  # type: ignore[union-attr]
     assert shown["service_request_id"] == request_id and shown["status"] == "open"
-    assert shown["service_code"] == "noise" and shown["address"] == "景山前街 4 号"
-    assert float(shown["lat"]) == 39.9163 and float(shown["long"]) == 116.3972
-    assert shown["description"] == "Loud construction after 22:00, every night. Call me at [phone-1]"
+    assert shown["service_code"] == "noise" and shown["district"] == "Dongcheng"  # public: the place generalised
+    assert not (shown["address"] or shown["lat"] or shown["long"] or shown["description"])
+    assert case["text"] == "Loud construction after 22:00, every night. Call me at 13912345678"
+    assert (case["place"]["address"], case["place"]["latitude"], case["place"]["longitude"]) == (
+        "景山前街 4 号", 39.9163, 116.3972)  # sealed, and unsealed for the contact role
     assert (case["channel"], case["request_type"], case["place"]["district"]) == ("open311", "complaint", "Dongcheng")
     assert case["contact"]["name"] == "Mei Chen" and case["contact"]["phone"] == "13912345678"
     assert case["contact"]["email"] == "citizen@example.org"
     assert b"13912345678" not in record.value and b"Chen" not in record.value and b"example.org" not in record.value
+    assert "景山前街".encode() not in record.value and b"39.9163" not in record.value
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
