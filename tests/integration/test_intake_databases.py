@@ -41,7 +41,10 @@ def test_duplicates_filters_queue_and_erasure_on_both_databases(database: Databa
         citizen = client.get(f"/cases/{first['case_id']}", headers=OFFICER).json()["citizen_id"]
         erased = client.delete(f"/citizens/{citizen}", headers=OFFICER)
         shown = client.get(f"/cases/{first['case_id']}", headers=OFFICER).json()
+        disclosed = client.get("/disclosures?limit=5", headers=OFFICER).json()
     assert second["duplicate_of"] == first["case_id"] and replay["case_id"] == first["case_id"]
     assert around == {first["case_id"], second["case_id"]} and before == set()
     assert [q["case_id"] for q in queued] == [first["case_id"]] and queued[0]["resolution"] == "已整改 fixed"
     assert erased.status_code == 204 and shown["contact_erased"] is True and "13712345678" not in shown["text"]
+    assert [(d["case_id"], d["principal_id"], d["fields"]) for d in disclosed] == [(first["case_id"], "op-zhao",
+                                                                                    ["text"])]  # the look before

@@ -82,3 +82,5 @@ def test_the_openapi_document_names_the_roles(settings: IntakeSettings, role: st
         paths["/disclosures"]["get"]
     assert operation["security"] == [{"StaffToken": [role]}]
     assert {"401", "403"} <= set(operation["responses"])
+    if role == "disclosure":
+        assert {"404", "410", "413", "422"} <= set(operation["responses"])

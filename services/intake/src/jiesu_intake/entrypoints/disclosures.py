@@ -17,7 +17,8 @@ router = APIRouter(tags=["personal data"])
 
 @router.post("/cases/{case_id}/disclosures", response_model=DisclosureOut,
              summary="Unseal a case's personal data for a department holding a live task on it (recorded)",
-             responses={410: {"description": "the citizen was erased: their data can no longer be read"}})
+             responses={404: {"description": "no such case"},
+                        410: {"description": "the citizen was erased: their data can no longer be read"}})
 def disclose(case_id: str, body: DisclosureIn, service: Service, gateway: Discloser) -> DisclosureOut:
     # The gateway is the authority on tasks: it calls only for a department that holds a live one.
     to = Recipient(principal_id=gateway.id, purpose=body.purpose, department=body.department, task_id=body.task_id)
