@@ -67,7 +67,7 @@ class RotatedApiKey(BaseModel):
 
 
 class RotatedWebhookSecret(BaseModel):
-    webhook_secret: str = Field(description="shown once; webhooks carry both signatures until the previous expires")
+    webhook_secret: str = Field(description="shown once; webhooks carry a signature per secret still in its grace period")
     previous_valid_until: datetime
 
 
@@ -134,7 +134,7 @@ def rotate_api_key(department_id: str, request: Request,
 
 @router.post("/departments/{department_id}/webhook-secret/rotate", response_model=RotatedWebhookSecret,
              operation_id="rotateWebhookSecret", responses=problems(404, 422),
-             summary="Issue a new signing secret; webhooks carry both signatures during the grace period")
+             summary="Issue a new signing secret; webhooks also carry the old secrets' signatures during their grace periods")
 def rotate_webhook_secret(department_id: str, request: Request,
                           body: Annotated[Rotation | None, Body()] = None) -> dict[str, Any]:
     issued = rotate(request, department_id, body, "rotate_webhook_secret")
