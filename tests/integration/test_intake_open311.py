@@ -151,3 +151,20 @@ def test_a_non_form_post_is_an_open311_error(settings: IntakeSettings) -> None:
     with TestClient(build_app(settings), headers=RECORDER) as client:
         answer = client.post("/open311/v2/requests.json", json={"api_key": OPEN311_KEY})
     assert answer.status_code == 400 and "x-www-form-urlencoded" in answer.json()[0]["description"]
+
+
+def test_an_over_long_name_or_a_non_number_point_is_refused_without_echoing_it(settings: IntakeSettings) -> None:
+    long_name = "司马" * 150  # 300 characters, over the contact name's 64
+    posts = {"name": CLIENT_POST.replace(b"first_name=Mei", urlencode({"first_name": long_name}).encode()),
+             "lat": CLIENT_POST.replace(b"lat=39.9163", b"lat=true-ish-XYZ"),
+             "phone": CLIENT_POST.replace(b"phone=13912345678", b"phone=call-me-XYZ")}
+    with TestClient(build_app(settings), headers=RECORDER) as client:
+        answers = {field: post(client, "json", body) for field, body in posts.items()}
+        good = client.post("/cases", json={"text": "ok", "place": {"district": "D", "street": "S"}})
+        records = asyncio.run(log_records(settings, 1))
+    for field, answer in answers.items():
+        assert answer.status_code == 400, field
+        description = answer.json()[0]["description"]
+        assert field in description, description
+        assert "XYZ" not in description and long_name not in description
+    assert [r.key.decode() for r in records] == [good.json()["case_id"]]

@@ -19,6 +19,7 @@ from jiesu_intake.config import IntakeSettings
 from jiesu_intake.domain.classification import Subject
 from jiesu_intake.entrypoints.open311_format import Open311Error, render, render_error
 from jiesu_intake.entrypoints.open311_public import public_request
+from jiesu_intake.entrypoints.schemas import ContactIn
 from jiesu_intake.handlers import IdempotencyKey, IntakeService, NewCase
 from jiesu_intake.privacy import Contact
 from jiesu_intake.readmodel import CaseRow
@@ -166,24 +167,39 @@ def _new_case(service: IntakeService, form: dict[str, str], settings: IntakeSett
     request_type = attribute.get("request_type")
     if request_type is not None and request_type not in REQUEST_TYPES:
         raise Open311Error(400, f"attribute[request_type] must be one of {', '.join(REQUEST_TYPES)}")
-    unlocated = settings.open311_unlocated_district
-    try:
-        place = Place(district=attribute.get("district") or unlocated, street=attribute.get("street") or unlocated,
-                      community=attribute.get("community"), grid=attribute.get("grid"),
-                      address=form.get("address_string") or form.get("address_id"),
-                      latitude=float(form["lat"]) if has_point else None,
-                      longitude=float(form["long"]) if has_point else None)
-    except (ValueError, ValidationError) as exc:
-        raise Open311Error(400, f"the location is invalid: {_first_error(exc)}") from exc
+    place = _place(form, attribute, settings.open311_unlocated_district, has_point=bool(has_point))
     text = (form.get("description") or subject.name).strip()[:4000]
-    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
-    contact = Contact(name=name, phone=form.get("phone"), email=form.get("email"))
+    contact = _contact(form)
     return NewCase(channel="open311", text=text, place=place, received_at=service.clock(), category=code,
                    request_type=request_type, contact=None if contact.is_empty() else contact)  # type: ignore[arg-type]
 
 
-def _first_error(exc: Exception) -> str:
-    return exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+def _place(form: dict[str, str], attribute: dict[str, str], unlocated: str, *, has_point: bool) -> Place:
+    try:
+        latitude, longitude = (float(form["lat"]), float(form["long"])) if has_point else (None, None)
+    except ValueError:
+        raise Open311Error(400, "the location is invalid: lat and long must be decimal numbers") from None
+    try:
+        return Place(district=attribute.get("district") or unlocated, street=attribute.get("street") or unlocated,
+                     community=attribute.get("community"), grid=attribute.get("grid"),
+                     address=form.get("address_string") or form.get("address_id"), latitude=latitude,
+                     longitude=longitude)
+    except ValidationError as exc:  # the rule broken, never the value sent
+        raise Open311Error(400, f"the location is invalid: {_fields(exc)}") from None
+
+
+def _contact(form: dict[str, str]) -> Contact:
+    """The same rules as the native API's contact (lengths, phone and e-mail formats)."""
+    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
+    try:
+        checked = ContactIn(name=name, phone=form.get("phone"), email=form.get("email"))
+    except ValidationError as exc:
+        raise Open311Error(400, f"the contact is invalid: {_fields(exc)}") from None
+    return Contact(name=checked.name, phone=checked.phone, email=checked.email)
+
+
+def _fields(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False))
 
 
 def _idempotency(client: str, form: dict[str, str], header: str | None) -> IdempotencyKey:
