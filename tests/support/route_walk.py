@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.support.access_matrix import DEPARTMENT, PUBLIC, Operation, Rule
+from tests.support.access_matrix import DEPARTMENT, Operation, Rule
 
 METHODS = ("get", "post", "put", "patch", "delete")
 OPEN = "open"  # declares no security: PUBLIC, or a route with its own credential in the body (Open311)
