@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jiesu_shared.access import CONTACT, DISCLOSURE, RESEARCHER, STAFF_ROLES, COORDINATOR
+from jiesu_shared.access import ADMIN, CONTACT, COORDINATOR, DISCLOSURE, RESEARCHER, STAFF_ROLES
 from tests.support.access_matrix import (DEPARTMENT, MATRIX, OPEN311_CLIENT, PUBLIC, Operation, Rule, by_shape,
                                          pending_shapes, shape)
 from tests.support.route_walk import RealIds, comparable, documented, fill, required_query
@@ -139,6 +139,8 @@ def test_without_the_right_credential_every_route_refuses_and_shows_nothing_of_t
         wrong += _refused(walk.call(operation, path, walk.firm), 401, f"{name} with a department's key")
         for role in sorted(set(STAFF_ROLES) - set(rule)):
             wrong += _refused(walk.call(operation, path, as_role(role)), 403, f"{name} as {role}")
+        if ADMIN not in rule:  # JIESU_ADMIN_TOKEN is principal "admin", with no role but admin
+            wrong += _refused(walk.call(operation, path, _bearer(walk.stack.admin_token)), 403, f"{name} as admin token")
     assert not wrong, "\n".join(wrong)
 
 
