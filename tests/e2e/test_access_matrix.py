@@ -17,7 +17,7 @@ import pytest
 
 from jiesu_shared.access import ADMIN, CONTACT, COORDINATOR, DISCLOSURE, RESEARCHER, STAFF_ROLES
 from tests.support.access_matrix import (DEPARTMENT, MATRIX, OPEN311_CLIENT, PUBLIC, Operation, Rule, by_shape,
-                                         pending_shapes, shape)
+                                         shape)
 from tests.support.route_walk import RealIds, comparable, documented, fill, required_query
 from tests.support.staff import as_role
 from tests.support.staffed_stack import OPEN311_KEY, StaffedStack, staffed_stack
@@ -111,9 +111,8 @@ def test_every_documented_operation_is_classified_with_the_roles_it_declares(wal
     declared = {(s, m, shape(p)): rule for s, url in walk.stack.urls.items() for (s, m, p), rule in
                 documented(s, url).items()}
     expected = {op: comparable(rule) for op, rule in by_shape().items()}
-    not_yet = pending_shapes() - declared.keys()  # added by other parts of issue 11; classified already
     assert sorted(declared.keys() - expected.keys()) == [], "routes the matrix does not classify"
-    assert sorted(expected.keys() - declared.keys() - not_yet) == [], "classified routes the documents lack"
+    assert sorted(expected.keys() - declared.keys()) == [], "classified routes the documents lack"
     differing = {op: (rule, expected[op]) for op, rule in declared.items() if rule != expected[op]}
     assert differing == {}, "declared (document, matrix) roles differ"
 
@@ -205,8 +204,6 @@ def test_health_and_the_openapi_documents_are_open(walk: Walk) -> None:
             assert httpx.get(url + path).status_code == 200, url + path
 
 
-@pytest.mark.xfail(strict=True, reason="Open311's public reads still show the case's text and address (issue 11: "
-                                       "only the fields the deployment configures as public); fixed in open311.py")
 def test_the_public_read_surface_shows_nothing_of_the_case(walk: Walk) -> None:
     intake = walk.stack.urls["intake"]
     for path in ("/open311/v2/requests.json", f"/open311/v2/requests/{walk.ids.case_id}.json"):
