@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
-from tests.integration.test_intake_http import CALLER, GOOD, log_records, settings  # noqa: F401 (fixture)
+from tests.integration.test_intake_http import GOOD, RECORDER, log_records, settings  # noqa: F401 (fixture)
 
 PLACE = GOOD["place"]
 
@@ -25,8 +25,8 @@ def test_coordinates_that_are_not_numbers_are_refused(settings: IntakeSettings, 
                                                       field: str) -> None:
     good = {**GOOD, "place": {**PLACE, "latitude": 40, "longitude": 116.39}}  # an int is a number too
     with TestClient(build_app(settings)) as client:
-        bad = client.post("/cases", json={**GOOD, "place": {**PLACE, **coordinates}}, headers=CALLER)
-        accepted = client.post("/cases", json=good, headers=CALLER)
+        bad = client.post("/cases", json={**GOOD, "place": {**PLACE, **coordinates}}, headers=RECORDER)
+        accepted = client.post("/cases", json=good, headers=RECORDER)
         records = asyncio.run(log_records(settings, 1))
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     assert field in [e["field"] for e in bad.json()["errors"]], bad.text
