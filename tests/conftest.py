@@ -14,7 +14,7 @@ from jiesu_shared.bus.kafka import KafkaBus
 from jiesu_shared.bus.port import Bus
 from jiesu_shared.store import Database
 from jiesu_shared.telemetry import setup_tracing
-from tests.support import servers
+from tests.support import keycloak, servers
 
 _SPANS = InMemorySpanExporter()
 setup_tracing("jiesu-tests", exporter=_SPANS)  # once per process: OpenTelemetry allows one provider
@@ -40,6 +40,15 @@ def postgres_server_url() -> Iterator[str]:
     yield url
     if started:
         servers.stop_postgres()
+
+
+@pytest.fixture(scope="session")
+def oidc_issuer() -> Iterator[str]:
+    """The issuer URL of a real OIDC provider with the test realm; Keycloak starts only if a test asks."""
+    issuer, started = keycloak.oidc_issuer()
+    yield issuer
+    if started:
+        keycloak.stop_keycloak()
 
 
 @pytest.fixture

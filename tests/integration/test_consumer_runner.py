@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlmodel import Session, select
 
@@ -36,8 +37,8 @@ def to(topic: str, record: OutgoingRecord) -> OutgoingRecord:
 
 def remember(session: Session, envelope: Envelope, payload) -> None:  # type: ignore[no-untyped-def]
     """A handler with a visible effect: it writes a fact into the service's own store."""
-    if payload.text == "explode":
-        raise RuntimeError("handler bug")
+    if payload.text.startswith("explode"):
+        raise KeyError(payload.text)  # a bug whose message quotes the event, as KeyErrors do
     if payload.text == "refuse":
         raise Unprocessable("no department can take this")
     STORE.append(session, stream_id=f"seen-{payload.case_id}", expected_version=STORE.version(
@@ -101,6 +102,34 @@ async def test_an_invalid_payload_and_a_failing_handler_are_dead_lettered_with_r
     reasons = sorted(r.header("dlq_reason").decode().split(":")[0] for r in await dead_letters(bus, topic, unique, 3))
     assert reasons == ["handler failed after 3 attempts", "invalid payload", "unprocessable"]
     assert seen(service_db, "case-E") == []
+
+
+MARKER = "RECOGNISABLE-沙滩北街27号-13912345678"
+
+
+def with_marker(case_id: str, *, data: dict | None = None, header: tuple[str, str] | None = None) -> OutgoingRecord:
+    """A case.received record whose data, or one CloudEvents header, holds MARKER where it does not belong."""
+    record = case_received(case_id)
+    headers = tuple((k, header[1].encode()) if header and k == header[0] else (k, v) for k, v in record.headers)
+    value = orjson.dumps({**orjson.loads(record.value), **data}) if data else record.value
+    return OutgoingRecord("", record.key, value, headers)
+
+
+async def test_a_dead_letter_reason_names_the_field_and_the_rule_never_the_value(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    bad = [with_marker("case-1", data={"place": {"district": "Xicheng", "longitude": MARKER}}),
+           with_marker("case-2", data={"channel": MARKER, "received_at": MARKER}),
+           with_marker("case-3", header=("ce_time", MARKER)),
+           to(topic, case_received("case-4", f"explode {MARKER}"))]
+    await publish(bus, [to(topic, r) for r in bad] + [to(topic, case_received("case-ok"))])
+
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, "case-ok"), what="the event after them")
+    reasons = {r.key.decode(): r.header("dlq_reason").decode() for r in await dead_letters(bus, topic, unique, 4)}
+    assert all(MARKER not in reason and "RECOGNISABLE" not in reason for reason in reasons.values()), reasons
+    assert "place.longitude: Input should be a valid number" in reasons["case-1"]
+    assert "channel: Input should be" in reasons["case-2"] and "received_at: " in reasons["case-2"]
+    assert reasons["case-3"].startswith("undecodable: invalid CloudEvents attributes: time: ")
+    assert reasons["case-4"] == "handler failed after 3 attempts: KeyError"
 
 
 async def test_a_redelivered_event_changes_nothing(

@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 
 from jiesu_shared.catalogue.dispatch import CaseEscalated, SlaWarning, TaskCancelled
 from jiesu_shared.catalogue.intake import CaseWithdrawn
+from jiesu_shared.store import Database
 
 from jiesu_gateway.bootstrap import build_app
+from jiesu_gateway.departments import DepartmentService, signing_secrets
 from tests.integration.gateway_harness import T0, bearer, offer, register, stored_events
 from tests.integration.test_gateway_webhook_delivery import Harness
 from tests.support.waiting import eventually
@@ -83,6 +85,23 @@ def test_a_rotated_api_key_keeps_working_until_its_grace_period_ends(harness: Ha
     assert client.get("/tasks", headers=bearer(new)).status_code == 200
 
 
+def test_a_key_rotated_twice_keeps_each_old_key_for_its_own_grace_period(harness: Harness,
+                                                                         client: TestClient) -> None:
+    first = harness.register(client, "housing")["api_key"]
+    rotate = "/admin/departments/housing/api-key/rotate"
+    second = client.post(rotate, headers=bearer(harness.admin), json={"grace_seconds": 3600}).json()["api_key"]
+    harness.clock.advance(600)
+    third = client.post(rotate, headers=bearer(harness.admin), json={"grace_seconds": 3600}).json()["api_key"]
+    for key in (first, second, third):  # the first key was not cut off by the second rotation
+        assert client.get("/me", headers=bearer(key)).json()["department_id"] == "housing"
+    harness.clock.advance(3000 + 1)  # the first key's hour is over, the second key's is not
+    assert client.get("/me", headers=bearer(first)).status_code == 401
+    assert client.get("/me", headers=bearer(second)).status_code == 200
+    harness.clock.advance(600)
+    assert client.get("/me", headers=bearer(second)).status_code == 401
+    assert client.get("/me", headers=bearer(third)).status_code == 200
+
+
 def test_a_department_rotates_its_own_key_and_changes_its_own_webhook(harness: Harness, client: TestClient) -> None:
     old = harness.register(client, "housing")["api_key"]
     rotated = client.post("/me/api-key/rotate", headers=bearer(old), json={"grace_seconds": 60})
@@ -113,6 +132,25 @@ def test_during_a_secret_rotation_webhooks_verify_with_the_old_or_the_new_secret
     harness.log.publish("case-2", offer("housing", case_id="case-2"))
     second = eventually(lambda: harness.receiver.received[1:], what="the second webhook")[0]
     assert second.verified and len(second.headers["webhook-signature"].split(" ")) == 1
+
+
+def test_a_secret_rotated_twice_signs_with_every_secret_still_in_its_grace_period(harness: Harness,
+                                                                                  client: TestClient) -> None:
+    first = harness.register(client, "housing")["webhook_secret"]
+    rotate = "/admin/departments/housing/webhook-secret/rotate"
+    second = client.post(rotate, headers=bearer(harness.admin), json={"grace_seconds": 3600}).json()["webhook_secret"]
+    harness.clock.advance(600)
+    client.post(rotate, headers=bearer(harness.admin), json={"grace_seconds": 3600})
+    harness.receiver.secrets["housing"] = [first]  # a department that has not switched at all yet
+    harness.log.publish("case-1", offer("housing", case_id="case-1"))
+    (received,) = eventually(lambda: harness.receiver.received, what="the webhook")
+    assert received.verified and len(received.headers["webhook-signature"].split(" ")) == 3
+
+    harness.clock.advance(3000 + 1)  # the first secret's hour is over: the new one and the second sign
+    harness.receiver.secrets["housing"] = [second]
+    harness.log.publish("case-2", offer("housing", case_id="case-2"))
+    later = eventually(lambda: harness.receiver.received[1:], what="the second webhook")[0]
+    assert later.verified and len(later.headers["webhook-signature"].split(" ")) == 2
 
 
 def test_a_department_hears_of_cancellations_reminders_and_its_cases_and_only_what_it_asked_for(
@@ -184,3 +222,20 @@ def test_the_openapi_document_is_enough_to_generate_a_client(client: TestClient)
             assert "409" in errors
             assert "Idempotency-Key" in [p["name"] for p in op["parameters"]]
     assert {"task.offered", "task.cancelled", "task.reminder"} <= set(document["webhooks"])
+
+
+def test_rotated_credentials_keep_their_own_grace_periods_on_both_databases(database: Database) -> None:
+    now = [T0]
+    departments = DepartmentService(database, allow_private_webhooks=True, clock=lambda: now[0],
+                                    grace=timedelta(hours=1))
+    issued = departments.register(department_id="housing", name="Housing", webhook_url=None)
+    keys, secrets = [issued.api_key], [issued.webhook_secret]
+    for _ in range(2):
+        keys.append(departments.rotate_api_key("housing").api_key)
+        secrets.append(departments.rotate_webhook_secret("housing").webhook_secret)
+        now[0] += timedelta(minutes=30)
+    # 60 minutes after the first rotation: the first key and secret are over, the second's have 30 minutes left
+    now[0] += timedelta(seconds=1)
+    assert [departments.by_api_key(k) is not None for k in keys] == [False, True, True]
+    assert signing_secrets(departments.get("housing"), now[0]) == [secrets[2], secrets[1]]  # type: ignore[arg-type]
+    assert departments.by_api_key("jsk_never-issued") is None

@@ -12,7 +12,8 @@ from jiesu_shared.store import Database
 from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
 from tests.contract.test_bus_contract import publish
-from tests.integration.test_intake_http import CALLER, OFFICER, OPERATORS
+from tests.integration.test_intake_http import CALLER, OFFICER, OPERATORS, RECORDER
+from tests.support.staff import STAFF
 from tests.integration.test_intake_kafka import handled_by_dispatch
 from tests.support.waiting import eventually
 
@@ -21,8 +22,8 @@ PLACE = {"district": "Xicheng", "street": "Shichahai", "community": "Yandai"}
 
 def test_duplicates_filters_queue_and_erasure_on_both_databases(database: Database, tmp_path: Path) -> None:
     settings = IntakeSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), database_url=database.url,
-                              topic="cases", operators=OPERATORS)
-    with TestClient(build_app(settings)) as client:
+                              topic="cases", staff=[*STAFF, *OPERATORS])
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         first = client.post("/cases", json={"text": "酒吧噪音扰民 13712345678", "place": PLACE},
                             headers={"Idempotency-Key": "k"}).json()
         second = client.post("/cases", json={"text": "bar too loud at night", "place": PLACE}).json()
@@ -40,7 +41,10 @@ def test_duplicates_filters_queue_and_erasure_on_both_databases(database: Databa
         citizen = client.get(f"/cases/{first['case_id']}", headers=OFFICER).json()["citizen_id"]
         erased = client.delete(f"/citizens/{citizen}", headers=OFFICER)
         shown = client.get(f"/cases/{first['case_id']}", headers=OFFICER).json()
+        disclosed = client.get("/disclosures?limit=5", headers=OFFICER).json()
     assert second["duplicate_of"] == first["case_id"] and replay["case_id"] == first["case_id"]
     assert around == {first["case_id"], second["case_id"]} and before == set()
     assert [q["case_id"] for q in queued] == [first["case_id"]] and queued[0]["resolution"] == "已整改 fixed"
     assert erased.status_code == 204 and shown["contact_erased"] is True and "13712345678" not in shown["text"]
+    assert [(d["case_id"], d["principal_id"], d["fields"]) for d in disclosed] == [(first["case_id"], "op-zhao",
+                                                                                    ["text"])]  # the look before

@@ -24,6 +24,7 @@ from jiesu_intake.config import IntakeSettings
 from jiesu_intake.group_commit import GroupCommit
 from jiesu_intake.readmodel import CaseRow
 from jiesu_intake.receiving import CaseRecorder, IdempotencyKey, NewCase, PreparedCase, Received, prepare
+from tests.support.staff import STAFF, as_role
 
 STORE = EventStore(source="/jiesu/intake", topic="cases")
 TAXONOMY = IntakeSettings().taxonomy()
@@ -117,7 +118,7 @@ def test_cases_in_one_batch_see_each_other_as_earlier_cases_and_answered_keys(da
 
 def test_concurrent_posts_answer_what_a_read_shows_and_link_duplicates_to_one_case(tmp_path: Path) -> None:
     settings = IntakeSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), topic="cases",
-                              database_url=f"sqlite:///{tmp_path}/intake.sqlite3")
+                              database_url=f"sqlite:///{tmp_path}/intake.sqlite3", staff=STAFF)
     body = {"text": "小区电梯坏了 the lift is broken", "channel": "hotline", "place": LIFT.model_dump()}
     answers, reads = asyncio.run(_post_concurrently(settings, [body] * 24))
     assert all(a.status_code == 201 for a in answers)
@@ -131,7 +132,8 @@ async def _post_concurrently(settings: IntakeSettings, bodies: list[dict]) -> tu
     app = build_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake",
+                                     headers=as_role("intake")) as client:
             answers = await asyncio.gather(*(client.post("/cases", json=b) for b in bodies))
             reads = [(await client.get(f"/cases/{a.json()['case_id']}")).json() for a in answers]
     return list(answers), reads

@@ -12,6 +12,7 @@ from jiesu_shared.bus.embedded import EmbeddedBus
 from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
 from tests.contract.test_bus_contract import collect, open_subscription
+from tests.support.staff import STAFF, as_role
 
 OPERATORS = [
     {"id": "op-wang", "token": "wang-secret", "roles": ["triage", "callback"]},
@@ -19,6 +20,8 @@ OPERATORS = [
 ]
 CALLER = {"Authorization": "Bearer wang-secret"}  # may act on cases, may not see personal data
 OFFICER = {"Authorization": "Bearer zhao-secret"}  # may also see personal data and erase citizens
+RECORDER = as_role("intake")  # a hotline operator recording requests: the test clients' default
+ANONYMOUS = {"Authorization": ""}  # overrides a client's default credential with none
 OPEN311_KEY = "o311-test-key"
 
 GOOD = {"text": "小区电梯坏了 the lift is broken", "channel": "hotline",
@@ -29,7 +32,8 @@ GOOD = {"text": "小区电梯坏了 the lift is broken", "channel": "hotline",
 def settings(tmp_path: Path) -> IntakeSettings:
     return IntakeSettings(embedded_log_path=str(tmp_path / "log.sqlite3"),
                           database_url=f"sqlite:///{tmp_path}/intake.sqlite3", topic="cases",
-                          operators=OPERATORS, open311_api_keys={OPEN311_KEY: "fixmystreet"}, max_body_bytes=16_384)
+                          staff=[*STAFF, *OPERATORS], open311_api_keys={OPEN311_KEY: "fixmystreet"},
+                          max_body_bytes=16_384)
 
 
 async def log_records(settings: IntakeSettings, expected: int) -> list:
@@ -52,7 +56,7 @@ async def log_records(settings: IntakeSettings, expected: int) -> list:
 ])
 def test_bad_case_gets_a_problem_naming_the_field_and_appends_nothing(settings: IntakeSettings, body: dict,
                                                                       field: str) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         bad = client.post("/cases", json=body)
         good = client.post("/cases", json=GOOD)
         records = asyncio.run(log_records(settings, 1))
@@ -67,15 +71,18 @@ def test_bad_case_gets_a_problem_naming_the_field_and_appends_nothing(settings: 
 
 
 def test_malformed_json_is_a_problem_too(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         response = client.post("/cases", content=b"{not json", headers={"content-type": "application/json"})
         missing = client.get("/cases/no-such-case")
+        anonymous = client.post("/cases", json=GOOD, headers=ANONYMOUS)
+        not_a_recorder = client.post("/cases", json=GOOD, headers=CALLER)
+    assert anonymous.status_code == 401 and not_a_recorder.status_code == 403
     assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
     assert missing.status_code == 404 and missing.json()["title"] == "No such case"
 
 
 def test_an_accepted_case_is_on_the_log_and_readable(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         created = client.post("/cases", json=GOOD)
         case_id = created.json()["case_id"]
         fetched = client.get(created.headers["location"])

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
-from tests.integration.test_intake_http import CALLER, OFFICER, OPEN311_KEY, log_records, settings  # noqa: F401
+from tests.integration.test_intake_http import (CALLER, OFFICER, OPEN311_KEY, RECORDER, log_records,  # noqa: F401
+                                                settings)
 
 FORM = "application/x-www-form-urlencoded"
 # What an Open311 client (e.g. a FixMyStreet-style app) sends, byte for byte.
@@ -34,7 +35,7 @@ def xml_errors(text: str) -> list[tuple[str, str]]:
 
 
 def test_service_list_is_the_taxonomy_in_both_formats(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         as_json = client.get("/open311/v2/services.json")
         as_xml = client.get("/open311/v2/services.xml")
         definition = client.get("/open311/v2/services/noise.xml")
@@ -55,7 +56,7 @@ def test_service_list_is_the_taxonomy_in_both_formats(settings: IntakeSettings) 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_an_open311_clients_form_post_becomes_a_case(settings: IntakeSettings, fmt: str) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         created = post(client, fmt, CLIENT_POST)
         if fmt == "json":
             request_id = created.json()[0]["service_request_id"]
@@ -71,13 +72,16 @@ def test_an_open311_clients_form_post_becomes_a_case(settings: IntakeSettings, f
         element = ElementTree.fromstring(one.text).find("request")
         shown = {child.tag: child.text for child in element}  # type: ignore[union-attr]
     assert shown["service_request_id"] == request_id and shown["status"] == "open"
-    assert shown["service_code"] == "noise" and shown["address"] == "景山前街 4 号"
-    assert float(shown["lat"]) == 39.9163 and float(shown["long"]) == 116.3972
-    assert shown["description"] == "Loud construction after 22:00, every night. Call me at [phone-1]"
+    assert shown["service_code"] == "noise" and shown["district"] == "Dongcheng"  # public: the place generalised
+    assert not (shown["address"] or shown["lat"] or shown["long"] or shown["description"])
+    assert case["text"] == "Loud construction after 22:00, every night. Call me at 13912345678"
+    assert (case["place"]["address"], case["place"]["latitude"], case["place"]["longitude"]) == (
+        "景山前街 4 号", 39.9163, 116.3972)  # sealed, and unsealed for the contact role
     assert (case["channel"], case["request_type"], case["place"]["district"]) == ("open311", "complaint", "Dongcheng")
     assert case["contact"]["name"] == "Mei Chen" and case["contact"]["phone"] == "13912345678"
     assert case["contact"]["email"] == "citizen@example.org"
     assert b"13912345678" not in record.value and b"Chen" not in record.value and b"example.org" not in record.value
+    assert "景山前街".encode() not in record.value and b"39.9163" not in record.value
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -86,7 +90,7 @@ def test_missing_location_or_bad_api_key_get_open311_errors_and_append_nothing(s
     no_location = urlencode({"api_key": OPEN311_KEY, "service_code": "noise", "description": "loud"}).encode()
     bad_key = CLIENT_POST.replace(OPEN311_KEY.encode(), b"stolen-key")
     no_key = urlencode({"service_code": "noise", "lat": "39.9", "long": "116.4"}).encode()
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         answers = [post(client, fmt, no_location), post(client, fmt, bad_key), post(client, fmt, no_key),
                    post(client, fmt, CLIENT_POST.replace(b"service_code=noise", b"service_code=ufo"))]
         good = client.post("/cases", json={"text": "ok", "place": {"district": "D", "street": "S"}})
@@ -105,7 +109,7 @@ def test_missing_location_or_bad_api_key_get_open311_errors_and_append_nothing(s
 
 
 def test_a_resubmission_returns_the_same_request(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         first = post(client, "json", CLIENT_POST)
         again = post(client, "json", CLIENT_POST)
         keyed = [post(client, "json", CLIENT_POST.replace(b"every night", b"nightly"), **{"Idempotency-Key": "k-1"})
@@ -120,7 +124,7 @@ def test_a_resubmission_returns_the_same_request(settings: IntakeSettings) -> No
 def test_request_list_filters(settings: IntakeSettings) -> None:
     noise = CLIENT_POST
     heating = CLIENT_POST.replace(b"service_code=noise", b"service_code=heating")
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         noise_id = post(client, "json", noise).json()[0]["service_request_id"]
         heating_id = post(client, "json", heating).json()[0]["service_request_id"]
         client.post(f"/cases/{heating_id}/withdraw", json={"reason": "fixed by the neighbours"}, headers=CALLER)
@@ -144,6 +148,23 @@ def test_request_list_filters(settings: IntakeSettings) -> None:
 
 
 def test_a_non_form_post_is_an_open311_error(settings: IntakeSettings) -> None:
-    with TestClient(build_app(settings)) as client:
+    with TestClient(build_app(settings), headers=RECORDER) as client:
         answer = client.post("/open311/v2/requests.json", json={"api_key": OPEN311_KEY})
     assert answer.status_code == 400 and "x-www-form-urlencoded" in answer.json()[0]["description"]
+
+
+def test_an_over_long_name_or_a_non_number_point_is_refused_without_echoing_it(settings: IntakeSettings) -> None:
+    long_name = "司马" * 150  # 300 characters, over the contact name's 64
+    posts = {"name": CLIENT_POST.replace(b"first_name=Mei", urlencode({"first_name": long_name}).encode()),
+             "lat": CLIENT_POST.replace(b"lat=39.9163", b"lat=true-ish-XYZ"),
+             "phone": CLIENT_POST.replace(b"phone=13912345678", b"phone=call-me-XYZ")}
+    with TestClient(build_app(settings), headers=RECORDER) as client:
+        answers = {field: post(client, "json", body) for field, body in posts.items()}
+        good = client.post("/cases", json={"text": "ok", "place": {"district": "D", "street": "S"}})
+        records = asyncio.run(log_records(settings, 1))
+    for field, answer in answers.items():
+        assert answer.status_code == 400, field
+        description = answer.json()[0]["description"]
+        assert field in description, description
+        assert "XYZ" not in description and long_name not in description
+    assert [r.key.decode() for r in records] == [good.json()["case_id"]]

@@ -13,6 +13,7 @@ from jiesu_shared.events import decode_record
 from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
 from tests.contract.test_bus_contract import collect, open_subscription
+from tests.support.staff import STAFF, as_role
 
 CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 
@@ -28,8 +29,8 @@ async def first_record(settings: IntakeSettings):  # type: ignore[no-untyped-def
 def test_intake_continues_the_callers_trace_and_puts_it_on_the_event(tmp_path: Path,
                                                                      spans: InMemorySpanExporter) -> None:
     settings = IntakeSettings(embedded_log_path=str(tmp_path / "log.sqlite3"),
-                              database_url=f"sqlite:///{tmp_path}/intake.sqlite3", topic="cases")
-    with TestClient(build_app(settings)) as client:
+                              database_url=f"sqlite:///{tmp_path}/intake.sqlite3", topic="cases", staff=STAFF)
+    with TestClient(build_app(settings), headers=as_role("intake")) as client:
         response = client.post("/cases", headers={"traceparent": f"00-{CALLER_TRACE}-b7ad6b7169203331-01"},
                                json={"text": "路灯不亮 street lamp out",
                                      "place": {"district": "Haidian", "street": "Xueyuanlu"}})

@@ -203,11 +203,11 @@ class ConsumerRunner:
                     attempt = 0
                     continue
                 if attempt >= self._max_attempts:
-                    return f"handler failed after {attempt} attempts: {exc!r}"
+                    return f"handler failed after {attempt} attempts: {_without_input(exc)}"
             except Exception as exc:
                 if attempt >= self._max_attempts:
                     log.exception("handler for %s failed %d times", envelope.type, attempt)
-                    return f"handler failed after {attempt} attempts: {exc!r}"
+                    return f"handler failed after {attempt} attempts: {_without_input(exc)}"
             await asyncio.sleep(self._retry_pause * attempt)
 
     def _handle_once(self, routed: _Routed) -> None:
@@ -252,6 +252,16 @@ class ConsumerRunner:
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         )
         await dead_letters.publish([OutgoingRecord(self._dlq_topic, record.key, record.value, headers)])
+
+
+def _without_input(exc: Exception) -> str:
+    """The failure's kind: an exception's text may quote the event (a KeyError, a database error's
+    parameters), and a dead letter's reason must not. Payload errors already name fields, not values."""
+    if isinstance(exc, PayloadError | Unprocessable):
+        return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, DBAPIError):
+        return f"{type(exc).__name__} ({type(exc.orig).__name__})"
+    return type(exc).__name__
 
 
 def _is_connection_problem(exc: DBAPIError) -> bool:

@@ -7,11 +7,12 @@ import logging
 import random
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from jiesu_reference_department.config import ReferenceDepartmentSettings
 from jiesu_reference_department.gateway_client import GatewayClient
+from jiesu_reference_department.messages import MalformedMessage, WebhookMessage, parse_message, problem
 from jiesu_reference_department.workflow import Department
 
 log = logging.getLogger("reference-department")
@@ -56,12 +57,16 @@ def build_app(settings: ReferenceDepartmentSettings) -> FastAPI:
     async def receive(department: str, request: Request) -> Response:
         verifier = verifiers.get(department)
         if verifier is None:
-            raise HTTPException(404, "unknown department")
+            return problem(404, "Not Found", "unknown department")
         body = await request.body()
         try:
-            message = verifier.verify(body, dict(request.headers))
-        except WebhookVerificationError:
-            raise HTTPException(400, "bad signature") from None
+            verifier.verify(body, dict(request.headers), json_parse=False)
+        except (WebhookVerificationError, ValueError):  # ValueError: a garbled signature header or body
+            return problem(400, "Bad Request", "bad signature")
+        try:
+            message = parse_message(body)
+        except MalformedMessage as exc:
+            return problem(exc.status, "Malformed webhook", "the signed body is not a webhook message", exc.errors)
         webhook_id = request.headers["webhook-id"]
         if webhook_id not in seen:
             seen.add(webhook_id)
@@ -75,15 +80,15 @@ def build_app(settings: ReferenceDepartmentSettings) -> FastAPI:
     return app
 
 
-def handle(department: Department, message: dict) -> None:
-    data = message["data"]
-    match message["type"]:
+def handle(department: Department, message: WebhookMessage) -> None:
+    data = message.data
+    match message.type:
         case "task.offered":
             department.take(data)
         case "task.cancelled":
             department.cancelled(data["task_id"])
         case "task.reminder":
-            log.info("%s reminded: %s deadline of task %s is %s", department.name, data["clock"], data["task_id"],
-                     data["deadline"])
+            log.info("%s reminded: %s deadline of task %s is %s", department.name, data.get("clock"),
+                     data.get("task_id"), data.get("deadline"))
         case other:
             log.info("%s: %s on case %s", department.name, other, data.get("case_id"))

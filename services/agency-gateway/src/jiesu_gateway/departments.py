@@ -1,7 +1,8 @@
 """Registering departments, rotating their credentials, and recognising them by their API key.
 
 A rotation issues a new API key (or signing secret) and keeps the previous one valid for a grace
-period, so a department can switch over without downtime; webhooks carry both signatures meanwhile.
+period, so a department can switch over without downtime; webhooks carry a signature per valid secret
+meanwhile. Each rotated-out credential keeps its own grace period, however often the department rotates.
 """
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, select
 
 from jiesu_shared.store import Database
 
-from jiesu_gateway.adapters.tables import Department
+from jiesu_gateway.adapters.tables import API_KEY, WEBHOOK_SECRET, Department, RetiredCredential
 from jiesu_gateway.credentials import hash_api_key, new_api_key
 from jiesu_gateway.signing import new_webhook_secret
 from jiesu_gateway.ssrf import Resolver, check_webhook_url, system_resolver
@@ -44,11 +45,9 @@ def wanted_types(department: Department) -> list[str]:
 
 
 def signing_secrets(department: Department, now: datetime) -> list[str]:
-    """The current secret, and the previous one while its grace period lasts."""
-    until = department.previous_webhook_secret_until
-    if department.previous_webhook_secret and until is not None and _aware(until) > now:
-        return [department.webhook_secret, department.previous_webhook_secret]
-    return [department.webhook_secret]
+    """The current secret, then each rotated-out one whose grace period lasts, newest first."""
+    retired = [r.value for r in department.retired if r.kind == WEBHOOK_SECRET and _aware(r.valid_until) > now]
+    return [department.webhook_secret, *reversed(retired)]
 
 
 @dataclass
@@ -96,36 +95,43 @@ class DepartmentService:
             return department
 
     def rotate_api_key(self, department_id: str, grace: timedelta | None = None) -> IssuedCredentials:
-        api_key, until = new_api_key(), self.clock() + (self.grace if grace is None else grace)
+        api_key = new_api_key()
         with self.database.transaction() as session:
             department = self._load(session, department_id)
-            department.previous_api_key_hash, department.previous_api_key_until = department.api_key_hash, until
+            until = self._retire(department, API_KEY, department.api_key_hash, grace)
             department.api_key_hash = hash_api_key(api_key)
             session.add(department)
         return IssuedCredentials(department=department, api_key=api_key, previous_valid_until=until)
 
     def rotate_webhook_secret(self, department_id: str, grace: timedelta | None = None) -> IssuedCredentials:
-        secret, until = new_webhook_secret(), self.clock() + (self.grace if grace is None else grace)
+        secret = new_webhook_secret()
         with self.database.transaction() as session:
             department = self._load(session, department_id)
-            department.previous_webhook_secret = department.webhook_secret
-            department.previous_webhook_secret_until = until
+            until = self._retire(department, WEBHOOK_SECRET, department.webhook_secret, grace)
             department.webhook_secret = secret
             session.add(department)
         return IssuedCredentials(department=department, webhook_secret=secret, previous_valid_until=until)
 
+    def _retire(self, department: Department, kind: str, value: str, grace: timedelta | None) -> datetime:
+        """Keep `value` valid for its own grace period, beside those retired before; forget expired ones."""
+        now = self.clock()
+        until = now + (self.grace if grace is None else grace)
+        department.retired = [r for r in department.retired if _aware(r.valid_until) > now]
+        department.retired.append(RetiredCredential(department_id=department.department_id, kind=kind,
+                                                    value=value, valid_until=until))
+        return until
+
     def by_api_key(self, api_key: str) -> Department | None:
-        digest, now = hash_api_key(api_key), self.clock()
+        digest = hash_api_key(api_key)
         with self.database.transaction() as session:
-            candidates = session.exec(select(Department).where(or_(
-                Department.api_key_hash == digest, Department.previous_api_key_hash == digest))).all()
-        for department in candidates:
-            if department.api_key_hash == digest:
-                return department
-            until = department.previous_api_key_until
-            if until is not None and _aware(until) > now:
-                return department
-        return None
+            current = session.exec(select(Department).where(Department.api_key_hash == digest)).first()
+            if current is not None:
+                return current
+            retired = session.exec(select(RetiredCredential).where(
+                RetiredCredential.kind == API_KEY, RetiredCredential.value == digest)).first()
+            if retired is None or _aware(retired.valid_until) <= self.clock():
+                return None
+            return session.get(Department, retired.department_id)
 
     def _check_url(self, webhook_url: str | None) -> None:
         if webhook_url:

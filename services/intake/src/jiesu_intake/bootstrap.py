@@ -5,9 +5,11 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from jiesu_shared.personal import warm_up as load_name_dictionary
 from jiesu_shared.service import ServiceKernel
 
 from jiesu_intake.config import IntakeSettings
+from jiesu_intake.entrypoints.disclosures import router as disclosures_router
 from jiesu_intake.entrypoints.http import router
 from jiesu_intake.entrypoints.open311 import router as open311_router
 from jiesu_intake.handlers import IntakeService
@@ -16,10 +18,12 @@ from jiesu_intake.handlers import IntakeService
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     kernel = ServiceKernel.build("intake", settings)
+    load_name_dictionary()  # jieba's dictionary, once, not on the first POST /cases
     service = IntakeService(database=kernel.database, store=kernel.store, taxonomy=settings.taxonomy(),
                             duplicate_window=timedelta(hours=settings.duplicate_window_hours),
                             on_committed=kernel.relay.wake_threadsafe)
     kernel.consume("handled", service.handlers())
-    app = kernel.app(title="Jiesu intake", routers=[router, open311_router], workers=[service.run_writer],
+    app = kernel.app(title="Jiesu intake", routers=[router, disclosures_router, open311_router],
+                     workers=[service.run_writer],
                      state=service)
     return app

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import NoDecode
 
 from jiesu_shared.settings import ServiceSettings
 
 from jiesu_intake.domain.classification import Taxonomy
+from jiesu_intake.entrypoints.open311_public import DEFAULT_PUBLIC, PUBLISHABLE
 
 
 class IntakeSettings(ServiceSettings):
@@ -16,6 +22,24 @@ class IntakeSettings(ServiceSettings):
     # JIESU_OPEN311_API_KEYS='{"<api key>":"<client name>"}'
     open311_api_keys: dict[str, str] = {}
     open311_unlocated_district: str = "unlocated"  # a place without district/street, for a person to locate
+    # JIESU_OPEN311_PUBLIC_FIELDS: what anyone may read of a request, comma-separated or a JSON list
+    open311_public_fields: Annotated[list[str], NoDecode] = list(DEFAULT_PUBLIC)
+
+    @field_validator("open311_public_fields", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.lstrip().startswith("[") else [v.strip() for v in value.split(",")
+                                                                             if v.strip()]
+        return value
+
+    @field_validator("open311_public_fields")
+    @classmethod
+    def _publishable(cls, fields: list[str]) -> list[str]:
+        if refused := sorted(set(fields) - PUBLISHABLE):
+            raise ValueError(f"{refused} cannot be public (the exact place and contact are sealed); "
+                             f"choose from {sorted(PUBLISHABLE)}")
+        return fields
 
     def taxonomy(self) -> Taxonomy:
         if self.taxonomy_file:

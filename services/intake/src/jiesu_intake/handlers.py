@@ -18,7 +18,8 @@ from jiesu_shared.consumer import Unprocessable
 from jiesu_shared.events import Envelope, utc_now
 from jiesu_shared.store import Database, EventStore
 
-from jiesu_intake import privacy, readmodel
+from jiesu_intake import disclosures, privacy, readmodel
+from jiesu_intake.disclosures import Recipient
 from jiesu_intake.domain.case import CaseState, decide_callback_due, evolve
 from jiesu_intake.domain.classification import Taxonomy
 from jiesu_intake.domain.redaction import restore
@@ -27,7 +28,7 @@ from jiesu_intake.privacy import Contact
 from jiesu_intake.receiving import (CaseRecorder, IdempotencyKey, NewCase, PreparedCase, Received, prepare,
                                     stream_of)
 
-__all__ = ["IdempotencyKey", "NewCase", "Received", "stream_of"]
+__all__ = ["IdempotencyKey", "NewCase", "Received", "Recipient", "stream_of"]
 
 
 class CaseNotFound(LookupError):
@@ -40,6 +41,13 @@ class CaseView:
     contact: Contact | None  # only when asked for by an authorised operator and not erased
     contact_erased: bool
     text: str  # the logged text, or the citizen's own words for an operator allowed to see them
+
+
+def _row(session: Session, case_id: str) -> readmodel.CaseRow:
+    row = session.get(readmodel.CaseRow, case_id)
+    if row is None:
+        raise CaseNotFound(case_id)
+    return row
 
 
 def load_case(session: Session, store: EventStore, case_id: str) -> tuple[CaseState | None, int]:
@@ -100,18 +108,30 @@ class IntakeService:
         readmodel.project(session, envelopes)
         return envelopes
 
-    def view(self, case_id: str, *, reveal: bool) -> CaseView:
+    def view(self, case_id: str) -> CaseView:
+        """The case as logged: placeholders in the text, the generalised place, no contact."""
         with self.database.reading() as session:  # a read: it must not queue for SQLite's one writer
-            row = session.get(readmodel.CaseRow, case_id)
-            if row is None:
-                raise CaseNotFound(case_id)
-            if not reveal or row.citizen_id is None:
+            row = _row(session, case_id)
+            return CaseView(row=row, contact=None, contact_erased=False, text=row.text)
+
+    def reveal(self, case_id: str, *, to: Recipient, with_id_number: bool = True) -> CaseView:
+        """The case with the citizen's details unsealed, and the disclosure recorded in the same transaction
+        (nothing is recorded when nothing was sealed or the citizen was erased)."""
+        with self.database.transaction() as session:
+            row = _row(session, case_id)
+            if row.citizen_id is None:
                 return CaseView(row=row, contact=None, contact_erased=False, text=row.text)
             try:
                 contact = privacy.unseal(session, self._sealed_contact(session, case_id))
             except privacy.ContactErased:
                 return CaseView(row=row, contact=None, contact_erased=True, text=row.text)
+            disclosures.record(session, case_id=case_id, to=to, at=self.clock(),
+                               fields=disclosures.disclosed_fields(contact, with_id_number=with_id_number))
             return CaseView(row=row, contact=contact, contact_erased=False, text=restore(row.text, contact.in_text))
+
+    def disclosure_records(self, *, case_id: str | None, limit: int, offset: int) -> list[disclosures.Disclosure]:
+        with self.database.reading() as session:
+            return disclosures.listed(session, case_id=case_id, limit=limit, offset=offset)
 
     def _sealed_contact(self, session: Session, case_id: str) -> SealedContact:
         first = self.store.load(session, stream_of(case_id))[0]

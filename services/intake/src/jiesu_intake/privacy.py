@@ -12,7 +12,7 @@ import hmac
 import json
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -60,16 +60,21 @@ class PseudonymSecret(SQLModel, table=True):
 
 @dataclass(frozen=True)
 class Contact:
-    """What a citizen tells us about themselves, plus the personal words found in their text."""
+    """What a citizen tells us about themselves, where exactly they are, and the personal words found in
+    their text. Only `phone` and `id_number` identify a citizen (see `_citizen_for`)."""
 
     name: str | None = None
     phone: str | None = None
     id_number: str | None = None
     email: str | None = None
     in_text: dict[str, str] = field(default_factory=dict)  # placeholder -> original words
+    address: str | None = None  # the exact place: the log keeps only district/street/community/grid
+    latitude: float | None = None
+    longitude: float | None = None
 
     def is_empty(self) -> bool:
-        return not (self.name or self.phone or self.id_number or self.email or self.in_text)
+        return not (self.name or self.phone or self.id_number or self.email or self.in_text or self.address
+                    or self.latitude is not None or self.longitude is not None)
 
 
 class ContactErased(Exception):
@@ -78,8 +83,7 @@ class ContactErased(Exception):
 
 def seal(session: Session, contact: Contact) -> SealedContact:
     citizen = _citizen_for(session, contact)
-    plaintext = json.dumps({"name": contact.name, "phone": contact.phone, "id_number": contact.id_number,
-                            "email": contact.email, "in_text": contact.in_text}, ensure_ascii=False).encode()
+    plaintext = json.dumps(asdict(contact), ensure_ascii=False).encode()
     nonce = os.urandom(12)
     ciphertext = AESGCM(base64.b64decode(citizen.key)).encrypt(nonce, plaintext, _aad(citizen))
     return SealedContact(citizen_id=citizen.citizen_id, key_id=citizen.key_id, algorithm=ALGORITHM,
@@ -92,8 +96,8 @@ def unseal(session: Session, sealed: SealedContact) -> Contact:
         raise ContactErased(sealed.citizen_id)
     raw = base64.b64decode(sealed.ciphertext)
     data = json.loads(AESGCM(base64.b64decode(citizen.key)).decrypt(raw[:12], raw[12:], _aad(citizen)))
-    return Contact(name=data["name"], phone=data["phone"], id_number=data["id_number"],
-                   email=data.get("email"), in_text=data["in_text"])
+    known = {f.name for f in fields(Contact)}  # sealed by an older version: fewer fields
+    return Contact(**{k: v for k, v in data.items() if k in known})
 
 
 def erase(session: Session, citizen_id: str, *, by: str) -> bool:
@@ -121,10 +125,10 @@ def _aad(citizen: CitizenKey) -> bytes:
 
 
 def _citizen_for(session: Session, contact: Contact) -> CitizenKey:
+    # Only the details the caller gave as the citizen's own identify them. A number in the text may be
+    # anyone's (a neighbour's, a landlord's): it is sealed under this case's citizen, never looked up.
     digests = [_digest(session, kind, value) for kind, value in
                (("phone", contact.phone), ("id", contact.id_number)) if value]
-    digests += [_digest(session, "phone" if token.startswith("[phone") else "id", value)
-                for token, value in contact.in_text.items() if token.startswith(("[phone", "[id"))]
     for digest in digests:
         known = session.get(CitizenIdentifier, digest)
         if known is not None and (citizen := session.get(CitizenKey, known.citizen_id)) is not None:

@@ -1,8 +1,9 @@
 """Intake's read model of its cases: one row per case, kept in step with every append (same transaction).
 
 It answers what a stream cannot: the call-back queue, Open311's filtered lists and the search for an
-earlier case about the same subject at the same place. It holds the logged (redacted) text only, never
-personal data, and can be rebuilt from the event store at any time.
+earlier case about the same subject at the same place. It holds the logged (redacted) text and the generalised place
+(district/street/community/grid) only, never personal data nor the exact address or coordinates (those are
+sealed with the citizen's key), and can be rebuilt from the event store at any time.
 """
 from __future__ import annotations
 
@@ -41,9 +42,6 @@ class CaseRow(SQLModel, table=True):
     street: str = Field(max_length=64)
     community: str | None = Field(default=None, max_length=64)
     grid: str | None = Field(default=None, max_length=64)
-    address: str | None = Field(default=None, max_length=256)
-    latitude: float | None = None
-    longitude: float | None = None
     citizen_id: str | None = Field(default=None, index=True, max_length=64)
     received_at: datetime = Field(index=True)
     updated_at: datetime
@@ -93,7 +91,6 @@ def _received_columns(event: CaseReceived, at: datetime) -> dict[str, Any]:
     return {"case_id": event.case_id, "status": "received", "channel": event.channel, "category": event.category,
             "request_type": event.request_type, "urgency": event.urgency, "text": event.text,
             "district": place.district, "street": place.street, "community": place.community, "grid": place.grid,
-            "address": place.address, "latitude": place.latitude, "longitude": place.longitude,
             "citizen_id": event.contact.citizen_id if event.contact else None, "received_at": event.received_at,
             "updated_at": at, "duplicate_of": None, "lead_department": None, "resolution": None,
             "handled_at": None, "outcome": None, "satisfaction": None, "reopen_count": 0}

@@ -148,12 +148,14 @@ class _Batch:
 
     def _decide(self, case: PreparedCase) -> list[BaseModel]:
         new, verdict = case.new, case.verdict
-        given = new.contact or Contact()
+        given, place = new.contact or Contact(), new.place
         contact = Contact(name=given.name, phone=given.phone, id_number=given.id_number, email=given.email,
-                          in_text=case.redacted.originals)
+                          in_text=case.redacted.originals, address=place.address, latitude=place.latitude,
+                          longitude=place.longitude)
         command = ReceiveCase(
             case_id=case.case_id, channel=new.channel, text=case.redacted.text, category=verdict.category,
-            place=new.place, received_at=new.received_at, request_type=new.request_type or verdict.request_type,
+            place=generalised(place), received_at=new.received_at,
+            request_type=new.request_type or verdict.request_type,
             urgency=new.urgency or verdict.urgency, classification=verdict.classification,
             contact=None if contact.is_empty() else privacy.seal(self.session, contact))
         earlier = self._earlier(verdict.category, new.place, new.received_at)
@@ -173,6 +175,11 @@ class _Batch:
         if not here:
             return None
         return readmodel.same_problem(min(here)[1], category, place.community or place.street, self.window)
+
+
+def generalised(place: Place) -> Place:
+    """The place as the log keeps it: district/street/community/grid; the exact address and point are sealed."""
+    return place.model_copy(update={"address": None, "latitude": None, "longitude": None})
 
 
 def _problem(category: str, place: Place) -> tuple:

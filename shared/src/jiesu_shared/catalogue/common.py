@@ -27,8 +27,9 @@ class Place(BaseModel):
     community: str | None = Field(default=None, max_length=64)
     grid: str | None = Field(default=None, max_length=64)
     address: str | None = Field(default=None, max_length=256)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    # strict: a number (int or float, as events on the log hold), never a bool or a numeric string
+    latitude: float | None = Field(default=None, ge=-90, le=90, strict=True)
+    longitude: float | None = Field(default=None, ge=-180, le=180, strict=True)
 
 
 class SealedContact(BaseModel):

@@ -5,6 +5,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from jiesu_shared.events.codec import describe_invalid
+
 EVENT_TYPES: dict[str, type[BaseModel]] = {}
 # (old type name) -> (new type name, function turning old data into new data)
 UPCASTERS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
@@ -51,4 +53,4 @@ def parse_payload(type_name: str, data: dict[str, Any]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise PayloadError(f"{type_name}: {exc.errors(include_url=False)}") from exc
+        raise PayloadError(f"{type_name}: {describe_invalid(exc)}") from exc

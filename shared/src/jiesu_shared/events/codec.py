@@ -28,6 +28,13 @@ class DecodeError(ValueError):
     """A record that is not a valid Jiesu CloudEvent; it belongs in the dead-letter topic."""
 
 
+def describe_invalid(exc: ValidationError) -> str:
+    """Which fields broke which rule, never the values: reasons travel to dead letters and logs.
+    (pydantic's own messages name the rule only; our validators' messages must not quote the value.)"""
+    return "; ".join(f"{'.'.join(str(part) for part in e['loc']) or '(whole)'}: {e['msg']} ({e['type']})"
+                     for e in exc.errors(include_input=False, include_url=False, include_context=False))
+
+
 def encode_envelope(envelope: Envelope) -> tuple[bytes, list[tuple[str, bytes]], bytes]:
     """Return (key, headers, value) for a Kafka record."""
     headers: list[tuple[str, bytes]] = [("content-type", CONTENT_TYPE.encode())]
@@ -136,4 +143,4 @@ def _validated(attributes: Mapping[str, str], data: dict[str, Any]) -> Envelope:
         given = {name[3:]: v for name, v in attributes.items() if name.startswith("ce_") and name[3:] in _ATTRIBUTES}
         return Envelope(**given, data=data)
     except ValidationError as exc:
-        raise DecodeError(f"invalid CloudEvents attributes: {exc.errors(include_url=False)}") from exc
+        raise DecodeError(f"invalid CloudEvents attributes: {describe_invalid(exc)}") from exc

@@ -4,7 +4,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import relationship
+from sqlmodel import Field, Relationship, SQLModel
+
+API_KEY, WEBHOOK_SECRET = "api_key", "webhook_secret"
+
+
+class RetiredCredential(SQLModel, table=True):
+    """An API key or signing secret replaced by a rotation, still valid until its own grace period ends.
+
+    One row per rotation, so rotating twice within a grace period keeps both earlier credentials."""
+
+    __tablename__ = "retired_credentials"
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: str = Field(foreign_key="departments.department_id", index=True, max_length=100)
+    kind: str = Field(max_length=20)  # API_KEY (value = its sha256) or WEBHOOK_SECRET (value in clear, to sign)
+    value: str = Field(index=True, max_length=200)
+    valid_until: datetime
 
 
 class Department(SQLModel, table=True):
@@ -18,12 +35,10 @@ class Department(SQLModel, table=True):
     event_types: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     webhook_secret: str = Field(max_length=200)  # needed in clear to sign; never returned after creation
     api_key_hash: str = Field(index=True, max_length=64)  # sha256 of a 256-bit random key
-    # After a rotation the previous key and secret keep working until these moments (grace period).
-    previous_api_key_hash: str | None = Field(default=None, index=True, max_length=64)
-    previous_api_key_until: datetime | None = None
-    previous_webhook_secret: str | None = Field(default=None, max_length=200)
-    previous_webhook_secret_until: datetime | None = None
     created_at: datetime
+    # Loaded with the department (one more query for all of them): delivery signs with the retired secrets.
+    retired: list[RetiredCredential] = Relationship(sa_relationship=relationship(
+        "RetiredCredential", lazy="selectin", cascade="all, delete-orphan", order_by="RetiredCredential.id"))
 
 
 class Task(SQLModel, table=True):

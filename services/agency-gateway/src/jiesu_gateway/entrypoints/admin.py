@@ -37,7 +37,7 @@ class DepartmentUpdate(BaseModel):
     webhook_url: str | None = Field(default=None, max_length=2000,
                                     description="setting it (again) re-enables webhooks after a 410 Gone")
     event_types: list[WebhookType] | None = None
-    webhook_enabled: bool | None = None
+    webhook_enabled: bool | None = Field(default=None, strict=True)
 
 
 class DepartmentRead(BaseModel):
@@ -57,7 +57,7 @@ class DepartmentCredentials(DepartmentRead):
 class Rotation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    grace_seconds: float | None = Field(default=None, ge=0, le=30 * 86400,
+    grace_seconds: float | None = Field(default=None, ge=0, le=30 * 86400, strict=True,
                                         description="how long the previous one keeps working; default: configured")
 
 
@@ -67,7 +67,7 @@ class RotatedApiKey(BaseModel):
 
 
 class RotatedWebhookSecret(BaseModel):
-    webhook_secret: str = Field(description="shown once; webhooks carry both signatures until the previous expires")
+    webhook_secret: str = Field(description="shown once; webhooks carry a signature per secret still in its grace period")
     previous_valid_until: datetime
 
 
@@ -134,7 +134,7 @@ def rotate_api_key(department_id: str, request: Request,
 
 @router.post("/departments/{department_id}/webhook-secret/rotate", response_model=RotatedWebhookSecret,
              operation_id="rotateWebhookSecret", responses=problems(404, 422),
-             summary="Issue a new signing secret; webhooks carry both signatures during the grace period")
+             summary="Issue a new signing secret; webhooks also carry the old secrets' signatures during their grace periods")
 def rotate_webhook_secret(department_id: str, request: Request,
                           body: Annotated[Rotation | None, Body()] = None) -> dict[str, Any]:
     issued = rotate(request, department_id, body, "rotate_webhook_secret")

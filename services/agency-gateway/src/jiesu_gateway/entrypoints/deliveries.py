@@ -15,7 +15,7 @@ from jiesu_gateway.entrypoints.schemas import problems
 router = APIRouter(tags=["webhook deliveries"], responses=problems(401, 422))
 Status = Annotated[Literal["pending", "delivered", "failed", "skipped"] | None, Query()]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 
 class AttemptRead(BaseModel):

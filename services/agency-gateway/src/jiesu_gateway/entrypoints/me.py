@@ -58,7 +58,7 @@ def rotate_my_api_key(department: CurrentDepartment, request: Request,
 
 
 @router.post("/webhook-secret/rotate", response_model=RotatedWebhookSecret, operation_id="rotateMyWebhookSecret",
-             summary="A new signing secret; webhooks carry both signatures during the grace period")
+             summary="A new signing secret; webhooks also carry the old secrets' signatures during their grace periods")
 def rotate_my_webhook_secret(department: CurrentDepartment, request: Request,
                              body: Annotated[Rotation | None, Body()] = None) -> dict[str, Any]:
     issued = rotate(request, department.department_id, body, "rotate_webhook_secret")

@@ -53,7 +53,7 @@ def list_tasks(department: CurrentDepartment, request: Request,
                status: Annotated[TaskStatus | None, Query(description="e.g. `offered` to poll for new offers")] = None,
                case_id: Annotated[str | None, Query(max_length=64)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+               offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> dict[str, Any]:
     tasks = request.app.state.service.tasks.list(department_id=department.department_id, status=status,
                                                  case_id=case_id, limit=limit + 1, offset=offset)
     more = len(tasks) > limit

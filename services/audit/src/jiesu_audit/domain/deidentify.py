@@ -4,7 +4,9 @@
   for one export: stable within it, unlinkable across exports. The sealed ciphertext is never kept.
 - A place keeps district, street, community and grid; the address and coordinates go.
 - Every free-text string is scrubbed of mobile and landline numbers, ID-card numbers, e-mail
-  addresses and house numbers, and of names where the text introduces them (我是…, …先生).
+  addresses, house numbers and people's names, found by the shared kernel (`jiesu_shared.personal`:
+  formats for the numbers, jieba's tagger and the context for names); then, more bluntly than intake
+  needs to, of any remaining 15/18-digit run and 7–8-digit number (a local phone without area code).
   Identifiers and timestamps are kept as they are.
 - Unknown event types get the same treatment, field by field, so nothing new slips through.
 """
@@ -15,31 +17,33 @@ import hmac
 import re
 from typing import Any
 
+from jiesu_shared.personal import find_personal_data
+
 _DROPPED = frozenset({"address", "latitude", "longitude", "ciphertext", "key_id", "phone", "mobile", "telephone",
                       "name", "email", "id_number", "id_card", "coordinates"})
 _PLACE_KEEPS = ("district", "street", "community", "grid")
-_SCRUBS = (
+_PLACEHOLDERS = {"phone": "[电话]", "id": "[身份证号]", "email": "[邮箱]", "address": "[门牌]", "name": "[姓名]"}
+_LEFTOVER_NUMBERS = (
     (re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"), "[身份证号]"),
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[邮箱]"),
-    (re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "[电话]"),
     (re.compile(r"(?<!\d)(?:\(?0\d{2,3}\)?[- ]?)?[1-9]\d{6,7}(?!\d)"), "[电话]"),
-    (re.compile(r"\d+\s*(?:号院|号楼|号|栋|幢|单元|室|层)"), "[门牌]"),
-    # self-introductions and forms of address: a heuristic, names elsewhere in free text stay (see README)
-    (re.compile(r"(我是|我叫|本人|姓名[:：]?)\s*[\u4e00-\u9fff]{2,3}(?=[，,。.\s]|$)"), r"\1[姓名]"),
-    (re.compile(r"[\u4e00-\u9fff](先生|女士|小姐|师傅|阿姨|大爷|大妈)"), r"[姓名]\1"),
 )
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
-# Every pattern above needs a digit, an "@" or one of these words: text with none is left alone
-# without running seven patterns over it (most free text in an event log has none).
-_MIGHT_IDENTIFY = re.compile(r"[\d@]|我是|我叫|本人|姓名|先生|女士|小姐|师傅|阿姨|大爷|大妈")
+# Personal data needs a digit, an "@" or a Chinese character: text with none (identifiers, English
+# status words, most of an event log) is left alone without running the finder over it.
+_MIGHT_IDENTIFY = re.compile(r"[\d@\u4e00-\u9fff]")
 
 
 def scrub(text: str) -> str:
     if not _MIGHT_IDENTIFY.search(text):
         return text
-    for pattern, replacement in _SCRUBS:
+    parts, position = [], 0
+    for span in find_personal_data(text):
+        parts += [text[position:span.start], _PLACEHOLDERS[span.kind]]
+        position = span.end
+    text = "".join(parts) + text[position:]
+    for pattern, replacement in _LEFTOVER_NUMBERS:
         text = pattern.sub(replacement, text)
     return text
 

@@ -3,13 +3,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
 def utc(value: datetime) -> datetime:
     """SQLite hands datetimes back without a zone; everything dispatch stores is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and always read back with its offset, on SQLite too (which drops it):
+    what the HTTP API renders from it then says which time zone it means."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else utc(value)
 
 
 class LedgerRow(SQLModel, table=True):
@@ -53,4 +67,4 @@ class CaseSummaryRow(SQLModel, table=True):
     lead_department: str | None = Field(default=None, max_length=100)
     category: str = Field(max_length=100)
     return_count: int = 0
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))

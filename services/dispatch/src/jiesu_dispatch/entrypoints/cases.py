@@ -69,7 +69,7 @@ class CaseSummary(BaseModel):
 def list_cases(service: Service, _reader: CaseReader, case_status: Annotated[str | None, Query(
                    alias="status", pattern="^(open|escalated|handled|closed)$")] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> list[CaseSummary]:
+               offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> list[CaseSummary]:
     with service.coordination.database.transaction() as session:
         rows = ledger.summaries(session, case_status, limit, offset)
         return [CaseSummary.model_validate(r, from_attributes=True) for r in rows]
@@ -88,7 +88,7 @@ class AssignCreate(BaseModel):
     lead_department: str = Field(min_length=1, max_length=100)
     supporting_departments: list[str] = Field(default=[], max_length=20)
     reason: str = Field(min_length=1, max_length=1000)
-    override_returns: bool = False  # offer it even to a department that returned it before
+    override_returns: bool = Field(default=False, strict=True)  # offer it even to a department that returned it
 
 
 def _case_body(service: Service, case_id: str) -> Callable[[Session, Any], Any]:
@@ -125,7 +125,7 @@ def rule(case_id: str, body: AssignCreate, coordinator: CoordinatorId, request: 
 class WhistleCreate(BaseModel):
     street_office: str = Field(min_length=1, max_length=100)
     summoned: list[str] = Field(min_length=1, max_length=30)
-    report_in_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    report_in_minutes: float | None = Field(default=None, gt=0, le=24 * 60, strict=True)
     reason: str = Field(min_length=1, max_length=1000)
 
 

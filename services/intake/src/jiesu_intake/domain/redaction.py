@@ -1,17 +1,11 @@
-"""Find the personal data citizens type into free text (phone and ID numbers, their own name), so the
-text that goes on the log carries placeholders and the originals travel only sealed. Pure."""
+"""Find the personal data citizens type into free text (phone and ID numbers, e-mail addresses, house
+numbers, people's names), so the text that goes on the log carries placeholders and the originals travel
+only sealed. Pure: the finding is the shared kernel's (`jiesu_shared.personal`)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# 18-character resident ID (身份证), mainland mobiles (optionally +86), landlines with area code, e-mail.
-_PATTERNS = (
-    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
-    ("id", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")),
-    ("phone", re.compile(r"(?<![\d+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")),
-    ("phone", re.compile(r"(?<![\d+])0\d{2,3}[ -]?\d{7,8}(?!\d)")),
-)
+from jiesu_shared.personal import Span, find_personal_data
 
 
 @dataclass(frozen=True)
@@ -21,24 +15,39 @@ class Redacted:
 
 
 def redact(text: str, *, name: str | None = None) -> Redacted:
+    """Replace each find by `[kind-N]` (the same words get the same placeholder). The contact's own name
+    is replaced wherever it stands, even where nothing around it says it is a name."""
+    spans = find_personal_data(text)
+    spans = _with_contact_name(text, spans, (name or "").strip())
     originals: dict[str, str] = {}
+    tokens: dict[tuple[str, str], str] = {}
     counts: dict[str, int] = {}
-
-    def placeholder(kind: str, original: str) -> str:
-        counts[kind] = counts.get(kind, 0) + 1
-        token = f"[{kind}-{counts[kind]}]"
-        originals[token] = original
-        return token
-
-    for kind, pattern in _PATTERNS:
-        text = pattern.sub(lambda m, k=kind: placeholder(k, m.group(0)), text)
-    if name and len(name.strip()) >= 2 and name.strip() in text:
-        originals["[name]"] = name.strip()
-        text = text.replace(name.strip(), "[name]")
-    return Redacted(text=text, originals=originals)
+    parts, position = [], 0
+    for span in spans:
+        key = (span.kind, span.text)
+        if key not in tokens:
+            counts[span.kind] = counts.get(span.kind, 0) + 1
+            tokens[key] = f"[{span.kind}-{counts[span.kind]}]"
+            originals[tokens[key]] = span.text
+        parts += [text[position:span.start], tokens[key]]
+        position = span.end
+    parts.append(text[position:])
+    return Redacted(text="".join(parts), originals=originals)
 
 
 def restore(text: str, originals: dict[str, str]) -> str:
     for token, original in originals.items():
         text = text.replace(token, original)
     return text
+
+
+def _with_contact_name(text: str, spans: list[Span], name: str) -> list[Span]:
+    if len(name) < 2:
+        return spans
+    extra, start = [], text.find(name)
+    while start >= 0:
+        end = start + len(name)
+        if not any(span.start < end and start < span.end for span in spans):
+            extra.append(Span("name", start, end, name))
+        start = text.find(name, end)
+    return sorted(spans + extra, key=lambda span: span.start)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from jiesu_intake.domain import case as domain
 from jiesu_intake.entrypoints.access import CallbackDesk, CaseReader, Privacy, Recorder, Staff, Triage
 from jiesu_intake.entrypoints.schemas import (CallbackIn, CaseCreate, CaseRead, CitizenLookup, ContactOut, QueueEntry,
                                               ReasonIn, Reclassify)
-from jiesu_intake.handlers import CaseNotFound, CaseView, IdempotencyKey, IntakeService, NewCase
+from jiesu_intake.handlers import CaseNotFound, CaseView, IdempotencyKey, IntakeService, NewCase, Recipient
 from jiesu_intake.privacy import Contact
 from jiesu_intake.readmodel import callback_queue
 
@@ -67,7 +67,7 @@ async def create_case(body: CaseCreate, request: Request, response: Response, se
         received = await service.receive_async(new, key)
         if received.row is None:  # the same answer as the first time: the case it created, not a new one
             response.headers["Idempotent-Replayed"] = "true"
-            view = await run_in_threadpool(service.view, received.case_id, reveal=False)
+            view = await run_in_threadpool(service.view, received.case_id)
         else:  # just committed: the row is the answer, no need to read it back
             view = CaseView(row=received.row, contact=None, contact_erased=False, text=received.row.text)
     response.headers["Location"] = str(request.url_for("get_case", case_id=received.case_id))
@@ -76,9 +76,11 @@ async def create_case(body: CaseCreate, request: Request, response: Response, se
 
 @router.get("/cases/{case_id}", response_model=CaseRead, name="get_case", summary="A case as intake knows it")
 def get_case(case_id: str, service: Service, reader: CaseReader) -> CaseRead:
+    """For the contact role the citizen's details, exact place and own words, each look recorded."""
     with translated_errors():
-        return case_read(service.view(case_id, reveal=reader.holds_any([CONTACT])),
-                         pseudonym=reader.holds_any([CONTACT, PRIVACY]))
+        view = service.reveal(case_id, to=Recipient(principal_id=reader.id, purpose="operator_view")) \
+            if reader.holds_any([CONTACT]) else service.view(case_id)
+        return case_read(view, pseudonym=reader.holds_any([CONTACT, PRIVACY]))
 
 
 @router.get("/callback-queue", response_model=list[QueueEntry], tags=["call-back"],
@@ -156,7 +158,7 @@ def _act(kernel: ServiceKernel, service: IntakeService, case_id: str,
     with translated_errors():
         service.act(case_id, decide)
         kernel.relay.wake_threadsafe()
-        return case_read(service.view(case_id, reveal=False))
+        return case_read(service.view(case_id))
 
 
 def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
@@ -167,9 +169,14 @@ def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
     return CaseRead(
         case_id=r.case_id, status=r.status, category=r.category, channel=r.channel, request_type=r.request_type,
         urgency=r.urgency, text=view.text, received_at=r.received_at, duplicate_of=r.duplicate_of,
-        place=Place(district=r.district, street=r.street, community=r.community, grid=r.grid,
-                    address=r.address,
-                    latitude=r.latitude, longitude=r.longitude),
+        place=_place(r, view.contact),
         lead_department=r.lead_department, resolution=r.resolution, outcome=r.outcome,
         satisfaction=r.satisfaction, reopen_count=r.reopen_count, contact=contact,
         citizen_id=r.citizen_id if pseudonym or view.contact is not None else None, contact_erased=view.contact_erased)
+
+
+def _place(row: Any, contact: Contact | None) -> Place:
+    """The generalised place; with the exact address and point only when the contact was unsealed."""
+    exact = {} if contact is None else {"address": contact.address, "latitude": contact.latitude,
+                                        "longitude": contact.longitude}
+    return Place(district=row.district, street=row.street, community=row.community, grid=row.grid, **exact)

@@ -18,6 +18,8 @@ from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKe
 from jiesu_intake.config import IntakeSettings
 from jiesu_intake.domain.classification import Subject
 from jiesu_intake.entrypoints.open311_format import Open311Error, render, render_error
+from jiesu_intake.entrypoints.open311_public import public_request
+from jiesu_intake.entrypoints.schemas import ContactIn
 from jiesu_intake.handlers import IdempotencyKey, IntakeService, NewCase
 from jiesu_intake.privacy import Contact
 from jiesu_intake.readmodel import CaseRow
@@ -98,7 +100,8 @@ async def create_request(fmt: str, request: Request, service: Service) -> Respon
         return render_error(out, error)
 
 
-@router.get("/requests.{fmt}", summary="Service requests, filtered")
+@router.get("/requests.{fmt}", summary="Service requests, filtered: open to anyone, with only the public fields "
+                                       "(JIESU_OPEN311_PUBLIC_FIELDS)")
 def list_requests(fmt: str, request: Request, service: Service) -> Response:
     out = fmt if fmt in FORMATS else "json"
     try:
@@ -106,13 +109,14 @@ def list_requests(fmt: str, request: Request, service: Service) -> Response:
         query = _filters(request.query_params, service.clock())
         with service.database.transaction() as session:
             rows = session.exec(query).all()
-        return render(out, "service_requests", [_request(service, r) for r in rows])
+        return render(out, "service_requests", [_public(request, service, r) for r in rows])
     except Open311Error as error:
         return render_error(out, error)
 
 
-@router.get("/requests/{request_id}.{fmt}", summary="One service request")
-def get_request(request_id: str, fmt: str, service: Service) -> Response:
+@router.get("/requests/{request_id}.{fmt}", summary="One service request: open to anyone, with only the public "
+                                                   "fields")
+def get_request(request_id: str, fmt: str, request: Request, service: Service) -> Response:
     out = fmt if fmt in FORMATS else "json"
     try:
         _format(fmt)
@@ -120,9 +124,14 @@ def get_request(request_id: str, fmt: str, service: Service) -> Response:
             row = session.get(CaseRow, request_id)
         if row is None:
             raise Open311Error(404, f"service_request_id {request_id} not found")
-        return render(out, "service_requests", [_request(service, row)])
+        return render(out, "service_requests", [_public(request, service, row)])
     except Open311Error as error:
         return render_error(out, error)
+
+
+def _public(request: Request, service: IntakeService, row: CaseRow) -> dict:
+    fields = frozenset(request.app.state.kernel.settings.open311_public_fields)
+    return public_request(service.taxonomy, row, fields)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -158,24 +167,39 @@ def _new_case(service: IntakeService, form: dict[str, str], settings: IntakeSett
     request_type = attribute.get("request_type")
     if request_type is not None and request_type not in REQUEST_TYPES:
         raise Open311Error(400, f"attribute[request_type] must be one of {', '.join(REQUEST_TYPES)}")
-    unlocated = settings.open311_unlocated_district
-    try:
-        place = Place(district=attribute.get("district") or unlocated, street=attribute.get("street") or unlocated,
-                      community=attribute.get("community"), grid=attribute.get("grid"),
-                      address=form.get("address_string") or form.get("address_id"),
-                      latitude=float(form["lat"]) if has_point else None,
-                      longitude=float(form["long"]) if has_point else None)
-    except (ValueError, ValidationError) as exc:
-        raise Open311Error(400, f"the location is invalid: {_first_error(exc)}") from exc
+    place = _place(form, attribute, settings.open311_unlocated_district, has_point=bool(has_point))
     text = (form.get("description") or subject.name).strip()[:4000]
-    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
-    contact = Contact(name=name, phone=form.get("phone"), email=form.get("email"))
+    contact = _contact(form)
     return NewCase(channel="open311", text=text, place=place, received_at=service.clock(), category=code,
                    request_type=request_type, contact=None if contact.is_empty() else contact)  # type: ignore[arg-type]
 
 
-def _first_error(exc: Exception) -> str:
-    return exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+def _place(form: dict[str, str], attribute: dict[str, str], unlocated: str, *, has_point: bool) -> Place:
+    try:
+        latitude, longitude = (float(form["lat"]), float(form["long"])) if has_point else (None, None)
+    except ValueError:
+        raise Open311Error(400, "the location is invalid: lat and long must be decimal numbers") from None
+    try:
+        return Place(district=attribute.get("district") or unlocated, street=attribute.get("street") or unlocated,
+                     community=attribute.get("community"), grid=attribute.get("grid"),
+                     address=form.get("address_string") or form.get("address_id"), latitude=latitude,
+                     longitude=longitude)
+    except ValidationError as exc:  # the rule broken, never the value sent
+        raise Open311Error(400, f"the location is invalid: {_fields(exc)}") from None
+
+
+def _contact(form: dict[str, str]) -> Contact:
+    """The same rules as the native API's contact (lengths, phone and e-mail formats)."""
+    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
+    try:
+        checked = ContactIn(name=name, phone=form.get("phone"), email=form.get("email"))
+    except ValidationError as exc:
+        raise Open311Error(400, f"the contact is invalid: {_fields(exc)}") from None
+    return Contact(name=checked.name, phone=checked.phone, email=checked.email)
+
+
+def _fields(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False))
 
 
 def _idempotency(client: str, form: dict[str, str], header: str | None) -> IdempotencyKey:
@@ -215,21 +239,3 @@ def _date(value: str | None) -> datetime | None:
     except ValueError as exc:
         raise Open311Error(400, f"{value!r} is not a w3c date-time") from exc
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _request(service: IntakeService, row: CaseRow) -> dict:
-    subject = service.taxonomy.subject(row.category)
-    closed = row.status in ("closed", "withdrawn")
-    notes = row.resolution if row.status != "withdrawn" else "withdrawn by the citizen"
-    return {"service_request_id": row.case_id, "status": "closed" if closed else "open", "status_notes": notes,
-            "service_name": subject.name if subject else row.category, "service_code": row.category,
-            "description": row.text, "agency_responsible": row.lead_department, "service_notice": None,
-            "requested_datetime": _w3c(row.received_at), "updated_datetime": _w3c(row.updated_at),
-            "expected_datetime": None, "address": row.address, "address_id": None, "zipcode": None,
-            "lat": row.latitude, "long": row.longitude, "media_url": None}
-
-
-def _w3c(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,7 +32,8 @@ class CaseCreate(BaseModel):
     request_type: RequestType | None = Field(default=None,
                                              description="咨询 求助 投诉 举报 建议 表扬; by the rules if absent")
     urgency: Urgency | None = Field(default=None, description="by the rules if absent")
-    place: Place
+    place: Place = Field(description="address, latitude and longitude are sealed with the citizen's key; "
+                                     "the log keeps district, street, community and grid")
     contact: ContactIn | None = None
 
 
@@ -58,7 +60,7 @@ class CaseRead(BaseModel):
     request_type: str | None = None
     urgency: str | None = None
     text: str | None = Field(default=None, description="personal data replaced, unless you may see it")
-    place: Place | None = None
+    place: Place | None = Field(default=None, description="the exact address and point only for the contact role")
     received_at: datetime | None = None
     duplicate_of: str | None = None
     lead_department: str | None = None
@@ -104,3 +106,40 @@ class QueueEntry(BaseModel):
     resolution: str | None
     handled_at: datetime | None
     reopen_count: int
+
+
+class DisclosureIn(BaseModel):
+    """The agency gateway asks on behalf of a department that holds a live task on the case."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    department: str = Field(min_length=1, max_length=64)
+    task_id: str = Field(min_length=1, max_length=64)
+    purpose: Literal["webhook", "task_api"]
+
+
+class DisclosedContact(BaseModel):
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class DisclosureOut(BaseModel):
+    """What a department may know to do its task; never the ID number."""
+
+    case_id: str
+    text: str = Field(description="the citizen's own words, placeholders restored")
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    contact: DisclosedContact | None = None
+
+
+class DisclosureRecord(BaseModel):
+    case_id: str
+    disclosed_at: datetime
+    principal_id: str = Field(description="who asked: the operator, or the service calling for a department")
+    department: str | None = Field(default=None, description="the department that received it, if one did")
+    purpose: str
+    task_id: str | None = None
+    fields: list[str] = Field(description="the non-empty personal fields disclosed")
