@@ -141,7 +141,9 @@ class IntakeService:
 
     def erase_citizen(self, citizen_id: str, *, by: str) -> bool:
         with self.database.transaction() as session:
-            return privacy.erase(session, citizen_id, by=by)
+            erased = privacy.erase(session, citizen_id, by=by)
+        self.database.forget_deleted()  # the shredded key must not survive in the write-ahead log either
+        return erased
 
     def find_citizen(self, *, phone: str | None, id_number: str | None) -> str | None:
         with self.database.transaction() as session:

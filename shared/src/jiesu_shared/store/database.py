@@ -1,9 +1,10 @@
 """One service's own database: SQLite (embedded default) or PostgreSQL (production)."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +28,7 @@ def _make_engine(url: str) -> Engine:
             dbapi_conn.execute("PRAGMA journal_mode=WAL")
             dbapi_conn.execute("PRAGMA synchronous=FULL")
             dbapi_conn.execute("PRAGMA foreign_keys=ON")
+            dbapi_conn.execute("PRAGMA secure_delete=ON")  # a deleted row's bytes are overwritten, not left
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # type: ignore[no-untyped-def]
@@ -66,6 +68,16 @@ class Database:
     def run(self, work: Callable[[Session], T]) -> T:
         with self.transaction() as session:
             return work(session)
+
+    def forget_deleted(self) -> None:
+        """Leave no copy of deleted rows in the files: on SQLite, fold the write-ahead log into the database
+        (whose freed pages secure_delete zeroes) and truncate it. PostgreSQL keeps dead rows until VACUUM,
+        which its operators schedule (see the README)."""
+        if self.engine.url.get_backend_name() != "sqlite" or not self.engine.url.database:
+            return
+        # A connection of its own: the pool's connections may sit inside transactions and block it.
+        with closing(sqlite3.connect(self.engine.url.database, timeout=30)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def dispose(self) -> None:
         self.engine.dispose()
