@@ -19,6 +19,6 @@ if (( ${#missing[@]} )); then
     [[ "$(id -u)" -eq 0 ]] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq >&2
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 echo "$CHROMIUM"
