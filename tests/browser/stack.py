@@ -22,13 +22,15 @@ class ConsoleStack:
     department_keys: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, state_dir: Path) -> ConsoleStack:
+    def start(cls, state_dir: Path, env: dict[str, str] | None = None) -> ConsoleStack:
+        """`env` goes to every process, e.g. JIESU_OIDC_ISSUER for the services and the console alike."""
         admin_token = secrets.token_urlsafe(24)
         common = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state_dir / "log.sqlite3"),
-                  "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true", **staff_env()}
+                  "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true", **staff_env(),
+                  **(env or {})}
         services = start_services(common, state_dir)
         try:
-            console = start_console(services, state_dir)
+            console = start_console(services, state_dir, env=env)
         except BaseException:
             stop_all(services)
             raise
