@@ -62,3 +62,14 @@ def test_journey_record_a_call_see_the_duplicate_and_triage(page: Page, sign_in:
     expect(page.get_by_role("status")).to_have_text(f"案件 {vague_case[:8]} 已分类。")
     expect(page.get_by_role("row").filter(has_text=community)).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/operator/triage\?done="))
+
+
+def test_an_incomplete_call_is_not_saved_and_the_missing_fields_are_named(page: Page,
+                                                                         sign_in: Callable[..., None]) -> None:
+    sign_in("intake")
+    page.goto("/operator/calls/new")
+    page.get_by_label("市民诉求内容").fill("楼道灯坏了")
+    page.get_by_label("街道", exact=True).fill("景山街道")
+    page.get_by_role("button", name="核对分类与重复").click()
+    expect(page.get_by_role("alert")).to_have_text("尚未核对。请检查：区。")
+    expect(page.get_by_role("button", name="保存案件")).to_have_count(0)

@@ -14,9 +14,10 @@ from jiesu_console.sessions import ConsoleSession
 class UpstreamError(Exception):
     """A service answered with a problem (or not at all)."""
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(self, status: int, title: str, detail: str, fields: tuple[str, ...] = ()) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status, self.title, self.detail = status, title, detail
+        self.fields = fields  # a 422's invalid fields, e.g. ("place.street", "text")
 
 
 class CredentialRejected(UpstreamError):
@@ -63,4 +64,5 @@ def _error(response: httpx.Response) -> UpstreamError:
         return CredentialRejected(401, title, detail)
     if response.status_code == 403:
         return NotAllowed(403, title, detail)
-    return UpstreamError(response.status_code, title, detail)
+    fields = tuple(str(e.get("field", "")) for e in problem.get("errors", []) if isinstance(e, dict))
+    return UpstreamError(response.status_code, title, detail, fields)

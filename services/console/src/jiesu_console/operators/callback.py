@@ -12,6 +12,7 @@ from jiesu_shared.access.roles import CALLBACK
 from jiesu_console.guards import console_of, page_for
 from jiesu_console.labels import OUTCOMES, SATISFACTIONS, UNRESOLVABLE_REASONS
 from jiesu_console.pages import render
+from jiesu_console.refusals import sentence
 from jiesu_console.upstream import UpstreamError
 
 router = APIRouter(prefix="/operator/callbacks")
@@ -42,7 +43,7 @@ async def _act(request: Request, person: Desk, case_id: str, action: str, body: 
     except UpstreamError as exc:
         if exc.status not in (409, 422):
             raise
-        return await _case_page(request, person, case_id, problem=exc.detail, status=exc.status)
+        return await _case_page(request, person, case_id, problem=sentence(exc), status=exc.status)
     if action == "callback":
         return RedirectResponse(f"/operator/callbacks/{case_id}", status_code=303)
     return RedirectResponse(f"/operator/callbacks?done={case_id}&action={action}", status_code=303)

@@ -12,6 +12,7 @@ from jiesu_shared.access.roles import INTAKE
 from jiesu_console.guards import console_of, page_for
 from jiesu_console.labels import CHANNELS
 from jiesu_console.pages import render
+from jiesu_console.refusals import sentence
 from jiesu_console.upstream import UpstreamError
 
 router = APIRouter(prefix="/operator/calls")
@@ -19,6 +20,7 @@ Operator = page_for(INTAKE)
 
 
 def _call(channel: str, text: str, district: str, street: str, community: str, address: str) -> dict[str, Any]:
+    # blanks stay blank: intake names each missing field, and the page says which in the person's words
     place = {"district": district.strip(), "street": street.strip(), "community": community.strip() or None,
              "address": address.strip() or None}
     return {"channel": channel, "text": text, "place": {k: v for k, v in place.items() if v is not None}}
@@ -32,9 +34,9 @@ async def new_call(request: Request, _person: Operator) -> Response:
 
 
 @router.post("/preview")
-async def preview(request: Request, person: Operator, channel: Annotated[str, Form()],
-                  text: Annotated[str, Form()], district: Annotated[str, Form()], street: Annotated[str, Form()],
-                  community: Annotated[str, Form()] = "", address: Annotated[str, Form()] = "") -> Response:
+async def preview(request: Request, person: Operator, channel: Annotated[str, Form()] = "hotline",
+                  text: Annotated[str, Form()] = "", district: Annotated[str, Form()] = "",
+                  street: Annotated[str, Form()] = "", community: Annotated[str, Form()] = "", address: Annotated[str, Form()] = "") -> Response:
     """An htmx fragment: what intake would make of the call, and the save button."""
     body = _call(channel, text, district, street, community, address)
     try:
@@ -42,7 +44,7 @@ async def preview(request: Request, person: Operator, channel: Annotated[str, Fo
     except UpstreamError as exc:
         if exc.status != 422:
             raise
-        return render(request, "operators/_preview.html", found=None, problem=exc.detail, status=200)
+        return render(request, "operators/_preview.html", found=None, problem=sentence(exc), status=200)
     return render(request, "operators/_preview.html", found=found, problem=None)
 
 
@@ -63,7 +65,7 @@ async def save(request: Request, person: Operator, channel: Annotated[str, Form(
         values = {"channel": channel, "text": text, "district": district, "street": street, "community": community,
                   "address": address, "contact_name": contact_name, "contact_phone": contact_phone}
         return render(request, "operators/record.html", status=422, channels=CHANNELS, values=values,
-                      problem=exc.detail)
+                      problem=sentence(exc))
     return RedirectResponse(f"/operator/calls/{case['case_id']}", status_code=303)
 
 

@@ -11,6 +11,7 @@ from jiesu_shared.access.roles import TRIAGE
 from jiesu_console.guards import console_of, page_for
 from jiesu_console.labels import URGENCIES
 from jiesu_console.pages import render
+from jiesu_console.refusals import sentence
 from jiesu_console.upstream import UpstreamError
 
 router = APIRouter(prefix="/operator/triage")
@@ -39,5 +40,5 @@ async def reclassify(request: Request, case_id: str, person: Triager, category: 
         cases = await upstream.call(person, "intake", "GET", "/triage-queue")
         taxonomy = await upstream.call(person, "intake", "GET", "/taxonomy")
         return render(request, "operators/triage.html", status=exc.status, cases=cases, urgencies=URGENCIES,
-                      subjects=[s["code"] for s in taxonomy["subjects"]], done=None, problem=exc.detail)
+                      subjects=[s["code"] for s in taxonomy["subjects"]], done=None, problem=sentence(exc))
     return RedirectResponse(f"/operator/triage?done={case_id}", status_code=303)
