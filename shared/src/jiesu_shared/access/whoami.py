@@ -19,7 +19,9 @@ class WhoAmI(BaseModel):
     roles: list[str]
 
 
-@router.get("/whoami", response_model=WhoAmI, summary="The caller's id and roles, for any valid staff token")
+@router.get("/whoami", response_model=WhoAmI, operation_id="whoAmI",
+            summary="The caller's id and roles, for any valid staff token",
+            responses={422: {"description": "The request is invalid (e.g. a NUL character in it)"}})
 def whoami(request: Request,
            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_staff_bearer)]) -> WhoAmI:
     # Any valid token, even one holding no role here: the answer is about the token, not a permission.
