@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from deploy.local_stack import ServiceProcess, start_services, stop_all  # noqa: E402
+from deploy.local_stack import ServiceProcess, start_console, start_services, stop_all  # noqa: E402
 from jiesu_simulator.live import LiveDistrict, department_behaviours  # noqa: E402
 from jiesu_simulator.scenario import Scenario, default_scenario  # noqa: E402
 
@@ -83,12 +83,14 @@ def main() -> None:
     # fresh each run, never stored
     admin_token, operator_token, gateway_token = (secrets.token_urlsafe(24) for _ in range(3))
     base = int(os.environ.get("JIESU_DEMO_BASE_PORT", "8001"))
+    people = console_people()  # one person per desk, to sign in to the console with
     common = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
               "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
               # the hotline desk records requests and works the call-backs (which lets it read timelines)
               "JIESU_STAFF": json.dumps([{"id": "hotline-desk", "token": operator_token,
                                           "roles": ["intake", "triage", "callback"]},
-                                         {"id": "agency-gateway", "token": gateway_token, "roles": ["disclosure"]}]),
+                                         {"id": "agency-gateway", "token": gateway_token, "roles": ["disclosure"]},
+                                         *people]),
               "JIESU_INTAKE_TOKEN": gateway_token}
     print("Starting intake, dispatch, agency-gateway and audit on the embedded log …", flush=True)
     services = start_services(common, state, {"intake": base, "dispatch": base + 1, "gateway": base + 2,
@@ -105,8 +107,10 @@ def main() -> None:
             "REFDEPT_BEHAVIOUR_JSON": json.dumps(department_behaviours(scenario, args.seconds_per_hour))},
             state / "logs" / "departments.log")
         processes["departments"].wait_healthy()
+        processes["console"] = start_console(services, state, port=base + 4)
         for name, process in services.items():
             print(f"  {name:<9} {process.url}/docs")
+        print_console_sign_ins(processes["console"].url, people, json.loads(secrets_file.read_text()))
         print(f"  {len(scenario.departments)} departments behave as planted: {scenario.planted}")
         print(f"  One district hour passes every {args.seconds_per_hour} s. Logs: {state}/logs. Ctrl-C stops.\n",
               flush=True)
@@ -116,6 +120,22 @@ def main() -> None:
         print("\nStopping …")
     finally:
         stop_all(processes)
+
+
+def console_people() -> list[dict]:
+    """Demo staff for the console, fresh tokens each run: an operator per desk, a coordinator, a researcher."""
+    desks = {"op-record": ["intake"], "op-triage": ["triage"], "op-callback": ["callback"],
+             "coord-li": ["coordinator"], "admin-zhao": ["admin"], "research-chen": ["researcher"]}
+    return [{"id": person, "token": secrets.token_urlsafe(18), "roles": roles} for person, roles in desks.items()]
+
+
+def print_console_sign_ins(url: str, people: list[dict], departments: dict) -> None:
+    print(f"\n  console   {url}/   sign in with a staff token (or a department's API key):")
+    for person in people:
+        print(f"    {','.join(person['roles']):<12} {person['id']:<16} {person['token']}")
+    for department in ("property-firm", "heating-utility"):
+        if department in departments:
+            print(f"    department   {department:<16} {departments[department]['api_key']}")
 
 
 def run(district: LiveDistrict, audit: str, args: argparse.Namespace) -> None:

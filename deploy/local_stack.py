@@ -82,6 +82,22 @@ def start_services(common_env: Mapping[str, str], state_dir: Path, ports: Mappin
     return processes
 
 
+def start_console(services: Mapping[str, ServiceProcess], state_dir: Path, port: int | None = None,
+                  env: Mapping[str, str] | None = None) -> ServiceProcess:
+    """The console (jiesu_console) in its own process, talking to the running services over HTTP; waits
+    until healthy. It holds no credential of its own: people sign in with theirs."""
+    urls = {f"JIESU_{name.upper()}_URL": process.url for name, process in services.items()}
+    console = ServiceProcess("jiesu_console", {**urls, **(env or {}), "JIESU_PORT": str(port or free_port()),
+                                               "JIESU_DATABASE_URL": f"sqlite:///{state_dir}/console.sqlite3"},
+                             state_dir / "logs" / "console.log")
+    try:
+        console.wait_healthy()
+    except BaseException:
+        console.stop()
+        raise
+    return console
+
+
 def stop_all(processes: Mapping[str, ServiceProcess]) -> None:
     for process in processes.values():
         process.stop()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, FastAPI, Request
 
 from jiesu_shared.access.guard import Authenticator
+from jiesu_shared.access.whoami import router as whoami_router
 from jiesu_shared.bus.port import Bus, Publisher
 from jiesu_shared.consumer import ConsumerRunner, Handler
 from jiesu_shared.http.limits import RequestLimits
@@ -83,7 +84,7 @@ class ServiceKernel:
         install_problem_handlers(app)
         install_traceparent_echo(app)
         install_problem_openapi(app)
-        for router in routers:
+        for router in (*routers, whoami_router):
             app.include_router(router)
         # Outermost of ours: size and NUL are refused before a route reads the body or a guard the token.
         app.add_middleware(RequestLimits, max_bytes=self.settings.max_body_bytes)

@@ -159,3 +159,9 @@ def same_problem(case_id: str, category: str, where: str, window: timedelta) -> 
 def callback_queue(session: Session, limit: int = 200) -> list[CaseRow]:
     query = select(CaseRow).where(CaseRow.status == "awaiting_callback").order_by(col(CaseRow.handled_at)).limit(limit)
     return list(session.exec(query).all())
+
+
+def unclassified_queue(session: Session, limit: int = 200) -> list[CaseRow]:
+    query = (select(CaseRow).where(CaseRow.category == UNCLASSIFIED, col(CaseRow.status).not_in(FINISHED))
+             .order_by(col(CaseRow.received_at)).limit(limit))
+    return list(session.exec(query).all())

@@ -1,0 +1,1 @@
+"""The hotline operators' screens: record a call, triage, the call-back desk."""

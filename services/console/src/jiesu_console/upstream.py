@@ -1,0 +1,68 @@
+"""The four services over HTTP, with the signed-in person's own credential: the console holds nothing
+stronger than its user's. Their refusals come back as exceptions a page turns into a sentence."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from jiesu_console.config import ConsoleSettings
+from jiesu_console.sessions import ConsoleSession
+
+
+class UpstreamError(Exception):
+    """A service answered with a problem (or not at all)."""
+
+    def __init__(self, status: int, title: str, detail: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{status} {title}: {detail}")
+        self.status, self.title, self.detail = status, title, detail
+        self.fields = fields  # a 422's invalid fields, e.g. ("place.street", "text")
+
+
+class CredentialRejected(UpstreamError):
+    """401: the credential expired or was revoked; the person must sign in again."""
+
+
+class NotAllowed(UpstreamError):
+    """403: the service says this person's roles may not do this."""
+
+
+@dataclass
+class Upstream:
+    settings: ConsoleSettings
+    client: httpx.AsyncClient
+
+    @classmethod
+    def start(cls, settings: ConsoleSettings) -> Upstream:
+        return cls(settings, httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def call(self, session: ConsoleSession | str, service: str, method: str, path: str, *,
+                   json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """The service's JSON answer; raises UpstreamError (or a subclass) on anything but 2xx."""
+        credential = session if isinstance(session, str) else session.credential
+        try:
+            response = await self.client.request(method, self.settings.service_url(service) + path, json=json,
+                                                 params=params, headers={"authorization": f"Bearer {credential}"})
+        except httpx.HTTPError as exc:
+            raise UpstreamError(502, "unreachable", f"{service} did not answer ({type(exc).__name__})") from exc
+        if response.is_success:
+            return response.json() if response.content else None
+        raise _error(response)
+
+
+def _error(response: httpx.Response) -> UpstreamError:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {}
+    title, detail = str(problem.get("title", response.reason_phrase)), str(problem.get("detail", ""))
+    if response.status_code == 401:
+        return CredentialRejected(401, title, detail)
+    if response.status_code == 403:
+        return NotAllowed(403, title, detail)
+    fields = tuple(str(e.get("field", "")) for e in problem.get("errors", []) if isinstance(e, dict))
+    return UpstreamError(response.status_code, title, detail, fields)
