@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from jiesu_shared.access import (ADMIN, CALLBACK, CONTACT, COORDINATOR, DISCLOSURE, INTAKE, PRIVACY, RESEARCHER,
-                                 TRIAGE)
+                                 STAFF_ROLES, TRIAGE)
 
 DEPARTMENT = "department"
 PUBLIC = "public"
@@ -22,6 +22,8 @@ _ANALYSTS = (COORDINATOR, ADMIN, RESEARCHER)
 
 MATRIX: dict[Operation, Rule] = {
     ("intake", "POST", "/cases"): (INTAKE,),
+    ("intake", "POST", "/cases/preview"): (INTAKE,),
+    ("intake", "GET", "/triage-queue"): (TRIAGE,),
     ("intake", "GET", "/cases/{case_id}"): _CASE_READERS,
     ("intake", "GET", "/callback-queue"): (CALLBACK,),
     ("intake", "POST", "/cases/{case_id}/reclassify"): (TRIAGE,),
@@ -40,6 +42,7 @@ MATRIX: dict[Operation, Rule] = {
     ("intake", "GET", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("intake", "GET", "/open311/v2/requests/{request_id}.{fmt}"): PUBLIC,
     ("intake", "GET", "/health"): PUBLIC,
+    ("intake", "GET", "/whoami"): STAFF_ROLES,
 
     ("dispatch", "GET", "/cases"): _COORDINATORS,
     ("dispatch", "GET", "/cases/{case_id}"): _COORDINATORS,
@@ -57,6 +60,7 @@ MATRIX: dict[Operation, Rule] = {
     ("dispatch", "PUT", "/admin/routing-rules"): (ADMIN,),
     ("dispatch", "GET", "/routing-rules"): _ANALYSTS,
     ("dispatch", "GET", "/health"): PUBLIC,
+    ("dispatch", "GET", "/whoami"): STAFF_ROLES,
 
     ("gateway", "POST", "/admin/departments"): (ADMIN,),
     ("gateway", "GET", "/admin/departments/{department_id}"): (ADMIN,),
@@ -78,6 +82,7 @@ MATRIX: dict[Operation, Rule] = {
     ("gateway", "POST", "/tasks/{task_id}/report-in"): DEPARTMENT,
     ("gateway", "GET", "/deliveries"): DEPARTMENT,
     ("gateway", "GET", "/health"): PUBLIC,
+    ("gateway", "GET", "/whoami"): STAFF_ROLES,
 
     ("audit", "GET", "/cases/{case_id}/timeline"): (COORDINATOR, ADMIN, CALLBACK),
     ("audit", "GET", "/analytics/departments"): _ANALYSTS,
@@ -88,6 +93,7 @@ MATRIX: dict[Operation, Rule] = {
     ("audit", "GET", "/analytics/outcomes"): _ANALYSTS,
     ("audit", "GET", "/analytics/recurring"): _ANALYSTS,
     ("audit", "GET", "/health"): PUBLIC,
+    ("audit", "GET", "/whoami"): STAFF_ROLES,
 }
 
 def shape(path: str) -> str:
