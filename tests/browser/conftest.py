@@ -18,7 +18,9 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's; deploy/chromium.sh installs it (./ji
 TABLET = {"width": 1024, "height": 768}
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main thread until it
+# stops, and the asyncio tests that follow these in the same session cannot start theirs while it runs.
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
     running = ConsoleStack.start(tmp_path_factory.mktemp("console-stack"))
     try:
@@ -27,7 +29,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
         running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run deploy/chromium.sh (./jiesu test does)")
@@ -35,7 +37,7 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
     yield browser
