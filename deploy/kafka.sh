@@ -25,6 +25,10 @@
 #   JIESU_KAFKA_HEAP_OPTS         default "-Xms256m -Xmx512m"
 #
 # Only the bootstrap address goes to stdout; all messages go to stderr.
+#
+# From deploy/lib/daemon.sh: log/die, usage and the command dispatch (daemon_main), take_lock,
+# port_open, finding the broker by pid file or command line (find_our_pid), stop_pid, and the
+# whole stop and status commands (stop_command, status_command).
 set -euo pipefail
 # runuser, useradd and friends live in the sbin folders, which a minimal PATH may lack
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -59,60 +63,26 @@ HEAP_OPTS="${JIESU_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 # ("[KafkaRaftServer nodeId=1] Kafka Server started (kafka.server.KafkaRaftServer)").
 readonly READY_LINE="Kafka Server started"
 
-log() { printf 'kafka.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    echo "usage: $0 start|stop [--purge]|status|jars" >&2
-    exit 2
-}
+DAEMON_SCRIPT=kafka.sh
+DAEMON_EXTRA_COMMAND=jars
+# shellcheck source=lib/daemon.sh
+source "$LIB_DIR/daemon.sh"
 
 # --- helpers -----------------------------------------------------------------
 
-# Serialize concurrent invocations (e.g. parallel test workers) on one lock file.
-# The fd is closed for the broker process (see start_broker), so it never holds it.
-take_lock() { # $1 = fd, $2 = lock file
-    if command -v flock >/dev/null 2>&1; then
-        mkdir -p "$(dirname "$2")"
-        eval "exec $1>\"\$2\""
-        flock "$1"
-    fi
+# Is this command line a broker started from our server.properties?
+is_broker_cmdline() { # $1 = command line
+    [[ "$1" == *kafka.Kafka* && "$1" == *"$PROPS"* ]]
 }
 
-port_open() { # $1 = port
-    (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-}
-
-# Is $1 the pid of a live broker started from our server.properties?
-is_our_broker() {
-    local pid="$1" cmdline
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
-    [[ "$cmdline" == *kafka.Kafka* && "$cmdline" == *"$PROPS"* ]]
-}
-
-# Prints the broker's pid if it is running, returns 1 if not.
+# Prints the broker's pid if it is running, returns 1 if not. Without a pid file: the java process
+# running our exact server.properties.
 broker_pid() {
-    local pid=""
-    [[ -f "$PID_FILE" ]] && pid="$(<"$PID_FILE")"
-    if is_our_broker "$pid"; then
-        echo "$pid"
-        return 0
-    fi
-    # Pid file lost or stale: look for a java process running our exact server.properties
-    # (grep also lists itself, which is_our_broker rejects).
-    local cmdline_file
-    while IFS= read -r cmdline_file; do
-        pid="${cmdline_file#/proc/}"
-        pid="${pid%/cmdline}"
-        if is_our_broker "$pid"; then
-            echo "$pid" >"$PID_FILE"
-            echo "$pid"
-            return 0
-        fi
-    done < <(grep -lzxF -- "$PROPS" /proc/[0-9]*/cmdline 2>/dev/null)
-    return 1
+    find_our_pid "$PID_FILE" is_broker_cmdline "$PROPS"
+}
+
+stop_broker() { # $1 = pid; TERM, wait up to STOP_TIMEOUT, then KILL
+    stop_pid "$1" "$STOP_TIMEOUT" broker
 }
 
 java_bin() {
@@ -205,23 +175,6 @@ format_storage() {
     }
 }
 
-stop_pid() { # $1 = pid; TERM, wait up to STOP_TIMEOUT, then KILL
-    local pid="$1" deadline=$((SECONDS + STOP_TIMEOUT))
-    kill -TERM "$pid" 2>/dev/null || return 0
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((SECONDS >= deadline)); then
-            log "broker (pid $pid) still running after ${STOP_TIMEOUT}s; sending KILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            local kill_deadline=$((SECONDS + 5))
-            while kill -0 "$pid" 2>/dev/null && ((SECONDS < kill_deadline)); do
-                sleep 0.1
-            done
-            break
-        fi
-        sleep 0.2
-    done
-}
-
 cmd_start() {
     if [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
         log "KAFKA_BOOTSTRAP_SERVERS is set; using that broker"
@@ -234,7 +187,7 @@ cmd_start() {
 
     local pid
     if pid="$(broker_pid)"; then
-        if port_open "$PORT"; then
+        if port_open "$HOST" "$PORT"; then
             log "broker already running (pid $pid)"
             echo "$HOST:$PORT"
             return 0
@@ -242,10 +195,10 @@ cmd_start() {
         die "a broker from $STATE_DIR is running (pid $pid) but port $PORT is closed; run '$0 stop' first"
     fi
     rm -f "$PID_FILE"
-    if port_open "$PORT"; then
+    if port_open "$HOST" "$PORT"; then
         die "port $HOST:$PORT is in use by another process; set JIESU_KAFKA_PORT, or KAFKA_BOOTSTRAP_SERVERS to use that broker"
     fi
-    if port_open "$CONTROLLER_PORT"; then
+    if port_open "$HOST" "$CONTROLLER_PORT"; then
         die "controller port $HOST:$CONTROLLER_PORT is in use by another process; set JIESU_KAFKA_CONTROLLER_PORT"
     fi
 
@@ -290,7 +243,7 @@ cmd_start() {
                 rm -f "$PID_FILE"
                 die "the broker (pid $pid) exited during startup"
             fi
-            if port_open "$PORT" && grep -qF "$READY_LINE" "$LOGS_DIR/server.log" 2>/dev/null; then
+            if port_open "$HOST" "$PORT" && grep -qF "$READY_LINE" "$LOGS_DIR/server.log" 2>/dev/null; then
                 break
             fi
         elif ! kill -0 "$launcher" 2>/dev/null && [[ ! -s "$PID_FILE" ]]; then
@@ -301,7 +254,7 @@ cmd_start() {
             show_logs
             if [[ -n "$pid" ]]; then
                 log "stopping the broker (pid $pid) that did not get ready"
-                stop_pid "$pid"
+                stop_broker "$pid"
             fi
             rm -f "$PID_FILE"
             die "the broker was not ready within ${START_TIMEOUT}s (JIESU_KAFKA_START_TIMEOUT)"
@@ -315,58 +268,12 @@ cmd_start() {
 # --- stop / status -----------------------------------------------------------
 
 cmd_stop() {
-    local purge=0
-    case "${1:-}" in
-        "") ;;
-        --purge) purge=1 ;;
-        *) usage ;;
-    esac
-    if [[ -d "$STATE_DIR" ]]; then
-        take_lock 9 "$STATE_DIR/.lock"
-        local pid
-        if pid="$(broker_pid)"; then
-            log "stopping broker (pid $pid)"
-            stop_pid "$pid"
-            kill -0 "$pid" 2>/dev/null && die "broker (pid $pid) is still running"
-            log "stopped"
-        else
-            log "not running"
-        fi
-        rm -f "$PID_FILE"
-    else
-        log "not running"
-    fi
-    if ((purge)); then
-        log "deleting $STATE_DIR"
-        rm -rf "$STATE_DIR"
-    fi
+    stop_command "$STATE_DIR" "$PID_FILE" broker_pid stop_broker broker "$@"
 }
 
 cmd_status() {
-    local pid
-    if [[ -d "$STATE_DIR" ]] && pid="$(broker_pid)"; then
-        if port_open "$PORT"; then
-            echo "running (pid $pid, bootstrap $HOST:$PORT)"
-        else
-            echo "running (pid $pid, starting: port $PORT not open yet)"
-        fi
-        return 0
-    fi
-    echo "stopped"
-    return 1
+    status_command "$STATE_DIR" broker_pid "bootstrap $HOST:$PORT" "port $PORT not open yet" \
+        port_open "$HOST" "$PORT"
 }
 
-main() {
-    [[ $# -ge 1 ]] || usage
-    local cmd="$1"
-    shift
-    case "$cmd" in
-        start) [[ $# -eq 0 ]] || usage; cmd_start ;;
-        stop) cmd_stop "$@" ;;
-        status) [[ $# -eq 0 ]] || usage; cmd_status ;;
-        jars) [[ $# -eq 0 ]] || usage; cmd_jars ;;
-        *) usage ;;
-    esac
-}
-
-main "$@"
+daemon_main "$@"

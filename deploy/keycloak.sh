@@ -28,6 +28,10 @@
 #   JIESU_KEYCLOAK_HEAP_OPTS         default "-Xms64m -Xmx384m"
 #
 # Only the issuer URL goes to stdout; all messages go to stderr.
+#
+# From deploy/lib/daemon.sh: log/die, usage and the command dispatch (daemon_main), take_lock,
+# port_open, finding Keycloak by pid file or command line (find_our_pid), stop_pid, and the
+# whole stop and status commands (stop_command, status_command).
 set -euo pipefail
 
 readonly KC_VERSION=26.7.3
@@ -52,29 +56,12 @@ STOP_TIMEOUT="${JIESU_KEYCLOAK_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${JIESU_KEYCLOAK_HEAP_OPTS:--Xms64m -Xmx384m}"
 ISSUER="http://$HOST:$PORT/realms/$REALM"
 
-log() { printf 'keycloak.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    echo "usage: $0 start|stop [--purge]|status|dist" >&2
-    exit 2
-}
+DAEMON_SCRIPT=keycloak.sh
+DAEMON_EXTRA_COMMAND=dist
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
 
 # --- helpers -----------------------------------------------------------------
-
-# Serialize concurrent invocations (e.g. parallel test workers) on one lock file.
-# The fd is closed for the Keycloak process (see cmd_start), so it never holds it.
-take_lock() { # $1 = fd, $2 = lock file
-    if command -v flock >/dev/null 2>&1; then
-        mkdir -p "$(dirname "$2")"
-        eval "exec $1>\"\$2\""
-        flock "$1"
-    fi
-}
-
-port_open() {
-    (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null
-}
 
 # Does the realm's discovery document answer 200? (curl if present, else Python's urllib)
 realm_ready() {
@@ -86,37 +73,22 @@ realm_ready() {
     fi
 }
 
-# Is $1 the pid of a live kc.sh or Keycloak JVM running from our home?
-is_our_keycloak() {
-    local pid="$1" cmdline
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || return 1
-    [[ "$cmdline" == "sh $KC_HOME/bin/kc.sh "* ]] && return 0
-    [[ "$cmdline" == *"-Dkc.home.dir=$KC_HOME/bin/.. "* && "$cmdline" == *" io.quarkus.bootstrap.runner.QuarkusEntryPoint "* ]]
+# Is this command line kc.sh or the Keycloak JVM running from our home?
+is_keycloak_cmdline() { # $1 = command line
+    [[ "$1" == "sh $KC_HOME/bin/kc.sh "* ]] && return 0
+    [[ "$1" == *"-Dkc.home.dir=$KC_HOME/bin/.. "* && "$1" == *" io.quarkus.bootstrap.runner.QuarkusEntryPoint "* ]]
 }
 
-# Prints Keycloak's pid if it is running, returns 1 if not.
+# Prints Keycloak's pid if it is running, returns 1 if not. Without a pid file: the JVM whose home
+# is ours (grep, which also has that argument, is no Quarkus JVM).
 keycloak_pid() {
-    local pid=""
-    [[ -f "$PID_FILE" ]] && pid="$(<"$PID_FILE")"
-    if is_our_keycloak "$pid"; then
-        echo "$pid"
-        return 0
-    fi
-    # Pid file lost or stale: look for the JVM whose home is ours (grep also lists itself, which
-    # is_our_keycloak rejects: it is no Quarkus JVM).
-    local cmdline_file
-    while IFS= read -r cmdline_file; do
-        pid="${cmdline_file#/proc/}"
-        pid="${pid%/cmdline}"
-        if is_our_keycloak "$pid"; then
-            echo "$pid" >"$PID_FILE"
-            echo "$pid"
-            return 0
-        fi
-    done < <(grep -lzxF -- "-Dkc.home.dir=$KC_HOME/bin/.." /proc/[0-9]*/cmdline 2>/dev/null)
-    return 1
+    find_our_pid "$PID_FILE" is_keycloak_cmdline "-Dkc.home.dir=$KC_HOME/bin/.."
+}
+
+# TERM (kc.sh passes it to the JVM), wait up to STOP_TIMEOUT, then KILL. Started under setsid, kc.sh
+# leads its own process group: KILL goes to the group, which takes its JVM child too.
+stop_keycloak() { # $1 = pid
+    stop_pid "$1" "$STOP_TIMEOUT" Keycloak group
 }
 
 check_java() {
@@ -174,24 +146,6 @@ unpack_home() {
 
 # --- start -------------------------------------------------------------------
 
-stop_pid() { # $1 = pid; TERM (kc.sh passes it to the JVM), wait up to STOP_TIMEOUT, then KILL its group
-    local pid="$1" deadline=$((SECONDS + STOP_TIMEOUT))
-    kill -TERM "$pid" 2>/dev/null || return 0
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((SECONDS >= deadline)); then
-            log "Keycloak (pid $pid) still running after ${STOP_TIMEOUT}s; sending KILL"
-            # Started under setsid, kc.sh leads its own process group: KILL takes its JVM child too.
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-            local kill_deadline=$((SECONDS + 5))
-            while kill -0 "$pid" 2>/dev/null && ((SECONDS < kill_deadline)); do
-                sleep 0.1
-            done
-            break
-        fi
-        sleep 0.2
-    done
-}
-
 launch() {
     mkdir -p "$KC_HOME/data/import" "$LOGS_DIR"
     cp -f "$REALM_FILE" "$KC_HOME/data/import/"
@@ -222,14 +176,14 @@ wait_ready() {
                 rm -f "$PID_FILE"
                 die "Keycloak (pid $pid) exited during startup"
             fi
-            port_open && realm_ready && break
+            port_open "$HOST" "$PORT" && realm_ready && break
         elif ! kill -0 "$LAUNCHER" 2>/dev/null && [[ ! -s "$PID_FILE" ]]; then
             show_logs
             die "Keycloak could not be launched"
         fi
         if ((SECONDS >= deadline)); then
             show_logs
-            [[ -n "$pid" ]] && { log "stopping Keycloak (pid $pid) that did not get ready"; stop_pid "$pid"; }
+            [[ -n "$pid" ]] && { log "stopping Keycloak (pid $pid) that did not get ready"; stop_keycloak "$pid"; }
             rm -f "$PID_FILE"
             die "Keycloak was not ready within ${START_TIMEOUT}s (JIESU_KEYCLOAK_START_TIMEOUT)"
         fi
@@ -252,7 +206,7 @@ cmd_start() {
         die "a Keycloak from $STATE_DIR is running (pid $pid) but $ISSUER does not answer; run '$0 stop' first"
     fi
     rm -f "$PID_FILE"
-    port_open && die "port $HOST:$PORT is in use by another process; set JIESU_KEYCLOAK_PORT, or JIESU_TEST_OIDC_ISSUER to use that provider"
+    port_open "$HOST" "$PORT" && die "port $HOST:$PORT is in use by another process; set JIESU_KEYCLOAK_PORT, or JIESU_TEST_OIDC_ISSUER to use that provider"
     [[ -f "$REALM_FILE" ]] || die "missing $REALM_FILE"
 
     check_java
@@ -266,58 +220,11 @@ cmd_start() {
 # --- stop / status -----------------------------------------------------------
 
 cmd_stop() {
-    local purge=0
-    case "${1:-}" in
-        "") ;;
-        --purge) purge=1 ;;
-        *) usage ;;
-    esac
-    if [[ -d "$STATE_DIR" ]]; then
-        take_lock 9 "$STATE_DIR/.lock"
-        local pid
-        if pid="$(keycloak_pid)"; then
-            log "stopping Keycloak (pid $pid)"
-            stop_pid "$pid"
-            kill -0 "$pid" 2>/dev/null && die "Keycloak (pid $pid) is still running"
-            log "stopped"
-        else
-            log "not running"
-        fi
-        rm -f "$PID_FILE"
-    else
-        log "not running"
-    fi
-    if ((purge)); then
-        log "deleting $STATE_DIR"
-        rm -rf "$STATE_DIR"
-    fi
+    stop_command "$STATE_DIR" "$PID_FILE" keycloak_pid stop_keycloak Keycloak "$@"
 }
 
 cmd_status() {
-    local pid
-    if [[ -d "$STATE_DIR" ]] && pid="$(keycloak_pid)"; then
-        if realm_ready; then
-            echo "running (pid $pid, issuer $ISSUER)"
-        else
-            echo "running (pid $pid, starting: $ISSUER not answering yet)"
-        fi
-        return 0
-    fi
-    echo "stopped"
-    return 1
+    status_command "$STATE_DIR" keycloak_pid "issuer $ISSUER" "$ISSUER not answering yet" realm_ready
 }
 
-main() {
-    [[ $# -ge 1 ]] || usage
-    local cmd="$1"
-    shift
-    case "$cmd" in
-        start) [[ $# -eq 0 ]] || usage; cmd_start ;;
-        stop) cmd_stop "$@" ;;
-        status) [[ $# -eq 0 ]] || usage; cmd_status ;;
-        dist) [[ $# -eq 0 ]] || usage; cmd_dist ;;
-        *) usage ;;
-    esac
-}
-
-main "$@"
+daemon_main "$@"

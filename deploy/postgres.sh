@@ -26,6 +26,10 @@
 # the "postgres" system user and initdb/pg_ctl run through runuser.
 #
 # Only the URL goes to stdout; all messages go to stderr.
+#
+# From deploy/lib/daemon.sh: log/die, usage and the command dispatch (daemon_main), take_lock,
+# port_open, and the parsing of stop's --purge (wants_purge). The cluster is known by pg_ctl, not
+# by a pid of ours, so stop and status are its own.
 set -euo pipefail
 # runuser, useradd and friends live in the sbin folders, which a minimal PATH may lack
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -41,13 +45,10 @@ DB_NAME=jiesu_test
 URL="postgresql+psycopg://$DB_USER@$HOST:$PORT/$DB_NAME"
 PG_OS_USER=postgres
 
-log() { printf 'postgres.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    echo "usage: $0 start|stop [--purge]|status|url" >&2
-    exit 2
-}
+DAEMON_SCRIPT=postgres.sh
+DAEMON_EXTRA_COMMAND=url
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
 
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
 
@@ -234,18 +235,6 @@ ensure_database() {
     fi
 }
 
-take_lock() {
-    if command -v flock >/dev/null 2>&1; then
-        mkdir -p "$PG_DIR"
-        exec 9>"$PG_DIR/.lock"
-        flock 9
-    fi
-}
-
-port_open() {
-    (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-}
-
 # --- commands ----------------------------------------------------------------
 
 cmd_start() {
@@ -258,7 +247,7 @@ cmd_start() {
     find_binaries # may install PostgreSQL, which creates the postgres user
     ensure_os_user
     resolve_pg_dir # again: whether the postgres user can reach it is known only now
-    take_lock
+    take_lock 9 "$PG_DIR/.lock"
     prepare_dirs
 
     if is_running; then
@@ -268,7 +257,7 @@ cmd_start() {
             die "the cluster in $DATA_DIR is running on port $port, not $PORT; run '$0 stop' first"
         log "already running on $HOST:$PORT ($DATA_DIR)"
     else
-        port_open "$PORT" &&
+        port_open "$HOST" "$PORT" &&
             die "port $HOST:$PORT is in use by another process; set JIESU_PG_PORT, or JIESU_TEST_POSTGRES_URL to use that server"
         init_cluster
         write_settings
@@ -286,14 +275,10 @@ cmd_start() {
 
 cmd_stop() {
     local purge=0
-    case "${1:-}" in
-        "") ;;
-        --purge) purge=1 ;;
-        *) usage ;;
-    esac
+    wants_purge "${1:-}" && purge=1
     resolve_pg_dir
     if [[ -f "$DATA_DIR/PG_VERSION" ]]; then
-        take_lock
+        take_lock 9 "$PG_DIR/.lock"
         find_binaries
         if is_running; then
             log "stopping PostgreSQL ($DATA_DIR)"
@@ -328,17 +313,4 @@ cmd_url() {
     echo "${JIESU_TEST_POSTGRES_URL:-$URL}"
 }
 
-main() {
-    [[ $# -ge 1 ]] || usage
-    local cmd="$1"
-    shift
-    case "$cmd" in
-        start) [[ $# -eq 0 ]] || usage; cmd_start ;;
-        stop) cmd_stop "$@" ;;
-        status) [[ $# -eq 0 ]] || usage; cmd_status ;;
-        url) [[ $# -eq 0 ]] || usage; cmd_url ;;
-        *) usage ;;
-    esac
-}
-
-main "$@"
+daemon_main "$@"
