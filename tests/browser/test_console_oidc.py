@@ -56,19 +56,3 @@ def test_a_forged_callback_is_refused(oidc_page: Page) -> None:
     response = oidc_page.goto("/sign-in/oidc/callback?code=made-up&state=made-up")
     assert response is not None and response.status == 403
     expect(oidc_page.get_by_role("alert")).to_have_text("登录未能完成，请重新开始。")
-
-
-async def test_an_expiring_access_token_is_renewed_with_the_refresh_token(oidc_issuer: str) -> None:
-    """What `Console.refresh_if_due` relies on, against the real provider (access tokens live 5 minutes)."""
-    import httpx
-
-    from jiesu_console.oidc import OidcSignIn
-    from tests.support.keycloak import request_token
-
-    first = request_token(oidc_issuer, {"grant_type": "password", "client_id": "jiesu-console", "scope": "openid",
-                                        "username": "coord-li", "password": password_of("coord-li")}).json()
-    async with httpx.AsyncClient(timeout=10) as http:
-        renewed = await OidcSignIn(issuer=oidc_issuer, client_id="jiesu-console", client_secret=None,
-                                   http=http).refresh(first["refresh_token"])
-    assert renewed["credential"] != first["access_token"] and renewed["refresh_token"]
-    assert renewed["expires_at"] is not None
