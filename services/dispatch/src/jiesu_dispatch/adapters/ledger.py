@@ -24,6 +24,12 @@ def load(session: Session, stream_id: str) -> list[BaseModel]:
     return [parse_payload(r.type, json.loads(r.data)) for r in rows]
 
 
+def load_timed(session: Session, stream_id: str) -> list[tuple[BaseModel, datetime]]:
+    """The stream's events with when each happened (a consumed fact's own time, dispatch's for its own)."""
+    rows = session.exec(select(LedgerRow).where(LedgerRow.stream_id == stream_id).order_by(col(LedgerRow.n))).all()
+    return [(parse_payload(r.type, json.loads(r.data)), utc(r.recorded_at)) for r in rows]
+
+
 def own_version(session: Session, stream_id: str) -> int:
     count = session.exec(select(func.count()).select_from(LedgerRow)
                          .where(LedgerRow.stream_id == stream_id, col(LedgerRow.own).is_(True))).one()
@@ -36,10 +42,13 @@ def streams(session: Session, prefix: str) -> list[str]:
     return list(rows.all())
 
 
-def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime) -> None:
+def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime,
+           fact_time: datetime | None = None) -> None:
+    """Append entries; a consumed fact (own=False) is recorded at `fact_time`, when it happened, if given."""
     head = session.exec(select(func.max(LedgerRow.n)).where(LedgerRow.stream_id == stream_id)).one() or 0
     for n, (payload, own) in enumerate(entries, start=head + 1):
-        session.add(LedgerRow(stream_id=stream_id, n=n, type=type_name_of(payload), own=own, recorded_at=utc(now),
+        at = now if own or fact_time is None else fact_time
+        session.add(LedgerRow(stream_id=stream_id, n=n, type=type_name_of(payload), own=own, recorded_at=utc(at),
                               data=payload.model_dump_json()))
     try:
         session.flush()
