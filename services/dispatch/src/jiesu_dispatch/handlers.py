@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.catalogue import parse_payload
+from jiesu_shared.consumer import current_record
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 from jiesu_shared.events import Envelope
@@ -105,6 +106,9 @@ class Dispatcher:
         before = self.case(session, case_id)
         if before is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)
+        record = current_record.get()
+        if before is None and record is not None:
+            ledger.note_partition(session, case_id, record.partition)
         after = evolve(before, payload, envelope.time)
         events = react(after, payload, self.context(session))
         self.commit(session, case_stream(case_id), case_id, events, cause=envelope, fact=payload,

@@ -8,7 +8,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from jiesu_shared.bus.port import OutgoingRecord, Record
+from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
 
 
 class KafkaPublisher:
@@ -80,6 +80,20 @@ class KafkaSubscription:
 
     async def rewind(self, record: Record) -> None:
         self._consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
+
+    async def progress(self) -> list[PartitionProgress]:
+        """From the latest fetch answer per assigned partition: its time and high watermark against our position."""
+        out = []
+        for tp in self._consumer.assignment():
+            fetched_ms, highwater = self._consumer.last_poll_timestamp(tp), self._consumer.highwater(tp)
+            if fetched_ms is None or highwater is None:
+                continue  # not fetched since it was assigned
+            try:
+                position = await asyncio.wait_for(self._consumer.position(tp), timeout=0.1)
+            except Exception:  # e.g. revoked meanwhile, or its position not yet known
+                continue
+            out.append(PartitionProgress(tp.topic, tp.partition, fetched_ms / 1000, position >= highwater))
+        return out
 
 
 class KafkaBus:
