@@ -16,13 +16,13 @@ from jiesu_shared.catalogue import dispatch as d
 
 from jiesu_dispatch.domain.decider import escalate
 from jiesu_dispatch.domain.sla import TimerSpec
-from jiesu_dispatch.domain.state import CaseState, Task
+from jiesu_dispatch.domain.state import CaseState
 
 
-def ran_past(task: Task, clock: str, moment: datetime) -> bool:
-    """Whether the clock was still running at `moment` (stopped after it, or not at all)."""
-    stopped = task.stopped_at(clock)
-    return stopped is None or stopped > moment
+def runs_out(timer: TimerSpec, stopped_at: datetime | None) -> bool:
+    """Whether the clock was still running at the timer's moment (it stopped after it, or not at all): the
+    rule for a breach at its deadline, and for a warning that goes out on time (the simulator's rule too)."""
+    return stopped_at is None or stopped_at > timer.due_at
 
 
 def fire(state: CaseState | None, timer: TimerSpec) -> list[BaseModel]:
@@ -31,7 +31,7 @@ def fire(state: CaseState | None, timer: TimerSpec) -> list[BaseModel]:
         return []
     if timer.phase == "warning" and task.stopped_at(timer.clock) is not None:
         return []  # no reminder for a clock that has stopped, even if it stopped after the warning's time
-    if not ran_past(task, timer.clock, timer.deadline):
+    if not runs_out(timer, task.stopped_at(timer.clock)):
         return []  # the clock stopped in time
     if timer.clock == "report_in":
         return [d.WhistleNoShow(whistle_id=task.whistle_id or "", case_id=state.case_id,
