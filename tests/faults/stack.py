@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from jiesu_shared.bus.kafka import KafkaBus
-from jiesu_shared.bus.port import OutgoingRecord
+from jiesu_shared.bus.port import OutgoingRecord, Publisher
 from jiesu_shared.catalogue.common import Place
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.events import Envelope, encode_envelope
@@ -106,7 +106,7 @@ class Stack:
             started = time.monotonic()
             for n in range(cases):
                 case_id = f"case-{self.unique}-{n}"
-                await publisher.publish([received(self.topic, case_id, categories[n % len(categories)])])
+                await publish_until_taken(publisher, received(self.topic, case_id, categories[n % len(categories)]))
                 ids.append(case_id)
                 if during and n in during:  # the fault runs while the load goes on
                     faults.append(asyncio.create_task(asyncio.to_thread(during[n])))  # type: ignore[arg-type]
@@ -115,6 +115,18 @@ class Stack:
         finally:
             await publisher.stop()
         return ids
+
+
+async def publish_until_taken(publisher: Publisher, record: OutgoingRecord, timeout: float = 180) -> None:
+    """As intake's outbox would: the broker may be away; try again (the same event id: no duplicate case)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await asyncio.wait_for(publisher.publish([record]), timeout=10)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def received(topic: str, case_id: str, category: str) -> OutgoingRecord:

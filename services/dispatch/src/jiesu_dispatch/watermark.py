@@ -58,7 +58,8 @@ class Watermarks:
         with self._lock:
             if partition is None:
                 marks = [self._mark(p) for p in self._read]
-                return None if not marks or None in marks else min(m for m in marks if m is not None)
+                known = [m for m in marks if m is not None]
+                return min(known) if known and len(known) == len(marks) else None
             return self._mark(partition)
 
     def _mark(self, partition: int) -> datetime | None:
