@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,7 +25,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from jiesu_shared.bus.port import Bus, OutgoingRecord, Publisher, Record, Subscription
+from jiesu_shared.bus.port import Bus, OutgoingRecord, PartitionProgress, Publisher, Record, Subscription
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import DecodeError, Envelope, decode_record
 from jiesu_shared.store.database import Database
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 # A handler writes through the session; the runner commits it together with the tracking row.
 # `payload` is None only for a catch-all handler given an event type the catalogue does not know.
 Handler = Callable[[Session, Envelope, BaseModel | None], None]
+# After each poll's records are durably handled: those records and how far each held partition is read.
+ProgressObserver = Callable[[Sequence[Record], Sequence[PartitionProgress]], None]
+
+# The record a handler is handling (e.g. to learn which partition holds a case); None outside handlers.
+current_record: ContextVar[Record | None] = ContextVar("current_record", default=None)
 
 
 # Events handled in one transaction at most: a long batch would keep the service's HTTP writers waiting.
@@ -70,6 +76,7 @@ class ConsumerRunner:
         max_attempts: int = 3,
         retry_pause: float = 0.2,
         on_batch_handled: Callable[[], None] = lambda: None,
+        on_progress: ProgressObserver | None = None,
     ) -> None:
         self.group = group
         self._bus = bus
@@ -81,6 +88,7 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._retry_pause = retry_pause
         self._on_batch_handled = on_batch_handled  # e.g. wake the outbox relay for what handlers appended
+        self._on_progress = on_progress
         self._tracer = tracer("jiesu.consumer")
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -92,6 +100,8 @@ class ConsumerRunner:
             while not stop.is_set():
                 records = await subscription.poll(timeout=0.5)
                 await self._process_batch(records, subscription, dead_letters, stop)
+                if self._on_progress is not None and not stop.is_set():
+                    self._on_progress(records, await subscription.progress())
         finally:
             await subscription.stop()
             await dead_letters.stop()
@@ -239,7 +249,11 @@ class ConsumerRunner:
             attributes={"messaging.system": "jiesu", "messaging.consumer.group.name": self.group,
                         "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject},
         ):
-            routed.handler(session, envelope, routed.payload)
+            token = current_record.set(routed.record)
+            try:
+                routed.handler(session, envelope, routed.payload)
+            finally:
+                current_record.reset(token)
 
     async def _dead_letter(self, record: Record, reason: str, dead_letters: Publisher) -> None:
         log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from jiesu_shared.access.guard import Authenticator
 from jiesu_shared.access.whoami import router as whoami_router
 from jiesu_shared.bus.port import Bus, Publisher
-from jiesu_shared.consumer import ConsumerRunner, Handler
+from jiesu_shared.consumer import ConsumerRunner, Handler, ProgressObserver
 from jiesu_shared.http.limits import RequestLimits
 from jiesu_shared.http.openapi import install_problem_openapi
 from jiesu_shared.http.problems import install_problem_handlers
@@ -45,7 +45,7 @@ class ServiceKernel:
                    authenticator=Authenticator.from_settings(settings))
 
     def consume(self, consumer: str, handlers: Mapping[str, Handler], catch_all: Handler | None = None,
-                on_handled: Callable[[], None] | None = None) -> None:
+                on_handled: Callable[[], None] | None = None, on_progress: ProgressObserver | None = None) -> None:
         """Run `handlers` on the log; after each committed batch the outbox relay (and `on_handled`, e.g.
         a worker waiting for what the handlers wrote) is woken."""
         relay = self.relay.wake_threadsafe
@@ -58,7 +58,7 @@ class ServiceKernel:
         self.consumers.append(ConsumerRunner(
             group=self.settings.group(f"{self.name}.{consumer}"), bus=self.bus, topic=self.settings.topic,
             dead_letter_topic=self.settings.dead_letter_topic, database=self.database, handlers=handlers,
-            catch_all=catch_all, on_batch_handled=wake))
+            catch_all=catch_all, on_batch_handled=wake, on_progress=on_progress))
 
     def app(self, *, title: str, routers: Sequence[APIRouter], workers: Sequence[Worker] = (),
             state: object | None = None) -> FastAPI:

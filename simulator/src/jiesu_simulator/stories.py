@@ -11,13 +11,15 @@ from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 from jiesu_shared.catalogue.common import Place, SealedContact
 
+from jiesu_dispatch.domain.sla import SlaPolicy, TimerSpec, timers_for
+from jiesu_dispatch.domain.timers import runs_out
+
 from jiesu_simulator.lawful_log import Draft, LogBook
 from jiesu_simulator.scenario import Scenario
 
-RESPOND_WITHIN = timedelta(hours=24)
-RESOLVE_WITHIN = timedelta(days=7)
-DECIDE_WITHIN = timedelta(hours=2)
-WARN_BEFORE = timedelta(hours=2)
+# Dispatch's own clocks and rules (one source): deadlines per clock, warnings at its share of the window,
+# and a warning or breach exactly when dispatch's timer would yield one.
+POLICY = SlaPolicy()
 TEXTS = {
     "property_management": "楼上漏水，物业推诿不管 / water leaks from upstairs and the property firm won't act",
     "neighbour_dispute": "邻居在楼道堆放杂物 / a neighbour blocks the corridor with junk",
@@ -152,8 +154,8 @@ class Storyteller:
         task_id = self.book.new_id()
         offer = self._emit(story, "dispatch", "case", d.TaskOffered(
             task_id=task_id, case_id=story.case_id, department_id=department, role=role, category=category,
-            summary=TEXTS.get(category, VAGUE)[:60], place=place, decide_by=t + DECIDE_WITHIN,
-            respond_by=t + RESPOND_WITHIN, resolve_by=t + RESOLVE_WITHIN, **extra), t, cause)
+            summary=TEXTS.get(category, VAGUE)[:60], place=place, decide_by=t + POLICY.decide_within,
+            respond_by=t + POLICY.respond_within, resolve_by=t + POLICY.resolve_within, **extra), t, cause)
         self._emit(story, "gateway", f"task-{task_id}", g.TaskNotified(
             task_id=task_id, case_id=story.case_id, department_id=department, webhook_id=offer.id, attempts=1,
             delivered_at=t + timedelta(seconds=1)), t + timedelta(seconds=1), offer)
@@ -167,24 +169,29 @@ class Storyteller:
         accept = self._emit(story, "gateway", stream, g.TaskAccepted(
             task_id=task_id, case_id=story.case_id, department_id=department, accepted_at=decided), decided, offer)
         responded = decided + timedelta(hours=self._spread(behaviour.respond_hours))
-        self._deadline_events(story, offer, department, "respond", t + RESPOND_WITHIN, responded)
+        self._deadline_events(story, offer, department, "respond", t, responded)
         self._emit(story, "gateway", stream, g.TaskResponded(
             task_id=task_id, case_id=story.case_id, department_id=department, responded_at=responded), responded, accept)
         completed = responded + timedelta(hours=self._spread(behaviour.complete_hours))
-        self._deadline_events(story, offer, department, "resolve", t + RESOLVE_WITHIN, completed)
+        self._deadline_events(story, offer, department, "resolve", t, completed)
         self._emit(story, "gateway", stream, g.TaskCompleted(
             task_id=task_id, case_id=story.case_id, department_id=department, resolution="done",
             completed_at=completed), completed, accept)
         return completed
 
-    def _deadline_events(self, story: Story, offer: Draft, department: str, clock: str, deadline: datetime,
+    def _deadline_events(self, story: Story, offer: Draft, department: str, clock: str, offered_at: datetime,
                          done: datetime) -> None:
-        common = dict(case_id=story.case_id, task_id=offer.data["task_id"], department_id=department, clock=clock,
-                      deadline=deadline)
-        if done > deadline - WARN_BEFORE:
-            self._emit(story, "dispatch", "case", d.SlaWarning(**common), deadline - WARN_BEFORE, offer)
-        if done > deadline:
-            self._emit(story, "dispatch", "case", d.SlaBreached(**common), deadline, offer)
+        """The clock's warning and breach, each at its time, if dispatch's timers would yield them."""
+        for timer in self._timers(offer, offered_at, clock):
+            if runs_out(timer, done):
+                kind = d.SlaWarning if timer.phase == "warning" else d.SlaBreached
+                self._emit(story, "dispatch", "case", kind(
+                    case_id=story.case_id, task_id=timer.task_id, department_id=department, clock=clock,
+                    deadline=timer.deadline), timer.due_at, offer)
+
+    @staticmethod
+    def _timers(offer: Draft, offered_at: datetime, clock: str) -> list[TimerSpec]:
+        return [t for t in timers_for(d.TaskOffered(**offer.data), offered_at, POLICY.warn_at) if t.clock == clock]
 
     def _whistle(self, story: Story, cause: Draft, departments: list[str], place: Place, category: str,
                  t: datetime) -> None:
@@ -192,7 +199,7 @@ class Storyteller:
         if not summoned:
             return
         whistle_id = self.book.new_id()
-        deadline = t + timedelta(minutes=30)
+        deadline = t + POLICY.report_in_within
         blown = self._emit(story, "dispatch", "case", d.WhistleBlown(
             whistle_id=whistle_id, case_id=story.case_id, street_office="street-office", summoned=summoned,
             report_in_by=deadline, reason="joint enforcement"), t, cause)
@@ -206,9 +213,18 @@ class Storyteller:
                     report_in_by=deadline), deadline, blown)
                 continue
             arrived = t + timedelta(minutes=self._spread(behaviour.whistle_report_minutes))
-            self._emit(story, "gateway", f"task-{offer.data['task_id']}", g.TaskReportedIn(
+            (timer,) = self._timers(offer, t, "report_in")
+            if runs_out(timer, arrived):  # dispatch's rule: a report-in after the deadline is a no-show then
+                self._emit(story, "dispatch", "case", d.WhistleNoShow(
+                    whistle_id=whistle_id, case_id=story.case_id, department_id=department,
+                    report_in_by=deadline), deadline, blown)
+            reported = self._emit(story, "gateway", f"task-{offer.data['task_id']}", g.TaskReportedIn(
                 task_id=offer.data["task_id"], case_id=story.case_id, department_id=department,
                 whistle_id=whistle_id, reported_at=arrived), arrived, offer)
+            if arrived > deadline:
+                self._emit(story, "dispatch", "case", d.WhistleReportedInLate(
+                    whistle_id=whistle_id, case_id=story.case_id, department_id=department, report_in_by=deadline,
+                    reported_at=arrived, minutes_late=(arrived - deadline).total_seconds() / 60), arrived, reported)
 
     def _call_back(self, story: Story, received: Draft, handled_at: datetime) -> None:
         t = handled_at + timedelta(hours=self._spread(20))

@@ -20,6 +20,7 @@ from sqlalchemy import Row, update
 from sqlmodel import Session, col, select
 
 from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
+from jiesu_shared.quiet_log import QuietLog
 from jiesu_shared.store import ConcurrencyError, Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
 from jiesu_shared.wakeup import Wakeup
@@ -33,6 +34,10 @@ from jiesu_gateway.ssrf import Resolver, UnsafeWebhookTarget, pin_webhook_url, s
 from jiesu_gateway.tasks import append_task_event, view_of
 
 log = logging.getLogger(__name__)
+failures = QuietLog(log)  # a failed attempt is worth a line, a receiver outage is not worth thousands
+# How long a claimed delivery is this instance's alone; renewed while its attempt is in flight, so a
+# crashed instance's deliveries are attempted again within this time, and a live one keeps them.
+LEASE = timedelta(seconds=10)
 Clock = Callable[[], datetime]
 ANSWERS_AWAITED = frozenset({"task.offered"})  # the messages whose fate dispatch must learn
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
@@ -63,6 +68,7 @@ class DeliveryWorker:
         self._disclosures = disclosures or IntakeDisclosures(None)
         self._tracer = tracer("jiesu.gateway.webhooks")
         self._wakeup = Wakeup()
+        self._held: dict[int, tuple[datetime, asyncio.Task]] = {}  # in flight: delivery id -> (our lease, attempt)
 
     def wake_threadsafe(self) -> None:
         """New deliveries were just committed (callable from any thread): look now, not at the next poll."""
@@ -72,22 +78,62 @@ class DeliveryWorker:
         """Start each due attempt on its own, so a slow endpoint holds up nobody but its own queue."""
         in_flight: set[asyncio.Task] = set()
         self._wakeup.bind()
+        renewing = asyncio.create_task(self._keep_leases(stop))
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
             try:
                 while not stop.is_set():
                     room = self._concurrency - len(in_flight)
                     self._wakeup.looking()
                     due = await asyncio.to_thread(self._due, room) if room > 0 else []
-                    for delivery, department, task in due:
+                    for delivery, department, task, lease in due:
                         attempt = asyncio.create_task(self._attempt(client, delivery, department, task))
+                        self._held[delivery.id] = (lease, attempt)  # type: ignore[index]
                         in_flight.add(attempt)
                         attempt.add_done_callback(_finished(in_flight))
                     if not due:  # the poll still runs: retries come due without a wake-up
                         await self._wakeup.wait(stop, self._idle_pause)
             finally:
                 await asyncio.gather(*in_flight, return_exceptions=True)
+                renewing.cancel()
 
-    def _due(self, room: int) -> list[tuple[Delivery, Department | None, Task | None]]:
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """Renew the lease of every attempt in flight a few times per lease; an attempt whose delivery
+        another instance took over (this one stalled past its lease) is abandoned: one sender at a time."""
+        while not stop.is_set():
+            await asyncio.sleep(LEASE.total_seconds() / 4)
+            asked = {delivery_id: lease for delivery_id, (lease, _) in self._held.items()}
+            if not asked:
+                continue
+            try:
+                lease, lost = await asyncio.to_thread(self._renew, asked)
+            except Exception:  # the database away: the leases run out and the deliveries are attempted again
+                log.warning("could not renew webhook leases; retrying")
+                continue
+            for delivery_id in asked:
+                held = self._held.get(delivery_id)
+                if held is None:
+                    continue  # its attempt finished meanwhile
+                if delivery_id in lost:
+                    del self._held[delivery_id]
+                    log.warning("webhook delivery %s was taken over by another instance; abandoning", delivery_id)
+                    held[1].cancel()
+                else:
+                    self._held[delivery_id] = (lease, held[1])
+
+    def _renew(self, held: dict[int, datetime]) -> tuple[datetime, list[int]]:
+        """Extend each lease this instance still holds; return the new lease and the deliveries it lost."""
+        lease, lost = self._clock() + LEASE, []
+        with self._db.transaction() as s:
+            for delivery_id, ours in held.items():
+                renewed = s.execute(update(Delivery).where(
+                    col(Delivery.id) == delivery_id, col(Delivery.status) == "pending",
+                    col(Delivery.next_attempt_at) == ours).values(next_attempt_at=lease)
+                    .execution_options(synchronize_session=False))
+                if renewed.rowcount != 1:
+                    lost.append(delivery_id)
+        return lease, lost
+
+    def _due(self, room: int) -> list[tuple[Delivery, Department | None, Task | None, datetime]]:
         """The oldest pending delivery of each (department, case), if it is due (later ones wait behind it),
         each claimed for this worker, with its department and task as they are now; at most `room` of them."""
         now = self._clock()
@@ -101,18 +147,18 @@ class DeliveryWorker:
             for row in s.connection().execute(_PENDING_IN_ORDER):
                 heads.setdefault((row.department_id, row.case_id), row)
             ready = [row for row in heads.values() if _aware(row.next_attempt_at) <= now][:room]
-            claimed = [row.id for row in ready if self._claim(s, row, now)]
+            lease = now + LEASE
+            claimed = [row.id for row in ready if self._claim(s, row, lease)]
             if not claimed:
                 return []
             due = s.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id))).all()
             departments = {d.department_id: d for d in s.exec(select(Department)).all()}
             tasks = {t.task_id: t for t in s.exec(select(Task).where(col(Task.task_id).in_({d.task_id for d in due})))}
-        return [(d, departments.get(d.department_id), tasks.get(d.task_id)) for d in due]
+        return [(d, departments.get(d.department_id), tasks.get(d.task_id), lease) for d in due]
 
-    def _claim(self, session: Session, head: Row, now: datetime) -> bool:
+    def _claim(self, session: Session, head: Row, lease: datetime) -> bool:
         """Lease the delivery: another gateway instance skips it until the attempt is recorded, or (if this
-        process dies mid-attempt) until the lease runs out and the attempt is made again."""
-        lease = now + timedelta(seconds=self._timeout + 30)
+        process dies mid-attempt) until the lease, renewed while the attempt runs, runs out."""
         claimed = session.execute(
             update(Delivery).where(col(Delivery.id) == head.id, col(Delivery.status) == "pending",
                                    col(Delivery.next_attempt_at) == head.next_attempt_at)
@@ -128,6 +174,8 @@ class DeliveryWorker:
                         "webhook.id": delivery.webhook_id},
         ):
             outcome, retry_after = await self._send(client, delivery, department, task)
+            if self._held.pop(delivery.id, None) is None:  # type: ignore[arg-type]
+                return  # taken over by another instance meanwhile: it records its own attempt
             await asyncio.to_thread(self._record_despite_races, delivery.id, outcome, retry_after)
         self._on_appended()
 
@@ -194,6 +242,8 @@ class DeliveryWorker:
                 d.last_error = outcome
                 delay = self._schedule[d.attempts] * random.uniform(1.0, 1.1)  # jitter spreads retries
                 d.next_attempt_at = now + timedelta(seconds=max(delay, retry_after or 0))
+                failures.warning("webhook attempt %d of %s (%s) to department %s failed: %s; next at %s", d.attempts,
+                                 d.webhook_id, d.event_type, d.department_id, outcome, d.next_attempt_at.isoformat())
             s.add(d)
             s.add(DeliveryAttempt(delivery_id=d.id, number=d.attempts, attempted_at=now, outcome=outcome[:500],
                                   next_attempt_at=d.next_attempt_at if d.status == "pending" else None))

@@ -25,12 +25,13 @@ class DispatchService:
 def build_app(settings: DispatchSettings | None = None, clock: Clock = system_clock) -> FastAPI:
     settings = settings or DispatchSettings()
     kernel = ServiceKernel.build("dispatch", settings)
+    watermarks = settings.watermarks()
     dispatcher = Dispatcher(store=kernel.store, routing=settings.routing_table(), sla=settings.sla_policy(),
                             max_returns=settings.max_returns, clock=clock)
     service = DispatchService(settings=settings, dispatcher=dispatcher,
                               coordination=Coordination(database=kernel.database, dispatcher=dispatcher),
                               timers=TimerWorker(database=kernel.database, dispatcher=dispatcher,
-                                                 poll_seconds=settings.timer_poll_seconds))
-    kernel.consume("cases", dispatcher.handlers())
+                                                 poll_seconds=settings.timer_poll_seconds, watermarks=watermarks))
+    kernel.consume("cases", dispatcher.handlers(), on_progress=watermarks.observe)
     return kernel.app(title="Jiesu dispatch", routers=[cases.router, meetings.router, admin.router],
                       workers=[service.timers.run], state=service)

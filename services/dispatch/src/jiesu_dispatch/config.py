@@ -10,6 +10,7 @@ from jiesu_shared.settings import ServiceSettings
 
 from jiesu_dispatch.domain.routing import RoutingTable
 from jiesu_dispatch.domain.sla import SlaPolicy
+from jiesu_dispatch.watermark import Watermarks
 
 
 class DispatchSettings(ServiceSettings):
@@ -24,6 +25,11 @@ class DispatchSettings(ServiceSettings):
     sla_warn_at: float = 0.8  # warn when this share of a deadline's window has passed
     max_returns: int = 2  # a case returned this many times escalates to a coordinator
     timer_poll_seconds: float = 1.0
+    # A deadline is decided once the case's partition is read this far past it (event time): what the
+    # producers' outboxes may lag behind their events. After the log was away, the watermark is held
+    # for the grace period while outboxes flush.
+    sla_allowed_lateness_seconds: float = 2.0
+    sla_recovery_grace_seconds: float = 5.0
 
     def routing_table(self) -> RoutingTable:
         if self.routing_rules:
@@ -31,6 +37,10 @@ class DispatchSettings(ServiceSettings):
         else:
             text = resources.files("jiesu_dispatch.rules").joinpath("default_routing.json").read_text("utf-8")
         return RoutingTable.from_dict(json.loads(text))
+
+    def watermarks(self) -> Watermarks:
+        return Watermarks(allowed_lateness=timedelta(seconds=self.sla_allowed_lateness_seconds),
+                          recovery_grace=timedelta(seconds=self.sla_recovery_grace_seconds))
 
     def sla_policy(self) -> SlaPolicy:
         return SlaPolicy(decide_within=timedelta(hours=self.decide_within_hours),

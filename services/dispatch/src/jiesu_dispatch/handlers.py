@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.catalogue import parse_payload
+from jiesu_shared.consumer import current_record
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 from jiesu_shared.events import Envelope
@@ -77,10 +78,11 @@ class Dispatcher:
                        areas={k: tuple(v.areas) for k, v in directory.departments.items()})
 
     def case(self, session: Session, case_id: str) -> CaseState | None:
-        return fold(ledger.load(session, case_stream(case_id)))
+        return fold(ledger.load_timed(session, case_stream(case_id)))
 
     def commit(self, session: Session, stream_id: str, subject: str, events: Sequence[BaseModel], *,
-               cause: Envelope | Cause | None, fact: BaseModel | None = None) -> list[Envelope]:
+               cause: Envelope | Cause | None, fact: BaseModel | None = None,
+               fact_time: datetime | None = None) -> list[Envelope]:
         """Append `events` as dispatch's own (after `fact`, a consumed event) and start their offers' clocks."""
         now = self.clock()
         envelopes: list[Envelope] = []
@@ -88,7 +90,7 @@ class Dispatcher:
             envelopes = self.store.append(session, stream_id=stream_id, expected_version=ledger.own_version(
                 session, stream_id), subject=subject, payloads=events, cause=cause)
         entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
-        ledger.extend(session, stream_id, entries, now)
+        ledger.extend(session, stream_id, entries, now, fact_time)
         ledger.schedule(session, [e for e in events if isinstance(e, d.TaskOffered)], now, self.sla.warn_at)
         if stream_id == case_stream(subject) and entries:
             state = self.case(session, subject)
@@ -104,9 +106,13 @@ class Dispatcher:
         before = self.case(session, case_id)
         if before is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)
-        after = evolve(before, payload)
+        record = current_record.get()
+        if before is None and record is not None:
+            ledger.note_partition(session, case_id, record.partition)
+        after = evolve(before, payload, envelope.time)
         events = react(after, payload, self.context(session))
-        self.commit(session, case_stream(case_id), case_id, events, cause=envelope, fact=payload)
+        self.commit(session, case_stream(case_id), case_id, events, cause=envelope, fact=payload,
+                    fact_time=envelope.time)
 
     def handlers(self) -> dict:
         consumed = [i.CaseReceived, i.CaseReclassified, i.CaseReopened, i.CaseWithdrawn, i.CaseClosed,

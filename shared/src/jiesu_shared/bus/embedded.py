@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jiesu_shared.bus.headers import headers_from_text, headers_to_text
-from jiesu_shared.bus.port import OutgoingRecord, Record
+from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -112,6 +112,7 @@ class EmbeddedSubscription:
         # is appended an idle poll costs microseconds instead of a worker-thread hop and a query.
         self._watch: sqlite3.Connection | None = None
         self._quiet_version: int | None = None  # the counter when a fetch last found nothing new
+        self._read: dict[str, tuple[float, bool]] = {}  # topic -> (when last fetched, whether read to its end)
 
     async def start(self) -> None:
         self._file = await asyncio.to_thread(_LogFile, self._path)
@@ -131,7 +132,9 @@ class EmbeddedSubscription:
         assert self._file, "subscription not started"
         deadline = time.monotonic() + timeout
         while True:
-            if not self._nothing_new():
+            if self._nothing_new():
+                self._read = {topic: (time.time(), True) for topic in self._positions}
+            else:
                 version = self._data_version()  # read before the fetch: a commit during it changes it
                 records = await asyncio.to_thread(self._file.run, self._fetch, max_records)
                 self._quiet_version = None if records else version
@@ -163,17 +166,24 @@ class EmbeddedSubscription:
         if record.topic in self._positions:
             self._positions[record.topic] = record.offset
             self._quiet_version = None  # records already in the file are to be read again
+            self._read.pop(record.topic, None)
+
+    async def progress(self) -> list[PartitionProgress]:
+        return [PartitionProgress(topic, 0, at, caught_up) for topic, (at, caught_up) in self._read.items()
+                if topic in self._positions]
 
     # -- in the worker thread -------------------------------------------------------------------
     def _fetch(self, conn: sqlite3.Connection, max_records: int) -> list[Record]:
         self._renew_leases(conn)
         out: list[Record] = []
         for topic, position in self._positions.items():
+            fetched_at, limit = time.time(), max_records - len(out)
             rows = conn.execute(
                 "SELECT offset, key, value, headers, timestamp_ms FROM records "
                 "WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
-                (topic, position, max_records - len(out)),
+                (topic, position, limit),
             ).fetchall()
+            self._read[topic] = (fetched_at, len(rows) < limit)
             for offset, key, value, headers, ts in rows:
                 out.append(Record(topic, 0, offset, key, value, headers_from_text(headers), ts))
             if rows:

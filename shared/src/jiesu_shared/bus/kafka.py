@@ -8,7 +8,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from jiesu_shared.bus.port import OutgoingRecord, Record
+from jiesu_shared.bus.broker_away import quiet_while_away
+from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
+
+# aiokafka retries a failed connect or request after this pause, with no growth or jitter of its own;
+# 100 ms (its default) makes a storm of retries and log lines while the broker is away.
+RETRY_BACKOFF_MS = 500
 
 
 class KafkaPublisher:
@@ -25,7 +30,9 @@ class KafkaPublisher:
             enable_idempotence=True,  # no duplicates or reordering from producer retries
             acks="all",
             linger_ms=2,
+            retry_backoff_ms=RETRY_BACKOFF_MS,
         )
+        self._away = quiet_while_away()
         await self._producer.start()
 
     async def stop(self) -> None:
@@ -40,6 +47,7 @@ class KafkaPublisher:
             for r in records
         ]
         await asyncio.gather(*futures)
+        self._away.answered()
 
 
 class KafkaSubscription:
@@ -58,7 +66,10 @@ class KafkaSubscription:
             enable_auto_commit=False,  # commit only after the handler's work is durable
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            retry_backoff_ms=RETRY_BACKOFF_MS,
         )
+        self._away = quiet_while_away()
+        self._answered_ms = 0
         self._consumer.subscribe(self._topics)
         await self._consumer.start()
 
@@ -73,6 +84,7 @@ class KafkaSubscription:
             for messages in batches.values()
             for m in messages
         ]
+        self._note_answers()
         return records
 
     async def commit(self, record: Record) -> None:
@@ -80,6 +92,28 @@ class KafkaSubscription:
 
     async def rewind(self, record: Record) -> None:
         self._consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
+
+    async def progress(self) -> list[PartitionProgress]:
+        """From the latest fetch answer per assigned partition: its time and high watermark against our position."""
+        out = []
+        for tp in self._consumer.assignment():
+            fetched_ms, highwater = self._consumer.last_poll_timestamp(tp), self._consumer.highwater(tp)
+            if fetched_ms is None or highwater is None:
+                continue  # not fetched since it was assigned
+            try:
+                position = await asyncio.wait_for(self._consumer.position(tp), timeout=0.1)
+            except Exception:  # e.g. revoked meanwhile, or its position not yet known
+                continue
+            out.append(PartitionProgress(tp.topic, tp.partition, fetched_ms / 1000, position >= highwater))
+        return out
+
+    def _note_answers(self) -> None:
+        """A fetch answered since the last look: the broker is back, if it was away."""
+        for tp in self._consumer.assignment():
+            fetched_ms = self._consumer.last_poll_timestamp(tp)
+            if fetched_ms is not None and fetched_ms > self._answered_ms:
+                self._answered_ms = fetched_ms
+                self._away.answered()
 
 
 class KafkaBus:

@@ -38,6 +38,17 @@ class Publisher(Protocol):
         """Append records in order; return only once the log has durably acknowledged all of them."""
 
 
+@dataclass(frozen=True)
+class PartitionProgress:
+    """How far a member has read one of its partitions: at `fetched_at` (epoch seconds, the latest answer
+    from the log for it) the member had been handed every record then on it, if `caught_up`."""
+
+    topic: str
+    partition: int
+    fetched_at: float
+    caught_up: bool
+
+
 class Subscription(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -50,6 +61,9 @@ class Subscription(Protocol):
 
     async def rewind(self, record: Record) -> None:
         """Make the next poll return `record` again (after a failure before it was handled)."""
+
+    async def progress(self) -> list[PartitionProgress]:
+        """The partitions this member holds now, and how far it has read each (for event-time watermarks)."""
 
 
 class Bus(Protocol):

@@ -14,7 +14,7 @@ from jiesu_shared.catalogue import parse_payload, type_name_of
 from jiesu_shared.catalogue.dispatch import TaskOffered
 from jiesu_shared.store.event_store import ConcurrencyError
 
-from jiesu_dispatch.adapters.tables import CaseSummaryRow, LedgerRow, TimerRow, utc
+from jiesu_dispatch.adapters.tables import CasePartitionRow, CaseSummaryRow, LedgerRow, TimerRow, utc
 from jiesu_dispatch.domain.sla import TimerSpec, timers_for
 from jiesu_dispatch.domain.state import CaseState
 
@@ -22,6 +22,12 @@ from jiesu_dispatch.domain.state import CaseState
 def load(session: Session, stream_id: str) -> list[BaseModel]:
     rows = session.exec(select(LedgerRow).where(LedgerRow.stream_id == stream_id).order_by(col(LedgerRow.n))).all()
     return [parse_payload(r.type, json.loads(r.data)) for r in rows]
+
+
+def load_timed(session: Session, stream_id: str) -> list[tuple[BaseModel, datetime]]:
+    """The stream's events with when each happened (a consumed fact's own time, dispatch's for its own)."""
+    rows = session.exec(select(LedgerRow).where(LedgerRow.stream_id == stream_id).order_by(col(LedgerRow.n))).all()
+    return [(parse_payload(r.type, json.loads(r.data)), utc(r.recorded_at)) for r in rows]
 
 
 def own_version(session: Session, stream_id: str) -> int:
@@ -36,10 +42,13 @@ def streams(session: Session, prefix: str) -> list[str]:
     return list(rows.all())
 
 
-def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime) -> None:
+def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime,
+           fact_time: datetime | None = None) -> None:
+    """Append entries; a consumed fact (own=False) is recorded at `fact_time`, when it happened, if given."""
     head = session.exec(select(func.max(LedgerRow.n)).where(LedgerRow.stream_id == stream_id)).one() or 0
     for n, (payload, own) in enumerate(entries, start=head + 1):
-        session.add(LedgerRow(stream_id=stream_id, n=n, type=type_name_of(payload), own=own, recorded_at=utc(now),
+        at = now if own or fact_time is None else fact_time
+        session.add(LedgerRow(stream_id=stream_id, n=n, type=type_name_of(payload), own=own, recorded_at=utc(at),
                               data=payload.model_dump_json()))
     try:
         session.flush()
@@ -55,10 +64,18 @@ def schedule(session: Session, offers: Sequence[TaskOffered], now: datetime, war
                                  due_at=utc(spec.due_at), deadline=utc(spec.deadline)))
 
 
-def due_timers(session: Session, now: datetime, limit: int) -> list[str]:
-    rows = session.exec(select(TimerRow.timer_id).where(col(TimerRow.fired_at).is_(None), TimerRow.due_at <= utc(now))
+def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, datetime, int | None]]:
+    """Unfired timers due by `now`, earliest first: id, when due, and the partition holding the case."""
+    rows = session.exec(select(TimerRow.timer_id, TimerRow.due_at, CasePartitionRow.partition)
+                        .join(CasePartitionRow, col(CasePartitionRow.case_id) == col(TimerRow.case_id), isouter=True)
+                        .where(col(TimerRow.fired_at).is_(None), TimerRow.due_at <= utc(now))
                         .order_by(col(TimerRow.due_at)).limit(limit))
-    return list(rows.all())
+    return [(timer_id, utc(due_at), partition) for timer_id, due_at, partition in rows.all()]
+
+
+def note_partition(session: Session, case_id: str, partition: int) -> None:
+    if session.get(CasePartitionRow, case_id) is None:
+        session.add(CasePartitionRow(case_id=case_id, partition=partition))
 
 
 def claim(session: Session, timer_id: str, now: datetime) -> TimerSpec | None:

@@ -68,3 +68,12 @@ class CaseSummaryRow(SQLModel, table=True):
     category: str = Field(max_length=100)
     return_count: int = 0
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+
+
+class CasePartitionRow(SQLModel, table=True):
+    """Which partition of the log holds each case: its timers wait until that partition is read past them."""
+
+    __tablename__ = "dispatch_case_partition"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    partition: int

@@ -1,9 +1,9 @@
 """A case as dispatch sees it: folded from intake's facts, the gateway's facts and dispatch's own events."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
@@ -13,6 +13,12 @@ from jiesu_shared.catalogue import intake as i
 from jiesu_shared.catalogue.common import Place
 
 OPEN_TASK = ("offered", "accepted", "responded", "reported_in")
+ALL_CLOCKS = ("decide", "respond", "resolve", "report_in")
+# Which clocks each of a department's acts stops (the event's own time is when they stopped).
+STOPS = {"accepted": ("decide",), "returned": ALL_CLOCKS, "responded": ("decide", "respond"),
+         "completed": ALL_CLOCKS, "reported_in": ("decide", "respond", "report_in")}
+# A task cancelled (or a case closed) with no known time stops its clocks before any deadline.
+LONG_AGO = datetime.min.replace(tzinfo=UTC)
 SUPPORT_REROUTE = "supporting department named by the returning one"
 
 
@@ -30,10 +36,19 @@ class Task:
     whistle_id: str | None = None
     meeting_id: str | None = None
     binding: bool = False  # offered by a coordinator's ruling: it cannot be returned
+    stops: Mapping[str, datetime] = field(default_factory=dict)  # clock -> event time of what stopped it
 
     @property
     def open(self) -> bool:
         return self.status in OPEN_TASK
+
+    def stopped_at(self, clock: str) -> datetime | None:
+        """When the clock stopped (by the stopping event's own time), None while it still runs."""
+        return self.stops.get(clock)
+
+    def stopping(self, clocks: Iterable[str], at: datetime) -> Task:
+        """The first event to stop a clock sets when it stopped; later ones do not move it."""
+        return replace(self, stops={**{c: at for c in clocks}, **self.stops})
 
 
 @dataclass(frozen=True)
@@ -74,10 +89,17 @@ class CaseState:
         leads = [t for t in self.case_tasks() if t.role == "lead" and t.status not in ("returned", "cancelled")]
         return leads[-1] if leads else None
 
-    def with_task(self, task_id: str, **changes: object) -> CaseState:
+    def with_task(self, task_id: str, *, stopped_at: datetime | None = None, **changes: object) -> CaseState:
         if task_id not in self.tasks:
             return self
-        return replace(self, tasks={**self.tasks, task_id: replace(self.tasks[task_id], **changes)})
+        task = replace(self.tasks[task_id], **changes)
+        if stopped_at is not None:
+            task = task.stopping(STOPS.get(task.status, ALL_CLOCKS), stopped_at)
+        return replace(self, tasks={**self.tasks, task_id: task})
+
+    def stopping_all(self, at: datetime) -> CaseState:
+        """The case closed: every clock still running stops now."""
+        return replace(self, tasks={k: t.stopping(ALL_CLOCKS, at) for k, t in self.tasks.items()})
 
 
 def _offered(state: CaseState, e: d.TaskOffered) -> CaseState:
@@ -92,7 +114,7 @@ def _rejected(state: CaseState, e: g.TaskRejected) -> CaseState:
     task = state.tasks.get(e.task_id)
     if task is None or not task.open:
         return state
-    state = state.with_task(e.task_id, status="returned")
+    state = state.with_task(e.task_id, status="returned", stopped_at=e.rejected_at)
     if task.kind != "case" or task.binding:
         return state
     return replace(state, returned_by=state.returned_by | {e.department_id},
@@ -103,7 +125,8 @@ def _dispatched(state: CaseState, e: d.CaseDispatched) -> CaseState:
     return replace(state, status="open", lead=e.lead_department, rule=e.rule, ruled=e.rule == "ruling")
 
 
-def evolve(state: CaseState | None, event: BaseModel) -> CaseState | None:
+def evolve(state: CaseState | None, event: BaseModel, at: datetime | None = None) -> CaseState | None:
+    """Fold one event in; `at` is when it happened, for events that carry no time of their own."""
     if isinstance(event, i.CaseReceived):
         return state or CaseState(case_id=event.case_id, category=event.category, summary=event.text[:500],
                                   place=event.place, urgency=event.urgency)
@@ -114,14 +137,16 @@ def evolve(state: CaseState | None, event: BaseModel) -> CaseState | None:
             return replace(state, category=event.category, urgency=event.urgency)
         case i.CaseReopened():
             return replace(state, status="received", reopen_count=event.reopen_count, ruled=False)
-        case i.CaseWithdrawn() | i.CaseClosed():
-            return replace(state, status="closed")
+        case i.CaseClosed():
+            return replace(state.stopping_all(event.closed_at), status="closed")
+        case i.CaseWithdrawn():
+            return replace(state.stopping_all(at or LONG_AGO), status="closed")
         case d.CaseDispatched():
             return _dispatched(state, event)
         case d.TaskOffered():
             return _offered(state, event)
         case d.TaskCancelled():
-            return state.with_task(event.task_id, status="cancelled")
+            return state.with_task(event.task_id, status="cancelled", stopped_at=at or LONG_AGO)
         case d.CaseRerouted():
             return replace(state, lead=event.to_department) if event.reason != SUPPORT_REROUTE else state
         case d.CaseEscalated():
@@ -143,18 +168,22 @@ def _task_progress(state: CaseState, event: BaseModel) -> CaseState:
         return state
     match event:
         case g.TaskAccepted():
-            return state.with_task(task.task_id, status="accepted") if task.status == "offered" else state
+            if task.status != "offered":
+                return state
+            return state.with_task(task.task_id, status="accepted", stopped_at=event.accepted_at)
         case g.TaskResponded():
-            return state.with_task(task.task_id, status="responded")
+            return state.with_task(task.task_id, status="responded", stopped_at=event.responded_at)
         case g.TaskCompleted():
-            return state.with_task(task.task_id, status="completed")
+            return state.with_task(task.task_id, status="completed", stopped_at=event.completed_at)
         case g.TaskReportedIn():
-            return state.with_task(task.task_id, status="reported_in")
+            return state.with_task(task.task_id, status="reported_in", stopped_at=event.reported_at)
     return state
 
 
-def fold(events: Iterable[BaseModel]) -> CaseState | None:
+def fold(events: Iterable[BaseModel | tuple[BaseModel, datetime]]) -> CaseState | None:
+    """Fold events, each alone or with the time it happened (as the ledger keeps them)."""
     state: CaseState | None = None
-    for event in events:
-        state = evolve(state, event)
+    for item in events:
+        event, at = item if isinstance(item, tuple) else (item, None)
+        state = evolve(state, event, at)
     return state

@@ -1,5 +1,14 @@
-"""What a due SLA timer means for a case: a warning, a breach, a no-show, or nothing any more."""
+"""What a due SLA timer means for a case: a warning, a breach, a no-show, or nothing.
+
+A verdict is a fact of event time, never of when the timer happens to run: a clock breaches if and
+only if the event that stopped it happened after the deadline, or nothing has stopped it; a warning
+is due only if the clock was still running at the warning's time. The caller fires a timer only once
+it has read the log up to the timer's time (the watermark), so a stopping event that is on time but
+arrives late is already folded in, and one that is late yields the breach even if it arrived first.
+"""
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -9,19 +18,21 @@ from jiesu_dispatch.domain.decider import escalate
 from jiesu_dispatch.domain.sla import TimerSpec
 from jiesu_dispatch.domain.state import CaseState
 
-# Which task statuses still run each clock.
-RUNNING = {
-    "decide": ("offered",),
-    "respond": ("offered", "accepted"),
-    "resolve": ("offered", "accepted", "responded"),
-    "report_in": ("offered", "accepted"),
-}
+
+def runs_out(timer: TimerSpec, stopped_at: datetime | None) -> bool:
+    """Whether the clock was still running at the timer's moment (it stopped after it, or not at all): the
+    rule for a breach at its deadline, and for a warning that goes out on time (the simulator's rule too)."""
+    return stopped_at is None or stopped_at > timer.due_at
 
 
 def fire(state: CaseState | None, timer: TimerSpec) -> list[BaseModel]:
     task = state.tasks.get(timer.task_id) if state else None
-    if state is None or task is None or state.status == "closed" or task.status not in RUNNING[timer.clock]:
-        return []  # the clock stopped: the task moved on, was cancelled, or the case closed
+    if state is None or task is None:
+        return []
+    if timer.phase == "warning" and task.stopped_at(timer.clock) is not None:
+        return []  # no reminder for a clock that has stopped, even if it stopped after the warning's time
+    if not runs_out(timer, task.stopped_at(timer.clock)):
+        return []  # the clock stopped in time
     if timer.clock == "report_in":
         return [d.WhistleNoShow(whistle_id=task.whistle_id or "", case_id=state.case_id,
                                 department_id=task.department_id, report_in_by=timer.deadline)]
