@@ -26,7 +26,7 @@ from jiesu_audit.readmodel.projector import Decoded, Projector, StaleStretch, da
 from jiesu_audit.readmodel.states import CaseStates
 
 log = logging.getLogger(__name__)
-_POLL_RECORDS = 5000
+_POLL_RECORDS = 10_000
 
 
 @dataclass

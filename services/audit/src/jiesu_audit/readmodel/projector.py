@@ -15,6 +15,7 @@ from jiesu_shared.store import Database
 from jiesu_audit.domain.history import CaseHistory, case_of
 from jiesu_audit.projections.timeline import TimelineEntry
 from jiesu_audit.readmodel import facts
+from jiesu_audit.readmodel.bulk import insert_rows
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, positions
 
@@ -64,7 +65,7 @@ class Projector:
         fresh = self._first_sightings(conn, fresh)
         applied = Applied(events=len(fresh), duplicates=len(stretch) - len(fresh))
         if fresh:
-            conn.execute(insert(_TIMELINE), [_timeline_row(d) for d in fresh])
+            insert_rows(conn, _TIMELINE, [_timeline_row(d) for d in fresh])
         touched = self._fold(conn, fresh)
         self.rewrite(conn, touched)
         applied.cases = len(touched)
@@ -137,11 +138,9 @@ class Projector:
         for case_id in ids:
             for name, some in facts.rows_of(touched[case_id]).items():
                 rows[name] += some
-        if ids:
-            conn.execute(insert(cases), [facts.case_row(touched[c]) for c in ids])
+        insert_rows(conn, cases, [facts.case_row(touched[c]) for c in ids])
         for table in PER_CASE:
-            if rows[table.name]:
-                conn.execute(insert(table), rows[table.name])
+            insert_rows(conn, table, rows[table.name])
 
 
 def _timeline_row(d: Decoded) -> dict[str, Any]:
