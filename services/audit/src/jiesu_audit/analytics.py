@@ -28,7 +28,8 @@ class AuditService:
         self.rates_config = rates_config
         self.clock = clock
 
-    def _read(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def ask(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a query function of `jiesu_audit.queries` on a read-only connection."""
         with self.database.reading() as session:
             return work(session.connection(), *args, **kwargs)
 
@@ -44,22 +45,22 @@ class AuditService:
 
     def departments(self, period: str, as_of: datetime | None, first: str | None = None, last: str | None = None,
                     department: str | None = None) -> list[dict[str, Any]]:
-        return self._read(departments.department_rows, period=period, as_of=as_of or self.clock(), first=first,
+        return self.ask(departments.department_rows, period=period, as_of=as_of or self.clock(), first=first,
                           last=last, department=department)
 
     def handovers(self, limit: int, offset: int) -> dict[str, Any]:
-        return self._read(handovers.network, limit, offset)
+        return self.ask(handovers.network, limit, offset)
 
     def edges_of(self, department: str) -> list[dict[str, Any]]:
-        return self._read(handovers.edges, department)
+        return self.ask(handovers.edges, department)
 
     def three_rates(self, month: str, as_of: datetime | None) -> dict[str, Any]:
-        return self._read(rates.three_rates, self.rates_config, month=month, as_of=as_of or self.clock())
+        return self.ask(rates.three_rates, self.rates_config, month=month, as_of=as_of or self.clock())
 
     def outcomes(self, month: str | None) -> dict[str, int]:
-        return self._read(rates.outcome_mix, month)
+        return self.ask(rates.outcome_mix, month)
 
     def recurring(self, window_days: int | None, min_cases: int | None, level: str | None) -> list[dict[str, Any]]:
         defaults = self.rates_config["recurring"]
-        return self._read(recurring.recurring, window_days=window_days or defaults["window_days"],
+        return self.ask(recurring.recurring, window_days=window_days or defaults["window_days"],
                           min_cases=min_cases or defaults["min_cases"], level=level or defaults["level"])

@@ -13,6 +13,7 @@ from jiesu_audit.analytics import AuditService
 from jiesu_audit.config import AuditSettings
 from jiesu_audit.entrypoints.analytics_http import router as analytics_router
 from jiesu_audit.entrypoints.http import router
+from jiesu_audit.entrypoints.signals_http import router as signals_router
 from jiesu_audit.readmodel import tables  # noqa: F401  (registers the read-model tables for create_schema)
 from jiesu_audit.readmodel.consumer import AuditConsumer
 from jiesu_audit.readmodel.states import CaseStates
@@ -25,5 +26,5 @@ def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetim
     consumer = AuditConsumer(bus=kernel.bus, group=settings.group("audit.readmodel"), topic=settings.topic,
                              dead_letter_topic=settings.dead_letter_topic, database=kernel.database,
                              states=CaseStates(settings.cached_cases), stretch_events=settings.stretch_events)
-    return kernel.app(title="Jiesu audit", routers=[router, analytics_router], workers=[consumer.run],
+    return kernel.app(title="Jiesu audit", routers=[router, analytics_router, signals_router], workers=[consumer.run],
                       state=service, health=lambda: consumer.progress.view(settings.caught_up_within_seconds))

@@ -74,7 +74,33 @@ def _offer_row(case_id: str, o: Offer) -> dict[str, Any]:
             "cancelled_undecided": o.cancelled_at is not None and o.accepted_at is None and o.returned_at is None,
             "return_reason": o.return_reason if returned else None, "decided_after": o.decided_after,
             "responded_after": o.responded_after, "completed_after": o.completed_after,
-            "respond_by_us": micros(o.respond_by), "responded_us": micros(o.responded_at)}
+            "respond_by_us": micros(o.respond_by), "responded_us": micros(o.responded_at),
+            "notified_after": seconds_between(o.offered_at, o.notified_at), "notify_attempts": o.notify_attempts,
+            "notification_failures": o.notification_failures}
+
+
+def warning_rows(h: CaseHistory) -> list[dict[str, Any]]:
+    rows = []
+    for o in h.offers.values():
+        for w in o.warnings:
+            act = o.act_time(w.clock)
+            heeded = act is not None and act > w.warned_at and (w.deadline is None or act <= w.deadline)
+            rows.append({"case_id": h.case_id, "task_id": o.task_id, "department": o.department, "clock": w.clock,
+                         **periods("warned", w.warned_at), "heeded": heeded})
+    return rows
+
+
+def ruling_rows(h: CaseHistory) -> list[dict[str, Any]]:
+    district, street = h.place.get("district"), h.place.get("street")
+    street_key = f"{district}/{street}" if district and street else None
+    return [{"case_id": h.case_id, **periods("escalated", e.escalated_at), "street_key": street_key,
+             "coordinator": e.coordinator, "ruled": e.ruled_at is not None,
+             "waited_seconds": seconds_between(e.escalated_at, e.ruled_at)} for e in h.escalations]
+
+
+def mark_rows(h: CaseHistory) -> list[dict[str, Any]]:
+    return [{"case_id": h.case_id, "kind": m.kind, "department": m.department, **periods("at", m.at)}
+            for m in h.marks]
 
 
 def return_rows(h: CaseHistory) -> list[dict[str, Any]]:
@@ -130,4 +156,5 @@ def rows_of(h: CaseHistory) -> dict[str, list[dict[str, Any]]]:
     offer_list, breach_list = offer_rows(h)
     return {"audit_offers": offer_list, "audit_breaches": breach_list, "audit_returns": return_rows(h),
             "audit_callbacks": callback_rows(h), "audit_summons": summons_rows(h),
-            "audit_meeting_tasks": meeting_rows(h)}
+            "audit_meeting_tasks": meeting_rows(h), "audit_warnings": warning_rows(h),
+            "audit_rulings": ruling_rows(h), "audit_marks": mark_rows(h)}

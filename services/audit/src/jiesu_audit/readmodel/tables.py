@@ -44,6 +44,8 @@ offers = Table(
     Column("return_reason", String(_NAME)),
     Column("decided_after", Float), Column("responded_after", Float), Column("completed_after", Float),
     Column("respond_by_us", BigInteger), Column("responded_us", BigInteger),
+    Column("notified_after", Float), Column("notify_attempts", Integer),
+    Column("notification_failures", Integer, nullable=False),
 )
 
 breaches = Table("audit_breaches", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
@@ -73,5 +75,22 @@ meeting_tasks = Table("audit_meeting_tasks", _meta, Column("id", Integer, primar
                       Column("owner", String(_NAME), nullable=False), *_periods("recorded"),
                       Column("deadline_us", BigInteger), Column("completed", Boolean, nullable=False))
 
+# Each SLA warning, and whether it was heeded: the act its clock waits for came after it, by the deadline.
+warnings = Table("audit_warnings", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                 Column("case_id", String(_ID), nullable=False, index=True), Column("task_id", String(_ID)),
+                 Column("department", String(_NAME), nullable=False), Column("clock", String(40), nullable=False),
+                 *_periods("warned"), Column("heeded", Boolean, nullable=False))
+
+# Each escalation (case.escalated) and the ruling that answered it, by street and coordinator.
+rulings = Table("audit_rulings", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("case_id", String(_ID), nullable=False, index=True), *_periods("escalated"),
+                Column("street_key", String(2 * _NAME + 1)), Column("coordinator", String(_NAME)),
+                Column("ruled", Boolean, nullable=False), Column("waited_seconds", Float))
+
+# Events counted as they are (duplicates linked, call-backs due, reroutes, progress reports, late report-ins).
+marks = Table("audit_marks", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+              Column("case_id", String(_ID), nullable=False, index=True), Column("kind", String(40), nullable=False),
+              Column("department", String(_NAME)), *_periods("at"))
+
 # The tables rewritten for a case whenever an event about it arrives (its facts are few: a case's rows).
-PER_CASE = (offers, breaches, returns, callbacks, summons, meeting_tasks)
+PER_CASE = (offers, breaches, returns, callbacks, summons, meeting_tasks, warnings, rulings, marks)
