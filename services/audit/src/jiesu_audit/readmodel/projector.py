@@ -66,8 +66,8 @@ class Projector:
         applied = Applied(events=len(fresh), duplicates=len(stretch) - len(fresh))
         if fresh:
             insert_rows(conn, _TIMELINE, [_timeline_row(d) for d in fresh])
-        touched = self._fold(conn, fresh)
-        self.rewrite(conn, touched)
+        touched, new = self._fold(conn, fresh)
+        self.rewrite(conn, touched, new)
         applied.cases = len(touched)
         applied.positions = self._store_positions(conn, stored, ends)
         return applied
@@ -103,11 +103,13 @@ class Projector:
                 kept.append(d)
         return kept
 
-    def _fold(self, conn: Connection, stretch: list[Decoded]) -> dict[str, CaseHistory]:
+    def _fold(self, conn: Connection, stretch: list[Decoded]) -> tuple[dict[str, CaseHistory], set[str]]:
+        """The histories the stretch touched, folded on; and which of them have no rows yet."""
         about = [(d, case_of(d.event.type, d.event.subject, d.event.data)) for d in stretch]
         wanted = {(d.partition, c) for d, c in about if c is not None}
         histories = {c: h for p, c in wanted if (h := self.states.get(p, c)) is not None}
         histories.update(self._load(conn, {c for _, c in wanted} - set(histories)))
+        new = {c for _, c in wanted} - set(histories)
         partition_of = {}
         for d, case_id in about:
             if case_id is None:
@@ -119,7 +121,7 @@ class Projector:
             partition_of[case_id] = d.partition
         for case_id, partition in partition_of.items():
             self.states.put(partition, histories[case_id])
-        return {c: histories[c] for c in partition_of}
+        return {c: histories[c] for c in partition_of}, new
 
     def _load(self, conn: Connection, case_ids: set[str]) -> dict[str, CaseHistory]:
         found = {}
@@ -128,10 +130,10 @@ class Projector:
                 found[case_id] = facts.load_state(state)
         return found
 
-    def rewrite(self, conn: Connection, touched: dict[str, CaseHistory]) -> None:
-        """Every fact row of these cases, replaced by what their histories say now."""
+    def rewrite(self, conn: Connection, touched: dict[str, CaseHistory], new: set[str] = frozenset()) -> None:
+        """Every fact row of these cases, replaced by what their histories say now (`new`: none yet)."""
         ids = sorted(touched)
-        for chunk in _chunks(ids):
+        for chunk in _chunks(sorted(set(ids) - new)):
             for table in (*PER_CASE, cases):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
         rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in PER_CASE}
