@@ -36,7 +36,7 @@ def project(database: Database, events: Iterable[Envelope], stretch: int = 5000,
     batch: list[Decoded] = []
     offset = 0
     for envelope in events:
-        batch.append(Decoded(0, offset, envelope, json.dumps(envelope.data, ensure_ascii=False, sort_keys=True)))
+        batch.append(Decoded.of(0, offset, envelope, json.dumps(envelope.data, ensure_ascii=False, sort_keys=True)))
         offset += 1
         if len(batch) == stretch:
             projector.apply(batch, {0: offset})

@@ -18,7 +18,7 @@ EVENTS = known_log()
 
 
 def decoded(events, first_offset: int = 0) -> list[Decoded]:  # type: ignore[no-untyped-def]
-    return [Decoded(0, first_offset + n, e, json.dumps(e.data, sort_keys=True)) for n, e in enumerate(events)]
+    return [Decoded.of(0, first_offset + n, e, json.dumps(e.data, sort_keys=True)) for n, e in enumerate(events)]
 
 
 def facts_of(database) -> dict[str, list]:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -25,6 +26,7 @@ def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetim
     service = AuditService(kernel.database, settings.three_rates(), clock)
     consumer = AuditConsumer(bus=kernel.bus, group=settings.group("audit.readmodel"), topic=settings.topic,
                              dead_letter_topic=settings.dead_letter_topic, database=kernel.database,
-                             states=CaseStates(settings.cached_cases), stretch_events=settings.stretch_events)
+                             states=CaseStates(settings.cached_cases), stretch_events=settings.stretch_events,
+                             embedded_log=Path(settings.embedded_log_path) if settings.bus == "embedded" else None)
     return kernel.app(title="Jiesu audit", routers=[router, analytics_router, signals_router], workers=[consumer.run],
                       state=service, health=lambda: consumer.progress.view(settings.caught_up_within_seconds))

@@ -15,13 +15,16 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from jiesu_shared.bus.headers import headers_from_text
 from jiesu_shared.bus.port import Bus, OutgoingRecord, Publisher, Record, Subscription
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import DecodeError, decode_event
 from jiesu_shared.store import Database
 
+from jiesu_audit.readmodel.catchup import EmbeddedCatchUp, run_in_thread
 from jiesu_audit.readmodel.projector import Decoded, Projector, StaleStretch, data_text
 from jiesu_audit.readmodel.states import CaseStates
 
@@ -49,11 +52,12 @@ class Progress:
 
 class AuditConsumer:
     def __init__(self, *, bus: Bus, group: str, topic: str, dead_letter_topic: str, database: Database,
-                 states: CaseStates, stretch_events: int) -> None:
+                 states: CaseStates, stretch_events: int, embedded_log: Path | None = None) -> None:
         self.bus, self.group, self.topic, self.dlq = bus, group, topic, dead_letter_topic
         self.projector = Projector(database, topic, states)
         self.stretch_events = stretch_events
         self.progress = Progress()
+        self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events) if embedded_log else None
 
     async def run(self, stop: asyncio.Event) -> None:
         subscription = self.bus.subscription(group=self.group, topics=[self.topic])
@@ -61,6 +65,8 @@ class AuditConsumer:
         await dead_letters.start()
         await subscription.start()
         try:
+            if self.catch_up is not None:
+                await self._catch_up(self.catch_up, subscription, dead_letters)
             await self._loop(subscription, dead_letters, stop)
         finally:
             await subscription.stop()
@@ -86,21 +92,44 @@ class AuditConsumer:
                 self.progress.applying = False
                 self.progress.reached_end_at, self.progress.reached_end_wall = time.monotonic(), datetime.now(UTC)
 
-    async def _apply(self, stretch: list[Decoded], last: dict[int, Record], subscription: Subscription) -> None:
-        ends = {p: r.offset + 1 for p, r in last.items()}
+    async def _catch_up(self, catch_up: EmbeddedCatchUp, subscription: Subscription, dead_letters: Publisher) -> None:
+        """From the stored position to the end the log has now, by the replay's path; then the subscription's
+        group position is moved there, so it goes on from the end (the stored position guards either way)."""
+        self.progress.applying = True
+        start, end = await asyncio.to_thread(catch_up.stored_position), await asyncio.to_thread(catch_up.end)
+        if end - start < self.stretch_events:
+            return  # little to catch up: the subscription does it
+        async for stretch, poison, next_offset in run_in_thread(catch_up.stretches(start, end)):
+            if poison:
+                await self._dead_letter([(Record(self.topic, 0, offset, key, value, headers_from_text(headers), 0),
+                                          reason) for offset, key, value, headers, reason in poison], dead_letters)
+            if not await self._applied(stretch, {0: next_offset}):
+                return  # another instance moved on meanwhile: the subscription goes on from the stored position
+        await subscription.commit(Record(self.topic, 0, end - 1, None, None, (), 0))
+        log.info("caught up on the embedded log: offsets %d..%d", start, end)
+
+    async def _applied(self, stretch: list[Decoded], ends: dict[int, int]) -> bool:
+        """Apply with retries; False when a partition was moved on by another instance (the stretch is stale)."""
         for attempt in range(1, 6):
             try:
                 applied = await asyncio.to_thread(self.projector.apply, stretch, ends)
-                break
+                self.progress.events += applied.events
+                self.progress.duplicates += applied.duplicates
+                return True
             except StaleStretch:
-                log.info("a partition moved on meanwhile; applying the stretch again from where it stands")
+                return False
             except Exception:
                 log.exception("could not apply %d events (attempt %d); retrying", len(stretch), attempt)
                 await asyncio.sleep(0.2 * attempt)
+        raise RuntimeError("the read models could not be written; stopping rather than skipping events")
+
+    async def _apply(self, stretch: list[Decoded], last: dict[int, Record], subscription: Subscription) -> None:
+        ends = {p: r.offset + 1 for p, r in last.items()}
+        for _ in range(5):  # a stale stretch is applied again: what another instance applied is then skipped
+            if await self._applied(stretch, ends):
+                break
         else:
-            raise RuntimeError("the read models could not be written; stopping rather than skipping events")
-        self.progress.events += applied.events
-        self.progress.duplicates += applied.duplicates
+            raise RuntimeError("partitions kept moving on under this instance; stopping")
         for record in last.values():
             try:
                 await subscription.commit(record)
@@ -138,5 +167,5 @@ def decode_all(records: list[Record]) -> tuple[list[Decoded], list[tuple[Record,
         except PayloadError as exc:
             poison.append((record, f"invalid payload: {exc}"))
             continue
-        decoded.append(Decoded(record.partition, record.offset, event, data_text(record.value, event.data)))
+        decoded.append(Decoded.of(record.partition, record.offset, event, data_text(record.value, event.data)))
     return decoded, poison

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
+from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
 
 from jiesu_audit.domain.history import CaseHistory, case_of
@@ -23,13 +25,29 @@ _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """One record of the log, decoded and checked (an `Envelope` or `EventView`)."""
+class Decoded(NamedTuple):
+    """One record of the log, decoded and checked: its attributes, and its data as the JSON text it came as
+    (parsed again when folded — held as text, a long stretch costs a third of the memory)."""
     partition: int
     offset: int
-    event: Any
+    event: EventView
     data_text: str
+
+    @classmethod
+    def of(cls, partition: int, offset: int, event: Any, data_text: str) -> Decoded:
+        """From an `Envelope` or `EventView`, its data dropped (the text keeps it)."""
+        return cls(partition, offset, EventView(event.id, event.source, event.type, event.subject, event.time,
+                                                event.sequence, event.correlationid, event.causationid,
+                                                event.traceparent, _NO_DATA), data_text)
+
+
+class _Folded(NamedTuple):  # what CaseHistory.apply reads of an event
+    type: str
+    time: datetime
+    data: dict[str, Any]
+
+
+_NO_DATA: dict[str, Any] = {}
 
 
 @dataclass
@@ -105,20 +123,23 @@ class Projector:
 
     def _fold(self, conn: Connection, stretch: list[Decoded]) -> tuple[dict[str, CaseHistory], set[str]]:
         """The histories the stretch touched, folded on; and which of them have no rows yet."""
-        about = [(d, case_of(d.event.type, d.event.subject, d.event.data)) for d in stretch]
-        wanted = {(d.partition, c) for d, c in about if c is not None}
+        about = []
+        for d in stretch:
+            event = _Folded(d.event.type, d.event.time, orjson.loads(d.data_text))
+            about.append((d.partition, event, case_of(event.type, d.event.subject, event.data)))
+        wanted = {(p, c) for p, _, c in about if c is not None}
         histories = {c: h for p, c in wanted if (h := self.states.get(p, c)) is not None}
         histories.update(self._load(conn, {c for _, c in wanted} - set(histories)))
         new = {c for _, c in wanted} - set(histories)
         partition_of = {}
-        for d, case_id in about:
+        for partition, event, case_id in about:
             if case_id is None:
                 continue
             history = histories.get(case_id)
             if history is None:
                 history = histories[case_id] = CaseHistory(case_id)
-            history.apply(d.event)
-            partition_of[case_id] = d.partition
+            history.apply(event)
+            partition_of[case_id] = partition
         for case_id, partition in partition_of.items():
             self.states.put(partition, histories[case_id])
         return {c: histories[c] for c in partition_of}, new
