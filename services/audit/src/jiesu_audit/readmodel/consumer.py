@@ -34,7 +34,9 @@ _POLL_RECORDS = 10_000
 
 @dataclass
 class Progress:
-    """What `/health` tells: whether this instance has applied everything the log had when it last looked."""
+    """What `/health` tells: whether this instance has applied everything the log had when it last looked
+    (a poll that returned less than it could, all of it applied): a steady trickle of events counts as
+    caught up, a backlog does not."""
     events: int = 0
     duplicates: int = 0
     dead_letters: int = 0
@@ -88,7 +90,7 @@ class AuditConsumer:
             if last and (len(stretch) >= self.stretch_events or len(records) < _POLL_RECORDS):
                 await self._apply(stretch, last, subscription)
                 stretch, last = [], {}
-            if not records:
+            if len(records) < _POLL_RECORDS and not last:  # all there was is applied: at the log's end just now
                 self.progress.applying = False
                 self.progress.reached_end_at, self.progress.reached_end_wall = time.monotonic(), datetime.now(UTC)
 
