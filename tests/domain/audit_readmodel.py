@@ -85,7 +85,8 @@ def _database_of(histories: Any) -> Database:
     database = fresh_database()  # histories folded elsewhere: their facts written as the projector writes them
     projector = Projector(database, "test", CaseStates(1))
     with database.transaction() as session:
-        projector.rewrite(session.connection(), {h.case_id: h for h in histories})
+        touched = {h.case_id: h for h in histories}
+        projector.rewrite(session.connection(), touched, new=set(touched))
     return database
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.domain.audit_readmodel import department_stats, fold, recurring_problems
 from jiesu_simulator.offline import generate
 from jiesu_simulator.scenario import default_scenario
+from tests.domain.audit_readmodel import department_stats, fold, recurring_problems
 
 SCENARIO = default_scenario()
 

@@ -39,6 +39,7 @@ class CaseHistory:
     flying_since: datetime | None = None  # no department owns the open case since then
     escalations: list[Escalation] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
+    revision: int = 0  # how often audit has stored this history (its read model checks it before writing)
     _owners: set[str] = field(default_factory=set)
     _open: bool = False
 

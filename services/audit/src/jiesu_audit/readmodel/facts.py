@@ -49,6 +49,7 @@ def case_row(h: CaseHistory) -> dict[str, Any]:
         "still_open": multi["still_open"] if multi else None,
         # pickle: audit's own state, written and read only by audit, and the quickest to load
         "state": pickle.dumps(h, protocol=pickle.HIGHEST_PROTOCOL),
+        "version": h.revision,
     }
 
 

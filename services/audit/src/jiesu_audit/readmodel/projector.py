@@ -154,6 +154,7 @@ class Projector:
     def rewrite(self, conn: Connection, touched: dict[str, CaseHistory], new: set[str] = frozenset()) -> None:
         """Every fact row of these cases, replaced by what their histories say now (`new`: none yet)."""
         ids = sorted(touched)
+        self._claim(conn, touched, new)
         for chunk in _chunks(sorted(set(ids) - new)):
             for table in (*PER_CASE, cases):
                 conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
@@ -164,6 +165,21 @@ class Projector:
         insert_rows(conn, cases, [facts.case_row(touched[c]) for c in ids])
         for table in PER_CASE:
             insert_rows(conn, table, rows[table.name])
+
+
+    @staticmethod
+    def _claim(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:
+        """Check that each case's stored revision is the one its history went on from, and lock the rows: an
+        event keyed by something else (a meeting's decision names its case) can reach another partition, so
+        another instance may have folded the same case meanwhile. Then the next revision is this one."""
+        stored: dict[str, int] = {}
+        for chunk in _chunks(sorted(touched)):
+            stored.update(conn.execute(select(cases.c.case_id, cases.c.version)
+                                       .where(cases.c.case_id.in_(chunk)).with_for_update()).all())
+        for case_id, history in touched.items():
+            if stored.get(case_id, None if case_id in new else -1) != (None if case_id in new else history.revision):
+                raise StaleStretch(f"case {case_id} was written by another instance meanwhile")
+            history.revision += 1
 
 
 def _timeline_row(d: Decoded) -> dict[str, Any]:

@@ -32,6 +32,7 @@ cases = Table(
     Column("departments", Text), Column("slowest_department", String(_NAME)), Column("slowest_seconds", Float),
     Column("still_open", Boolean),
     Column("state", LargeBinary, nullable=False),  # the folded history, to go on from when new events come
+    Column("version", Integer, nullable=False),  # the history's revision: whoever writes checks it first
 )
 
 offers = Table(
