@@ -68,7 +68,7 @@ class AuditConsumer:
         await subscription.start()
         try:
             if self.catch_up is not None:
-                await self._catch_up(self.catch_up, subscription, dead_letters)
+                await self._catch_up(self.catch_up, subscription, dead_letters, stop)
             await self._loop(subscription, dead_letters, stop)
         finally:
             await subscription.stop()
@@ -94,7 +94,8 @@ class AuditConsumer:
                 self.progress.applying = False
                 self.progress.reached_end_at, self.progress.reached_end_wall = time.monotonic(), datetime.now(UTC)
 
-    async def _catch_up(self, catch_up: EmbeddedCatchUp, subscription: Subscription, dead_letters: Publisher) -> None:
+    async def _catch_up(self, catch_up: EmbeddedCatchUp, subscription: Subscription, dead_letters: Publisher,
+                        stop: asyncio.Event) -> None:
         """From the stored position to the end the log has now, by the replay's path; then the subscription's
         group position is moved there, so it goes on from the end (the stored position guards either way)."""
         self.progress.applying = True
@@ -105,8 +106,8 @@ class AuditConsumer:
             if poison:
                 await self._dead_letter([(Record(self.topic, 0, offset, key, value, headers_from_text(headers), 0),
                                           reason) for offset, key, value, headers, reason in poison], dead_letters)
-            if not await self._applied(stretch, {0: next_offset}):
-                return  # another instance moved on meanwhile: the subscription goes on from the stored position
+            if not await self._applied(stretch, {0: next_offset}) or stop.is_set():
+                return  # moved on by another instance, or stopping: the subscription goes on from the stored position
         await subscription.commit(Record(self.topic, 0, end - 1, None, None, (), 0))
         log.info("caught up on the embedded log: offsets %d..%d", start, end)
 
