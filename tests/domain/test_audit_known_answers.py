@@ -1,13 +1,13 @@
-"""The audit's figures over a hand-made log, against answers worked out by hand in audit_known_log.py."""
+"""The audit's figures over a hand-made log, against answers worked out by hand in audit_known_log.py: the
+events go through audit's projector into its read-model tables, and each figure is its query."""
 from __future__ import annotations
 
 import json
 from importlib import resources
 
-from jiesu_audit.domain.departments import department_stats, handover_network
-from jiesu_audit.domain.history import fold
 from jiesu_audit.domain.intervals import intervals_of
-from jiesu_audit.domain.rates import outcome_mix, recurring_problems, three_rates
+from tests.domain.audit_readmodel import (department_stats, fold, handover_network, outcome_mix,
+                                          recurring_problems, three_rates)
 from tests.domain.audit_known_log import AS_OF, C1, C2, C3, C4, known_log
 
 CONFIG = json.loads(resources.files("jiesu_audit").joinpath("three_rates.json").read_text())

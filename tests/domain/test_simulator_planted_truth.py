@@ -1,4 +1,5 @@
-"""The audit finds the silos and delays the simulator planted — read from the log alone."""
+"""The audit finds the silos and delays the simulator planted — read from the log alone (through audit's
+projector and read-model queries)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -6,11 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jiesu_audit.domain.departments import department_stats
-from jiesu_audit.domain.history import fold
-from jiesu_audit.domain.rates import recurring_problems
 from jiesu_simulator.offline import generate
 from jiesu_simulator.scenario import default_scenario
+from tests.domain.audit_readmodel import department_stats, fold, recurring_problems
 
 SCENARIO = default_scenario()
 

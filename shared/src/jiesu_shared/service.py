@@ -61,7 +61,7 @@ class ServiceKernel:
             catch_all=catch_all, on_batch_handled=wake, on_progress=on_progress))
 
     def app(self, *, title: str, routers: Sequence[APIRouter], workers: Sequence[Worker] = (),
-            state: object | None = None) -> FastAPI:
+            state: object | None = None, health: Callable[[], dict] | None = None) -> FastAPI:
         async def on_start() -> None:
             await asyncio.to_thread(self.database.create_schema)
             await self.bus.ensure_topics([self.settings.topic, self.settings.dead_letter_topic])
@@ -90,8 +90,8 @@ class ServiceKernel:
         app.add_middleware(RequestLimits, max_bytes=self.settings.max_body_bytes)
 
         @app.get("/health", tags=["operations"], summary="Liveness: the process serves HTTP (open to anyone)")
-        def health() -> dict[str, str]:
-            return {"status": "ok", "service": self.name}
+        def health_check() -> dict:
+            return {"status": "ok", "service": self.name, **(health() if health is not None else {})}
 
         return app
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -13,12 +14,19 @@ from jiesu_audit.analytics import AuditService
 from jiesu_audit.config import AuditSettings
 from jiesu_audit.entrypoints.analytics_http import router as analytics_router
 from jiesu_audit.entrypoints.http import router
-from jiesu_audit.projections.timeline import record_event
+from jiesu_audit.entrypoints.signals_http import router as signals_router
+from jiesu_audit.readmodel import tables  # noqa: F401  (registers the read-model tables for create_schema)
+from jiesu_audit.readmodel.consumer import AuditConsumer
+from jiesu_audit.readmodel.states import CaseStates
 
 
 def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or AuditSettings()
     kernel = ServiceKernel.build("audit", settings)
     service = AuditService(kernel.database, settings.three_rates(), clock)
-    kernel.consume("timeline", handlers={}, catch_all=record_event)
-    return kernel.app(title="Jiesu audit", routers=[router, analytics_router], state=service)
+    consumer = AuditConsumer(bus=kernel.bus, group=settings.group("audit.readmodel"), topic=settings.topic,
+                             dead_letter_topic=settings.dead_letter_topic, database=kernel.database,
+                             states=CaseStates(settings.cached_cases), stretch_events=settings.stretch_events,
+                             embedded_log=Path(settings.embedded_log_path) if settings.bus == "embedded" else None)
+    return kernel.app(title="Jiesu audit", routers=[router, analytics_router, signals_router], workers=[consumer.run],
+                      state=service, health=lambda: consumer.progress.view(settings.caught_up_within_seconds))

@@ -12,6 +12,11 @@ class AuditSettings(ServiceSettings):
     database_url: str = "sqlite:///.jiesu/audit.sqlite3"
     port: int = 8004
     three_rates_file: str | None = None  # JIESU_THREE_RATES_FILE; the packaged definitions when unset
+    # The consumer's memory: folded histories of this many recently active cases (~3 KiB each) are kept at
+    # hand, and up to this many events are applied in one transaction; neither grows with the log.
+    cached_cases: int = 5_000
+    stretch_events: int = 20_000
+    caught_up_within_seconds: float = 5.0  # /health says caught_up when the log's end was reached this recently
 
     def three_rates(self) -> dict[str, Any]:
         if self.three_rates_file:

@@ -1,4 +1,4 @@
-"""python -m jiesu_simulator.bench [intake] [e2e] [replay] [scale] — prints measured numbers: a JSON row each as
+"""python -m jiesu_simulator.bench [intake] [e2e] [replay] [scale] [audit] — prints measured numbers: a JSON row each as
 it is measured, then the same rows as tables."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ holds the process launcher
 from deploy.local_stack import start_services, stop_all  # noqa: E402
 
-from jiesu_simulator.bench import end_to_end, intake_load, replay  # noqa: E402
+from jiesu_simulator.bench import audit_scale, end_to_end, intake_load, replay  # noqa: E402
 from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, rss_mib  # noqa: E402
 from jiesu_simulator.bench.table import tables  # noqa: E402
 
@@ -141,14 +141,40 @@ def bench_scale(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def bench_audit(args: argparse.Namespace) -> list[dict]:
+    """Each size: a fresh audit process catches up on the district's embedded log from offset 0 (bulk path,
+    SQLite), then every analytics endpoint is asked `--calls` times; its peak RSS covers both."""
+    rows = []
+    for cases in args.scale_cases:
+        state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+        topic, log = "jiesu.case-events", state / "log.sqlite3"
+        try:
+            events = replay.prepare_cases(cases, log, None, topic)
+            token = secrets.token_urlsafe(16)
+            env = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(log), "JIESU_LOG_LEVEL": "WARNING",
+                   "JIESU_STAFF": json.dumps([{"id": "bench", "token": token, "roles": ["researcher"]}])}
+            services = start_services(env, state, only=["audit"])
+            try:
+                audit = services["audit"]
+                row = audit_scale.measure(audit, state / "audit.sqlite3", events, token, args.calls,
+                                          timeout=max(600, events / 1000))
+            finally:
+                stop_all(services)
+            rows.append({"benchmark": "audit catch-up (embedded, SQLite)", "cases": cases, **row})
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m jiesu_simulator.bench")
     parser.add_argument("which", nargs="*", default=["intake", "e2e", "replay", "scale"],
-                        choices=["intake", "e2e", "replay", "scale"])
+                        choices=["intake", "e2e", "replay", "scale", "audit"])
     parser.add_argument("--events", type=int, default=200_000, help="log size for the replay benchmark")
     parser.add_argument("--cases", type=int, default=3000)
     parser.add_argument("--scale-cases", type=int, nargs="+", default=[10_000, 100_000],
                         help="district sizes (cases) for the scale benchmark: rebuild and XES/OCEL export")
+    parser.add_argument("--calls", type=int, default=20, help="calls of each analytics endpoint (audit)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100], help="offered cases/s")
     parser.add_argument("--seconds", type=float, default=20, help="how long each rate is offered")
@@ -158,7 +184,7 @@ def main() -> None:
     rows: list[dict] = []
     for which in args.which:
         for row in {"intake": bench_intake, "e2e": bench_end_to_end, "replay": bench_replay,
-                     "scale": bench_scale}[which](args):
+                     "scale": bench_scale, "audit": bench_audit}[which](args):
             print(json.dumps(row, ensure_ascii=False), flush=True)  # as measured, for the record
             rows.append(row)
     print("\n" + tables(rows))

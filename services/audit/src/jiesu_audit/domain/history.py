@@ -1,7 +1,8 @@
 """One case's history folded from its events: who held it when, and the intervals that matter.
 
-Pure: `CaseHistory.apply(envelope)` for each event in log order; unknown event types are ignored here
-(they stay on the timeline). Times are the facts the events state (`accepted_at`, `rejected_at`, …),
+Pure: `CaseHistory.apply(envelope)` for each event in log order. Every catalogued type either shapes
+the history (`SHAPING`) or is about no single case (`NOT_ABOUT_A_CASE`); a type the catalogue does not
+know is ignored here (it stays on the timeline). Times are the facts the events state (`accepted_at`, `rejected_at`, …),
 falling back to the envelope's time for events that carry none (offers, dispatch, reopening).
 """
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from jiesu_shared.events import Envelope
 
-from jiesu_audit.domain.parts import Callback, MeetingTask, Offer, Whistle
+from jiesu_audit.domain import signals
+from jiesu_audit.domain.parts import Callback, Escalation, Mark, MeetingTask, Offer, Whistle
 from jiesu_audit.domain.times import parse_time
 
 
@@ -35,6 +37,9 @@ class CaseHistory:
     meeting_tasks: dict[str, MeetingTask] = field(default_factory=dict)
     flying_seconds: float = 0.0
     flying_since: datetime | None = None  # no department owns the open case since then
+    escalations: list[Escalation] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    revision: int = 0  # how often audit has stored this history (its read model checks it before writing)
     _owners: set[str] = field(default_factory=set)
     _open: bool = False
 
@@ -83,8 +88,9 @@ def _reclassified(h: CaseHistory, d: dict[str, Any], _at: datetime) -> None:
     h.category = _word(d.get("category")) or h.category
 
 
-def _dispatched(h: CaseHistory, _d: dict[str, Any], at: datetime) -> None:
+def _dispatched(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     h.dispatched_at = h.dispatched_at or at
+    signals.ruled(h, d, at)
 
 
 def _offered(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
@@ -208,8 +214,13 @@ _APPLIERS = {
     "task.completed.v1": _completed, "task.reported_in.v1": _reported_in, "sla.breached.v1": _breached,
     "case.handled.v1": _handled, "case.callback_recorded.v1": _callback, "case.reopened.v1": _reopened,
     "case.closed.v1": _closed, "case.withdrawn.v1": _withdrawn, "whistle.blown.v1": _whistle,
-    "whistle.no_show.v1": _no_show, "meeting.decision_recorded.v1": _decision,
+    "whistle.no_show.v1": _no_show, "meeting.decision_recorded.v1": _decision, **signals.SIGNAL_APPLIERS,
 }
+# Catalogued types that are about no single case: the directory, the routing rules, a meeting's own
+# convening and adjournment (its decisions, which name a case, are folded above).
+NOT_ABOUT_A_CASE = frozenset({"directory.department_registered.v1", "routing.rules_published.v1",
+                              "meeting.convened.v1", "meeting.adjourned.v1"})
+SHAPING = frozenset(_APPLIERS)
 
 
 def case_of(event_type: str, subject: str, data: dict[str, Any]) -> str | None:

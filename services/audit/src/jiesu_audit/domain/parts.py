@@ -1,4 +1,5 @@
-"""The parts of a case's history: each offer made, each call-back verdict, each whistle and meeting task."""
+"""The parts of a case's history: each offer made, each call-back verdict, each whistle and meeting task,
+each escalation, SLA warning and counted event."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,6 +28,15 @@ class Offer:
     completed_at: datetime | None = None
     reported_in_at: datetime | None = None
     breaches: list[str] = field(default_factory=list)
+    notified_at: datetime | None = None  # the department's webhook acknowledged the offer
+    notify_attempts: int | None = None
+    notification_failures: int = 0
+    warnings: list = field(default_factory=list)  # Warning, in order
+
+    def act_time(self, clock: str) -> datetime | None:
+        """When the act a clock waits for was done: deciding, first contact, completion, reporting in."""
+        return {"decide": self.accepted_at or self.returned_at, "respond": self.responded_at,
+                "resolve": self.completed_at, "report_in": self.reported_in_at}.get(clock)
 
     @property
     def outcome(self) -> str:
@@ -88,3 +98,28 @@ class MeetingTask:
     deadline: datetime | None
     recorded_at: datetime
     completed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Escalation:
+    """A case put to the coordinators (case.escalated) and the ruling (审定) that answered it, if any."""
+    escalated_at: datetime
+    ruled_at: datetime | None = None
+    coordinator: str | None = None
+
+
+@dataclass(slots=True)
+class Mark:
+    """An event counted as it is: a duplicate linked, a call-back falling due, a reroute, a progress report,
+    a late report-in."""
+    kind: str
+    at: datetime
+    department: str | None
+
+
+@dataclass(slots=True)
+class Warning:
+    """An SLA warning on a task's clock, before its deadline."""
+    clock: str
+    warned_at: datetime
+    deadline: datetime | None

@@ -30,33 +30,29 @@ FromPeriod = Annotated[str | None, Query(alias="from", description="first period
 ToPeriod = Annotated[str | None, Query(alias="to", description="last period shown, e.g. 2026-11")]
 
 
-def _within(rows: list[dict[str, Any]], first: str | None, last: str | None) -> list[dict[str, Any]]:
-    # period keys (2026-11, 2026-W47, 2026-11-22) sort as text in time order
-    return [r for r in rows if (first is None or r["period"] >= first) and (last is None or r["period"] <= last)]
-
-
 @router.get("/departments", summary="Offers, acceptance and returns by reason, times to decide/respond/complete, "
                                     "SLA breaches, whistles and joint-meeting tasks, per department and period")
 def departments(service: Service, period: Period = "month", as_of: AsOf = None, first: FromPeriod = None,
                 last: ToPeriod = None) -> dict[str, Any]:
-    return {"period": period, "rows": _within(service.departments(period, _aware(as_of)), first, last)}
+    return {"period": period, "rows": service.departments(period, _aware(as_of), first, last)}
 
 
 @router.get("/departments/{department}", summary="One department's own dashboard")
 def department(department: str, service: Service, period: Period = "month", as_of: AsOf = None,
                first: FromPeriod = None, last: ToPeriod = None) -> dict[str, Any]:
-    rows = [r for r in _within(service.departments(period, _aware(as_of)), first, last)
-            if r["department"] == department]
-    network = service.handovers()
+    rows = service.departments(period, _aware(as_of), first, last, department)
     if not rows:
         raise Problem(404, "not-found", "No such department", f"no task was ever offered to {department}")
-    edges = [e for e in network["edges"] if department in (e["from"], e["to"])]
-    return {"department": department, "period": period, "rows": rows, "handovers": edges}
+    return {"department": department, "period": period, "rows": rows, "handovers": service.edges_of(department)}
 
 
-@router.get("/handovers", summary="Who returned cases to whom, ping-pong chains, multi-department cases")
-def handovers(service: Service) -> dict[str, Any]:
-    return service.handovers()
+Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many cases in each list")]
+Offset = Annotated[int, Query(ge=0, description="cases of each list to skip")]
+
+
+@router.get("/handovers", summary="Who returned cases to whom, ping-pong chains, multi-department cases (paged)")
+def handovers(service: Service, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    return service.handovers(limit, offset)
 
 
 @router.get("/three-rates", summary="Response, resolution and satisfaction rates per department and street, ranked")
@@ -75,8 +71,11 @@ def outcomes(service: Service, month: Annotated[str | None, Query(pattern=r"^\d{
     return {"month": month, "outcomes": service.outcomes(month)}
 
 
-@router.get("/recurring", summary="The same subject at the same place within a window (未诉先办), ranked")
+@router.get("/recurring", summary="The same subject at the same place within a window (未诉先办), ranked (paged)")
 def recurring(service: Service, window_days: Annotated[int | None, Query(ge=1, le=366)] = None,
               min_cases: Annotated[int | None, Query(ge=2, le=1000)] = None,
-              level: Literal["street", "community", "grid"] | None = None) -> dict[str, Any]:
-    return {"problems": service.recurring(window_days, min_cases, level)}
+              level: Literal["street", "community", "grid"] | None = None, limit: Limit = 100,
+              offset: Offset = 0) -> dict[str, Any]:
+    found = service.recurring(window_days, min_cases, level)
+    return {"problems": found[offset:offset + limit],
+            "page": {"total": len(found), "limit": limit, "offset": offset}}

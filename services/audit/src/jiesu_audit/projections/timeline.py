@@ -1,14 +1,11 @@
-"""Every case's timeline: each event of the log, in log order, kept from the live log (or a replay from 0)."""
+"""Every case's timeline: each event of the log, in log order, kept from the live log (or a replay from 0).
+Written in bulk by the read-model projector (`readmodel/projector.py`), which also dedupes by event id."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from pydantic import BaseModel
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
-
-from jiesu_shared.events import Envelope
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -26,15 +23,6 @@ class TimelineEntry(SQLModel, table=True):
     causation_id: str | None = Field(default=None, max_length=64)
     traceparent: str | None = Field(default=None, max_length=100)
     data: str = Field(sa_column=Column(Text, nullable=False))
-
-
-def record_event(session: Session, envelope: Envelope, _payload: BaseModel | None) -> None:
-    """Catch-all handler: audit keeps every decodable event, known type or not."""
-    session.add(TimelineEntry(case_id=envelope.subject, event_id=envelope.id, type=envelope.type,
-                              source=envelope.source, sequence=envelope.sequence, time=envelope.time,
-                              correlation_id=envelope.correlationid, causation_id=envelope.causationid,
-                              traceparent=envelope.traceparent,
-                              data=json.dumps(envelope.data, ensure_ascii=False, sort_keys=True)))
 
 
 def timeline_of(session: Session, case_id: str) -> list[TimelineEntry]:

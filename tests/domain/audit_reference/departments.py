@@ -1,4 +1,4 @@
-"""Silos and delays per department and period, and the hand-over network between departments."""
+"""Reference (folding): silos and delays per department and period, and the hand-over network."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict

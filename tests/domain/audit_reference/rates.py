@@ -1,4 +1,4 @@
-"""The three rates (三率), the outcome mix and recurring problems (未诉先办), by configured definitions."""
+"""Reference (folding): the three rates (三率), the outcome mix and recurring problems (未诉先办), by configured definitions."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict

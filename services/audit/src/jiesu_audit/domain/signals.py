@@ -1,0 +1,62 @@
+"""The events that were once only on the timeline, folded into a case's history: webhook deliveries and
+failures, SLA warnings, escalations and the rulings that answer them, and events counted as they are."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from jiesu_audit.domain.parts import Escalation, Mark, Warning
+from jiesu_audit.domain.times import parse_time
+
+# Counted events: (kind, the field naming the department concerned)
+_MARKS = {"case.linked_as_duplicate.v1": ("duplicate_linked", None),
+          "case.callback_due.v1": ("callback_due", "lead_department"),
+          "case.rerouted.v1": ("rerouted", "to_department"),
+          "task.progress_reported.v1": ("progress_reported", "department_id"),
+          "whistle.reported_in_late.v1": ("reported_in_late", "department_id")}
+
+
+def _offer(h: Any, d: dict[str, Any]) -> Any:
+    return h.offers.get(d.get("task_id", ""))
+
+
+def notified(h: Any, d: dict[str, Any], at: datetime) -> None:
+    if (offer := _offer(h, d)) is not None and offer.notified_at is None:
+        offer.notified_at = parse_time(d.get("delivered_at")) or at
+        offer.notify_attempts = d.get("attempts")
+
+
+def notification_failed(h: Any, d: dict[str, Any], _at: datetime) -> None:
+    if (offer := _offer(h, d)) is not None:
+        offer.notification_failures += 1
+
+
+def warned(h: Any, d: dict[str, Any], at: datetime) -> None:
+    if (offer := _offer(h, d)) is not None:
+        offer.warnings.append(Warning(clock=d.get("clock", "?"), warned_at=at, deadline=parse_time(d.get("deadline"))))
+
+
+def escalated(h: Any, _d: dict[str, Any], at: datetime) -> None:
+    h.escalations.append(Escalation(escalated_at=at))
+
+
+def ruled(h: Any, d: dict[str, Any], at: datetime) -> None:
+    """A dispatch by ruling answers the escalations still waiting."""
+    if d.get("rule") != "ruling":
+        return
+    for e in h.escalations:
+        if e.ruled_at is None:
+            e.ruled_at, e.coordinator = at, d.get("coordinator")
+
+
+def _marker(kind: str, department_field: str | None):  # type: ignore[no-untyped-def]
+    def mark(h: Any, d: dict[str, Any], at: datetime) -> None:
+        department = d.get(department_field) if department_field else None
+        h.marks.append(Mark(kind=kind, at=at, department=department if isinstance(department, str) else None))
+    return mark
+
+
+SIGNAL_APPLIERS = {"task.notified.v1": notified, "task.notification_failed.v1": notification_failed,
+                   "sla.warning.v1": warned, "case.escalated.v1": escalated,
+                   **{name: _marker(kind, department) for name, (kind, department) in _MARKS.items()}}
+MARK_KINDS = tuple(kind for kind, _ in _MARKS.values())

@@ -1,0 +1,58 @@
+"""What the queries share: medians and p90s computed in the database, filters, and paging."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Connection, or_, select
+
+from jiesu_audit.domain.times import median
+
+
+def spreads(conn: Connection, keys: Sequence[ColumnElement], value: ColumnElement,
+            where: Sequence[ColumnElement]) -> dict[tuple, dict[str, Any]]:
+    """{key: {"count", "median", "p90"}} of `value` per group, with `times.median` and `times.p90`'s
+    definitions (the mean of the middle two; nearest rank ceil(0.9·n)); only the ranks that matter leave
+    the database, so memory stays flat however many values a group has."""
+    ranked = select(*keys, value.label("v"),
+                    _over("row_number", keys, value).label("rn"), _over("count", keys, None).label("n")
+                    ).where(value.is_not(None), *where).subquery()
+    n, rn = ranked.c.n, ranked.c.rn
+    rows = conn.execute(select(ranked).where(or_(rn == (n + 1) // 2, rn == n // 2 + 1, rn == (9 * n + 9) // 10)))
+    picked: dict[tuple, dict[int, float]] = {}
+    counts: dict[tuple, int] = {}
+    for row in rows:
+        key = tuple(row[:len(keys)])
+        picked.setdefault(key, {})[row.rn] = float(row.v)
+        counts[key] = row.n
+    return {key: _spread(counts[key], ranks) for key, ranks in picked.items()}
+
+
+def _over(name: str, keys: Sequence[ColumnElement], order: ColumnElement | None):  # type: ignore[no-untyped-def]
+    from sqlalchemy import func
+
+    function = func.row_number() if name == "row_number" else func.count()
+    return function.over(partition_by=list(keys), order_by=order)
+
+
+def _spread(n: int, ranks: dict[int, float]) -> dict[str, Any]:
+    middle = [ranks[(n + 1) // 2]] if n % 2 else [ranks[n // 2], ranks[n // 2 + 1]]
+    return {"count": n, "median": median(middle), "p90": ranks[(9 * n + 9) // 10]}
+
+
+def no_spread() -> dict[str, Any]:
+    return {"count": 0, "median": None, "p90": None}
+
+
+def within(column: Column, first: str | None, last: str | None) -> list[ColumnElement]:
+    """Period keys (2026-11, 2026-W47, 2026-11-22) sort as text in time order."""
+    return [c for c in (column >= first if first else None, column <= last if last else None) if c is not None]
+
+
+def code_point_order(conn: Connection, column: ColumnElement) -> ColumnElement:
+    """Order as Python orders strings: PostgreSQL's default collation follows the locale, not code points."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
+def page(total: int, limit: int, offset: int) -> dict[str, int]:
+    return {"total": total, "limit": limit, "offset": offset}

@@ -1,0 +1,96 @@
+"""Silos and delays per department and period: offers (counted in the period they were made), whistles
+(the period they were blown) and open meeting tasks (the period they were decided)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from jiesu_audit.domain.times import ratio
+from jiesu_audit.queries.common import no_spread, spreads, within
+from jiesu_audit.readmodel.facts import micros
+from jiesu_audit.readmodel.tables import breaches, meeting_tasks, offers, summons
+
+
+def _count(condition) -> Any:  # type: ignore[no-untyped-def]
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _blank() -> dict[str, Any]:
+    return {"offers": 0, "accepted": 0, "returned": 0, "cancelled": 0, "returns_by_reason": {},
+            "decide": no_spread(), "respond": no_spread(), "complete": no_spread(), "sla_breaches": {},
+            "summoned": 0, "reported_in": 0, "report_in": no_spread(), "no_shows": 0,
+            "meeting_open": 0, "meeting_overdue": 0}
+
+
+def department_rows(conn: Connection, *, period: str, as_of: datetime, first: str | None = None,
+                    last: str | None = None, department: str | None = None) -> list[dict[str, Any]]:
+    tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
+    _offers(conn, tallies, period, first, last, department)
+    _whistles(conn, tallies, period, first, last, department)
+    _meetings(conn, tallies, period, first, last, department, micros(as_of))
+    return [{"department": d, "period": p, **_view(t)} for (d, p), t in sorted(tallies.items())]
+
+
+def _offers(conn: Connection, tallies: dict, period: str, first, last, department) -> None:  # type: ignore[no-untyped-def]
+    per = offers.c[f"offered_{period}"]
+    keys = [offers.c.department, per]
+    where = [offers.c.kind == "case", *within(per, first, last)]
+    if department is not None:
+        where.append(offers.c.department == department)
+    for d, p, n, accepted, returned, cancelled in conn.execute(select(
+            *keys, func.count(), _count(offers.c.was_accepted), _count(offers.c.returned),
+            _count(offers.c.cancelled_undecided)).where(*where).group_by(*keys)):
+        tallies[(d, p)].update(offers=n, accepted=accepted, returned=returned, cancelled=cancelled)
+    reasons = conn.execute(select(*keys, offers.c.return_reason, func.count()).where(
+        *where, offers.c.returned, offers.c.return_reason.is_not(None)).group_by(*keys, offers.c.return_reason))
+    for d, p, reason, n in reasons:
+        tallies[(d, p)]["returns_by_reason"][reason] = n
+    for name, column in (("decide", offers.c.decided_after), ("respond", offers.c.responded_after),
+                         ("complete", offers.c.completed_after)):
+        for key, spread in spreads(conn, keys, column, where).items():
+            tallies[key][name] = spread
+    b_per = breaches.c[f"offered_{period}"]
+    b_where = within(b_per, first, last) + ([breaches.c.department == department] if department else [])
+    for d, p, clock, n in conn.execute(select(breaches.c.department, b_per, breaches.c.clock, func.count()).where(
+            *b_where).group_by(breaches.c.department, b_per, breaches.c.clock)):
+        tallies[(d, p)]["sla_breaches"][clock] = n
+
+
+def _whistles(conn: Connection, tallies: dict, period: str, first, last, department) -> None:  # type: ignore[no-untyped-def]
+    per = summons.c[f"blown_{period}"]
+    keys = [summons.c.department, per]
+    where = within(per, first, last) + ([summons.c.department == department] if department else [])
+    for d, p, n, reported, no_shows in conn.execute(select(
+            *keys, func.count(), _count(summons.c.reported_in), _count(summons.c.no_show)).where(*where)
+            .group_by(*keys)):
+        tallies[(d, p)].update(summoned=n, reported_in=reported, no_shows=no_shows)
+    for key, spread in spreads(conn, keys, summons.c.report_in_seconds, [*where, summons.c.reported_in]).items():
+        tallies[key]["report_in"] = spread
+
+
+def _meetings(conn: Connection, tallies: dict, period: str, first, last, department, as_of_us: int | None  # type: ignore[no-untyped-def]
+              ) -> None:
+    per = meeting_tasks.c[f"recorded_{period}"]
+    keys = [meeting_tasks.c.owner, per]
+    where = [meeting_tasks.c.completed.is_(False), *within(per, first, last)]
+    if department is not None:
+        where.append(meeting_tasks.c.owner == department)
+    overdue = meeting_tasks.c.deadline_us.is_not(None) & (meeting_tasks.c.deadline_us < as_of_us)
+    for d, p, n, late in conn.execute(select(*keys, func.count(), _count(overdue)).where(*where).group_by(*keys)):
+        tallies[(d, p)].update(meeting_open=n, meeting_overdue=late)
+
+
+def _view(t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "offers": t["offers"], "accepted": t["accepted"], "returned": t["returned"], "cancelled": t["cancelled"],
+        "acceptance_rate": ratio(t["accepted"], t["offers"]), "return_rate": ratio(t["returned"], t["offers"]),
+        "returns_by_reason": dict(sorted(t["returns_by_reason"].items())),
+        "time_to_decide_seconds": t["decide"], "time_to_respond_seconds": t["respond"],
+        "time_to_complete_seconds": t["complete"], "sla_breaches": dict(sorted(t["sla_breaches"].items())),
+        "whistles": {"summoned": t["summoned"], "reported_in": t["reported_in"],
+                     "report_in_seconds": t["report_in"], "no_shows": t["no_shows"]},
+        "meeting_tasks": {"open": t["meeting_open"], "overdue": t["meeting_overdue"]},
+    }

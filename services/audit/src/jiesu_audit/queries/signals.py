@@ -1,0 +1,67 @@
+"""Figures from the events that were once only on the timeline: webhook delivery per department, SLA
+warnings heeded, time awaiting a ruling per street and coordinator, and events counted per period."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from jiesu_audit.domain.times import ratio
+from jiesu_audit.queries.common import no_spread, spreads, within
+from jiesu_audit.readmodel.tables import marks, offers, rulings, warnings
+
+
+def _count(condition) -> Any:  # type: ignore[no-untyped-def]
+    return func.sum(case((condition, 1), else_=0))
+
+
+def deliveries(conn: Connection, *, period: str, first: str | None, last: str | None) -> list[dict[str, Any]]:
+    """Per department and period of the offer: webhooks delivered, the time from offer to acknowledgement,
+    the attempts it took, and the deliveries given up (task.notification_failed)."""
+    per = offers.c[f"offered_{period}"]
+    keys, where = [offers.c.department, per], within(per, first, last)
+    times = spreads(conn, keys, offers.c.notified_after, where)
+    rows = conn.execute(select(*keys, func.count(), _count(offers.c.notified_after.is_not(None)),
+                               func.coalesce(func.sum(offers.c.notify_attempts), 0),
+                               func.coalesce(func.sum(offers.c.notification_failures), 0))
+                        .where(*where).group_by(*keys).order_by(*keys))
+    return [{"department": d, "period": p, "offers": n, "delivered": delivered, "attempts": attempts,
+             "failures": failures, "delivery_seconds": times.get((d, p), no_spread())}
+            for d, p, n, delivered, attempts, failures in rows]
+
+
+def sla_warnings(conn: Connection, *, period: str, first: str | None, last: str | None) -> list[dict[str, Any]]:
+    """Per department, period and clock: warnings given, and those heeded (the act came after the warning,
+    no later than the deadline)."""
+    per = warnings.c[f"warned_{period}"]
+    keys = [warnings.c.department, per, warnings.c.clock]
+    rows = conn.execute(select(*keys, func.count(), _count(warnings.c.heeded)).where(*within(per, first, last))
+                        .group_by(*keys).order_by(*keys))
+    return [{"department": d, "period": p, "clock": clock, "warnings": n, "heeded": heeded,
+             "heeded_rate": ratio(heeded, n)} for d, p, clock, n, heeded in rows]
+
+
+def awaiting_rulings(conn: Connection, *, first: str | None, last: str | None) -> dict[str, Any]:
+    """Escalations by month escalated: how long cases waited for a coordinator's ruling, per street (of the
+    case) and per coordinator (who ruled); those still waiting are counted, not timed."""
+    where = within(rulings.c.escalated_month, first, last)
+    return {"streets": _waits(conn, rulings.c.street_key, "street", where),
+            "coordinators": _waits(conn, rulings.c.coordinator, "coordinator",
+                                   [*where, rulings.c.coordinator.is_not(None)])}
+
+
+def _waits(conn: Connection, by, label: str, where: list) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    times = spreads(conn, [by], rulings.c.waited_seconds, where)
+    rows = conn.execute(select(by, func.count(), _count(rulings.c.ruled)).where(*where).group_by(by).order_by(by))
+    return [{label: name, "escalations": n, "ruled": ruled, "awaiting": n - ruled,
+             "waited_seconds": times.get((name,), no_spread())} for name, n, ruled in rows]
+
+
+def counted(conn: Connection, *, period: str, first: str | None, last: str | None) -> list[dict[str, Any]]:
+    """Per period and kind (and the department concerned, where there is one): duplicates linked, call-backs
+    falling due, reroutes, progress reports, late report-ins."""
+    per = marks.c[f"at_{period}"]
+    keys = [per, marks.c.kind, marks.c.department]
+    rows = conn.execute(select(*keys, func.count()).where(*within(per, first, last)).group_by(*keys)).all()
+    ordered = sorted(rows, key=lambda r: (r[0], r[1], r[2] or ""))
+    return [{"period": p, "kind": kind, "department": department, "count": n} for p, kind, department, n in ordered]

@@ -1,0 +1,174 @@
+"""Audit's consumer: reads the log in long stretches and applies each to the read models in one bulk
+transaction (the catch-up of a fresh audit and the live tail are the same path).
+
+- Exactly once in effect: each partition's position is stored with the facts; a redelivered record below
+  it is skipped, and an event id already on the timeline (a relay's duplicate) is not folded again.
+- Nothing dropped: a record that is not a valid Jiesu CloudEvent, or whose payload the catalogue refuses,
+  goes to the dead-letter topic (original bytes, reason, position) before the stretch is applied.
+- A stretch is applied when it is long (`stretch_events`) or the log has nothing more for now, so a busy
+  log costs one transaction per many thousand events and a quiet one shows each event at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jiesu_shared.bus.headers import headers_from_text
+from jiesu_shared.bus.port import Bus, OutgoingRecord, Publisher, Record, Subscription
+from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
+from jiesu_shared.events import DecodeError, decode_event
+from jiesu_shared.store import Database
+
+from jiesu_audit.readmodel.catchup import EmbeddedCatchUp, run_in_thread
+from jiesu_audit.readmodel.projector import Decoded, Projector, StaleStretch, data_text
+from jiesu_audit.readmodel.states import CaseStates
+
+log = logging.getLogger(__name__)
+_POLL_RECORDS = 10_000
+
+
+@dataclass
+class Progress:
+    """What `/health` tells: whether this instance has applied everything the log had when it last looked
+    (a poll that returned less than it could, all of it applied): a steady trickle of events counts as
+    caught up, a backlog does not."""
+    events: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    reached_end_at: float | None = None  # monotonic time of the last poll that found the log's end
+    reached_end_wall: datetime | None = None
+    applying: bool = False
+
+    def view(self, within_seconds: float) -> dict[str, Any]:
+        fresh = self.reached_end_at is not None and time.monotonic() - self.reached_end_at <= within_seconds
+        return {"caught_up": bool(fresh and not self.applying), "caught_up_within_seconds": within_seconds,
+                "last_reached_end_of_log": self.reached_end_wall.isoformat() if self.reached_end_wall else None,
+                "events_applied": self.events, "duplicates_skipped": self.duplicates,
+                "dead_lettered": self.dead_letters}
+
+
+class AuditConsumer:
+    def __init__(self, *, bus: Bus, group: str, topic: str, dead_letter_topic: str, database: Database,
+                 states: CaseStates, stretch_events: int, embedded_log: Path | None = None) -> None:
+        self.bus, self.group, self.topic, self.dlq = bus, group, topic, dead_letter_topic
+        self.projector = Projector(database, topic, states)
+        self.stretch_events = stretch_events
+        self.progress = Progress()
+        self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events) if embedded_log else None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        subscription = self.bus.subscription(group=self.group, topics=[self.topic])
+        dead_letters = self.bus.publisher()
+        await dead_letters.start()
+        await subscription.start()
+        try:
+            if self.catch_up is not None:
+                await self._catch_up(self.catch_up, subscription, dead_letters, stop)
+            await self._loop(subscription, dead_letters, stop)
+        finally:
+            await subscription.stop()
+            await dead_letters.stop()
+
+    async def _loop(self, subscription: Subscription, dead_letters: Publisher, stop: asyncio.Event) -> None:
+        stretch: list[Decoded] = []
+        last: dict[int, Record] = {}
+        while not stop.is_set():
+            records = await subscription.poll(timeout=0.5, max_records=_POLL_RECORDS)
+            if records:
+                self.progress.applying = True
+                decoded, poison = await asyncio.to_thread(decode_all, records)
+                if poison:
+                    await self._dead_letter(poison, dead_letters)
+                stretch += decoded
+                for record in records:
+                    last[record.partition] = record
+            if last and (len(stretch) >= self.stretch_events or len(records) < _POLL_RECORDS):
+                await self._apply(stretch, last, subscription)
+                stretch, last = [], {}
+            if len(records) < _POLL_RECORDS and not last:  # all there was is applied: at the log's end just now
+                self.progress.applying = False
+                self.progress.reached_end_at, self.progress.reached_end_wall = time.monotonic(), datetime.now(UTC)
+
+    async def _catch_up(self, catch_up: EmbeddedCatchUp, subscription: Subscription, dead_letters: Publisher,
+                        stop: asyncio.Event) -> None:
+        """From the stored position to the end the log has now, by the replay's path; then the subscription's
+        group position is moved there, so it goes on from the end (the stored position guards either way)."""
+        self.progress.applying = True
+        start, end = await asyncio.to_thread(catch_up.stored_position), await asyncio.to_thread(catch_up.end)
+        if end - start < self.stretch_events:
+            return  # little to catch up: the subscription does it
+        async for stretch, poison, next_offset in run_in_thread(catch_up.stretches(start, end)):
+            if poison:
+                await self._dead_letter([(Record(self.topic, 0, offset, key, value, headers_from_text(headers), 0),
+                                          reason) for offset, key, value, headers, reason in poison], dead_letters)
+            if not await self._applied(stretch, {0: next_offset}) or stop.is_set():
+                return  # moved on by another instance, or stopping: the subscription goes on from the stored position
+        await subscription.commit(Record(self.topic, 0, end - 1, None, None, (), 0))
+        log.info("caught up on the embedded log: offsets %d..%d", start, end)
+
+    async def _applied(self, stretch: list[Decoded], ends: dict[int, int]) -> bool:
+        """Apply with retries; False when a partition was moved on by another instance (the stretch is stale)."""
+        for attempt in range(1, 6):
+            try:
+                applied = await asyncio.to_thread(self.projector.apply, stretch, ends)
+                self.progress.events += applied.events
+                self.progress.duplicates += applied.duplicates
+                return True
+            except StaleStretch:
+                return False
+            except Exception:
+                log.exception("could not apply %d events (attempt %d); retrying", len(stretch), attempt)
+                await asyncio.sleep(0.2 * attempt)
+        raise RuntimeError("the read models could not be written; stopping rather than skipping events")
+
+    async def _apply(self, stretch: list[Decoded], last: dict[int, Record], subscription: Subscription) -> None:
+        ends = {p: r.offset + 1 for p, r in last.items()}
+        for _ in range(5):  # a stale stretch is applied again: what another instance applied is then skipped
+            if await self._applied(stretch, ends):
+                break
+        else:
+            raise RuntimeError("partitions kept moving on under this instance; stopping")
+        for record in last.values():
+            try:
+                await subscription.commit(record)
+            except Exception:  # a rebalance took the partition: the stored position still guards it
+                log.warning("could not commit %s@%s; the stored position skips it if redelivered",
+                            record.topic, record.offset)
+
+    async def _dead_letter(self, poison: list[tuple[Record, str]], dead_letters: Publisher) -> None:
+        outgoing = []
+        for record, reason in poison:
+            log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)
+            headers = tuple(record.headers) + (
+                ("dlq_reason", reason[:4000].encode()), ("dlq_source_topic", record.topic.encode()),
+                ("dlq_source_partition", str(record.partition).encode()),
+                ("dlq_source_offset", str(record.offset).encode()), ("dlq_consumer_group", self.group.encode()),
+                ("dlq_failed_at", datetime.now(UTC).isoformat().encode()))
+            outgoing.append(OutgoingRecord(self.dlq, record.key, record.value, headers))
+        await dead_letters.publish(outgoing)
+        self.progress.dead_letters += len(outgoing)
+
+
+def decode_all(records: list[Record]) -> tuple[list[Decoded], list[tuple[Record, str]]]:
+    """Every record decoded and its payload checked against the catalogue (an unknown type is kept: audit
+    keeps every event on the timeline); the ones that are not valid, with the reason, apart."""
+    decoded, poison = [], []
+    for record in records:
+        try:
+            event = decode_event(dict(record.headers), record.value)
+            parse_payload(event.type, event.data)
+        except UnknownEventType:
+            pass
+        except DecodeError as exc:
+            poison.append((record, f"undecodable: {exc}"))
+            continue
+        except PayloadError as exc:
+            poison.append((record, f"invalid payload: {exc}"))
+            continue
+        decoded.append(Decoded.of(record.partition, record.offset, event, data_text(record.value, event.data)))
+    return decoded, poison

@@ -1,0 +1,97 @@
+"""The read-model tables (SQLAlchemy Core, on the same metadata as the timeline so one `create_all` makes
+them). Durations are stored as computed from the events' own times, and moments as whole microseconds since
+the epoch, so the database compares and subtracts exactly what the folding would; periods (month, ISO week,
+day) are stored as keys, so grouping by period needs no date functions that differ between databases."""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, LargeBinary, String, Table, Text
+from sqlmodel import SQLModel
+
+_meta = SQLModel.metadata
+_ID, _NAME = 64, 200
+
+
+def _periods(prefix: str) -> list[Column]:
+    return [Column(f"{prefix}_month", String(7)), Column(f"{prefix}_week", String(8)),
+            Column(f"{prefix}_day", String(10))]
+
+
+# Where each partition of the log has been read up to, written in the same transaction as the facts.
+positions = Table("audit_positions", _meta,
+                  Column("topic", String(_NAME), primary_key=True), Column("partition", Integer, primary_key=True),
+                  Column("next_offset", BigInteger, nullable=False))
+
+cases = Table(
+    "audit_cases", _meta,
+    Column("case_id", String(_ID), primary_key=True),
+    Column("received_us", BigInteger), Column("received_at", String(40)),
+    Column("category", String(_NAME)), Column("district", String(_NAME)), Column("street", String(_NAME)),
+    Column("community", String(_NAME)), Column("grid", String(_NAME)), Column("street_key", String(2 * _NAME + 1)),
+    Column("last_outcome", String(_NAME)), Column("last_callback_month", String(7)),
+    Column("chain", Text), Column("bounces", Integer, nullable=False, default=0),
+    Column("departments", Text), Column("slowest_department", String(_NAME)), Column("slowest_seconds", Float),
+    Column("still_open", Boolean),
+    Column("state", LargeBinary, nullable=False),  # the folded history, to go on from when new events come
+    Column("version", Integer, nullable=False),  # the history's revision: whoever writes checks it first
+)
+
+offers = Table(
+    "audit_offers", _meta,
+    Column("case_id", String(_ID), primary_key=True), Column("task_id", String(_ID), primary_key=True),
+    Column("department", String(_NAME), nullable=False, index=True), Column("kind", String(40)),
+    Column("is_lead_case", Boolean, nullable=False), *_periods("offered"),
+    Column("was_accepted", Boolean, nullable=False), Column("has_accepted_at", Boolean, nullable=False),
+    Column("returned", Boolean, nullable=False), Column("cancelled_undecided", Boolean, nullable=False),
+    Column("return_reason", String(_NAME)),
+    Column("decided_after", Float), Column("responded_after", Float), Column("completed_after", Float),
+    Column("respond_by_us", BigInteger), Column("responded_us", BigInteger),
+    Column("notified_after", Float), Column("notify_attempts", Integer),
+    Column("notification_failures", Integer, nullable=False),
+)
+
+breaches = Table("audit_breaches", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                 Column("case_id", String(_ID), nullable=False, index=True), Column("task_id", String(_ID)),
+                 Column("department", String(_NAME), nullable=False), Column("kind", String(40)),
+                 *_periods("offered"), Column("clock", String(40), nullable=False))
+
+# Each 退单 of a lead task, with the department offered the case next and what the detour cost.
+returns = Table("audit_returns", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("case_id", String(_ID), nullable=False, index=True),
+                Column("from_department", String(_NAME), nullable=False), Column("to_department", String(_NAME)),
+                Column("cost_seconds", Float))
+
+callbacks = Table("audit_callbacks", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                  Column("case_id", String(_ID), nullable=False, index=True),
+                  Column("recorded_month", String(7), nullable=False), Column("outcome", String(_NAME)),
+                  Column("satisfaction", String(_NAME)), Column("lead_department", String(_NAME)))
+
+summons = Table("audit_summons", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("case_id", String(_ID), nullable=False, index=True), Column("whistle_id", String(_ID)),
+                Column("department", String(_NAME), nullable=False), *_periods("blown"),
+                Column("reported_in", Boolean, nullable=False), Column("report_in_seconds", Float),
+                Column("no_show", Boolean, nullable=False))
+
+meeting_tasks = Table("audit_meeting_tasks", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                      Column("case_id", String(_ID), nullable=False, index=True), Column("task_id", String(_ID)),
+                      Column("owner", String(_NAME), nullable=False), *_periods("recorded"),
+                      Column("deadline_us", BigInteger), Column("completed", Boolean, nullable=False))
+
+# Each SLA warning, and whether it was heeded: the act its clock waits for came after it, by the deadline.
+warnings = Table("audit_warnings", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                 Column("case_id", String(_ID), nullable=False, index=True), Column("task_id", String(_ID)),
+                 Column("department", String(_NAME), nullable=False), Column("clock", String(40), nullable=False),
+                 *_periods("warned"), Column("heeded", Boolean, nullable=False))
+
+# Each escalation (case.escalated) and the ruling that answered it, by street and coordinator.
+rulings = Table("audit_rulings", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("case_id", String(_ID), nullable=False, index=True), *_periods("escalated"),
+                Column("street_key", String(2 * _NAME + 1)), Column("coordinator", String(_NAME)),
+                Column("ruled", Boolean, nullable=False), Column("waited_seconds", Float))
+
+# Events counted as they are (duplicates linked, call-backs due, reroutes, progress reports, late report-ins).
+marks = Table("audit_marks", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
+              Column("case_id", String(_ID), nullable=False, index=True), Column("kind", String(40), nullable=False),
+              Column("department", String(_NAME)), *_periods("at"))
+
+# The tables rewritten for a case whenever an event about it arrives (its facts are few: a case's rows).
+PER_CASE = (offers, breaches, returns, callbacks, summons, meeting_tasks, warnings, rulings, marks)
