@@ -92,6 +92,10 @@ MATRIX: dict[Operation, Rule] = {
     ("audit", "GET", "/analytics/definitions"): _ANALYSTS,
     ("audit", "GET", "/analytics/outcomes"): _ANALYSTS,
     ("audit", "GET", "/analytics/recurring"): _ANALYSTS,
+    ("audit", "GET", "/analytics/deliveries"): _ANALYSTS,
+    ("audit", "GET", "/analytics/sla-warnings"): _ANALYSTS,
+    ("audit", "GET", "/analytics/rulings"): _ANALYSTS,
+    ("audit", "GET", "/analytics/counted"): _ANALYSTS,
     ("audit", "GET", "/health"): PUBLIC,
     ("audit", "GET", "/whoami"): STAFF_ROLES,
 }
