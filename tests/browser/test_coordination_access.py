@@ -25,9 +25,10 @@ PAGES = {  # path -> who may open it
     "/coordinator/meetings/some-meeting": COORDINATORS,
     "/coordinator/meetings/some-meeting/minutes": COORDINATORS,
     "/coordinator/directory": COORDINATORS | {RESEARCHER},
+    "/coordinator/pictures": COORDINATORS | {RESEARCHER},
 }
 NAV = {"本单位任务": {DEPARTMENT}, "调度看板": COORDINATORS, "联席会议": COORDINATORS,
-       "单位名录与派单规则": COORDINATORS | {RESEARCHER}}
+       "单位名录与派单规则": COORDINATORS | {RESEARCHER}, "图表分析": COORDINATORS | {RESEARCHER}}
 
 
 def check(page: Page, role: str) -> None:
