@@ -24,12 +24,14 @@ def local(delta: timedelta) -> str:
 
 
 def complete_in_workbench(page: Page, sign_in: Callable[..., None], stack: ConsoleStack, department: str,
-                          case_id: str, resolution: str, overdue: bool = False) -> None:
+                          case_id: str, resolution: str, shoot: Callable[..., object] | None = None) -> None:
     sign_in("department", api_key=stack.department(department))
     page.get_by_role("link", name="本单位任务").first.click()
     row = page.get_by_role("row").filter(has_text=case_id[:8]).filter(has_text="联席会议决定事项")
-    if overdue:
+    if shoot is not None:  # the overdue one, shown so on the workbench too
         expect(row).to_contain_text("已逾期")
+        expect(page.get_by_role("status")).to_contain_text("1 项任务已逾期")
+        shoot("3-workbench-overdue", keep="department-workbench.png")
     row.get_by_role("link", name="打开").click()
     page.get_by_role("button", name="接单").click()
     expect(page.get_by_test_id("task-status")).to_have_text("已接单")
@@ -84,7 +86,7 @@ def test_journey_a_joint_meeting_follows_its_decisions_to_done(
     shoot("3-meeting-overdue", keep="coordinator-meeting.png")
     page.get_by_role("button", name="退出登录").click()
 
-    complete_in_workbench(page, sign_in, stack, "urban-management", case_id, "已核查并清理", overdue=True)
+    complete_in_workbench(page, sign_in, stack, "urban-management", case_id, "已核查并清理", shoot)
     open_meeting(page, sign_in, meeting_url)
     for text, _owner, _within in decisions:
         expect(rows.filter(has_text=text)).to_contain_text("已办结")

@@ -26,7 +26,7 @@ def test_journey_a_returned_task_escalates_and_the_coordinator_rules(
     row = page.get_by_role("row").filter(has_text=case_id[:8])
     expect(row).to_contain_text("物业管理")
     expect(row).to_contain_text("已派发")
-    shoot("2-workbench", keep="department-workbench.png")
+    shoot("2-workbench")
     row.get_by_role("link", name="打开").click()
     expect(page.get_by_test_id("task-status")).to_have_text("已派发")
     page.get_by_label("退单原因").select_option(label="不属本单位职责")

@@ -217,7 +217,8 @@ def board(service: Service, _reader: CaseReader, street: Filter = None, departme
 
 
 @router.get("/board/cases", response_model=BoardList, summary="The cases behind one of the board's counts")
-def board_cases(service: Service, _reader: CaseReader, list_name: Annotated[ListName, Query(alias="list")],
+def board_cases(service: Service, _reader: CaseReader,
+                list_name: Annotated[ListName, Query(alias="list", description="which count's cases")] = "state-open",
                 street: Filter = None, department: Filter = None, subject: Filter = None) -> BoardList:
     _now, items = board_items(service, street, department, subject)
     chosen = [i for i, names in items if list_name in names]
