@@ -57,7 +57,7 @@ def test_journey_a_joint_meeting_follows_its_decisions_to_done(
     page.get_by_role("link", name="联席会议").first.click()
     page.get_by_label("参会单位（编号，以逗号分隔）").fill("、".join(OWNERS))
     page.get_by_label("议题案件（编号，以逗号分隔）").fill(case_id)
-    page.get_by_label("时间").fill(local(timedelta(0))[:16])
+    page.get_by_label("时间").fill(local(timedelta(0))[:16].replace("T", " "))
     page.get_by_role("button", name="召开").click()
     expect(page.get_by_test_id("meeting-state")).to_have_text("进行中")
     meeting_url = page.url
