@@ -95,3 +95,7 @@ def test_journey_a_joint_meeting_follows_its_decisions_to_done(
     expect(page.get_by_role("heading", level=1)).to_contain_text("联席会议纪要")
     expect(page.get_by_role("listitem")).to_have_count(3)
     shoot("3-minutes", keep="coordinator-meeting-minutes.png")
+    page.get_by_role("link", name="返回会议").click()
+    page.get_by_role("button", name="宣布休会").click()
+    expect(page.get_by_test_id("meeting-state")).to_have_text("已休会")
+    expect(page.get_by_role("button", name="记录决定")).to_have_count(0)
