@@ -3,13 +3,16 @@ dispatch's ledger (every case not closed, folded as the commands fold it). Read-
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from jiesu_shared.catalogue import parse_payload
@@ -192,13 +195,51 @@ def _matches(item: BoardItem, street: str | None, department: str | None, subjec
         (not department or department in departments)
 
 
+@dataclass
+class _Folded:
+    head: int  # the stream's last ledger entry when folded: the ledger only grows, so this names the version
+    case: _Case
+
+
+# Folded cases per database, kept between requests: the board polls every few seconds and most cases have
+# not moved since, so only streams with new ledger entries are read and folded again.
+_folded: WeakKeyDictionary[Any, dict[str, _Folded]] = WeakKeyDictionary()
+_folding = threading.Lock()  # routes run in a thread pool; one request at a time brings the cache up to date
+
+
+def _heads(session: Session, streams: list[str]) -> dict[str, int]:
+    heads: dict[str, int] = {}
+    for start in range(0, len(streams), CHUNK):
+        heads.update(session.exec(select(LedgerRow.stream_id, func.max(LedgerRow.n))
+                                  .where(col(LedgerRow.stream_id).in_(streams[start:start + CHUNK]))
+                                  .group_by(col(LedgerRow.stream_id))).all())
+    return heads
+
+
+def _fold_changed(database: Any, session: Session, case_ids: list[str]) -> dict[str, _Case]:
+    with _folding:
+        return _bring_up_to_date(_folded.setdefault(database, {}), session, case_ids)
+
+
+def _bring_up_to_date(cache: dict[str, _Folded], session: Session, case_ids: list[str]) -> dict[str, _Case]:
+    heads = _heads(session, [case_stream(c) for c in case_ids])
+    for gone in cache.keys() - heads.keys():  # closed since: no longer on the board
+        del cache[gone]
+    stale = [s for s, head in heads.items() if s not in cache or cache[s].head != head]
+    for case_id, case in _fold(session, [s.removeprefix(case_stream("")) for s in stale]).items():
+        cache[case_stream(case_id)] = _Folded(heads[case_stream(case_id)], case)
+    return {f.case.state.case_id: f.case for f in cache.values()}
+
+
 def board_items(service: Any, street: str | None, department: str | None,
                 subject: str | None) -> tuple[datetime, list[tuple[BoardItem, list[str]]]]:
     now = service.dispatcher.clock()
-    with service.coordination.database.transaction() as session:
+    database = service.coordination.database
+    with database.transaction() as session:
         rows = {r.case_id: r for r in session.exec(select(CaseSummaryRow).where(CaseSummaryRow.status != "closed"))}
-        folded = _fold(session, sorted(rows))
-    items = [_item(case, rows[case_id], now) for case_id, case in folded.items() if case.state.status != "closed"]
+        folded = _fold_changed(database, session, sorted(rows))
+    items = [_item(case, rows[case_id], now) for case_id, case in folded.items()
+             if case_id in rows and case.state.status != "closed"]
     return now, [(i, lists_of(i, now)) for i in items if _matches(i, street, department, subject)]
 
 
