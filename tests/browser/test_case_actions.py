@@ -75,3 +75,15 @@ def test_release_whistle_and_report_in(page: Page, stack: ConsoleStack, sign_in:
     sign_in("coordinator")
     page.goto(f"/coordinator/board?street={street}")
     expect(page.get_by_test_id("count-whistles")).to_contain_text("0")
+
+
+def test_the_board_counts_update_without_reloading(page: Page, stack: ConsoleStack,
+                                                  sign_in: Callable[..., None]) -> None:
+    street = f"和平{secrets.randbelow(10**6):06d}街道"
+    sign_in("coordinator")
+    page.goto(f"/coordinator/board?street={street}")
+    expect(page.get_by_test_id("count-state-open")).to_contain_text("0")
+    page.evaluate("window.stillTheSamePage = true")
+    record_case(stack, f"物业把消防通道锁了 {secrets.token_hex(3)}", street=street)
+    expect(page.get_by_test_id("count-state-open")).to_contain_text("1", timeout=60_000)
+    assert page.evaluate("window.stillTheSamePage === true")  # htmx swapped the counts in; no reload
