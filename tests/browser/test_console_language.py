@@ -29,3 +29,16 @@ def test_the_english_switch_sticks_and_no_screen_mixes_languages(page: Page, sig
     page.goto("/operator/callbacks")
     body = page.locator("main").inner_text()
     assert not re.search(r"\b(Call-back|Handled|Subject|Resolution)\b", body), body
+
+
+def test_the_coordinators_screens_speak_one_language(page: Page, sign_in: Callable[..., None]) -> None:
+    sign_in("coordinator")
+    for path, heading in (("/coordinator/board?lang=en", "Board"), ("/coordinator/meetings", "Joint meetings")):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        text = page.locator("body").inner_text().replace("中文", "")
+        assert not HAN.search(text), text
+    page.goto("/coordinator/board?lang=zh_CN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("调度看板")
+    body = page.locator("main").inner_text()
+    assert not re.search(r"\b(Board|Breached|Awaiting|Returned|Whistle|Filter)\b", body), body

@@ -63,3 +63,39 @@ def test_closing_deletes_the_session(store: SessionStore) -> None:
     assert session is not None
     store.close(session.key_hash)
     assert store.find(key) is None
+
+
+def raw_bytes(tmp_path: Path) -> bytes:
+    """Every byte of the console's database files (the main file and any journal or write-ahead log)."""
+    return b"".join(p.read_bytes() for p in sorted(tmp_path.glob("console.sqlite3*")))
+
+
+def test_the_credential_is_sealed_at_rest(store: SessionStore, tmp_path: Path) -> None:
+    token, refresh = "staff-token-" + "q7" * 20, "refresh-token-" + "z9" * 20
+    key, session = store.open(kind="staff", principal_id="op-wang", roles=["intake"], credential=token,
+                              refresh_token=refresh)
+    found = store.find(key)
+    assert found is not None and found.credential == token and found.refresh_token == refresh
+    renewed = "renewed-token-" + "k3" * 20
+    store.renew_credential(found, credential=renewed, refresh_token=refresh, expires_at=None)
+    again = store.find(key)
+    assert again is not None and again.credential == renewed
+    store.database.engine.dispose()  # everything written out to the files
+    stored = raw_bytes(tmp_path)
+    for secret in (token, refresh, renewed, key):
+        assert secret.encode() not in stored, secret
+    with store.database.transaction() as db:  # the row's columns hold no plain text either
+        row = db.connection().execute(select(sessions_table)).mappings().one()
+    assert token not in row["credential"] and renewed not in row["credential"] and refresh not in row["refresh_token"]
+
+
+def test_a_sealed_row_moved_under_another_cookie_does_not_open(store: SessionStore) -> None:
+    first, second = open_one(store), open_one(store)
+    with store.database.transaction() as db:
+        rows = db.connection().execute(select(sessions_table.c.key_hash, sessions_table.c.credential)).all()
+        by_hash = dict(rows)
+        one, two = (hashlib.sha256(k.encode()).hexdigest() for k in (first, second))
+        db.connection().execute(update(sessions_table).where(sessions_table.c.key_hash == two)
+                                .values(credential=by_hash[one]))
+    assert store.find(first) is not None
+    assert store.find(second) is None  # the other session's sealed credential does not open: sign in again

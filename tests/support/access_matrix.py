@@ -55,6 +55,8 @@ MATRIX: dict[Operation, Rule] = {
     ("dispatch", "GET", "/meetings/{meeting_id}"): _COORDINATORS,
     ("dispatch", "POST", "/meetings/{meeting_id}/decisions"): _COORDINATORS,
     ("dispatch", "POST", "/meetings/{meeting_id}/adjourn"): _COORDINATORS,
+    ("dispatch", "GET", "/board"): _COORDINATORS,
+    ("dispatch", "GET", "/board/cases"): _COORDINATORS,
     ("dispatch", "POST", "/admin/departments"): (ADMIN,),
     ("dispatch", "GET", "/directory/departments"): _ANALYSTS,
     ("dispatch", "PUT", "/admin/routing-rules"): (ADMIN,),

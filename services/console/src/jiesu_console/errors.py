@@ -10,8 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from jiesu_console.guards import SESSION_COOKIE, CsrfRefused, PageForbidden, SignInRequired, current_session
-from jiesu_console.i18n import N_, _
+from jiesu_console.guards import (SESSION_COOKIE, CsrfRefused, PageForbidden, SignInRequired, current_session,
+                                  language_of)
+from jiesu_console.i18n import N_, _, activate
 from jiesu_console.pages import render
 from jiesu_console.upstream import CredentialRejected, NotAllowed, UpstreamError
 
@@ -27,6 +28,8 @@ MESSAGES = {
 
 
 def error_page(request: Request, status: int, detail: str | None = None) -> Response:
+    # A handler for an unexpected error runs outside the request's context: choose the language again.
+    activate(getattr(request.state, "lang", None) or language_of(request))
     title, sentence = MESSAGES.get(status, MESSAGES[500])
     return render(request, "error.html", status=status, title=_(title), sentence=detail or _(sentence))
 

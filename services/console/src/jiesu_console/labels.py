@@ -30,9 +30,25 @@ ROLES = {"intake": N_("Call recording"), "triage": N_("Triage"), "callback": N_(
          "contact": N_("Contact data"), "privacy": N_("Privacy"), "coordinator": N_("Coordinator"),
          "admin": N_("Administrator"), "researcher": N_("Researcher"), "disclosure": N_("Service"),
          "department": N_("Department")}
+TASK_STATUSES = {"offered": N_("Offered"), "accepted": N_("Accepted"), "responded": N_("Citizen contacted"),
+                 "reported_in": N_("Reported in"), "completed": N_("Completed"), "rejected": N_("Returned"),
+                 "returned": N_("Returned"), "cancelled": N_("Withdrawn by dispatch"), "unknown": N_("Unknown")}
+TASK_KINDS = {"case": N_("Case"), "whistle_report_in": N_("Whistle: report in"),
+              "meeting_decision": N_("Joint-meeting decision")}
+TASK_ROLES = {"lead": N_("Lead"), "supporting": N_("Supporting")}
+RETURN_REASONS = {"not_our_remit": N_("Not our remit"), "wrong_jurisdiction": N_("Wrong jurisdiction"),
+                  "insufficient_information": N_("Not enough information"), "duplicate": N_("Duplicate"),
+                  "other": N_("Other reason")}
+CLOCKS = {"decide": N_("Decide by"), "respond": N_("Contact the citizen by"), "resolve": N_("Resolve by"),
+          "report_in": N_("Report in by")}
+CASE_STATES = {"received": N_("Waiting for dispatch"), "open": N_("Being handled"), "escalated": N_("Awaiting a ruling"),
+               "handled": N_("Handled"), "closed": N_("Closed")}
+MEETING_STATES = {"open": N_("In session"), "adjourned": N_("Adjourned")}
 ALL = {"channel": CHANNELS, "subject": SUBJECTS, "request_type": REQUEST_TYPES, "urgency": URGENCIES,
        "outcome": OUTCOMES, "unresolvable_reason": UNRESOLVABLE_REASONS, "satisfaction": SATISFACTIONS,
-       "status": STATUSES, "role": ROLES}
+       "status": STATUSES, "role": ROLES, "task_status": TASK_STATUSES, "task_kind": TASK_KINDS,
+       "task_role": TASK_ROLES, "return_reason": RETURN_REASONS, "clock": CLOCKS, "case_state": CASE_STATES,
+       "meeting_state": MEETING_STATES}
 
 
 def label(kind: str, code: str | None) -> str:

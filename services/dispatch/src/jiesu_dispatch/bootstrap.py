@@ -9,7 +9,7 @@ from jiesu_shared.service import ServiceKernel
 
 from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.coordination import Coordination
-from jiesu_dispatch.entrypoints import admin, cases, meetings
+from jiesu_dispatch.entrypoints import admin, board, cases, meetings
 from jiesu_dispatch.handlers import Clock, Dispatcher, system_clock
 from jiesu_dispatch.timer_worker import TimerWorker
 
@@ -33,5 +33,5 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
                               timers=TimerWorker(database=kernel.database, dispatcher=dispatcher,
                                                  poll_seconds=settings.timer_poll_seconds, watermarks=watermarks))
     kernel.consume("cases", dispatcher.handlers(), on_progress=watermarks.observe)
-    return kernel.app(title="Jiesu dispatch", routers=[cases.router, meetings.router, admin.router],
+    return kernel.app(title="Jiesu dispatch", routers=[cases.router, meetings.router, admin.router, board.router],
                       workers=[service.timers.run], state=service)

@@ -1,0 +1,110 @@
+"""Joint meetings (联席会议): convene, record each decision as a task for an owner department with a deadline,
+follow every task to done (overdue ones stand out; the decisions table refreshes itself), adjourn with the open
+tasks carried over, and a printable minutes view. Dispatch keeps the meetings; this only shows and asks."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from jiesu_shared.access.roles import ADMIN, COORDINATOR
+
+from jiesu_console.coordinators.board import Coordinator
+from jiesu_console.coordinators.case import _departments
+from jiesu_console.coordinators.directory_names import department_names
+from jiesu_console.guards import console_of
+from jiesu_console.i18n import N_
+from jiesu_console.nav import NavItem, register
+from jiesu_console.pages import render
+from jiesu_console.refusals import sentence
+from jiesu_console.upstream import UpstreamError
+
+router = APIRouter(prefix="/coordinator/meetings")
+register(NavItem("/coordinator/meetings", N_("Joint meetings"), (COORDINATOR, ADMIN)))
+
+
+def local_input(request: Request, value: str) -> str | None:
+    """A `datetime-local` field's value, read in the deployment's zone, as ISO 8601 with its offset."""
+    if not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value  # the service refuses it, naming the field
+    return (moment if moment.tzinfo else moment.replace(tzinfo=console_of(request).zone)).isoformat()
+
+
+async def _call(request: Request, person: Any, method: str, path: str, body: Any = None) -> Any:
+    return await console_of(request).upstream.call(person, "dispatch", method, path, json=body)
+
+
+@router.get("")
+async def meetings(request: Request, person: Coordinator, problem: str | None = None, status: int = 200) -> Response:
+    found = await _call(request, person, "GET", "/meetings")
+    found.sort(key=lambda m: m["scheduled_at"], reverse=True)
+    return render(request, "coordinators/meetings.html", status=status, meetings=found, problem=problem,
+                  dept=await department_names(request, person))
+
+
+@router.post("")
+async def convene(request: Request, person: Coordinator, participants: Annotated[str, Form()],
+                  case_ids: Annotated[str, Form()], scheduled_at: Annotated[str, Form()]) -> Response:
+    body = {"participants": _departments(participants), "case_ids": _departments(case_ids),
+            "scheduled_at": local_input(request, scheduled_at)}
+    try:
+        meeting = await _call(request, person, "POST", "/meetings", body)
+    except UpstreamError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await meetings(request, person, problem=sentence(exc), status=exc.status)
+    return RedirectResponse(f"/coordinator/meetings/{meeting['meeting_id']}", status_code=303)
+
+
+async def _meeting_page(request: Request, person: Any, meeting_id: str, template: str = "coordinators/meeting.html",
+                        *, problem: str | None = None, done: str | None = None, status: int = 200) -> Response:
+    meeting = await _call(request, person, "GET", f"/meetings/{meeting_id}")
+    return render(request, template, status=status, meeting=meeting, problem=problem, done=done,
+                  dept=await department_names(request, person))
+
+
+@router.get("/{meeting_id}")
+async def meeting_page(request: Request, meeting_id: str, person: Coordinator, done: str | None = None) -> Response:
+    return await _meeting_page(request, person, meeting_id, done=done)
+
+
+@router.get("/{meeting_id}/decisions")
+async def decisions(request: Request, meeting_id: str, person: Coordinator) -> Response:
+    """The decisions table alone: htmx refreshes it so a task done or overdue shows without reloading."""
+    return await _meeting_page(request, person, meeting_id, "coordinators/_decisions.html")
+
+
+@router.get("/{meeting_id}/minutes")
+async def minutes(request: Request, meeting_id: str, person: Coordinator) -> Response:
+    return await _meeting_page(request, person, meeting_id, "coordinators/minutes.html")
+
+
+async def _command(request: Request, person: Any, meeting_id: str, action: str, body: dict[str, Any]) -> Response:
+    try:
+        await _call(request, person, "POST", f"/meetings/{meeting_id}/{action}", body)
+    except UpstreamError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _meeting_page(request, person, meeting_id, problem=sentence(exc), status=exc.status)
+    return RedirectResponse(f"/coordinator/meetings/{meeting_id}?done={action}", status_code=303)
+
+
+@router.post("/{meeting_id}/decisions")
+async def record_decision(request: Request, meeting_id: str, person: Coordinator, case_id: Annotated[str, Form()],
+                          text: Annotated[str, Form()], owner_department: Annotated[str, Form()],
+                          deadline: Annotated[str, Form()]) -> Response:
+    body = {"case_id": case_id, "text": text.strip(), "owner_department": owner_department.strip(),
+            "deadline": local_input(request, deadline)}
+    return await _command(request, person, meeting_id, "decisions", body)
+
+
+@router.post("/{meeting_id}/adjourn")
+async def adjourn(request: Request, meeting_id: str, person: Coordinator,
+                  carry_over_to: Annotated[str, Form()] = "") -> Response:
+    return await _command(request, person, meeting_id, "adjourn", {"carry_over_to": local_input(request, carry_over_to)})
