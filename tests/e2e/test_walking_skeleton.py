@@ -81,11 +81,9 @@ def test_a_case_flows_through_all_four_services(deployment: Deployment) -> None:
     assert all(e["since_previous_seconds"] >= 0 for e in events[1:])
     assert len({e["event_id"] for e in events}) == len(events)  # nothing twice
 
-    # One trace follows the case from intake's HTTP request through the log to the webhook call.
-    followed = eventually(lambda: (s := spans(deployment, trace_id)) and
-                          {"jiesu-gateway"} <= {svc for svc, _ in s} and s, what="the trace in every service")
-    assert ("jiesu-intake", "POST /cases") in followed
-    assert ("jiesu-dispatch", "consume case.received.v1") in followed
-    assert ("jiesu-gateway", "consume task.offered.v1") in followed
-    assert ("jiesu-gateway", "webhook task.offered") in followed
-    assert ("jiesu-audit", "consume case.received.v1") in followed
+    # One trace follows the case from intake's HTTP request through the log to the webhook call. Spans reach
+    # their files in batches, so wait for every hop. (Audit applies the log in bulk stretches, not event by
+    # event, and opens no span per event.)
+    hops = {("jiesu-intake", "POST /cases"), ("jiesu-dispatch", "consume case.received.v1"),
+            ("jiesu-gateway", "consume task.offered.v1"), ("jiesu-gateway", "webhook task.offered")}
+    eventually(lambda: hops <= set(spans(deployment, trace_id)), what="the trace through every hop")
