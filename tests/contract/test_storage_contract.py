@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -106,3 +107,31 @@ async def test_relay_run_loop_publishes_what_is_committed_while_running(database
     stop.set()
     await task
     assert [r.key for r in publisher.published] == [b"live"]
+
+
+async def test_relay_backs_off_quietly_while_the_broker_is_away_and_says_when_it_recovers(
+        database: Database, caplog: pytest.LogCaptureFixture) -> None:
+    from jiesu_shared.backoff import Backoff
+
+    publisher = RecordingPublisher()
+    publisher.fail = True
+    relay = OutboxRelay(database=database, publisher=publisher)
+    relay.backoff = Backoff(first=0.02, cap=0.1)  # short pauses keep the test quick; the shape is the same
+    with database.transaction() as s:
+        STORE.append(s, stream_id="case-away", expected_version=0, subject="away", payloads=[received("away")])
+    stop = asyncio.Event()
+    with caplog.at_level(logging.WARNING, logger="jiesu_shared.store.relay"):
+        task = asyncio.create_task(relay.run(stop))
+        await eventually_async(lambda: asyncio.sleep(0, relay.backoff.failures >= 10 or None),
+                               what="ten failed tries")
+        publisher.fail = False
+        await eventually_async(lambda: asyncio.sleep(0, publisher.published), what="the relay to publish")
+        stop.set()
+        await task
+    lines = [r for r in caplog.records if r.name == "jiesu_shared.store.relay"]
+    failing = [r.getMessage() for r in lines if "could not publish" in r.getMessage()]
+    assert 1 <= len(failing) <= 2 and "ConnectionError: broker away" in failing[0]
+    assert all(r.exc_info is None for r in lines)  # a reason, not a traceback a try
+    (summary,) = [r.getMessage() for r in lines if "publishes again" in r.getMessage()]
+    assert "failed tries" in summary and relay.backoff.failures == 0
+    assert [r.key for r in publisher.published] == [b"away"]

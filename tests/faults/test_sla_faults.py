@@ -5,6 +5,7 @@ warning once, no warning for a clock stopped by the warning's time, no case lost
 Every wait has a deadline; nothing sleeps in place of a condition."""
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -169,3 +170,23 @@ async def test_the_broker_stopped_or_killed_mid_load(tmp_path: Path, how: signal
         await reader.stop()
         stack.down()
         broker.stop(signal.SIGKILL)
+
+
+async def test_steady_load_with_dispatch_lagging(stack: Stack, reader: LogReader) -> None:
+    stack.up("dispatch", "gateway")
+    paused: dict[str, float] = {}
+
+    def lag_behind() -> None:
+        # SIGSTOP: alive, holding its partitions, but reading nothing while responses and deadlines go by;
+        # 9 s is longer than the respond clock and shorter than the consumer group's 10 s session
+        pid = stack.processes["dispatch"].process.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            paused["seconds"] = 9.0
+            time.sleep(paused["seconds"])  # the lag itself is the fault: there is no condition to wait for
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    cases = await stack.load(CASES, PER_SECOND, during={FAULT_AT: lag_behind})
+    verdicts = await settled(reader, cases)
+    assert_lawful(verdicts, f"dispatch stopped {paused['seconds']:.0f}s mid-load (SIGSTOP), then resumed")

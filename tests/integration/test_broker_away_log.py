@@ -35,3 +35,32 @@ def test_failed_webhook_attempts_are_logged_a_few_a_second_with_a_count(caplog: 
                       for n in range(1_000))
     assert written == 3 and quiet.held_back() == 997
     assert caplog.records[0].getMessage() == "webhook attempt 0 to housing failed: HTTP 503"
+
+
+def test_the_retry_pause_grows_with_full_jitter_to_its_cap_and_resets_when_the_broker_answers() -> None:
+    from jiesu_shared.backoff import Backoff
+
+    backoff = Backoff(first=0.5, cap=10.0)
+    pauses = [backoff.next() for _ in range(40)]
+    assert all(0 <= p <= min(10.0, 0.5 * 2 ** n) for n, p in enumerate(pauses))
+    assert max(pauses[6:]) > 5.0 and len(set(pauses)) == 40  # it reaches well past the first pause, jittered
+    backoff.reset()
+    assert backoff.next() <= 0.5
+
+
+async def test_errors_from_aiokafka_step_up_the_retry_pause_of_registered_clients(caplog: pytest.LogCaptureFixture) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1")  # made, not started: its client holds the pause
+    away = BrokerAwayLog()
+    away.retry_with_backoff(consumer)
+    assert consumer._client._retry_backoff == 0.5
+    storm = logging.getLogger("aiokafka.test-backoff")
+    storm.addFilter(away)
+    with caplog.at_level(logging.ERROR):
+        storm.error("Unable connect to node with id 1")
+    assert 0 < consumer._client._retry_backoff <= 0.5 and away.backoff.failures == 1
+    storm.error("another line of the same failure, within its pause")
+    assert away.backoff.failures == 1
+    away.answered()
+    assert consumer._client._retry_backoff == 0.5 and away.backoff.failures == 0

@@ -12,7 +12,8 @@ from jiesu_shared.bus.broker_away import quiet_while_away
 from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
 
 # aiokafka retries a failed connect or request after this pause, with no growth or jitter of its own;
-# 100 ms (its default) makes a storm of retries and log lines while the broker is away.
+# 100 ms (its default) makes a storm of retries and log lines while the broker is away. While it is away,
+# broker_away grows consumers' pause (exponential, full jitter, capped at 10 s) and resets it when it answers.
 RETRY_BACKOFF_MS = 500
 
 
@@ -34,6 +35,8 @@ class KafkaPublisher:
         )
         self._away = quiet_while_away()
         await self._producer.start()
+        # no growing back-off for producers: an event held back while others are appended skews the log's
+        # time order, and dispatch's watermark would pass an on-time response (false breaches in the fault suite)
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -72,6 +75,7 @@ class KafkaSubscription:
         self._answered_ms = 0
         self._consumer.subscribe(self._topics)
         await self._consumer.start()
+        self._away.retry_with_backoff(self._consumer)
 
     async def stop(self) -> None:
         if self._consumer is not None:

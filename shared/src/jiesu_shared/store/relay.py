@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 
 from sqlalchemy import Row, bindparam, delete, select, text
 from sqlmodel import col
 
+from jiesu_shared.backoff import Backoff
 from jiesu_shared.bus.headers import headers_from_text
 from jiesu_shared.bus.port import OutgoingRecord, Publisher
+from jiesu_shared.quiet_log import QuietLog
 from jiesu_shared.store.database import Database
 from jiesu_shared.store.tables import OutboxEntry
 from jiesu_shared.wakeup import Wakeup
@@ -34,6 +37,11 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_pause = idle_pause
         self._wakeup = Wakeup()
+        # capped low: an entry held back while other producers append skews the log's time order (see kafka.py)
+        self.backoff = Backoff(first=0.5, cap=2.0)
+        self._quiet = QuietLog(log, per_second=0.5, burst=1)
+        self._failing_since: float | None = None
+        self._failures = 0
 
     def wake_threadsafe(self) -> None:
         """Tell the relay that something was just committed (callable from any thread)."""
@@ -65,13 +73,29 @@ class OutboxRelay:
             while not stop.is_set():
                 try:
                     published = await self.publish_pending()
-                except Exception:  # the bus or the database is away: keep the entries, try again
-                    log.exception("outbox relay could not publish; retrying")
-                    published = 0
-                    await _wait_for(stop, 1.0)
+                except Exception as exc:  # the bus or the database is away: keep the entries, try again later
+                    self._failed(exc)
+                    await _wait_for(stop, self.backoff.next())
+                    continue
+                self._recovered()
                 if not published:
                     await self._wakeup.wait(stop, self._idle_pause)
             await self._flush_before_stopping()
+
+    def _failed(self, exc: Exception) -> None:
+        """One short line with the reason, a few a minute at most; no traceback for an absent broker."""
+        self._failing_since = self._failing_since or time.monotonic()
+        self._failures += 1
+        self._quiet.warning("outbox relay could not publish (%s: %s); retrying with back-off",
+                            type(exc).__name__, exc)
+
+    def _recovered(self) -> None:
+        if self._failing_since is None:
+            return
+        log.warning("outbox relay publishes again after %.1f s and %d failed tries",
+                    time.monotonic() - self._failing_since, self._failures)
+        self._failing_since, self._failures = None, 0
+        self.backoff.reset()
 
     async def _flush_before_stopping(self) -> None:
         """Publish what was committed up to the stop, so a graceful shutdown leaves no outbox behind."""
