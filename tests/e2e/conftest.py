@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from deploy.local_stack import ServiceProcess, start_services, stop_all
 from tests.support.receiver import WebhookReceiver
+from tests.support.registration import register_department
 from tests.support.staff import staff_env
 
 
@@ -25,13 +25,8 @@ class Deployment:
 
     def register(self, department_id: str) -> str:
         """Register a department whose webhook is the receiver; return its API key."""
-        response = httpx.post(f"{self.urls['gateway']}/admin/departments",
-                              headers={"authorization": f"Bearer {self.admin_token}"},
-                              json={"department_id": department_id, "name": department_id.title(),
-                                    "webhook_url": f"{self.hooks_url}/{department_id}"})
-        assert response.status_code == 201, response.text
-        self.receiver.secrets[department_id] = response.json()["webhook_secret"]
-        return response.json()["api_key"]
+        return register_department(self.urls["gateway"], self.admin_token, self.receiver, self.hooks_url,
+                                   department_id)
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from deploy.local_stack import ServiceProcess, start_services, stop_all
 from tests.support.receiver import WebhookReceiver
+from tests.support.registration import register_department
 from tests.support.staff import staff_env
 
 OPEN311_KEY = "open311-walk-key"
@@ -33,13 +32,8 @@ class StaffedStack:
 
     def register(self, department_id: str) -> str:
         """Register a department at the gateway whose webhook is the receiver; return its API key."""
-        response = httpx.post(f"{self.urls['gateway']}/admin/departments",
-                              headers={"authorization": f"Bearer {self.admin_token}"},
-                              json={"department_id": department_id, "name": department_id.title(),
-                                    "webhook_url": f"{self.hooks_url}/{department_id}"})
-        assert response.status_code == 201, response.text
-        self.receiver.secrets[department_id] = response.json()["webhook_secret"]
-        return response.json()["api_key"]
+        return register_department(self.urls["gateway"], self.admin_token, self.receiver, self.hooks_url,
+                                   department_id)
 
     def log_values(self) -> list[bytes]:
         """Every record's key, headers and value on the embedded log, in order."""
