@@ -128,8 +128,20 @@ def test_a_warning_only_for_a_clock_still_running(clock: str) -> None:
     warn_at = Given().timer(clock, "warning").due_at
     assert Given().when_fired(clock, "warning") == [d.SlaWarning]
     assert Given().stopped(clock, warn_at - timedelta(seconds=1)).when_fired(clock, "warning") == []
-    # stopped after the warning's time but before the warning went out: no reminder for an answered task
-    assert Given().stopped(clock, warn_at + timedelta(seconds=1)).when_fired(clock, "warning") == []
+
+
+
+@pytest.mark.parametrize("clock", ["decide", "respond", "resolve"])
+def test_a_warning_decided_late_is_owed_once_and_says_its_clock_has_stopped(clock: str) -> None:
+    """The clock ran past the warning's time and stopped before the timer ran (dispatch lagged): the warning is
+    owed by event time, and it carries the stop so that no reminder goes to a department that has answered."""
+    warn_at = Given().timer(clock, "warning").due_at
+    stopped = warn_at + timedelta(seconds=1)
+    given = Given().stopped(clock, stopped)
+    [warning] = fire(fold(given.timed), given.timer(clock, "warning"))
+    assert isinstance(warning, d.SlaWarning) and warning.clock_stopped_at == stopped
+    [on_time] = fire(fold(Given().timed), Given().timer(clock, "warning"))
+    assert isinstance(on_time, d.SlaWarning) and on_time.clock_stopped_at is None
 
 
 def test_a_return_stops_the_decision_clock_at_its_own_time() -> None:

@@ -26,6 +26,7 @@ class Departments:
     gateway_url: str = ""
     received_at: dict[str, list[float]] = field(default_factory=dict)  # webhook id -> monotonic receipt times
     receipts: list[tuple[float, str, str, int]] = field(default_factory=list)  # (monotonic, department, id, port)
+    reminders: set[str] = field(default_factory=set)  # webhook ids of task.reminder deliveries = sla.warning ids
     failures: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -61,6 +62,8 @@ class Departments:
     def on_delivery(self, department: str, headers: dict[str, str], body: dict, client_port: int = 0) -> None:
         self.received_at.setdefault(headers.get("webhook-id", "?"), []).append(time.monotonic())
         self.receipts.append((time.monotonic(), department, headers.get("webhook-id", "?"), client_port))
+        if body.get("type") == "task.reminder":
+            self.reminders.add(headers.get("webhook-id", "?"))
         behaviour = self.behaviour.get(department)
         if body.get("type") != "task.offered" or behaviour is None:
             return

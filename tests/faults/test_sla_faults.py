@@ -1,7 +1,8 @@
 """The fault suite: dispatch and the agency-gateway as separate processes on the real Kafka broker, short
 SLA clocks (respond within 8 s), a few dozen cases at a steady rate, departments answering webhooks early,
 just in time or late — and a fault mid-load. After each: 0 missed breaches, 0 false breaches, each breach and
-warning once, no warning for a clock stopped by the warning's time, no case lost; each run prints dispatch's detection lag.
+warning once (a warning owed whenever the clock ran past the warning's time), no reminder webhook for a warning
+decided after the response, no case lost; each run prints dispatch's detection lag.
 Every wait has a deadline; nothing sleeps in place of a condition."""
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import text
 from jiesu_shared.store import Database
 
 from tests.faults.broker import PrivateBroker
-from tests.faults.departments import connected_ports
+from tests.faults.departments import Departments, connected_ports
 from tests.faults.stack import RESPOND_WITHIN_SECONDS, Stack
 from tests.faults.verdicts import LogReader, Verdicts
 from tests.support.waiting import eventually_async
@@ -57,15 +58,19 @@ async def settled(reader: LogReader, cases: list[str]) -> Verdicts:
     return await eventually_async(probe, timeout=180, interval=1.0, what="every case offered and decided")
 
 
-def assert_lawful(verdicts: Verdicts, fault: str) -> None:
+def assert_lawful(verdicts: Verdicts, departments: Departments, fault: str) -> None:
     p50, p99 = verdicts.detection_lag()
     late = sum(verdicts.late(t) for t in verdicts.offered)
+    owed = sum(verdicts.ran_past_warning(t) for t in verdicts.offered)
     print(f"\n[{fault}] {len(verdicts.received)} cases, {len(verdicts.offered)} tasks, {late} late, "
-          f"{len(verdicts.breaches)} breaches, {len(verdicts.warnings)} warnings; "
+          f"{len(verdicts.breaches)} breaches, {len(verdicts.warnings)} warnings "
+          f"({len(verdicts.decided_after_response)} decided after the response); "
           f"dispatch detection lag p50 {p50:.2f}s p99 {p99:.2f}s")
     problems = {kind: found for kind, found in verdicts.problems().items() if found}
-    assert problems == {}, problems
+    problems |= {"reminders sent after the response": sorted(verdicts.decided_after_response & departments.reminders)}
+    assert {kind: found for kind, found in problems.items() if found} == {}, problems
     assert late > 0 and len(verdicts.breaches) == late  # not vacuous: the late department did breach
+    assert owed > late and len(verdicts.warnings) == owed  # and the just-in-time one was warned too
 
 
 async def test_kill_9_of_dispatch_mid_load(stack: Stack, reader: LogReader) -> None:
@@ -78,7 +83,7 @@ async def test_kill_9_of_dispatch_mid_load(stack: Stack, reader: LogReader) -> N
     cases = await stack.load(CASES, PER_SECOND, during={FAULT_AT: crash_and_restart})
     verdicts = await settled(reader, cases)
     assert stack.departments.failures == []
-    assert_lawful(verdicts, "kill -9 of dispatch")
+    assert_lawful(verdicts, stack.departments, "kill -9 of dispatch")
 
 
 async def test_a_gateway_killed_with_deliveries_in_flight(stack: Stack, reader: LogReader,
@@ -109,7 +114,7 @@ async def test_a_gateway_killed_with_deliveries_in_flight(stack: Stack, reader: 
           f"{list(delays.values())}")
     assert delays, "gateway-a never held a webhook in flight to kill it on"
     assert all(d is not None and d < 15 for d in delays.values()), delays
-    assert_lawful(verdicts, "gateway kill -9 with deliveries in flight")
+    assert_lawful(verdicts, stack.departments, "gateway kill -9 with deliveries in flight")
 
 
 @pytest.fixture
@@ -131,7 +136,7 @@ async def test_two_dispatch_instances_on_postgresql_one_killed(stack: Stack, rea
     kill_one: Callable[[], float] = lambda: stack.kill("dispatch-a")  # noqa: E731  the survivor takes over
     cases = await stack.load(CASES, PER_SECOND, during={FAULT_AT: kill_one})
     verdicts = await settled(reader, cases)
-    assert_lawful(verdicts, "two dispatch instances on PostgreSQL, one killed")
+    assert_lawful(verdicts, stack.departments, "two dispatch instances on PostgreSQL, one killed")
 
 
 assert RESPOND_WITHIN_SECONDS < SETTLE.total_seconds()
@@ -165,7 +170,7 @@ async def test_the_broker_stopped_or_killed_mid_load(tmp_path: Path, how: signal
         rates = {n: round(c / seconds, 1) for n, c in outage["lines"].items()}  # type: ignore[union-attr]
         print(f"\nbroker away {seconds:.1f}s; log lines a second meanwhile: {rates}")
         assert all(rate <= 5 for rate in rates.values()), rates
-        assert_lawful(verdicts, f"{how.name} of the broker")
+        assert_lawful(verdicts, stack.departments, f"{how.name} of the broker")
     finally:
         await reader.stop()
         stack.down()
@@ -189,4 +194,4 @@ async def test_steady_load_with_dispatch_lagging(stack: Stack, reader: LogReader
 
     cases = await stack.load(CASES, PER_SECOND, during={FAULT_AT: lag_behind})
     verdicts = await settled(reader, cases)
-    assert_lawful(verdicts, f"dispatch stopped {paused['seconds']:.0f}s mid-load (SIGSTOP), then resumed")
+    assert_lawful(verdicts, stack.departments, f"dispatch stopped {paused['seconds']:.0f}s mid-load (SIGSTOP), then resumed")

@@ -1,6 +1,7 @@
 """What the log says happened, read back from the beginning, and the rule it must obey: each respond
-clock breaches if and only if the response happened after the deadline or not at all, exactly once;
-no warning for a clock that had stopped by the warning's time; every case offered."""
+clock breaches if and only if the response happened after the deadline or not at all, exactly once; it
+warns if and only if the response happened after the warning's time or not at all, exactly once; a warning
+decided after the response says so (and no reminder goes out for it); every case offered."""
 from __future__ import annotations
 
 import statistics
@@ -23,8 +24,9 @@ class Verdicts:
     responded: dict[str, datetime] = field(default_factory=dict)
     warnings: dict[str, list[datetime]] = field(default_factory=dict)  # task -> when each was appended
     breaches: dict[str, list[datetime]] = field(default_factory=dict)
+    decided_after_response: set[str] = field(default_factory=set)  # ids of warnings that carry clock_stopped_at
 
-    def note(self, kind: str, data: dict, at: datetime) -> None:
+    def note(self, kind: str, data: dict, at: datetime, event_id: str = "") -> None:
         if kind == "case.received.v1":
             self.received.add(data["case_id"])
         elif kind == "task.offered.v1":
@@ -35,9 +37,15 @@ class Verdicts:
         elif kind in ("sla.warning.v1", "sla.breached.v1") and data["clock"] == "respond":
             into = self.warnings if kind == "sla.warning.v1" else self.breaches
             into.setdefault(data["task_id"], []).append(at)
+            if data.get("clock_stopped_at"):
+                self.decided_after_response.add(event_id)
 
     def warning_time(self, task: str) -> datetime:
         return self.offered[task][2] - timedelta(seconds=(1 - WARN_AT) * RESPOND_WITHIN_SECONDS)
+
+    def ran_past_warning(self, task: str) -> bool:
+        responded = self.responded.get(task)
+        return responded is None or responded > self.warning_time(task)
 
     def late(self, task: str) -> bool:
         responded = self.responded.get(task)
@@ -50,10 +58,10 @@ class Verdicts:
             "false breaches": [t for t in self.breaches if not self.late(t)],
             "breaches more than once": [t for t, times in self.breaches.items() if len(times) > 1],
             "warnings more than once": [t for t, times in self.warnings.items() if len(times) > 1],
-            # a warning's time is 80 % into the window: none for a clock that had stopped by then (a response
-            # after that time may still come before the warning is out: detection takes a moment)
-            "warnings for a stopped clock": [t for t in self.warnings if t in self.responded and
-                                             self.responded[t] <= self.warning_time(t)],
+            # a warning's time is 80 % into the window: owed if and only if the clock was still running then,
+            # even when dispatch decides it after the response (it then says so, and no reminder goes out)
+            "missed warnings": [t for t in self.offered if self.ran_past_warning(t) and t not in self.warnings],
+            "warnings for a stopped clock": [t for t in self.warnings if not self.ran_past_warning(t)],
             "cases lost": sorted(self.received - offered_cases),
         }
 
@@ -83,7 +91,7 @@ class LogReader:
         while time.monotonic() < deadline:
             for record in await self._subscription.poll(timeout=0.5):
                 envelope = decode_record(record.headers, record.value)
-                self.verdicts.note(envelope.type, envelope.data, envelope.time)
+                self.verdicts.note(envelope.type, envelope.data, envelope.time, envelope.id)
             progress = await self._subscription.progress()
             if len(progress) >= partitions and all(p.caught_up for p in progress):
                 return self.verdicts

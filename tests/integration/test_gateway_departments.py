@@ -162,6 +162,9 @@ def test_a_department_hears_of_cancellations_reminders_and_its_cases_and_only_wh
     eventually(lambda: len(harness.receiver.ids("fire-safety")) == 1, what="the offers")
     harness.log.publish("case-1", SlaWarning(case_id="case-1", task_id=lead.task_id, department_id="housing",
                                              clock="decide", deadline=T0 + timedelta(hours=2)),
+                        # decided late, after the department had answered: kept in the log, no reminder sent
+                        SlaWarning(case_id="case-1", task_id=lead.task_id, department_id="housing", clock="respond",
+                                   deadline=T0 + timedelta(hours=24), clock_stopped_at=T0 + timedelta(hours=20)),
                         CaseEscalated(case_id="case-1", reason="nobody accepted", return_count=0),
                         TaskCancelled(task_id=support.task_id, case_id="case-1", department_id="fire-safety",
                                       reason="supporting department released"),

@@ -61,7 +61,7 @@ class Inbox:
     def on_sla_warning(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
         assert isinstance(payload, SlaWarning)
         task = self._task_of(session, payload.task_id, payload.department_id)
-        if task.status not in TERMINAL:
+        if payload.clock_stopped_at is None and task.status not in TERMINAL:  # nothing to remind of otherwise
             self._enqueue(session, envelope, task.department_id, task.task_id, "task.reminder", envelope.data)
 
     def on_case_update(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:

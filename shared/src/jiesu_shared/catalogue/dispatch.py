@@ -71,6 +71,9 @@ class SlaWarning(Payload):
     department_id: str
     clock: SlaClock
     deadline: datetime
+    # Set when the warning was decided late, after its clock had stopped (in event time, after the warning's
+    # moment): the warning stands for the record, but there is nothing left to remind the department of.
+    clock_stopped_at: datetime | None = None
 
 
 @event_type("sla.breached.v1")

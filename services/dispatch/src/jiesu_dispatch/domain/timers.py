@@ -2,7 +2,9 @@
 
 A verdict is a fact of event time, never of when the timer happens to run: a clock breaches if and
 only if the event that stopped it happened after the deadline, or nothing has stopped it; a warning
-is due only if the clock was still running at the warning's time. The caller fires a timer only once
+is due, exactly once, if and only if the clock was still running at the warning's time. A warning decided
+after its clock stopped (dispatch lagged) says when it stopped: it is kept for the record, and the
+department gets no reminder for a task it has already answered. The caller fires a timer only once
 it has read the log up to the timer's time (the watermark), so a stopping event that is on time but
 arrives late is already folded in, and one that is late yields the breach even if it arrived first.
 """
@@ -29,9 +31,8 @@ def fire(state: CaseState | None, timer: TimerSpec) -> list[BaseModel]:
     task = state.tasks.get(timer.task_id) if state else None
     if state is None or task is None:
         return []
-    if timer.phase == "warning" and task.stopped_at(timer.clock) is not None:
-        return []  # no reminder for a clock that has stopped, even if it stopped after the warning's time
-    if not runs_out(timer, task.stopped_at(timer.clock)):
+    stopped_at = task.stopped_at(timer.clock)
+    if not runs_out(timer, stopped_at):
         return []  # the clock stopped in time
     if timer.clock == "report_in":
         return [d.WhistleNoShow(whistle_id=task.whistle_id or "", case_id=state.case_id,
@@ -39,7 +40,7 @@ def fire(state: CaseState | None, timer: TimerSpec) -> list[BaseModel]:
     fields = dict(case_id=state.case_id, task_id=task.task_id, department_id=task.department_id,
                   clock=timer.clock, deadline=timer.deadline)
     if timer.phase == "warning":
-        return [d.SlaWarning(**fields)]
+        return [d.SlaWarning(**fields, clock_stopped_at=stopped_at)]
     events: list[BaseModel] = [d.SlaBreached(**fields)]
     lead = state.lead_task()
     nobody_accepted = lead is not None and lead.task_id == task.task_id and lead.status == "offered"
