@@ -130,7 +130,8 @@ class Storyteller:
                 task_id=offer.data["task_id"], case_id=story.case_id, department_id=department, reason=reason,
                 rejected_at=decided), decided, offer)
             returned_by.append(department)
-            story.truth.setdefault("returns", []).append((department, reason))  # type: ignore[union-attr]
+            story.truth.setdefault("returns", []).append(  # type: ignore[union-attr]
+                (department, reason, offer.data["task_id"]))
             t = decided + timedelta(minutes=self._spread(10))
             if len(returned_by) >= self.s.max_returns:
                 self._emit(story, "dispatch", "case", d.CaseEscalated(
