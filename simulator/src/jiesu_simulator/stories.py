@@ -169,7 +169,8 @@ class Storyteller:
         decided = decided or t + timedelta(minutes=self._spread(behaviour.decide_minutes))
         accept = self._emit(story, "gateway", stream, g.TaskAccepted(
             task_id=task_id, case_id=story.case_id, department_id=department, accepted_at=decided), decided, offer)
-        responded = decided + timedelta(hours=self._spread(behaviour.respond_hours))
+        slower = self.s.slow_streets.get(offer.data["place"]["street"], 1.0)
+        responded = decided + timedelta(hours=self._spread(behaviour.respond_hours) * slower)
         self._deadline_events(story, offer, department, "respond", t, responded)
         self._emit(story, "gateway", stream, g.TaskResponded(
             task_id=task_id, case_id=story.case_id, department_id=department, responded_at=responded), responded, accept)
