@@ -52,7 +52,8 @@ def expected_avoided(truth: Truth) -> set[tuple[str, str]]:
             if r["department"] == WRONG_RETURNER and r["reason"] == "not_our_remit" and r["final_lead"] == RIGHT}
 
 
-def test_the_report_names_exactly_the_returns_that_disappear(district, new_rules, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_names_exactly_the_returns_that_disappear(  # type: ignore[no-untyped-def]
+        district, new_rules, tmp_path, capsys) -> None:
     truth, events = district
     log = tmp_path / "events.jsonl"
     write_jsonl(events, log)
@@ -82,7 +83,8 @@ def test_the_report_names_exactly_the_returns_that_disappear(district, new_rules
     assert "Per department" in printed and f"avoided: {len(expected)}" in printed
 
 
-def test_the_embedded_log_gives_the_same_report_and_a_period_bounds_it(district, new_rules, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_embedded_log_gives_the_same_report_and_a_period_bounds_it(  # type: ignore[no-untyped-def]
+        district, new_rules, tmp_path) -> None:
     truth, events = district
     jsonl, embedded = tmp_path / "events.jsonl", tmp_path / "log.sqlite3"
     write_jsonl(events, jsonl)
@@ -99,7 +101,8 @@ def test_the_embedded_log_gives_the_same_report_and_a_period_bounds_it(district,
     assert len(first_half["returns_avoided"]) + len(second_half["returns_avoided"]) == len(from_log["returns_avoided"])
 
 
-def test_a_bad_line_is_reported_and_a_bad_table_fails_clearly(district, new_rules, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_line_is_reported_and_a_bad_table_fails_clearly(  # type: ignore[no-untyped-def]
+        district, new_rules, tmp_path, capsys) -> None:
     _, events = district
     log = tmp_path / "events.jsonl"
     write_jsonl(events[:50], log)

@@ -31,8 +31,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log", type=Path, required=True,
                    help="the embedded log (SQLite file) or a JSON Lines export of CloudEvents (events.jsonl)")
     p.add_argument("--topic", default="jiesu.case-events", help="the topic, for the embedded log")
-    p.add_argument("--routing", type=Path, required=True, help="the routing table to try (JSON, as rules/default_routing.json)")
-    p.add_argument("--from", dest="start", type=moment, help="cases received at or after (ISO date/time, UTC if no offset)")
+    p.add_argument("--routing", type=Path, required=True,
+                   help="the routing table to try (JSON, in the form of rules/default_routing.json)")
+    p.add_argument("--from", dest="start", type=moment,
+                   help="cases received at or after (ISO date/time, UTC if no offset)")
     p.add_argument("--to", dest="end", type=moment, help="cases received before (ISO date/time)")
     p.add_argument("--json", type=Path, help="also write the report as JSON to this file ('-' for stdout only)")
     return p

@@ -45,7 +45,8 @@ class WhatIf:
                 continue
             self.departments[r.department]["returns_not_our_remit"] += 1
             self.streets[case.street]["returns_not_our_remit"] += 1
-            if case.owner and case.owner != r.department and self.table.route(r.category, case.place).lead == case.owner:
+            first = self.table.route(r.category, case.place).lead
+            if case.owner and case.owner != r.department and first == case.owner:
                 self.departments[r.department]["returns_avoided"] += 1
                 self.streets[case.street]["returns_avoided"] += 1
                 self.avoided.append({"case_id": case.case_id, "task_id": r.task_id, "returned_by": r.department,

@@ -54,9 +54,8 @@ def fold(events: Iterable) -> dict[str, CaseHistory]:  # type: ignore[type-arg]
     for event in events:
         data = event.data
         if event.type == "case.received.v1":
-            cases[data["case_id"]] = CaseHistory(data["case_id"], datetime.fromisoformat(data["received_at"])
-                                                 if isinstance(data["received_at"], str) else data["received_at"],
-                                                 data["category"], Place(**data["place"]))
+            cases[data["case_id"]] = CaseHistory(data["case_id"], _moment(data["received_at"]), data["category"],
+                                                 Place(**data["place"]))
         elif (case := cases.get(data.get("case_id", ""))) is not None:
             _apply(case, event.type, data, event.time)
     return cases
@@ -74,3 +73,7 @@ def _apply(case: CaseHistory, kind: str, data: dict, at: datetime) -> None:  # t
         case.returns.append(Return(data["task_id"], data["department_id"], data["reason"], case.category, at))
     elif kind == "task.accepted.v1" and data["task_id"] in case.lead_tasks:
         case.owner = data["department_id"]
+
+
+def _moment(value: str | datetime) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

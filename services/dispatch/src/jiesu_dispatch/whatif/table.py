@@ -19,7 +19,8 @@ def render(report: dict) -> str:  # type: ignore[type-arg]
              f"({report['cases']} cases, {report['rule_decisions']} decisions by the rules "
              f"{', '.join(report['rules_in_force']) or 'none'}; received {_period(report.get('period') or {})})", "",
              "Per department", grid(["department", *DEPARTMENT_COUNTS],
-                                    [[r["department"], *(r[k] for k in DEPARTMENT_COUNTS)] for r in report["departments"]]),
+                                    [[r["department"], *(r[k] for k in DEPARTMENT_COUNTS)]
+                                     for r in report["departments"]]),
              "", "Per street", grid(["street", *STREET_COUNTS],
                                     [[r["street"], *(r[k] for k in STREET_COUNTS)] for r in report["streets"]]),
              "", "Offers that would have gone elsewhere (supporting: a blank side is an offer added or dropped)",
