@@ -91,6 +91,7 @@ MATRIX: dict[Operation, Rule] = {
     ("audit", "GET", "/analytics/departments/{department}"): _ANALYSTS,
     ("audit", "GET", "/analytics/handovers"): _ANALYSTS,
     ("audit", "GET", "/analytics/three-rates"): _ANALYSTS,
+    ("audit", "GET", "/analytics/rankings"): _ANALYSTS,
     ("audit", "GET", "/analytics/definitions"): _ANALYSTS,
     ("audit", "GET", "/analytics/outcomes"): _ANALYSTS,
     ("audit", "GET", "/analytics/recurring"): _ANALYSTS,

@@ -30,6 +30,8 @@ class Truth:
     events: int = 0
     outcomes: Counter = field(default_factory=Counter)
     returns_by_department: Counter = field(default_factory=Counter)
+    # every planted return: case, task, returning department, reason, subject and who owned the case in the end
+    returns: list[dict[str, str]] = field(default_factory=list)
     subjects: Counter = field(default_factory=Counter)
 
 
@@ -74,5 +76,8 @@ def _record(truth: Truth | None, story) -> None:  # type: ignore[no-untyped-def]
     truth.cases += 1
     truth.outcomes[story.truth["outcome"]] += 1
     truth.subjects[story.truth["subject"]] += 1
-    for department, _reason in story.truth.get("returns", []):
+    for department, reason, task_id in story.truth.get("returns", []):
         truth.returns_by_department[department] += 1
+        truth.returns.append({"case_id": story.case_id, "task_id": task_id, "department": department,
+                              "reason": reason, "category": story.truth["category"],
+                              "final_lead": story.truth["final_lead"]})

@@ -51,6 +51,8 @@ class Scenario:
     max_returns: int = 2  # then a coordinator rules (审定)
     recurring: tuple[tuple[str, str, float], ...] = ()  # (subject, community, extra share): 每月一题 candidates
     planted: dict[str, str] = field(default_factory=dict)  # the truth the scenario plants, in words
+    # a street where every department takes this many times longer to contact the citizen (unequal service)
+    slow_streets: dict[str, float] = field(default_factory=dict)
 
     def department(self, department_id: str) -> Department:
         return next(d for d in self.departments if d.department_id == department_id)

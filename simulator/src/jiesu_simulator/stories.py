@@ -130,7 +130,8 @@ class Storyteller:
                 task_id=offer.data["task_id"], case_id=story.case_id, department_id=department, reason=reason,
                 rejected_at=decided), decided, offer)
             returned_by.append(department)
-            story.truth.setdefault("returns", []).append((department, reason))  # type: ignore[union-attr]
+            story.truth.setdefault("returns", []).append(  # type: ignore[union-attr]
+                (department, reason, offer.data["task_id"]))
             t = decided + timedelta(minutes=self._spread(10))
             if len(returned_by) >= self.s.max_returns:
                 self._emit(story, "dispatch", "case", d.CaseEscalated(
@@ -168,7 +169,8 @@ class Storyteller:
         decided = decided or t + timedelta(minutes=self._spread(behaviour.decide_minutes))
         accept = self._emit(story, "gateway", stream, g.TaskAccepted(
             task_id=task_id, case_id=story.case_id, department_id=department, accepted_at=decided), decided, offer)
-        responded = decided + timedelta(hours=self._spread(behaviour.respond_hours))
+        slower = self.s.slow_streets.get(offer.data["place"]["street"], 1.0)
+        responded = decided + timedelta(hours=self._spread(behaviour.respond_hours) * slower)
         self._deadline_events(story, offer, department, "respond", t, responded)
         self._emit(story, "gateway", stream, g.TaskResponded(
             task_id=task_id, case_id=story.case_id, department_id=department, responded_at=responded), responded, accept)

@@ -11,6 +11,7 @@ from jiesu_shared.http.problems import Problem
 
 from jiesu_audit.entrypoints.access import ANALYSTS
 from jiesu_audit.entrypoints.http import Service
+from jiesu_audit.queries.rankings import research_rankings
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[ANALYSTS])
 
@@ -58,6 +59,22 @@ def handovers(service: Service, limit: Limit = 100, offset: Offset = 0) -> dict[
 @router.get("/three-rates", summary="Response, resolution and satisfaction rates per department and street, ranked")
 def rates(service: Service, month: Month, as_of: AsOf = None) -> dict[str, Any]:
     return service.three_rates(month, _aware(as_of))
+
+
+MinCount = Annotated[int | None, Query(ge=1, le=1_000_000, description="counted fewer times: listed, not ranked "
+                                                                       "(default 30)")]
+Confidence = Annotated[float | None, Query(ge=0.5, le=0.999, description="default 0.95")]
+Resamples = Annotated[int | None, Query(ge=100, le=20_000, description="bootstrap resamples (default 2000)")]
+Seed = Annotated[int | None, Query(ge=0, le=2**32 - 1, description="the bootstrap's seed (default 15)")]
+
+
+@router.get("/rankings", summary="The three rates with counts and confidence intervals (Wilson; a seeded bootstrap "
+                                 "for the composite), a minimum count to be ranked, and response time between and "
+                                 "within streets")
+def rankings(service: Service, month: Month, as_of: AsOf = None, min_count: MinCount = None,
+             confidence: Confidence = None, resamples: Resamples = None, seed: Seed = None) -> dict[str, Any]:
+    return service.ask(research_rankings, service.rates_config, month=month, as_of=_aware(as_of) or service.clock(),
+                       min_count=min_count, confidence=confidence, resamples=resamples, seed=seed)
 
 
 @router.get("/definitions", summary="The configured definitions and weights of the three rates")

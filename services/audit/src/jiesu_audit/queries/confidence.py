@@ -1,0 +1,101 @@
+"""The statistics behind research-grade rankings: a Wilson interval for each rate, a bootstrap interval for
+the composite, and a one-way decomposition of a measure's variance into between and within groups.
+
+Pure functions over counts and samples; scipy supplies the normal, t and F distributions and the bootstrap.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+MAX_CELLS = 2_000_000  # resampled values held at once by the bootstrap: memory stays flat for large units
+
+
+def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Wilson's score interval for a proportion. `successes` may be fractional (scores such as 0.8 for
+    "basically satisfied"): for scores in [0, 1] the variance of one score is at most p(1-p), so the
+    interval is then conservative. (scipy's binomtest gives the same interval for whole successes; it
+    refuses fractional ones, hence the formula.)"""
+    if n <= 0:
+        return None
+    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)
+
+
+def composite_interval(samples: Mapping[str, Sequence[float]], weights: Mapping[str, float], *,
+                       confidence: float = 0.95, resamples: int = 2000, seed: int = 15) -> tuple[float, float] | None:
+    """A percentile bootstrap interval for the weighted mean of the rates, each rate's scores resampled on
+    their own (they are different events: responses and call-backs), weights renormalised over the rates
+    present as the composite does. None when a rate present has fewer than two scores to resample."""
+    present = [r for r, values in samples.items() if len(values) and weights.get(r)]
+    if not present or any(len(samples[r]) < 2 for r in present):
+        return None
+    w = np.array([weights[r] for r in present], dtype=float)
+    w /= w.sum()
+
+    def statistic(*arrays: np.ndarray, axis: int = -1) -> np.ndarray:
+        return sum(wi * a.mean(axis=axis) for wi, a in zip(w, arrays))
+
+    data = [np.asarray(samples[r], dtype=float) for r in present]
+    found = stats.bootstrap(data, statistic, n_resamples=resamples, confidence_level=confidence,
+                            method="percentile", vectorized=True, rng=np.random.default_rng(seed),
+                            batch=max(1, MAX_CELLS // sum(len(d) for d in data)))
+    low, high = found.confidence_interval
+    return round(float(low), 6), round(float(high), 6)
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    count: int
+    mean: float
+    within_ss: float  # the sum of squared deviations from the group's own mean
+
+
+def decomposition(groups: Sequence[Group], *, confidence: float = 0.95, unit: float = 1.0) -> dict[str, Any]:
+    """Total variation = between groups + within groups (one-way ANOVA), with the F test of equal means.
+    `unit` divides every value (3600 turns seconds into hours)."""
+    groups = [g for g in groups if g.count > 0]
+    n, k = sum(g.count for g in groups), len(groups)
+    if n == 0:
+        return {"count": 0, "groups": 0, "streets": []}
+    grand = sum(g.count * g.mean for g in groups) / n
+    between = sum(g.count * (g.mean - grand) ** 2 for g in groups)
+    within = sum(g.within_ss for g in groups)
+    total = between + within
+    f, p = _f_test(between, within, n, k)
+    return {"count": n, "groups": k, "grand_mean": _r(grand / unit), "total_ss": _r(total / unit**2),
+            "between_ss": _r(between / unit**2), "within_ss": _r(within / unit**2),
+            "between_share": _r(between / total) if total else None, "f_statistic": f, "p_value": p,
+            "degrees_of_freedom": [k - 1, n - k],
+            "streets": [_group_row(g, confidence, unit) for g in sorted(groups, key=lambda g: (-g.mean, g.name))]}
+
+
+def _f_test(between: float, within: float, n: int, k: int) -> tuple[float | None, float | None]:
+    if k < 2 or n <= k or within <= 0:
+        return None, None
+    f = (between / (k - 1)) / (within / (n - k))
+    return _r(f), float(stats.f.sf(f, k - 1, n - k))
+
+
+def _group_row(g: Group, confidence: float, unit: float) -> dict[str, Any]:
+    sd = math.sqrt(g.within_ss / (g.count - 1)) if g.count > 1 else None
+    interval = None
+    if sd is not None:
+        half = float(stats.t.ppf(1 - (1 - confidence) / 2, g.count - 1)) * sd / math.sqrt(g.count)
+        interval = [_r((g.mean - half) / unit), _r((g.mean + half) / unit)]
+    return {"street": g.name, "count": g.count, "mean": _r(g.mean / unit),
+            "sd": _r(sd / unit) if sd is not None else None, "mean_interval": interval}
+
+
+def _r(value: float) -> float:
+    return round(value, 6)
