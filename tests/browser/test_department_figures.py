@@ -23,6 +23,7 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 UTILITY = "heating-utility"  # dispatch's default routing for heating
+UNAVAILABLE = "暂时无法显示本单位指标，请几分钟后再试；办理任务不受影响。"
 
 
 def _handled_with_a_verdict(stack: ConsoleStack) -> None:
@@ -32,7 +33,8 @@ def _handled_with_a_verdict(stack: ConsoleStack) -> None:
     answer.raise_for_status()
     case_id = answer.json()["case_id"]
     task_id = task_of(stack, UTILITY, case_id)["task_id"]
-    for action, body in (("accept", None), ("respond", {"note": "已电话联系"}), ("complete", {"resolution": "已排气"})):
+    steps = (("accept", None), ("respond", {"note": "已电话联系"}), ("complete", {"resolution": "已排气"}))
+    for action, body in steps:
         act(stack, UTILITY, task_id, action, body)
     callback = stack.as_role("callback")
     eventually(lambda: any(c["case_id"] == case_id for c in httpx.get(
@@ -124,7 +126,7 @@ def test_when_audit_cannot_be_reached_the_page_says_so_in_a_sentence(browser: Br
         page.get_by_role("button", name="承办单位登录").click()
         response = page.goto("/department/figures")
         assert response is not None and response.status == 503
-        expect(page.get_by_role("alert")).to_have_text("暂时无法显示本单位指标，请几分钟后再试；办理任务不受影响。")
+        expect(page.get_by_role("alert")).to_have_text(UNAVAILABLE)
         expect(page.get_by_text("Traceback")).to_have_count(0)
         page.screenshot(path=str(tmp_path / "department-figures-unavailable.png"), full_page=True)
     finally:

@@ -24,7 +24,8 @@ class ThreeRates(BaseModel):
 
     response_rate: float | None = Field(description="share of accepted lead tasks whose citizen was contacted in time")
     resolution_rate: float | None = Field(description="the call-backs' outcomes, scored by the definitions in force")
-    satisfaction_rate: float | None = Field(description="the citizens' satisfaction, scored by the definitions in force")
+    satisfaction_rate: float | None = Field(description="the citizens' satisfaction, scored by the definitions "
+                                                        "in force")
     composite: float | None = Field(description="the rates weighed by `weights`")
     counted: dict[str, int] = Field(description="how many tasks or verdicts each rate counted")
     rank: int | None = Field(description="your place in the month's ranking (1 is best); null when unranked")

@@ -15,8 +15,7 @@ from jiesu_gateway.figures import DepartmentFigures, FiguresUnavailable
 router = APIRouter(prefix="/figures", tags=["your department"], responses=problems(401, 422))
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                     description="YYYY-MM (UTC months, as audit counts them); this month by default")]
-UNAVAILABLE = {503: {"description": "audit cannot be asked just now: retry later",
-                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}}}
+UNAVAILABLE = {503: {**problems(503)[503], "description": "audit cannot be asked just now: retry later"}}
 
 
 @router.get("", response_model=DepartmentFigures, operation_id="getMyFigures", responses=UNAVAILABLE,

@@ -14,12 +14,13 @@ from jiesu_audit.queries.department_figures import department_figures
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[FIGURE_READERS])
 OptionalMonth = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                                            description="YYYY-MM (UTC, as every month audit counts); this month by default")]
+                                            description="YYYY-MM (UTC, as audit counts months); this month by default")]
+Department = Annotated[str, Path(max_length=100)]
 
 
 @router.get("/departments/{department}/figures",
             summary="One department's three rates (with its place in the ranking) and median times, for a month")
-def figures(department: Annotated[str, Path(max_length=100)], service: Service, month: OptionalMonth = None) -> dict[str, Any]:
+def figures(department: Department, service: Service, month: OptionalMonth = None) -> dict[str, Any]:
     now = service.clock()
     return service.ask(department_figures, service.rates_config, department=department,
                        month=month or period_of(now, "month"), as_of=now)
