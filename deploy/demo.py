@@ -81,7 +81,7 @@ def main() -> None:
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
     # fresh each run, never stored
-    admin_token, operator_token, gateway_token = (secrets.token_urlsafe(24) for _ in range(3))
+    admin_token, operator_token, gateway_token, figures_token = (secrets.token_urlsafe(24) for _ in range(4))
     base = int(os.environ.get("JIESU_DEMO_BASE_PORT", "8001"))
     people = console_people()  # one person per desk, to sign in to the console with
     common = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state / "log.sqlite3"),
@@ -90,8 +90,11 @@ def main() -> None:
               "JIESU_STAFF": json.dumps([{"id": "hotline-desk", "token": operator_token,
                                           "roles": ["intake", "triage", "callback"]},
                                          {"id": "agency-gateway", "token": gateway_token, "roles": ["disclosure"]},
+                                         # a token of its own to read each department's figures for it
+                                         {"id": "agency-gateway-figures", "token": figures_token,
+                                          "roles": ["figures"]},
                                          *people]),
-              "JIESU_INTAKE_TOKEN": gateway_token}
+              "JIESU_INTAKE_TOKEN": gateway_token, "JIESU_AUDIT_TOKEN": figures_token}
     print("Starting intake, dispatch, agency-gateway and audit on the embedded log …", flush=True)
     services = start_services(common, state, {"intake": base, "dispatch": base + 1, "gateway": base + 2,
                                               "audit": base + 3})

@@ -65,12 +65,13 @@ def start_services(common_env: Mapping[str, str], state_dir: Path, ports: Mappin
     wait until healthy."""
     processes: dict[str, ServiceProcess] = {}
     port = {name: (ports or {}).get(name) or free_port() for name in only}
-    # the gateway asks intake for a live task's personal data
-    intake = {"JIESU_INTAKE_URL": f"http://127.0.0.1:{port['intake']}"} if "intake" in port else {}
+    # the gateway asks intake for a live task's personal data, and audit for a department's own figures
+    peers = {f"JIESU_{name.upper()}_URL": f"http://127.0.0.1:{port[name]}" for name in ("intake", "audit")
+             if name in port}
     try:
         for name in only:
             module = SERVICES[name]
-            env = {**intake, **common_env, "JIESU_PORT": str(port[name]),
+            env = {**peers, **common_env, "JIESU_PORT": str(port[name]),
                    "JIESU_DATABASE_URL": f"sqlite:///{state_dir}/{name}.sqlite3",
                    "JIESU_TRACE_FILE": str(state_dir / "traces" / f"{name}.jsonl")}
             processes[name] = ServiceProcess(module, env, state_dir / "logs" / f"{name}.log")

@@ -8,6 +8,7 @@ import re
 
 from jiesu_shared.access import (ADMIN, CALLBACK, CONTACT, COORDINATOR, DISCLOSURE, INTAKE, PRIVACY, RESEARCHER,
                                  STAFF_ROLES, TRIAGE)
+from jiesu_shared.access.roles import FIGURES
 
 DEPARTMENT = "department"
 PUBLIC = "public"
@@ -83,12 +84,14 @@ MATRIX: dict[Operation, Rule] = {
     ("gateway", "POST", "/tasks/{task_id}/complete"): DEPARTMENT,
     ("gateway", "POST", "/tasks/{task_id}/report-in"): DEPARTMENT,
     ("gateway", "GET", "/deliveries"): DEPARTMENT,
+    ("gateway", "GET", "/figures"): DEPARTMENT,
     ("gateway", "GET", "/health"): PUBLIC,
     ("gateway", "GET", "/whoami"): STAFF_ROLES,
 
     ("audit", "GET", "/cases/{case_id}/timeline"): (COORDINATOR, ADMIN, CALLBACK),
     ("audit", "GET", "/analytics/departments"): _ANALYSTS,
     ("audit", "GET", "/analytics/departments/{department}"): _ANALYSTS,
+    ("audit", "GET", "/analytics/departments/{department}/figures"): (FIGURES, *_ANALYSTS),
     ("audit", "GET", "/analytics/handovers"): _ANALYSTS,
     ("audit", "GET", "/analytics/three-rates"): _ANALYSTS,
     ("audit", "GET", "/analytics/rankings"): _ANALYSTS,

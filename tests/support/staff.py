@@ -17,5 +17,7 @@ def as_role(role: str) -> dict[str, str]:
 
 
 def staff_env() -> dict[str, str]:
-    """Every service admits the staff; the gateway fetches personal data as the member holding `disclosure`."""
-    return {"JIESU_STAFF": json.dumps(STAFF), "JIESU_INTAKE_TOKEN": TOKENS["disclosure"]}
+    """Every service admits the staff; the gateway fetches personal data as the member holding `disclosure`
+    and a department's own figures as the member holding `figures`."""
+    return {"JIESU_STAFF": json.dumps(STAFF), "JIESU_INTAKE_TOKEN": TOKENS["disclosure"],
+            "JIESU_AUDIT_TOKEN": TOKENS["figures"]}

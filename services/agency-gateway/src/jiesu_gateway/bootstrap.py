@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from jiesu_shared.service import ServiceKernel
 
@@ -16,8 +17,9 @@ from jiesu_gateway.delivery import Clock, DeliveryWorker, system_clock
 from jiesu_gateway.departments import DepartmentService
 from jiesu_gateway.delivery_log import DeliveryLog
 from jiesu_gateway.disclosure import IntakeDisclosures
-from jiesu_gateway.entrypoints import admin, deliveries, me, tasks
+from jiesu_gateway.entrypoints import admin, deliveries, figures, me, tasks
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
+from jiesu_gateway.figures import AuditFigures
 from jiesu_gateway.inbox import Inbox
 from jiesu_gateway.ssrf import Resolver, system_resolver
 from jiesu_gateway.tasks import TaskService
@@ -31,17 +33,28 @@ class Gateway:
     delivery: DeliveryWorker
     deliveries: DeliveryLog
     disclosures: IntakeDisclosures
+    figures: AuditFigures
 
-# Asking intake for personal data happens while a webhook or a department's request waits: give up soon.
-INTAKE_TIMEOUT_SECONDS = 3.0
+# Asking intake for personal data (or audit for figures) happens while a webhook or a department's request
+# waits: give up soon.
+SERVICE_TIMEOUT_SECONDS = 3.0
 
 
 def intake_client(settings: GatewaySettings) -> httpx.AsyncClient | None:
     """Intake's disclosure API, as the staff principal the token names; None when no token is configured."""
-    if settings.intake_token is None:
+    return _service_client(settings.intake_url, settings.intake_token)
+
+
+def audit_client(settings: GatewaySettings) -> httpx.AsyncClient | None:
+    """Audit's figures of one department, as the staff principal the token names; None without a token."""
+    return _service_client(settings.audit_url, settings.audit_token)
+
+
+def _service_client(url: str, token: SecretStr | None) -> httpx.AsyncClient | None:
+    if token is None:
         return None
-    return httpx.AsyncClient(base_url=settings.intake_url, timeout=INTAKE_TIMEOUT_SECONDS, follow_redirects=False,
-                             headers={"authorization": f"Bearer {settings.intake_token.get_secret_value()}",
+    return httpx.AsyncClient(base_url=url, timeout=SERVICE_TIMEOUT_SECONDS, follow_redirects=False,
+                             headers={"authorization": f"Bearer {token.get_secret_value()}",
                                       "user-agent": "jiesu-agency-gateway"})
 
 
@@ -50,6 +63,7 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
     settings = settings or GatewaySettings()
     kernel = ServiceKernel.build("gateway", settings)
     disclosures = IntakeDisclosures(intake_client(settings))
+    own_figures = AuditFigures(audit_client(settings))
     gateway = Gateway(
         kernel=kernel,
         departments=DepartmentService(kernel.database, settings.allow_private_webhook_targets, clock=clock,
@@ -62,20 +76,21 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
                                 on_appended=kernel.relay.wake_threadsafe, resolve=resolve, disclosures=disclosures),
         deliveries=DeliveryLog(kernel.database),
         disclosures=disclosures,
+        figures=own_figures,
     )
     kernel.consume("tasks", Inbox(clock=clock).handlers(), on_handled=gateway.delivery.wake_threadsafe)
     app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, me.router, tasks.router,
-                                                                   deliveries.router],
+                                                                   deliveries.router, figures.router],
                      workers=[gateway.delivery.run], state=gateway)
     app.description = DESCRIPTION
     app.version = "1.0.0"
     document_webhooks(app)
-    _close_at_shutdown(app, disclosures)
+    _close_at_shutdown(app, disclosures, own_figures)
     return app
 
 
-def _close_at_shutdown(app: FastAPI, disclosures: IntakeDisclosures) -> None:
-    """Close intake's client after the kernel's lifespan has stopped the workers that use it."""
+def _close_at_shutdown(app: FastAPI, disclosures: IntakeDisclosures, own_figures: AuditFigures) -> None:
+    """Close intake's and audit's clients after the kernel's lifespan has stopped the workers that use them."""
     kernel_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
@@ -85,6 +100,7 @@ def _close_at_shutdown(app: FastAPI, disclosures: IntakeDisclosures) -> None:
                 yield
         finally:
             await disclosures.aclose()
+            await own_figures.aclose()
 
     app.router.lifespan_context = lifespan
 

@@ -21,3 +21,7 @@ class GatewaySettings(ServiceSettings):
     # is a staff token with the disclosure role. Unset: no personal data is ever fetched.
     intake_url: str = "http://127.0.0.1:8001"
     intake_token: SecretStr | None = None
+    # Where the gateway reads a department's own figures for it; the token is a staff token with audit's
+    # figures role. Unset: `GET /figures` answers 503.
+    audit_url: str = "http://127.0.0.1:8004"
+    audit_token: SecretStr | None = None

@@ -13,6 +13,7 @@ from jiesu_shared.service import ServiceKernel
 from jiesu_audit.analytics import AuditService
 from jiesu_audit.config import AuditSettings
 from jiesu_audit.entrypoints.analytics_http import router as analytics_router
+from jiesu_audit.entrypoints.figures_http import router as figures_router
 from jiesu_audit.entrypoints.http import router
 from jiesu_audit.entrypoints.signals_http import router as signals_router
 from jiesu_audit.readmodel import tables  # noqa: F401  (registers the read-model tables for create_schema)
@@ -28,5 +29,6 @@ def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetim
                              dead_letter_topic=settings.dead_letter_topic, database=kernel.database,
                              states=CaseStates(settings.cached_cases), stretch_events=settings.stretch_events,
                              embedded_log=Path(settings.embedded_log_path) if settings.bus == "embedded" else None)
-    return kernel.app(title="Jiesu audit", routers=[router, analytics_router, signals_router], workers=[consumer.run],
+    routers = [router, analytics_router, signals_router, figures_router]
+    return kernel.app(title="Jiesu audit", routers=routers, workers=[consumer.run],
                       state=service, health=lambda: consumer.progress.view(settings.caught_up_within_seconds))

@@ -16,7 +16,7 @@ from jiesu_shared.store import Database
 from jiesu_console import signin, signin_oidc
 from jiesu_console.config import ConsoleSettings
 from jiesu_console.coordinators import board, case, directory, meetings, pictures
-from jiesu_console.departments import workbench
+from jiesu_console.departments import figures, workbench
 from jiesu_console.errors import install_error_pages
 from jiesu_console.guards import prepare_request
 from jiesu_console.oidc import OidcSignIn
@@ -26,7 +26,7 @@ from jiesu_console.sessions import SessionStore
 from jiesu_console.upstream import Upstream
 
 ROUTERS: list[APIRouter] = [signin.router, signin_oidc.router, record.router, triage.router, callback.router,
-                             workbench.router, board.router, case.router,
+                             workbench.router, figures.router, board.router, case.router,
                              meetings.router, directory.router, pictures.router]
 
 

@@ -10,6 +10,7 @@ COORDINATOR = "coordinator"  # dispatch by hand, rule, whistle, meetings; timeli
 ADMIN = "admin"  # the directory, routing rules, departments' registrations; everything a coordinator may
 RESEARCHER = "researcher"  # analytics and de-identified figures, never a case's contents
 DISCLOSURE = "disclosure"  # a service (the agency gateway) fetching personal data for a department's live task
+FIGURES = "figures"  # a service (the agency gateway) reading one department's own figures, for that department
 
 OPERATOR_ROLES = (INTAKE, TRIAGE, CALLBACK, CONTACT, PRIVACY)
-STAFF_ROLES = (*OPERATOR_ROLES, COORDINATOR, ADMIN, RESEARCHER, DISCLOSURE)
+STAFF_ROLES = (*OPERATOR_ROLES, COORDINATOR, ADMIN, RESEARCHER, DISCLOSURE, FIGURES)
