@@ -28,7 +28,7 @@ STATUSES = {"received": N_("Received"), "awaiting_callback": N_("Awaiting call-b
             "withdrawn": N_("Withdrawn"), "dispatched": N_("Dispatched"), "escalated": N_("Escalated")}
 ROLES = {"intake": N_("Call recording"), "triage": N_("Triage"), "callback": N_("Call-back desk"),
          "contact": N_("Contact data"), "privacy": N_("Privacy"), "coordinator": N_("Coordinator"),
-         "admin": N_("Administrator"), "researcher": N_("Researcher"), "disclosure": N_("Service"),
+         "admin": N_("Administrator"), "researcher": N_("Researcher"), "disclosure": N_("Service"), "figures": N_("Service"),
          "department": N_("Department")}
 TASK_STATUSES = {"offered": N_("Offered"), "accepted": N_("Accepted"), "responded": N_("Citizen contacted"),
                  "reported_in": N_("Reported in"), "completed": N_("Completed"), "rejected": N_("Returned"),
