@@ -34,6 +34,9 @@ def test_the_pictures_show_the_rates_weights_and_who_returned_to_whom(
     expect(network.get_by_role("row").filter(has_text="property-firm").first).to_be_visible()
     expect(network.get_by_role("img", name="退单流向")).to_be_visible()
     expect(page.get_by_role("region", name="同一地点反复出现的问题")).to_be_visible()
+    for delay in ("签收用时", "首次联系用时", "办结用时"):  # delays per department: median and p90 of each
+        expect(page.get_by_role("heading", name=delay)).to_be_visible()
+    expect(page.get_by_test_id("time_to_decide_seconds").get_by_role("row").filter(has_text="property-firm")).to_be_visible()
     shoot("pictures", keep="coordinator-pictures.png")
 
 

@@ -54,6 +54,9 @@ def test_journey_a_returned_task_escalates_and_the_coordinator_rules(
 
     expect(page.get_by_test_id("case-state")).to_have_text("待审定")
     expect(page.get_by_text("退单").first).to_be_visible()
+    offers = page.get_by_test_id("offers")  # each offer with its outcome and how long the decision took
+    expect(offers.get_by_role("row").filter(has_text="property-firm")).to_contain_text("已退单 · 不属本单位职责")
+    expect(offers.get_by_role("row").filter(has_text="street-office")).to_contain_text("已退单")
     page.get_by_label("主办单位（编号）").fill("housing")
     page.get_by_label("理由", exact=True).first.fill("审定：楼道公共照明由房管部门牵头")
     shoot("2-ruling", keep="coordinator-case.png")

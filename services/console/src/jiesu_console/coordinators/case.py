@@ -40,6 +40,8 @@ def duration(seconds: float | None) -> str | None:
     if seconds is None:
         return None
     minutes = int(seconds // 60)
+    if minutes == 0:
+        return _("under a minute")
     if minutes >= 1440:
         return _("%(d)d d %(h)d h %(m)d min", d=minutes // 1440, h=minutes % 1440 // 60, m=minutes % 60)
     return _("%(h)d h %(m)d min", h=minutes // 60, m=minutes % 60)

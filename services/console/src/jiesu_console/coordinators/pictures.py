@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from jiesu_shared.access.roles import ADMIN, COORDINATOR, RESEARCHER
 
 from jiesu_console.coordinators import charts
+from jiesu_console.coordinators.directory_names import department_names
 from jiesu_console.guards import console_of, page_for
 from jiesu_console.i18n import N_
 from jiesu_console.labels import OUTCOMES
@@ -22,6 +23,9 @@ router = APIRouter(prefix="/coordinator/pictures")
 Analyst = page_for(COORDINATOR, ADMIN, RESEARCHER)
 register(NavItem("/coordinator/pictures", N_("Pictures"), (COORDINATOR, ADMIN, RESEARCHER)))
 RATES = {"response": N_("Response rate"), "resolution": N_("Resolution rate"), "satisfaction": N_("Satisfaction rate")}
+DELAYS = {"time_to_decide_seconds": N_("Time to decide per department, %(month)s (hours)"),
+          "time_to_respond_seconds": N_("Time to first contact per department, %(month)s (hours)"),
+          "time_to_complete_seconds": N_("Time to complete per department, %(month)s (hours)")}
 
 
 def _month(request: Request, month: str) -> str:
@@ -45,8 +49,9 @@ async def pictures(request: Request, person: Analyst, month: str = "") -> Respon
     outcomes = (await _audit(request, person, "/outcomes", month=month))["outcomes"]
     recurring = (await _audit(request, person, "/recurring"))["problems"]
     nodes, edges = charts.network(handovers["edges"])
-    slowest = max((r["time_to_complete_seconds"]["p90"] or 0 for r in delays), default=0)
+    slowest = {measure: max((r[measure]["p90"] or 0 for r in delays), default=0) for measure in DELAYS}
     return render(request, "coordinators/pictures.html", month=month, rates=rates, rate_names=RATES,
                   nodes=nodes, edges=edges, ping_pong=handovers["ping_pong"], delays=delays, slowest=slowest,
+                  delay_titles=DELAYS, dept=await department_names(request, person),
                   outcomes=outcomes, outcome_names=OUTCOMES, most_outcomes=max(outcomes.values(), default=0),
                   recurring=recurring[:20], bar=charts.bar, hours=charts.hours)

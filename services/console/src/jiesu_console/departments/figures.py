@@ -39,9 +39,7 @@ def months_shown(chosen: str, now: datetime) -> list[str]:
 
 
 def span(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    return _("under a minute") if seconds < 60 else duration(seconds) or "—"
+    return duration(seconds) or "—"
 
 
 def percent(rate: float | None) -> str:
