@@ -77,3 +77,50 @@ class CasePartitionRow(SQLModel, table=True):
 
     case_id: str = Field(primary_key=True, max_length=64)
     partition: int
+
+
+class BoardCaseRow(SQLModel, table=True):
+    """The coordinators' board, projected: one row per case not closed, kept in the transaction that commits
+    the case's events. Moments the board compares with "now" are stored as epoch seconds, so the deadline
+    buckets are plain arithmetic in SQL on SQLite and PostgreSQL alike."""
+
+    __tablename__ = "dispatch_board_case"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(index=True, max_length=20)
+    category: str = Field(index=True, max_length=100)
+    street: str = Field(index=True, max_length=200)
+    returned_at_s: float | None = None  # the latest return (退单)
+    whistle_waiting: bool = False  # a whistle's summoned department has not reported in
+    report_in_by_s: float | None = None  # the earliest report-in deadline still waited for
+    meeting_due_s: float | None = None  # the earliest deadline of a joint-meeting task still open
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    detail: str = Field(sa_column=Column(Text, nullable=False))  # what a list shows of the case, as JSON
+
+
+class BoardClockRow(SQLModel, table=True):
+    """A clock running on one of a board case's tasks (joint-meeting tasks aside): its window, in epoch seconds."""
+
+    __tablename__ = "dispatch_board_clock"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    task_id: str = Field(primary_key=True, max_length=64)
+    start_s: float
+    deadline_s: float
+
+
+class BoardDepartmentRow(SQLModel, table=True):
+    """A department holding a board case, or leading it: what the board's department filter matches."""
+
+    __tablename__ = "dispatch_board_department"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    department_id: str = Field(primary_key=True, max_length=100, index=True)
+
+
+class BoardVersionRow(SQLModel, table=True):
+    """Which version of the board projection the rows were built by: absent or older, dispatch rebuilds them."""
+
+    __tablename__ = "dispatch_board_version"
+
+    version: int = Field(primary_key=True)
