@@ -28,7 +28,7 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     kernel = ServiceKernel.build("dispatch", settings)
     watermarks = settings.watermarks()
     kernel.database.create_schema()  # before the first request: the board is filled from the ledger if new
-    board_projection.rebuild_if_needed(kernel.database, clock())
+    board_projection.rebuild_if_needed(kernel.database)
     dispatcher = Dispatcher(store=kernel.store, routing=settings.routing_table(), sla=settings.sla_policy(),
                             max_returns=settings.max_returns, clock=clock)
     service = DispatchService(settings=settings, dispatcher=dispatcher,

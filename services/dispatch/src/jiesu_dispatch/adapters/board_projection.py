@@ -93,7 +93,7 @@ def _earliest(moments: Iterable[str]) -> float | None:
     return min(map(_epoch, moments), default=None)
 
 
-def _rows(case: BoardCase, now: datetime) -> tuple[dict, list[dict], list[dict]]:
+def _rows(case: BoardCase, updated_at: datetime) -> tuple[dict, list[dict], list[dict]]:
     state = case.state
     assert state is not None
     clocks, whistles, holders = _clocks(case), _whistles(state), sorted(state.holders())
@@ -103,7 +103,7 @@ def _rows(case: BoardCase, now: datetime) -> tuple[dict, list[dict], list[dict]]
            "returned_at_s": max((_epoch(r["returned_at"]) for r in case.returns), default=None),
            "whistle_waiting": bool(whistles), "report_in_by_s": _earliest(w["report_in_by"] for w in whistles),
            "meeting_due_s": _earliest(c["deadline"] for c in clocks if c["meeting"]),
-           "updated_at": utc(now), "detail": json.dumps(detail, ensure_ascii=False)}
+           "updated_at": utc(updated_at), "detail": json.dumps(detail, ensure_ascii=False)}
     windows = [{"case_id": state.case_id, "task_id": c["task_id"], "start_s": _epoch(c["start"]),
                 "deadline_s": _epoch(c["deadline"])} for c in clocks if not c["meeting"]]
     departments = [{"case_id": state.case_id, "department_id": department}
@@ -111,11 +111,11 @@ def _rows(case: BoardCase, now: datetime) -> tuple[dict, list[dict], list[dict]]
     return row, windows, departments
 
 
-def _write(session: Session, cases: Iterable[BoardCase], now: datetime) -> None:
+def _write(session: Session, cases: Iterable[BoardCase], updated_at: dict[str, datetime]) -> None:
     rows: tuple[list[dict], list[dict], list[dict]] = ([], [], [])
     for case in cases:
         if case.state is not None and case.state.status != "closed":
-            row, windows, departments = _rows(case, now)
+            row, windows, departments = _rows(case, updated_at[case.state.case_id])
             rows[0].append(row)
             rows[1].extend(windows)
             rows[2].extend(departments)
@@ -141,27 +141,28 @@ def _fold(session: Session, case_ids: list[str]) -> list[BoardCase]:
 def project(session: Session, case_id: str, now: datetime) -> None:
     """Bring the case's board rows up to date with its ledger (gone once it is closed)."""
     _forget(session, [case_id])
-    _write(session, _fold(session, [case_id]), now)
+    _write(session, _fold(session, [case_id]), {case_id: now})
 
 
-def rebuild_if_needed(database: Database, now: datetime) -> int | None:
+def rebuild_if_needed(database: Database) -> int | None:
     """Fill the board from the ledger unless this version already built it; how many cases it folded.
     Dispatch calls it before it consumes or serves; of instances starting together, one builds."""
     try:
-        return _rebuild(database, now)
+        return _rebuild(database)
     except IntegrityError:
         return None  # another instance built it first, in its own transaction
 
 
-def _rebuild(database: Database, now: datetime) -> int | None:
+def _rebuild(database: Database) -> int | None:
     with database.transaction() as session:
         if session.get(BoardVersionRow, VERSION) is not None:
             return None
         for table in (*TABLES, BoardVersionRow):
             session.execute(delete(table))
-        open_ids = list(session.exec(select(CaseSummaryRow.case_id).where(CaseSummaryRow.status != "closed")
-                                     .order_by(col(CaseSummaryRow.case_id))))
+        updated = dict(session.exec(select(CaseSummaryRow.case_id, CaseSummaryRow.updated_at)
+                                    .where(CaseSummaryRow.status != "closed")).all())
+        open_ids = sorted(updated)
         for start in range(0, len(open_ids), CHUNK):
-            _write(session, _fold(session, open_ids[start:start + CHUNK]), now)
+            _write(session, _fold(session, open_ids[start:start + CHUNK]), updated)
         session.add(BoardVersionRow(version=VERSION))
         return len(open_ids)
