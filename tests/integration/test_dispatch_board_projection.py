@@ -11,10 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import SQLModel
 
+from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue.intake import CaseClosed
 from jiesu_shared.store import Database
 
-from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardClockRow, BoardDepartmentRow, BoardVersionRow
+from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardDepartmentRow, BoardDetailRow, BoardVersionRow
 from jiesu_dispatch.bootstrap import build_app
 from jiesu_dispatch.config import DispatchSettings
 from tests.integration.test_dispatch_board import counts, listed
@@ -46,7 +47,7 @@ def page(client: TestClient, name: str, **params: object) -> dict:
     return answer.json()
 
 
-def test_a_list_pages_through_its_cases_worst_clock_first(client: TestClient, clock: Clock) -> None:
+def test_a_list_pages_through_its_cases_earliest_deadline_first(client: TestClient, clock: Clock) -> None:
     early = [received(client) for _ in range(3)]  # offered at START: two hours to decide
     clock.now = START + timedelta(minutes=40)
     late = [received(client) for _ in range(2)]  # offered 40 minutes later
@@ -76,7 +77,20 @@ def test_a_database_from_before_the_board_gets_it_filled_from_the_ledger(
         clock.now = START + timedelta(minutes=110)
         before = counts(first), page(first, "state-open")["items"]
     SQLModel.metadata.drop_all(database.engine, tables=[t.__table__ for t in (  # type: ignore[attr-defined]
-        BoardCaseRow, BoardClockRow, BoardDepartmentRow, BoardVersionRow)])
+        BoardCaseRow, BoardDepartmentRow, BoardDetailRow, BoardVersionRow)])
     with dispatch_on(database, tmp_path, clock) as restarted:
         assert (counts(restarted), page(restarted, "state-open")["items"]) == before
         assert before[0]["state-open"] == 3 and before[0]["returned-24h"] == 1
+
+
+def test_the_worst_running_clock_decides_the_deadline_bucket(client: TestClient, clock: Clock) -> None:
+    case_id = received(client)  # the lead and a supporting department, each with two hours to decide
+    lead = next(t for t in client.get(f"/cases/{case_id}").json()["tasks"] if t["role"] == "lead")
+    deliver(client, g.TaskAccepted(task_id=lead["task_id"], case_id=case_id, department_id=lead["department_id"],
+                                   accepted_at=START + timedelta(minutes=10)))
+    clock.now = START + timedelta(minutes=100)  # the supporting one's decide clock: 83 % gone; the lead's: 7 %
+    assert counts(client)["deadline-76-85"] == 1
+    [item] = listed(client, "deadline-76-85")
+    assert (item["worst_clock"]["clock"], item["worst_clock"]["department_id"]) == ("decide", "housing")
+    clock.now = START + timedelta(hours=3)
+    assert counts(client)["deadline-breached"] == 1

@@ -19,14 +19,15 @@ from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import parse_payload
 from jiesu_shared.store import Database
 
-from jiesu_dispatch.adapters.tables import (BoardCaseRow, BoardClockRow, BoardDepartmentRow, BoardVersionRow,
+from jiesu_dispatch.adapters.tables import (BoardCaseRow, BoardDepartmentRow, BoardDetailRow, BoardVersionRow,
                                             CaseSummaryRow, LedgerRow, utc)
 from jiesu_dispatch.domain.state import CaseState, Task, evolve
 
 VERSION = 1  # raise when what is projected changes: dispatch then rebuilds the tables on start
 CASE_STREAM = "case-"
 CHUNK = 500  # streams per ledger query when rebuilding: well under SQLite's bound-parameter limit
-TABLES = (BoardCaseRow, BoardClockRow, BoardDepartmentRow)
+TABLES = (BoardCaseRow, BoardDetailRow, BoardDepartmentRow)
+NO_DEADLINE = 253402300799.0  # 9999-12-31: a case with no clock running sorts last
 
 
 @dataclass
@@ -93,31 +94,39 @@ def _earliest(moments: Iterable[str]) -> float | None:
     return min(map(_epoch, moments), default=None)
 
 
-def _rows(case: BoardCase, updated_at: datetime) -> tuple[dict, list[dict], list[dict]]:
+def _reaches(clocks: list[dict[str, Any]], share: float) -> float | None:
+    """When the first of the running clocks has `share` of its window gone (at once for a window of no length)."""
+    moments = [start + share * (deadline - start) if deadline > start else 0.0
+               for start, deadline in ((_epoch(c["start"]), _epoch(c["deadline"])) for c in clocks)]
+    return min(moments, default=None)
+
+
+def _rows(case: BoardCase, updated_at: datetime) -> tuple[dict, dict, list[dict]]:
     state = case.state
     assert state is not None
     clocks, whistles, holders = _clocks(case), _whistles(state), sorted(state.holders())
-    detail = {"district": state.place.district, "lead_department": state.lead, "holders": holders,
-              "returns": case.returns, "whistles": whistles, "clocks": clocks}
+    timed = [c for c in clocks if not c["meeting"]]  # what the deadline buckets are about
     row = {"case_id": state.case_id, "status": state.status, "category": state.category, "street": state.place.street,
+           **{f"reaches_{p}_s": _reaches(timed, p / 100) for p in (50, 75, 85, 95)},
+           "next_deadline_s": _reaches(timed, 1.0) if timed else NO_DEADLINE,
            "returned_at_s": max((_epoch(r["returned_at"]) for r in case.returns), default=None),
            "whistle_waiting": bool(whistles), "report_in_by_s": _earliest(w["report_in_by"] for w in whistles),
-           "meeting_due_s": _earliest(c["deadline"] for c in clocks if c["meeting"]),
-           "updated_at": utc(updated_at), "detail": json.dumps(detail, ensure_ascii=False)}
-    windows = [{"case_id": state.case_id, "task_id": c["task_id"], "start_s": _epoch(c["start"]),
-                "deadline_s": _epoch(c["deadline"])} for c in clocks if not c["meeting"]]
+           "meeting_due_s": _earliest(c["deadline"] for c in clocks if c["meeting"])}
+    detail = {"district": state.place.district, "lead_department": state.lead, "holders": holders,
+              "returns": case.returns, "whistles": whistles, "clocks": clocks}
+    shown = {"case_id": state.case_id, "updated_at": utc(updated_at), "detail": json.dumps(detail, ensure_ascii=False)}
     departments = [{"case_id": state.case_id, "department_id": department}
                    for department in sorted({*holders, *([state.lead] if state.lead else [])})]
-    return row, windows, departments
+    return row, shown, departments
 
 
 def _write(session: Session, cases: Iterable[BoardCase], updated_at: dict[str, datetime]) -> None:
     rows: tuple[list[dict], list[dict], list[dict]] = ([], [], [])
     for case in cases:
         if case.state is not None and case.state.status != "closed":
-            row, windows, departments = _rows(case, updated_at[case.state.case_id])
+            row, shown, departments = _rows(case, updated_at[case.state.case_id])
             rows[0].append(row)
-            rows[1].extend(windows)
+            rows[1].append(shown)
             rows[2].extend(departments)
     for table, values in zip(TABLES, rows, strict=True):
         if values:

@@ -1,21 +1,18 @@
-"""Reading the projected board (see board_projection): counts as one SQL aggregate, each list a page of rows.
-Which deadline bucket a case is in depends on "now", so the share of each clock's window gone is computed in
-the query from the stored window, never stored."""
+"""Reading the projected board (see board_projection): counts as one SQL aggregate over its narrow rows, each
+list a page of rows. Which deadline bucket a case is in depends on "now": the query compares "now" with the
+stored moments at which the case's clocks reach each bucket's share of their windows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, false, func, literal
+from sqlalchemy import ColumnElement, and_, case, false, func
 from sqlmodel import Session, col, select
 
-from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardClockRow, BoardDepartmentRow
+from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardDepartmentRow, BoardDetailRow
 
 RETURNED_WITHIN = timedelta(hours=24)
-# Each bucket's bounds on the worst clock's share of its window gone (lower inclusive, upper exclusive or not).
-BUCKETS = {"50-75": (0.5, True, 0.75, True), "76-85": (0.75, False, 0.85, True),
-           "86-95": (0.85, False, 0.95, True), "over-95": (0.95, False, 1.0, False), "breached": (1.0, True, None, False)}
 STATES = ("received", "open", "escalated", "handled")
 
 
@@ -37,26 +34,26 @@ class Filters:
         return found
 
 
-def _worst(now_s: float) -> Any:
-    """Per case, the largest share of a running clock's window gone (1.0 for a window of no length)."""
-    window = col(BoardClockRow.deadline_s) - col(BoardClockRow.start_s)
-    share = case((window <= 0, 1.0), else_=(literal(now_s, Float) - col(BoardClockRow.start_s)) / window)
-    return select(BoardClockRow.case_id, func.max(share).label("worst")).group_by(col(BoardClockRow.case_id)).subquery()
+def _buckets(now_s: float) -> dict[str, ColumnElement[bool]]:
+    """A case's deadline bucket by its worst clock's share of window gone: 50–75 %, over 75 to 85, over 85 to 95,
+    over 95 and breached, each tested as "now" against when the share is reached."""
+    row = BoardCaseRow
+    reached = {50: col(row.reaches_50_s), 75: col(row.reaches_75_s), 85: col(row.reaches_85_s),
+               95: col(row.reaches_95_s)}
+    breached = col(row.next_deadline_s) <= now_s
+    return {"50-75": and_(reached[50] <= now_s, reached[75] >= now_s),
+            "76-85": and_(reached[75] < now_s, reached[85] >= now_s),
+            "86-95": and_(reached[85] < now_s, reached[95] >= now_s),
+            "over-95": and_(reached[95] < now_s, ~breached), "breached": breached}
 
 
-def _bucket(worst: Any, bounds: tuple[float, bool, float | None, bool]) -> ColumnElement[bool]:
-    low, low_inclusive, high, high_inclusive = bounds
-    conditions = [worst >= low if low_inclusive else worst > low]
-    if high is not None:
-        conditions.append(worst <= high if high_inclusive else worst < high)
-    return and_(col(BoardCaseRow.status).in_(("open", "escalated")), *conditions)
-
-
-def conditions(worst: Any, now_s: float) -> dict[str, ColumnElement[bool]]:
+def conditions(now_s: float) -> dict[str, ColumnElement[bool]]:
     """Each list's membership test: what GET /board counts and GET /board/cases?list= pages through."""
-    found: dict[str, ColumnElement[bool]] = {f"state-{s}": col(BoardCaseRow.status) == s for s in STATES}
-    found |= {f"deadline-{name}": _bucket(worst, bounds) for name, bounds in BUCKETS.items()}
-    found["ruling"] = col(BoardCaseRow.status) == "escalated"
+    status = col(BoardCaseRow.status)
+    found: dict[str, ColumnElement[bool]] = {f"state-{s}": status == s for s in STATES}
+    found |= {f"deadline-{name}": and_(status.in_(("open", "escalated")), test)
+              for name, test in _buckets(now_s).items()}
+    found["ruling"] = status == "escalated"
     found["returned-24h"] = col(BoardCaseRow.returned_at_s) >= now_s - RETURNED_WITHIN.total_seconds()
     found["whistles"] = col(BoardCaseRow.whistle_waiting).is_(True)
     found["no-shows"] = and_(col(BoardCaseRow.whistle_waiting).is_(True), col(BoardCaseRow.report_in_by_s) <= now_s)
@@ -65,24 +62,19 @@ def conditions(worst: Any, now_s: float) -> dict[str, ColumnElement[bool]]:
 
 
 def counts(session: Session, now: datetime, filters: Filters) -> dict[str, int]:
-    now_s = now.timestamp()
-    worst = _worst(now_s)
-    tests = conditions(worst.c.worst, now_s)
+    tests = conditions(now.timestamp())
     query = select(*(func.coalesce(func.sum(case((test, 1), else_=0)), 0) for test in tests.values())) \
-        .select_from(BoardCaseRow).outerjoin(worst, worst.c.case_id == col(BoardCaseRow.case_id)) \
         .where(*filters.where())
     return dict(zip(tests, map(int, session.execute(query).one()), strict=True))
 
 
 def page(session: Session, name: str, now: datetime, filters: Filters, offset: int,
-         limit: int) -> tuple[list[BoardCaseRow], int]:
-    """One page of a list, the worst clock first, and how many the list holds in all."""
-    now_s = now.timestamp()
-    worst = _worst(now_s)
-    test = conditions(worst.c.worst, now_s).get(name, false())
-    joined = select(BoardCaseRow).outerjoin(worst, worst.c.case_id == col(BoardCaseRow.case_id)) \
-        .where(test, *filters.where())
-    total = session.execute(select(func.count()).select_from(joined.subquery())).scalar_one()
-    rows = session.exec(joined.order_by(func.coalesce(worst.c.worst, 0.0).desc(), col(BoardCaseRow.case_id))
+         limit: int) -> tuple[list[tuple[BoardCaseRow, BoardDetailRow]], int]:
+    """One page of a list, the earliest deadline first (longest overdue first), and how many it holds in all."""
+    where = [conditions(now.timestamp()).get(name, false()), *filters.where()]
+    total = session.execute(select(func.count()).select_from(BoardCaseRow).where(*where)).scalar_one()
+    rows = session.exec(select(BoardCaseRow, BoardDetailRow)
+                        .join(BoardDetailRow, col(BoardDetailRow.case_id) == col(BoardCaseRow.case_id)).where(*where)
+                        .order_by(col(BoardCaseRow.next_deadline_s), col(BoardCaseRow.case_id))
                         .offset(offset).limit(limit)).all()
-    return list(rows), int(total)
+    return [(r[0], r[1]) for r in rows], int(total)

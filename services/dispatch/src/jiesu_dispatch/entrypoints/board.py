@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from jiesu_dispatch.adapters import board_queries
 from jiesu_dispatch.adapters.board_queries import Filters
-from jiesu_dispatch.adapters.tables import BoardCaseRow, utc
+from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardDetailRow, utc
 from jiesu_dispatch.entrypoints.access import CaseReader
 from jiesu_dispatch.entrypoints.common import Service
 
@@ -89,9 +89,9 @@ def _whistle(whistle: dict[str, Any], now: datetime) -> WhistleRead:
     return WhistleRead(**whistle, no_shows=whistle["waiting_for"] if report_in_by <= now else [])
 
 
-def item_of(row: BoardCaseRow, now: datetime) -> BoardItem:
+def item_of(row: BoardCaseRow, shown: BoardDetailRow, now: datetime) -> BoardItem:
     """A list's entry: the projected case, with its clocks and whistles read against `now`."""
-    detail = json.loads(row.detail)
+    detail = json.loads(shown.detail)
     clocks = [(c["meeting"], _clock(c, now)) for c in detail["clocks"]]
     return BoardItem(case_id=row.case_id, status=row.status, category=row.category, district=detail["district"],
                      street=row.street, lead_department=detail["lead_department"], holders=detail["holders"],
@@ -99,7 +99,7 @@ def item_of(row: BoardCaseRow, now: datetime) -> BoardItem:
                      returns=[ReturnRead(**r) for r in detail["returns"]],
                      whistles=[_whistle(w, now) for w in detail["whistles"]],
                      overdue_meeting_tasks=[c for meeting, c in clocks if meeting and c.deadline <= now],
-                     updated_at=utc(row.updated_at))
+                     updated_at=utc(shown.updated_at))
 
 
 Filter = Annotated[str | None, Query(max_length=100)]
@@ -114,7 +114,7 @@ def board(service: Service, _reader: CaseReader, street: Filter = None, departme
     return BoardCounts(now=now, counts=counts)
 
 
-@router.get("/board/cases", response_model=BoardList, summary="The cases behind one of the board's counts, a page")
+@router.get("/board/cases", response_model=BoardList, summary="The cases behind one of the board's counts, a page, the earliest deadline first")
 def board_cases(service: Service, _reader: CaseReader,
                 list_name: Annotated[ListName, Query(alias="list", description="which count's cases")] = "state-open",
                 street: Filter = None, department: Filter = None, subject: Filter = None,
@@ -123,5 +123,5 @@ def board_cases(service: Service, _reader: CaseReader,
     now = service.dispatcher.clock()
     with service.coordination.database.reading() as session:
         rows, total = board_queries.page(session, list_name, now, Filters(street, department, subject), offset, limit)
-    return BoardList(list=list_name, items=[item_of(r, now) for r in rows], truncated=offset + len(rows) < total,
+    return BoardList(list=list_name, items=[item_of(r, shown, now) for r, shown in rows], truncated=offset + len(rows) < total,
                      total=total, offset=offset)
