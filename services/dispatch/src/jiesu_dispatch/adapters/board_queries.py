@@ -1,4 +1,5 @@
-"""Reading the projected board (see board_projection): counts as one SQL aggregate over its narrow rows, each
+"""Reading the projected board (see board_projection): counts as one SQL aggregate (count ... FILTER, which
+SQLite ≥ 3.30 and PostgreSQL both know) over its narrow rows, each
 list a page of rows. Which deadline bucket a case is in depends on "now": the query compares "now" with the
 stored moments at which the case's clocks reach each bucket's share of their windows."""
 from __future__ import annotations
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func
+from sqlalchemy import ColumnElement, and_, false, func
 from sqlmodel import Session, col, select
 
 from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardDepartmentRow, BoardDetailRow
@@ -63,8 +64,7 @@ def conditions(now_s: float) -> dict[str, ColumnElement[bool]]:
 
 def counts(session: Session, now: datetime, filters: Filters) -> dict[str, int]:
     tests = conditions(now.timestamp())
-    query = select(*(func.coalesce(func.sum(case((test, 1), else_=0)), 0) for test in tests.values())) \
-        .where(*filters.where())
+    query = select(*(func.count().filter(test) for test in tests.values())).where(*filters.where())
     return dict(zip(tests, map(int, session.execute(query).one()), strict=True))
 
 
@@ -73,8 +73,11 @@ def page(session: Session, name: str, now: datetime, filters: Filters, offset: i
     """One page of a list, the earliest deadline first (longest overdue first), and how many it holds in all."""
     where = [conditions(now.timestamp()).get(name, false()), *filters.where()]
     total = session.execute(select(func.count()).select_from(BoardCaseRow).where(*where)).scalar_one()
+    order = (col(BoardCaseRow.next_deadline_s), col(BoardCaseRow.case_id))
+    # the page's cases found on the narrow rows alone; only those are joined to what a list shows of them
+    chosen = select(*order).where(*where).order_by(*order).offset(offset).limit(limit).subquery()
     rows = session.exec(select(BoardCaseRow, BoardDetailRow)
-                        .join(BoardDetailRow, col(BoardDetailRow.case_id) == col(BoardCaseRow.case_id)).where(*where)
-                        .order_by(col(BoardCaseRow.next_deadline_s), col(BoardCaseRow.case_id))
-                        .offset(offset).limit(limit)).all()
+                        .join(chosen, chosen.c.case_id == col(BoardCaseRow.case_id))
+                        .join(BoardDetailRow, col(BoardDetailRow.case_id) == col(BoardCaseRow.case_id))
+                        .order_by(chosen.c.next_deadline_s, chosen.c.case_id)).all()
     return [(r[0], r[1]) for r in rows], int(total)
