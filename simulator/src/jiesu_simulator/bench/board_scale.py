@@ -12,6 +12,8 @@ import re
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,15 +40,16 @@ def _staff() -> tuple[dict[str, str], dict[str, str]]:
     return tokens, {"JIESU_STAFF": json.dumps(staff), "JIESU_INTAKE_TOKEN": tokens["disclosure"]}
 
 
-def sign_in(console_url: str, form: str, field: str, credential: str) -> httpx.Client:
+@contextmanager
+def sign_in(console_url: str, form: str, field: str, credential: str) -> Iterator[httpx.Client]:
     """A browser-like client with a console session: the sign-in form's CSRF token, then its session cookie."""
-    client = httpx.Client(base_url=console_url, timeout=120)
-    page = client.get("/sign-in")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf, "no CSRF token on the sign-in form"
-    answer = client.post(f"/sign-in/{form}", data={field: credential, "csrf_token": csrf.group(1), "next": "/"})
-    assert answer.status_code == 303, answer.text[:500]
-    return client
+    with httpx.Client(base_url=console_url, timeout=120) as client:
+        page = client.get("/sign-in")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf, "no CSRF token on the sign-in form"
+        answer = client.post(f"/sign-in/{form}", data={field: credential, "csrf_token": csrf.group(1), "next": "/"})
+        assert answer.status_code == 303, answer.text[:500]
+        yield client
 
 
 def timed(client: httpx.Client, path: str, calls: int) -> dict:
