@@ -30,8 +30,8 @@ DISPATCH_READS = ("/board", "/board?street=street-07", "/board?department=housin
                   "/board/cases?list=ruling&limit=50&department=housing", "/board/cases?list=whistles&limit=50")
 BOARD_PAGES = ("/coordinator/board", "/coordinator/board/counts", "/coordinator/board?street=street-07",
                "/coordinator/board/counts?department=housing", "/coordinator/board/lists/state-open",
-               "/coordinator/board/lists/deadline-breached?page=100", "/coordinator/board/lists/ruling?department=housing",
-               "/coordinator/board/lists/whistles")
+               "/coordinator/board/lists/deadline-breached?page=100",
+               "/coordinator/board/lists/ruling?department=housing", "/coordinator/board/lists/whistles")
 
 
 def _staff() -> tuple[dict[str, str], dict[str, str]]:
@@ -66,8 +66,9 @@ def timed(client: httpx.Client, path: str, calls: int) -> dict:
 
 def _record_real_cases(urls: dict[str, str], token: str) -> list[str]:
     auth = {"authorization": f"Bearer {token}"}
-    return [httpx.post(f"{urls['intake']}/cases", json=body, headers=auth, timeout=30).raise_for_status().json()["case_id"]
-            for body in intake_load.requests(REAL_CASES)]
+    answers = [httpx.post(f"{urls['intake']}/cases", json=body, headers=auth, timeout=30).raise_for_status()
+               for body in intake_load.requests(REAL_CASES)]
+    return [answer.json()["case_id"] for answer in answers]
 
 
 def _wait_for(check, what: str, timeout: float = 120) -> object:  # type: ignore[no-untyped-def]
@@ -116,7 +117,8 @@ def measure(services: dict[str, ServiceProcess], console: ServiceProcess, tokens
         rows += [{"service": "console", "page": path, **timed(coordinator, path, 1)}
                  for path in ("/static/console.css", "/static/htmx-2.0.4.min.js")]
     with sign_in(console.url, "department", "api_key", made["key"]) as department:
-        rows.append({"service": "console", "page": "/department/tasks", **timed(department, "/department/tasks", calls)})
+        rows.append({"service": "console", "page": "/department/tasks",
+                     **timed(department, "/department/tasks", calls)})
     return rows
 
 

@@ -95,7 +95,8 @@ def item_of(row: BoardCaseRow, shown: BoardDetailRow, now: datetime) -> BoardIte
     clocks = [(c["meeting"], _clock(c, now)) for c in detail["clocks"]]
     return BoardItem(case_id=row.case_id, status=row.status, category=row.category, district=detail["district"],
                      street=row.street, lead_department=detail["lead_department"], holders=detail["holders"],
-                     worst_clock=max((c for meeting, c in clocks if not meeting), key=lambda c: c.elapsed, default=None),
+                     worst_clock=max((c for meeting, c in clocks if not meeting), key=lambda c: c.elapsed,
+                                     default=None),
                      returns=[ReturnRead(**r) for r in detail["returns"]],
                      whistles=[_whistle(w, now) for w in detail["whistles"]],
                      overdue_meeting_tasks=[c for meeting, c in clocks if meeting and c.deadline <= now],
@@ -114,7 +115,8 @@ def board(service: Service, _reader: CaseReader, street: Filter = None, departme
     return BoardCounts(now=now, counts=counts)
 
 
-@router.get("/board/cases", response_model=BoardList, summary="The cases behind one of the board's counts, a page, the earliest deadline first")
+@router.get("/board/cases", response_model=BoardList,
+            summary="The cases behind one of the board's counts, a page at a time, the earliest deadline first")
 def board_cases(service: Service, _reader: CaseReader,
                 list_name: Annotated[ListName, Query(alias="list", description="which count's cases")] = "state-open",
                 street: Filter = None, department: Filter = None, subject: Filter = None,
@@ -122,6 +124,7 @@ def board_cases(service: Service, _reader: CaseReader,
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE) -> BoardList:
     now = service.dispatcher.clock()
     with service.coordination.database.reading() as session:
-        rows, total = board_queries.page(session, list_name, now, Filters(street, department, subject), offset, limit)
+        rows, total = board_queries.page(session, list_name, now, Filters(street, department, subject),
+                                         offset, limit)
     return BoardList(list=list_name, items=[item_of(r, shown, now) for r, shown in rows], truncated=offset + len(rows) < total,
                      total=total, offset=offset)
