@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from jiesu_shared.service import ServiceKernel
 
+from jiesu_dispatch.adapters import board_projection
 from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.coordination import Coordination
 from jiesu_dispatch.entrypoints import admin, board, cases, meetings
@@ -26,6 +27,8 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     settings = settings or DispatchSettings()
     kernel = ServiceKernel.build("dispatch", settings)
     watermarks = settings.watermarks()
+    kernel.database.create_schema()  # before the first request: the board is filled from the ledger if new
+    board_projection.rebuild_if_needed(kernel.database)
     dispatcher = Dispatcher(store=kernel.store, routing=settings.routing_table(), sla=settings.sla_policy(),
                             max_returns=settings.max_returns, clock=clock)
     service = DispatchService(settings=settings, dispatcher=dispatcher,

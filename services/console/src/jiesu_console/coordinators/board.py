@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from jiesu_shared.access.roles import ADMIN, COORDINATOR
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/coordinator/board")
 Coordinator = page_for(COORDINATOR, ADMIN)
 register(NavItem("/coordinator/board", N_("Board"), (COORDINATOR, ADMIN)))
 POLL_SECONDS = 10
+PAGE_SIZE = 50  # cases per page of a list: the page stays small however many cases the list holds
 SECTIONS = (
     (N_("Open cases by state"), (("state-received", N_("Waiting for dispatch")), ("state-open", N_("Being handled")),
                                  ("state-escalated", N_("Awaiting a ruling")), ("state-handled", N_("Handled, awaiting call-back")))),
@@ -66,16 +67,16 @@ async def counts(request: Request, person: Coordinator, street: str = "", depart
 
 @router.get("/lists/{name}")
 async def case_list(request: Request, name: str, person: Coordinator, street: str = "", department: str = "",
-                    subject: str = "") -> Response:
+                    subject: str = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     if name not in LIST_NAMES:
         return error_page(request, 404)
     filters = _filters(street, department, subject)
-    answer = await console_of(request).upstream.call(person, "dispatch", "GET", "/board/cases",
-                                                     params={"list": name, **filters})
+    answer = await console_of(request).upstream.call(person, "dispatch", "GET", "/board/cases", params={
+        "list": name, **filters, "offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE})
     dept = await department_names(request, person)
     return render(request, "coordinators/board_list.html", name=name, title=LIST_NAMES[name], items=answer["items"],
-                  truncated=answer["truncated"], filters=filters, query=urlencode(filters), subjects=SUBJECTS,
-                  dept=dept, minutes_until=minutes_until)
+                  total=answer["total"], first=answer["offset"] + 1, page=page, more=answer["truncated"],
+                  filters=filters, query=urlencode(filters), subjects=SUBJECTS, dept=dept, minutes_until=minutes_until)
 
 
 def minutes_until(moment: str) -> int:

@@ -14,6 +14,7 @@ from jiesu_shared.catalogue import parse_payload, type_name_of
 from jiesu_shared.catalogue.dispatch import TaskOffered
 from jiesu_shared.store.event_store import ConcurrencyError
 
+from jiesu_dispatch.adapters import board_projection
 from jiesu_dispatch.adapters.tables import CasePartitionRow, CaseSummaryRow, LedgerRow, TimerRow, utc
 from jiesu_dispatch.domain.sla import TimerSpec, timers_for
 from jiesu_dispatch.domain.state import CaseState
@@ -100,6 +101,7 @@ def summarise(session: Session, state: CaseState, now: datetime) -> None:
     row.status, row.lead_department, row.category = state.status, state.lead, state.category
     row.return_count, row.updated_at = state.return_count, utc(now)
     session.add(row)
+    board_projection.project(session, state.case_id, now)  # the board moves with the case, in this transaction
 
 
 def summaries(session: Session, status: str | None, limit: int, offset: int) -> list[CaseSummaryRow]:

@@ -77,3 +77,53 @@ class CasePartitionRow(SQLModel, table=True):
 
     case_id: str = Field(primary_key=True, max_length=64)
     partition: int
+
+
+class BoardCaseRow(SQLModel, table=True):
+    """The coordinators' board, projected: one narrow row per case not closed (what counting scans), kept in
+    the transaction that commits the case's events. Moments are epoch seconds, compared in SQL with "now" on
+    SQLite and PostgreSQL alike. A deadline bucket depends on "now", so what is stored is when the case's worst
+    clock reaches each bucket's share of its window (the earliest over its running clocks), never the bucket."""
+
+    __tablename__ = "dispatch_board_case"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(index=True, max_length=20)
+    category: str = Field(index=True, max_length=100)
+    street: str = Field(index=True, max_length=200)
+    reaches_50_s: float | None = None  # when a running clock's window is half gone
+    reaches_75_s: float | None = None
+    reaches_85_s: float | None = None
+    reaches_95_s: float | None = None
+    next_deadline_s: float = Field(index=True)  # the earliest running clock's deadline (far future when none)
+    returned_at_s: float | None = None  # the latest return (退单)
+    whistle_waiting: bool = False  # a whistle's summoned department has not reported in
+    report_in_by_s: float | None = None  # the earliest report-in deadline still waited for
+    meeting_due_s: float | None = None  # the earliest deadline of a joint-meeting task still open
+
+
+class BoardDetailRow(SQLModel, table=True):
+    """What a board list shows of a case (holders, clocks, returns, whistles) as JSON, read a page at a time."""
+
+    __tablename__ = "dispatch_board_detail"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class BoardDepartmentRow(SQLModel, table=True):
+    """A department holding a board case, or leading it: what the board's department filter matches."""
+
+    __tablename__ = "dispatch_board_department"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    department_id: str = Field(primary_key=True, max_length=100, index=True)
+
+
+class BoardVersionRow(SQLModel, table=True):
+    """Which version of the board projection the rows were built by: absent or older, dispatch rebuilds them."""
+
+    __tablename__ = "dispatch_board_version"
+
+    version: int = Field(primary_key=True)
