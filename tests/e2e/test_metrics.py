@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -114,6 +115,21 @@ def test_lag_rises_under_load_and_falls_back_a_dead_letter_is_counted_and_logs_a
     assert total(samples(metrics_url(intake)), "jiesu_http_request_duration_seconds_count",
                  route="/cases", method="POST") == LOAD + 5
     assert_json_lines_with_trace_ids(stack)
+    assert_the_dashboard_graphs_what_is_exposed([metrics_url(p) for p in stack.values()])
+
+
+def assert_the_dashboard_graphs_what_is_exposed(urls: list[str]) -> None:
+    """Every series deploy/grafana's dashboard asks for is one the services expose."""
+    families, sample_names = set(), set()
+    for url in urls:
+        for family in text_string_to_metric_families(httpx.get(url, timeout=10).text):
+            families.add(family.name)
+            sample_names |= {s.name for s in family.samples}
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "deploy/grafana/jiesu-dashboard.json").read_text())
+    asked = {name for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"jiesu_[a-z_]+", target["expr"])}
+    missing = {n for n in asked if n not in sample_names and re.sub(r"_(bucket|sum|count|total)$", "", n) not in families}
+    assert not missing, f"the dashboard graphs series no service exposes: {missing}"
 
 
 async def _publish_garbage(bootstrap: str, topic: str) -> None:
