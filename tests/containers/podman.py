@@ -57,6 +57,9 @@ class Containers:
     def user(self, name: str) -> str:
         return podman("exec", f"{self.prefix}-{name}", "id", "-u")
 
+    def short_names(self) -> list[str]:
+        return [full.removeprefix(f"{self.prefix}-") for full in self.names]
+
     def logs(self, name: str) -> str:
         result = subprocess.run(["podman", "logs", "--tail", "60", f"{self.prefix}-{name}"], capture_output=True,
                                 text=True, env=ENV, timeout=30)

@@ -5,6 +5,7 @@ which accepts the task, and to the case's timeline in audit. Select with `-m con
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 import uuid
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from deploy.local_stack import free_port
-from tests.containers.podman import Containers, build_images
+from tests.containers.podman import Containers, build_images, podman
 from tests.support.staff import as_role, staff_env
 from tests.support.waiting import eventually
 
@@ -32,7 +33,7 @@ class Topology:
     containers: Containers
     urls: dict[str, str]
     admin_token: str
-    env: dict[str, str]
+    metrics: dict[str, str]  # instance -> its /metrics URL
     images: dict[str, str]
 
 
@@ -51,26 +52,31 @@ def topology() -> Iterator[Topology]:
                                                        "POSTGRES_LISTEN": "127.0.0.1"})
         containers.wait_healthy("kafka")
         containers.wait_healthy("postgres")
-        ports = {name: free_port() for name in ("intake", "dispatch", "gateway", "audit", "console")}
+        # as in deploy/compose.yaml: one intake, two instances each of dispatch, the gateway and audit
+        names = ("intake", "dispatch-1", "dispatch-2", "gateway-1", "gateway-2", "audit-1", "audit-2")
+        ports = {name: free_port() for name in (*names, "console")}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        urls.update({service: urls[f"{service}-1"] for service in ("dispatch", "gateway", "audit")})
+        metrics_ports = {name: free_port() for name in names}
+        metrics = {name: f"http://127.0.0.1:{port}/metrics" for name, port in metrics_ports.items()}
         common = {"JIESU_BUS": "kafka", "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka}", "JIESU_HOST": "127.0.0.1",
                   "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
                   "JIESU_INTAKE_URL": urls["intake"], **staff_env()}
-        for name in ("intake", "dispatch", "gateway", "audit"):
-            containers.run(name, images[name], {
-                **common, "JIESU_PORT": str(ports[name]), "JIESU_METRICS_PORT": str(free_port()),
-                "JIESU_DATABASE_URL": f"postgresql+psycopg://jiesu:{password}@127.0.0.1:{pg}/jiesu_{name}"})
+        for name in names:
+            service = name.split("-")[0]
+            containers.run(name, images[service], {
+                **common, "JIESU_PORT": str(ports[name]), "JIESU_METRICS_PORT": str(metrics_ports[name]),
+                "JIESU_DATABASE_URL": f"postgresql+psycopg://jiesu:{password}@127.0.0.1:{pg}/jiesu_{service}"})
         containers.run("console", images["console"], {
             "JIESU_HOST": "127.0.0.1", "JIESU_PORT": str(ports["console"]),
             "JIESU_DATABASE_URL": f"postgresql+psycopg://jiesu:{password}@127.0.0.1:{pg}/jiesu_console",
-            **{f"JIESU_{n.upper()}_URL": urls[n] for n in ("intake", "dispatch", "audit")},
-            "JIESU_GATEWAY_URL": urls["gateway"]})
-        for name in ("intake", "dispatch", "gateway", "audit", "console"):
+            **{f"JIESU_{n.upper()}_URL": urls[n] for n in ("intake", "dispatch", "gateway", "audit")}})
+        for name in (*names, "console"):
             containers.wait_healthy(name)
         print(f"topology healthy {time.monotonic() - started:.0f} s after the start")
-        yield Topology(containers, urls, admin_token, common, images)
+        yield Topology(containers, urls, admin_token, metrics, images)
     except BaseException:
-        for name in ("kafka", "postgres", "intake", "dispatch", "gateway", "audit", "console"):
+        for name in containers.short_names():
             print(f"---- {name} ----\n{containers.logs(name)}")
         raise
     finally:
@@ -124,16 +130,16 @@ def test_a_case_goes_from_intake_to_the_departments_container_and_into_audits_ti
 
 
 def test_the_containers_run_as_no_root_and_hold_no_secret(topology: Topology) -> None:
-    for name in ("intake", "dispatch", "gateway", "audit", "console"):
-        assert topology.containers.user(name) == "10001"
-    for image in {topology.images[n] for n in ("intake", "gateway")}:
-        from tests.containers.podman import podman
-
-        config = podman("image", "inspect", "--format", "{{json .Config.Env}}", image)
-        assert "TOKEN" not in config and "PASSWORD" not in config and "SECRET" not in config, config
+    for name in (*topology.metrics, "console", "refdept"):
+        assert topology.containers.user(name) == "10001", name
+    for service in ("intake", "gateway", "console"):
+        config = podman("image", "inspect", "--format", "{{json .Config.Env}}", topology.images[service])
+        assert not re.search(r"TOKEN|PASSWORD|SECRET|DATABASE_URL", config), config
 
 
-def test_readiness_and_metrics_answer_in_the_containers(topology: Topology) -> None:
-    for name in ("intake", "dispatch", "gateway", "audit"):
+def test_every_instance_is_ready_and_serves_its_metrics(topology: Topology) -> None:
+    for name, metrics_url in topology.metrics.items():
         ready = httpx.get(f"{topology.urls[name]}/ready")
-        assert ready.status_code == 200 and ready.json()["database"] == "ok", ready.text
+        assert ready.status_code == 200 and ready.json()["database"] == "ok", (name, ready.text)
+        scrape = httpx.get(metrics_url).text
+        assert "jiesu_consumer_lag_up 1.0" in scrape and "jiesu_outbox_backlog" in scrape, name
