@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 class ServiceMetrics:
     def __init__(self, service: str, settings: ServiceSettings) -> None:
         self.service = service
+        self.host = settings.host
         self.settings = MetricsSettings()
         self.registry = CollectorRegistry()
         self.dead_letters = dead_letter_counter(self.registry)
@@ -38,7 +39,7 @@ class ServiceMetrics:
         self.lag = KafkaLag(settings.kafka_bootstrap_servers, prefix, topics) if settings.bus == "kafka" \
             else EmbeddedLag(settings.embedded_log_path, prefix, topics)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._quiet = QuietLog(log, per_second=0.1, burst=1)
+        self.quiet = QuietLog(log, per_second=0.1, burst=1)
         self.registry.register(_LagCollector(self))
 
     def count_dead_letters(self, bus: Bus, dead_letter_topic: str) -> Bus:
@@ -46,7 +47,7 @@ class ServiceMetrics:
 
     def add_collector(self, collector: object, name: str) -> None:
         """A collector whose failure (e.g. the database away) costs its own series, not the scrape."""
-        self.registry.register(_Guarded(collector, name, self._quiet))
+        self.registry.register(_Guarded(collector, name, self.quiet))
 
     def lag_now(self) -> list[PartitionLag]:
         """From the metrics server's thread: ask the log on the service's loop, with a deadline."""
@@ -60,9 +61,9 @@ class ServiceMetrics:
         self._loop = asyncio.get_running_loop()
         server = None
         if self.settings.metrics_port is not None:
-            server, _thread = start_http_server(self.settings.metrics_port, self.settings.metrics_host,
-                                                registry=self.registry)
-            log.info("metrics on http://%s:%d/metrics", self.settings.metrics_host, self.settings.metrics_port)
+            host = self.settings.metrics_host or self.host
+            server, _thread = start_http_server(self.settings.metrics_port, host, registry=self.registry)
+            log.info("metrics on http://%s:%d/metrics", host, self.settings.metrics_port)
         try:
             yield
         finally:
@@ -106,7 +107,7 @@ class _LagCollector:
                 lag.add_metric([p.group, p.topic, str(p.partition)], p.lag)
             up.add_metric([], 1)
         except Exception as exc:  # the broker away: say so, and keep the scrape's other series
-            self._metrics._quiet.warning("consumer lag unknown: %s: %s", type(exc).__name__, exc)
+            self._metrics.quiet.warning("consumer lag unknown: %s: %s", type(exc).__name__, exc)
             up.add_metric([], 0)
         yield lag
         yield up

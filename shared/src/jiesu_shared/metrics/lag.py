@@ -48,19 +48,17 @@ class KafkaLag:
         return self._admin, self._consumer
 
     async def measure(self) -> list[PartitionLag]:
+        from aiokafka import TopicPartition
+
         admin, consumer = await self._clients()
         groups = [g for g, _kind in await admin.list_consumer_groups() if g.startswith(self._prefix)]
         committed: dict[str, dict] = {}
         for group in groups:
             offsets = await admin.list_consumer_group_offsets(group)
             committed[group] = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
-        from aiokafka import TopicPartition
-
+        if any(consumer.partitions_for_topic(t) is None for t in self._topics):
+            await consumer.topics()  # the cluster's metadata, so the topics' partitions are known
         partitions = [TopicPartition(t, p) for t in self._topics for p in (consumer.partitions_for_topic(t) or ())]
-        if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001  the topics' partitions, once
-            partitions = [TopicPartition(t, p) for t in self._topics
-                          for p in (consumer.partitions_for_topic(t) or ())]
         ends = await consumer.end_offsets(partitions) if partitions else {}
         return [PartitionLag(group, tp.topic, tp.partition, end, max(0, committed[group].get((tp.topic, tp.partition), 0)))
                 for group in groups for tp, end in sorted(ends.items())]

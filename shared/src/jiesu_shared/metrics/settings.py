@@ -9,7 +9,7 @@ class MetricsSettings(BaseSettings):
 
     # prometheus_client's HTTP server for GET /metrics; unset: no listener (the registry still counts)
     metrics_port: int | None = None
-    metrics_host: str = "0.0.0.0"
+    metrics_host: str | None = None  # unset: the service's own JIESU_HOST
     # /ready answers 503 while the service's consumers are further behind the log than this many events
     ready_max_lag: int = 1000
     # seconds the log may take to tell the lag before a scrape or /ready gives up asking
