@@ -143,3 +143,4 @@ def test_every_instance_is_ready_and_serves_its_metrics(topology: Topology) -> N
         assert ready.status_code == 200 and ready.json()["database"] == "ok", (name, ready.text)
         scrape = httpx.get(metrics_url).text
         assert "jiesu_consumer_lag_up 1.0" in scrape and "jiesu_outbox_backlog" in scrape, name
+        assert re.search(r'jiesu_consumer_lag\{group="[^"]+",partition="0"', scrape), name  # each group's lag

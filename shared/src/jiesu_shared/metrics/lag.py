@@ -56,9 +56,9 @@ class KafkaLag:
         for group in groups:
             offsets = await admin.list_consumer_group_offsets(group)
             committed[group] = {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
-        if any(consumer.partitions_for_topic(t) is None for t in self._topics):
-            await consumer.topics()  # the cluster's metadata, so the topics' partitions are known
-        partitions = [TopicPartition(t, p) for t in self._topics for p in (consumer.partitions_for_topic(t) or ())]
+        described = await admin.describe_topics(self._topics)
+        partitions = [TopicPartition(t["topic"], p["partition"]) for t in described if not t.get("error_code")
+                      for p in t["partitions"]]
         ends = await consumer.end_offsets(partitions) if partitions else {}
         return [PartitionLag(group, tp.topic, tp.partition, end, max(0, committed[group].get((tp.topic, tp.partition), 0)))
                 for group in groups for tp, end in sorted(ends.items())]
