@@ -67,13 +67,15 @@ def topology() -> Iterator[Topology]:
             containers.run(name, images[service], {
                 **common, "JIESU_PORT": str(ports[name]), "JIESU_METRICS_PORT": str(metrics_ports[name]),
                 "JIESU_DATABASE_URL": f"postgresql+psycopg://jiesu:{password}@127.0.0.1:{pg}/jiesu_{service}"})
+        console_metrics = free_port()
         containers.run("console", images["console"], {
-            "JIESU_HOST": "127.0.0.1", "JIESU_PORT": str(ports["console"]),
+            "JIESU_HOST": "127.0.0.1", "JIESU_PORT": str(ports["console"]), "JIESU_METRICS_PORT": str(console_metrics),
             "JIESU_DATABASE_URL": f"postgresql+psycopg://jiesu:{password}@127.0.0.1:{pg}/jiesu_console",
             **{f"JIESU_{n.upper()}_URL": urls[n] for n in ("intake", "dispatch", "gateway", "audit")}})
         for name in (*names, "console"):
             containers.wait_healthy(name)
         print(f"topology healthy {time.monotonic() - started:.0f} s after the start")
+        urls["console-metrics"] = f"http://127.0.0.1:{console_metrics}/metrics"
         yield Topology(containers, urls, admin_token, metrics, images)
     except BaseException:
         for name in containers.short_names():
@@ -144,3 +146,5 @@ def test_every_instance_is_ready_and_serves_its_metrics(topology: Topology) -> N
         scrape = httpx.get(metrics_url).text
         assert "jiesu_consumer_lag_up 1.0" in scrape and "jiesu_outbox_backlog" in scrape, name
         assert re.search(r'jiesu_consumer_lag\{group="[^"]+",partition="0"', scrape), name  # each group's lag
+    console = httpx.get(topology.urls["console-metrics"]).text  # the console's HTTP latency (HEALTHCHECK's calls)
+    assert 'jiesu_http_request_duration_seconds_count{method="GET",route="/health",status="2xx"}' in console

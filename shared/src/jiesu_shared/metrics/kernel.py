@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 
 from jiesu_shared.bus.port import Bus
@@ -18,6 +18,7 @@ from jiesu_shared.metrics.http import LatencyMiddleware, request_histogram
 from jiesu_shared.metrics.lag import EmbeddedLag, KafkaLag, PartitionLag
 from jiesu_shared.metrics.outbox import OutboxCollector
 from jiesu_shared.metrics.readiness import install_ready_route
+from jiesu_shared.metrics.server import metrics_server
 from jiesu_shared.metrics.settings import MetricsSettings
 from jiesu_shared.quiet_log import QuietLog
 from jiesu_shared.settings import ServiceSettings
@@ -59,17 +60,10 @@ class ServiceMetrics:
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[None]:
         self._loop = asyncio.get_running_loop()
-        server = None
-        if self.settings.metrics_port is not None:
-            host = self.settings.metrics_host or self.host
-            server, _thread = start_http_server(self.settings.metrics_port, host, registry=self.registry)
-            log.info("metrics on http://%s:%d/metrics", host, self.settings.metrics_port)
         try:
-            yield
+            async with metrics_server(self.registry, self.settings, self.host):
+                yield
         finally:
-            if server is not None:
-                server.shutdown()
-                server.server_close()
             self._loop = None
             await self.lag.close()
 
