@@ -81,6 +81,12 @@ build_base() {
     echo "$BASE"
 }
 
+pip_python() { # a Python with pip: ./jiesu's tools venv, else one of our own
+    if [[ -x "$REPO_ROOT/.jiesu/tools/bin/python" ]]; then echo "$REPO_ROOT/.jiesu/tools/bin/python"; return; fi
+    [[ -x "$WORK/pip/bin/python" ]] || python3 -m venv "$WORK/pip" >&2
+    echo "$WORK/pip/bin/python"
+}
+
 # --- wheels: third-party ones from the lock (cached per uv.lock), ours built fresh ------------------------
 build_wheels() {
     local uv lock_sum third
@@ -92,7 +98,7 @@ build_wheels() {
         log "building the locked third-party wheels into $third (once per uv.lock) …"
         (cd "$REPO_ROOT" && UV_SYSTEM_CERTS=true "$uv" export --frozen --no-dev --all-packages --no-emit-workspace \
             --no-hashes --format requirements-txt -o "$third/requirements.txt" --quiet)
-        "$REPO_ROOT/.jiesu/tools/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
+        "$(pip_python)" -m pip wheel --quiet --disable-pip-version-check --no-deps \
             -r "$third/requirements.txt" -w "$third" >&2
         touch "$third/.complete"
     fi
