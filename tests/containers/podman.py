@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,7 +39,9 @@ class Containers:
     def run(self, name: str, image: str, env: Mapping[str, str]) -> str:
         full = f"{self.prefix}-{name}"
         flags = [f"--env={k}={v}" for k, v in env.items()]
-        podman("run", "--detach", "--name", full, "--network=host", *flags, image)
+        # restart=always, as compose's `restart: unless-stopped` and Kubernetes do: a service whose background
+        # worker fails ends its process (exit 0), to be started afresh
+        podman("run", "--detach", "--restart=always", "--name", full, "--network=host", *flags, image)
         self.names.append(full)
         return full
 
@@ -59,6 +62,12 @@ class Containers:
 
     def short_names(self) -> list[str]:
         return [full.removeprefix(f"{self.prefix}-") for full in self.names]
+
+    def crashed_workers(self, name: str) -> list[str]:
+        """The background workers whose failure ended the service's process (its own log line says which)."""
+        result = subprocess.run(["podman", "logs", f"{self.prefix}-{name}"], capture_output=True, text=True,
+                                env=ENV, timeout=30)
+        return re.findall(r"background worker (\S+) crashed", result.stdout + result.stderr)
 
     def logs(self, name: str) -> str:
         result = subprocess.run(["podman", "logs", "--tail", "60", f"{self.prefix}-{name}"], capture_output=True,

@@ -148,3 +148,42 @@ def test_every_instance_is_ready_and_serves_its_metrics(topology: Topology) -> N
         assert re.search(r'jiesu_consumer_lag\{group="[^"]+",partition="0"', scrape), name  # each group's lag
     console = httpx.get(topology.urls["console-metrics"]).text  # the console's HTTP latency (HEALTHCHECK's calls)
     assert 'jiesu_http_request_duration_seconds_count{method="GET",route="/health",status="2xx"}' in console
+
+
+def test_readiness_follows_the_database_and_every_instance_comes_back(topology: Topology) -> None:
+    """PostgreSQL stopped: no instance answers ready (each says the database does not answer, or its process
+    has ended and its restart policy brings it back); started again: every instance ready, and a new case
+    goes through."""
+    database = f"{topology.containers.prefix}-postgres"
+    podman("stop", "--time", "10", database)
+    try:
+        for name in topology.metrics:
+            unready = eventually(lambda n=name: _unready(topology.urls[n]), timeout=30, what=f"{name} unready")
+            assert unready == "restarting" or "database" in unready["detail"], unready
+    finally:
+        podman("start", database)
+    topology.containers.wait_healthy("postgres")
+    for name in topology.metrics:
+        eventually(lambda n=name: _unready(topology.urls[n]) is None, timeout=90, interval=0.5,
+                   what=f"{name} ready again")
+    ended = {n: topology.containers.crashed_workers(n) for n in topology.metrics}
+    print("instances whose process ended during the outage (restarted by the policy):",
+          {n: w for n, w in ended.items() if w})
+    created = httpx.post(f"{topology.urls['intake']}/cases", json=CASE, headers=as_role("intake"))
+    assert created.status_code == 201, created.text
+
+    def dispatched() -> bool:
+        answer = httpx.get(f"{topology.urls['audit']}/cases/{created.json()['case_id']}/timeline",
+                           headers=as_role("coordinator"))
+        return answer.status_code == 200 and "case.dispatched.v1" in {e["type"] for e in answer.json()["events"]}
+
+    eventually(dispatched, timeout=60, interval=0.5, what="the case after the database came back, in audit")
+
+
+def _unready(url: str) -> dict | str | None:
+    """The /ready problem, "restarting" when nothing answers, None when ready."""
+    try:
+        answer = httpx.get(f"{url}/ready", timeout=10)
+    except httpx.TransportError:
+        return "restarting"
+    return answer.json() if answer.status_code == 503 else None
