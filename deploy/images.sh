@@ -125,6 +125,8 @@ build_services() {
         build "localhost/jiesu-$name:$TAG" "$SCRIPT_DIR/images/service.Containerfile" "$WORK/context-python" \
             --build-arg "PYTHON_IMAGE=$python" --build-arg "MODULE=${MODULE[$name]}" --build-arg "PORT=${PORT[$name]}"
     done
+    # each build leaves its build stage (the wheels, ~700 MB) untagged: keep the store from growing
+    $PODMAN image prune --force >/dev/null || true
 }
 
 build_kafka() {
