@@ -43,6 +43,7 @@ MATRIX: dict[Operation, Rule] = {
     ("intake", "GET", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("intake", "GET", "/open311/v2/requests/{request_id}.{fmt}"): PUBLIC,
     ("intake", "GET", "/health"): PUBLIC,
+    ("intake", "GET", "/ready"): PUBLIC,
     ("intake", "GET", "/whoami"): STAFF_ROLES,
 
     ("dispatch", "GET", "/cases"): _COORDINATORS,
@@ -63,6 +64,7 @@ MATRIX: dict[Operation, Rule] = {
     ("dispatch", "PUT", "/admin/routing-rules"): (ADMIN,),
     ("dispatch", "GET", "/routing-rules"): _ANALYSTS,
     ("dispatch", "GET", "/health"): PUBLIC,
+    ("dispatch", "GET", "/ready"): PUBLIC,
     ("dispatch", "GET", "/whoami"): STAFF_ROLES,
 
     ("gateway", "POST", "/admin/departments"): (ADMIN,),
@@ -86,6 +88,7 @@ MATRIX: dict[Operation, Rule] = {
     ("gateway", "GET", "/deliveries"): DEPARTMENT,
     ("gateway", "GET", "/figures"): DEPARTMENT,
     ("gateway", "GET", "/health"): PUBLIC,
+    ("gateway", "GET", "/ready"): PUBLIC,
     ("gateway", "GET", "/whoami"): STAFF_ROLES,
 
     ("audit", "GET", "/cases/{case_id}/timeline"): (COORDINATOR, ADMIN, CALLBACK),
@@ -103,6 +106,7 @@ MATRIX: dict[Operation, Rule] = {
     ("audit", "GET", "/analytics/rulings"): _ANALYSTS,
     ("audit", "GET", "/analytics/counted"): _ANALYSTS,
     ("audit", "GET", "/health"): PUBLIC,
+    ("audit", "GET", "/ready"): PUBLIC,
     ("audit", "GET", "/whoami"): STAFF_ROLES,
 }
 

@@ -16,6 +16,7 @@ from jiesu_shared.http.limits import RequestLimits
 from jiesu_shared.http.openapi import install_problem_openapi
 from jiesu_shared.http.problems import install_problem_handlers
 from jiesu_shared.http.tracing import install_traceparent_echo
+from jiesu_shared.metrics import ServiceMetrics, install_metrics
 from jiesu_shared.runtime import Worker, worker_lifespan
 from jiesu_shared.settings import ServiceSettings
 from jiesu_shared.store import Database, EventStore
@@ -32,17 +33,19 @@ class ServiceKernel:
     publisher: Publisher
     relay: OutboxRelay
     authenticator: Authenticator
+    metrics: ServiceMetrics
     consumers: list[ConsumerRunner] = field(default_factory=list)
 
     @classmethod
     def build(cls, name: str, settings: ServiceSettings) -> ServiceKernel:
         database = Database(settings.database_url)
-        bus = settings.make_bus(client_id=f"jiesu-{name}")
+        metrics = ServiceMetrics(name, settings)
+        bus = metrics.count_dead_letters(settings.make_bus(client_id=f"jiesu-{name}"), settings.dead_letter_topic)
         publisher = bus.publisher()
         return cls(name=name, settings=settings, database=database,
                    store=EventStore(source=f"/jiesu/{name}", topic=settings.topic), bus=bus,
                    publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher),
-                   authenticator=Authenticator.from_settings(settings))
+                   authenticator=Authenticator.from_settings(settings), metrics=metrics)
 
     def consume(self, consumer: str, handlers: Mapping[str, Handler], catch_all: Handler | None = None,
                 on_handled: Callable[[], None] | None = None, on_progress: ProgressObserver | None = None) -> None:
@@ -88,6 +91,7 @@ class ServiceKernel:
             app.include_router(router)
         # Outermost of ours: size and NUL are refused before a route reads the body or a guard the token.
         app.add_middleware(RequestLimits, max_bytes=self.settings.max_body_bytes)
+        install_metrics(app, self)  # latency (outermost), /ready, the metrics server
 
         @app.get("/health", tags=["operations"], summary="Liveness: the process serves HTTP (open to anyone)")
         def health_check() -> dict:

@@ -21,6 +21,7 @@ from jiesu_gateway.entrypoints import admin, deliveries, figures, me, tasks
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
 from jiesu_gateway.figures import AuditFigures
 from jiesu_gateway.inbox import Inbox
+from jiesu_gateway.metrics import WebhookCollector
 from jiesu_gateway.ssrf import Resolver, system_resolver
 from jiesu_gateway.tasks import TaskService
 
@@ -79,6 +80,7 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
         figures=own_figures,
     )
     kernel.consume("tasks", Inbox(clock=clock).handlers(), on_handled=gateway.delivery.wake_threadsafe)
+    kernel.metrics.add_collector(WebhookCollector(kernel.database), "webhooks")
     app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, me.router, tasks.router,
                                                                    deliveries.router, figures.router],
                      workers=[gateway.delivery.run], state=gateway)

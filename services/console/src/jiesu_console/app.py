@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from jiesu_shared.metrics import install_http_metrics
 from jiesu_shared.store import Database
 
 from jiesu_console import signin, signin_oidc
@@ -75,4 +76,5 @@ def build_app(settings: ConsoleSettings | None = None, routers: Sequence[APIRout
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": "console"}
 
+    install_http_metrics(app, settings.host)  # its latency on JIESU_METRICS_PORT's /metrics, like the services'
     return app

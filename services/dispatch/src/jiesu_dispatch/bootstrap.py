@@ -12,6 +12,7 @@ from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.coordination import Coordination
 from jiesu_dispatch.entrypoints import admin, board, cases, meetings
 from jiesu_dispatch.handlers import Clock, Dispatcher, system_clock
+from jiesu_dispatch.metrics import SlaCollector
 from jiesu_dispatch.timer_worker import TimerWorker
 
 
@@ -36,5 +37,6 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
                               timers=TimerWorker(database=kernel.database, dispatcher=dispatcher,
                                                  poll_seconds=settings.timer_poll_seconds, watermarks=watermarks))
     kernel.consume("cases", dispatcher.handlers(), on_progress=watermarks.observe)
+    kernel.metrics.add_collector(SlaCollector(kernel.database), "sla")
     return kernel.app(title="Jiesu dispatch", routers=[cases.router, meetings.router, admin.router, board.router],
                       workers=[service.timers.run], state=service)

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
 T = TypeVar("T")
 _READ_ONLY = "jiesu_read_only"
+_SCHEMA_LOCK_ID = zlib.crc32(b"jiesu.schema")
 
 
 def _make_engine(url: str) -> Engine:
@@ -50,7 +52,12 @@ class Database:
         self._writer_turn = threading.Lock() if url.startswith("sqlite") else nullcontext()
 
     def create_schema(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
+        """Create missing tables. On PostgreSQL under a transaction-scoped advisory lock: instances starting
+        together on a fresh database (two replicas' first rollout) would otherwise race on CREATE TABLE."""
+        with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
+            SQLModel.metadata.create_all(connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
