@@ -33,9 +33,11 @@ class EmbeddedCatchUp:
         stretches = self.stretches(start, end)
         while True:
             with self.projector.batch([0]) as batch:
+                batch.refresh = False
                 while len(batch.pending) < self.batch_cases:
                     item = next(stretches, None)
                     if item is None or stopping():
+                        batch.refresh = item is None  # the department figures: counted once, at the end
                         break
                     stretch, poison, next_offset = item
                     if poison:

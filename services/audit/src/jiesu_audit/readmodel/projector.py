@@ -19,8 +19,9 @@ from jiesu_audit.domain.history import CaseHistory, case_of
 from jiesu_audit.projections.timeline import TimelineEntry
 from jiesu_audit.readmodel import facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_rows, select_in
+from jiesu_audit.readmodel.groups import groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
-from jiesu_audit.readmodel.tables import PER_CASE, cases, positions
+from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
 
 _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
@@ -124,7 +125,7 @@ class Projector:
         insert_rows(conn, cases, [facts.case_row(touched[c]) for c in ids])
         for table in PER_CASE:
             insert_rows(conn, table, rows[table.name])
-
+        mark_stale(conn, groups_of(rows[offers.name], rows[summons.name]))
 
     @staticmethod
     def _claim(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:
@@ -151,6 +152,7 @@ class Batch:
         self.partition_of: dict[str, int] = {}
         self.new: set[str] = set()  # pending cases that had no rows before this batch
         self.applied = Applied()
+        self.refresh = True  # count the stale department groups afresh at the end (a catch-up: at its last batch)
         for partition, next_offset in stored.items():
             projector.states.continuing(partition, next_offset)
 
@@ -168,6 +170,8 @@ class Batch:
     def finish(self) -> None:
         projector = self.projector
         projector.rewrite(self.conn, self.pending, self.new)
+        if self.refresh:
+            refresh(self.conn)
         self.applied.cases = len(self.pending)
         self.applied.positions = projector._store_positions(self.conn, self.stored, self.ends)
         for case_id, history in self.pending.items():
