@@ -38,9 +38,10 @@ class Decoded(NamedTuple):
     @classmethod
     def of(cls, partition: int, offset: int, event: Any, data_text: str) -> Decoded:
         """From an `Envelope` or `EventView` (its data kept: folded without parsing the text again)."""
-        return cls(partition, offset, EventView(event.id, event.source, event.type, event.subject, event.time,
-                                                event.sequence, event.correlationid, event.causationid,
-                                                event.traceparent, event.data), data_text)
+        if type(event) is not EventView:
+            event = EventView(event.id, event.source, event.type, event.subject, event.time, event.sequence,
+                              event.correlationid, event.causationid, event.traceparent, event.data)
+        return cls(partition, offset, event, data_text)
 
 
 class _Folded(NamedTuple):  # what CaseHistory.apply reads of an event
