@@ -55,9 +55,9 @@ class Progress:
 class AuditConsumer:
     def __init__(self, *, bus: Bus, group: str, topic: str, dead_letter_topic: str, database: Database,
                  states: CaseStates, stretch_events: int, embedded_log: Path | None = None,
-                 catch_up_cases: int = 20_000) -> None:
+                 catch_up_cases: int = 10_000, refresh_seconds: float = 5.0) -> None:
         self.bus, self.group, self.topic, self.dlq = bus, group, topic, dead_letter_topic
-        self.projector = Projector(database, topic, states)
+        self.projector = Projector(database, topic, states, refresh_seconds)
         self.stretch_events = stretch_events
         self.progress = Progress()
         self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events,

@@ -3,6 +3,8 @@ timeline, each case's history is folded on from its stored state, and every touc
 rewritten; the partitions' positions are stored with them, so a stretch is applied exactly once."""
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, sum
 
 _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
+_REWRITE_CHUNK = 2_000  # cases whose fact rows are built and written together
 
 
 class Decoded(NamedTuple):
@@ -64,13 +67,20 @@ class StaleStretch(Exception):
 
 
 class Projector:
-    def __init__(self, database: Database, topic: str, states: CaseStates) -> None:
+    def __init__(self, database: Database, topic: str, states: CaseStates, refresh_seconds: float = 0.0) -> None:
         self.database, self.topic, self.states = database, topic, states
+        # Stale department groups are counted at a question anyway: refreshing them at most this often keeps
+        # a busy live log from re-ranking the current month's offers at every stretch.
+        self.refresh_seconds = refresh_seconds
+        self._refreshed_at = -math.inf
 
     def apply(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> Applied:
         """`ends`: per partition, the offset after the last record read (poison included)."""
         with self.batch(list(ends)) as batch:
             batch.take(stretch, ends)
+            batch.refresh = time.monotonic() - self._refreshed_at >= self.refresh_seconds
+        if batch.refresh:
+            self._refreshed_at = time.monotonic()
         return batch.applied
 
     @contextmanager
@@ -111,19 +121,25 @@ class Projector:
                 select_in(conn, "SELECT case_id, state FROM audit_cases WHERE case_id IN ({})", sorted(case_ids))}
 
     def rewrite(self, conn: Connection, touched: dict[str, CaseHistory], new: set[str] = frozenset()) -> None:
-        """Every fact row of these cases, replaced by what their histories say now (`new`: none yet)."""
-        ids = sorted(touched)
+        """Every fact row of these cases, replaced by what their histories say now (`new`: none yet); a few
+        thousand cases at a time, so a large batch's rows are never all in memory at once."""
         self._claim(conn, touched, new)
-        known = sorted(set(ids) - new)
+        ids = sorted(touched)
+        for start in range(0, len(ids), _REWRITE_CHUNK):
+            self._rewrite(conn, {c: touched[c] for c in ids[start:start + _REWRITE_CHUNK]}, new)
+
+    @staticmethod
+    def _rewrite(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:
+        known = [c for c in touched if c not in new]
         for table in (*PER_CASE, cases):
             for chunk in _chunks(known):
                 execute_many(conn, f"DELETE FROM {table.name} WHERE case_id IN ({{}})".format(
                     ", ".join([_marker(conn)] * len(chunk))), [chunk])
         rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in PER_CASE}
-        for case_id in ids:
-            for name, some in facts.rows_of(touched[case_id]).items():
+        for history in touched.values():
+            for name, some in facts.rows_of(history).items():
                 rows[name] += some
-        insert_rows(conn, cases, [facts.case_row(touched[c]) for c in ids])
+        insert_rows(conn, cases, [facts.case_row(h) for h in touched.values()])
         for table in PER_CASE:
             insert_rows(conn, table, rows[table.name])
         mark_stale(conn, groups_of(rows[offers.name], rows[summons.name]))
