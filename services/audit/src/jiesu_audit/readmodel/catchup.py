@@ -3,7 +3,6 @@ log file's rows, in offset order up to the end seen at the start, decoded by the
 the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -101,10 +100,3 @@ def _decode(rows: list, stretch: list[Decoded], poison: list) -> None:
             poison.append((offset, key, value, headers, f"invalid payload: {exc}"))
             continue
         stretch.append(Decoded.of(0, offset, item.envelope, data_text(value, item.envelope.data)))
-
-
-async def run_in_thread(generator):  # type: ignore[no-untyped-def]
-    """Iterate a blocking generator off the event loop, one item at a time."""
-    done = object()
-    while (item := await asyncio.to_thread(next, generator, done)) is not done:
-        yield item

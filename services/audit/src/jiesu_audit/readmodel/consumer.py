@@ -24,7 +24,7 @@ from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import DecodeError, decode_event
 from jiesu_shared.store import Database
 
-from jiesu_audit.readmodel.catchup import EmbeddedCatchUp, run_in_thread
+from jiesu_audit.readmodel.catchup import EmbeddedCatchUp
 from jiesu_audit.readmodel.projector import Decoded, Projector, StaleStretch, data_text
 from jiesu_audit.readmodel.states import CaseStates
 
