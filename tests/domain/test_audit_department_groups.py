@@ -51,3 +51,17 @@ def test_a_batch_left_unrefreshed_is_counted_at_the_question() -> None:
                    {0: len(EVENTS)})
     assert counts(cut_short)[1] > 0
     assert answers(cut_short) == answers(reference)
+
+
+def test_a_read_model_written_before_department_rows_were_kept_is_adopted() -> None:
+    reference, old = fresh_database(), fresh_database()
+    project(reference, EVENTS)
+    project(old, EVENTS)
+    with old.transaction() as session:  # as an audit of the previous version left it: facts, no department rows
+        session.connection().execute(department_periods.delete())
+        session.connection().execute(stale_groups.delete())
+    assert answers(old) != answers(reference)  # without adoption: only the open meeting tasks, counted now
+    assert Projector(old, "t", CaseStates(10)).adopt_old_read_model() > 0
+    assert counts(old)[1] == 0
+    assert answers(old) == answers(reference)
+    assert Projector(old, "t", CaseStates(10)).adopt_old_read_model() == 0  # once only

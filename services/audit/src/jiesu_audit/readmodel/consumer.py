@@ -69,6 +69,7 @@ class AuditConsumer:
         await dead_letters.start()
         await subscription.start()
         try:
+            await asyncio.to_thread(self.projector.adopt_old_read_model)
             if self.catch_up is not None:
                 await self._catch_up(self.catch_up, subscription, dead_letters, stop)
             await self._loop(subscription, dead_letters, stop)

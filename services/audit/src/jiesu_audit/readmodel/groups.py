@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, select, tuple_
 
 from jiesu_audit.queries.departments import counted, kept
 from jiesu_audit.readmodel.bulk import execute_many, insert_rows
-from jiesu_audit.readmodel.tables import department_periods, stale_groups
+from jiesu_audit.readmodel.tables import department_periods, offers, stale_groups, summons
 
 PERIODS = ("month", "week", "day")
 
@@ -53,3 +53,19 @@ def refresh(conn: Connection) -> int:
                                                for (d, p), t in sorted(tallies.items())])
     conn.execute(delete(stale_groups))
     return sum(len(g) for g in stale.values())
+
+
+def adopt(conn: Connection) -> int:
+    """A read model written before department rows were kept has facts but neither rows nor stale marks:
+    mark every group its facts fall in as stale (then `refresh` counts them). Returns how many were marked."""
+    if conn.execute(select(department_periods.c.period).limit(1)).first() is not None or \
+            conn.execute(select(stale_groups.c.period).limit(1)).first() is not None:
+        return 0
+    found: set[tuple[str, str, str]] = set()
+    for p in PERIODS:
+        found.update((p, d, k) for d, k in conn.execute(
+            select(offers.c.department, offers.c[f"offered_{p}"]).where(offers.c.kind == "case").distinct()))
+        found.update((p, d, k) for d, k in conn.execute(
+            select(summons.c.department, summons.c[f"blown_{p}"]).distinct()))
+    mark_stale(conn, found)
+    return len(found)

@@ -21,7 +21,7 @@ from jiesu_audit.domain.history import CaseHistory, case_of
 from jiesu_audit.projections.timeline import TimelineEntry
 from jiesu_audit.readmodel import facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_rows, select_in
-from jiesu_audit.readmodel.groups import groups_of, mark_stale, refresh
+from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
 
@@ -73,6 +73,15 @@ class Projector:
         # a busy live log from re-ranking the current month's offers at every stretch.
         self.refresh_seconds = refresh_seconds
         self._refreshed_at = -math.inf
+
+    def adopt_old_read_model(self) -> int:
+        """Before consuming: department rows for facts written before they were kept (see `groups.adopt`)."""
+        with self.database.transaction() as session:
+            conn = session.connection()
+            marked = adopt(conn)
+            if marked:
+                refresh(conn)
+            return marked
 
     def apply(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> Applied:
         """`ends`: per partition, the offset after the last record read (poison included)."""
