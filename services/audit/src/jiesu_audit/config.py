@@ -16,6 +16,12 @@ class AuditSettings(ServiceSettings):
     # hand, and up to this many events are applied in one transaction; neither grows with the log.
     cached_cases: int = 5_000
     stretch_events: int = 20_000
+    # A fresh audit's catch-up holds the histories of up to this many cases in one transaction and writes
+    # each one's facts once when it commits (~3 KiB each); more means fewer rewrites of a long-lived case.
+    catch_up_cases: int = 10_000
+    # Department figures whose facts changed are kept afresh at most this often (counted at a question
+    # meanwhile, so answers are exact either way).
+    refresh_seconds: float = 5.0
     caught_up_within_seconds: float = 5.0  # /health says caught_up when the log's end was reached this recently
 
     def three_rates(self) -> dict[str, Any]:

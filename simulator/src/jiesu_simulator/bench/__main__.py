@@ -126,7 +126,8 @@ def bench_scale(args: argparse.Namespace) -> list[dict]:
         state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
         topic, log = "jiesu.case-events", state / "log.sqlite3"
         try:
-            events = replay.prepare_cases(cases, log, None, topic)
+            events = audit_scale.district_log(cases, log, args.district_logs,
+                                              lambda n, path: replay.prepare_cases(n, path, None, topic))
             source = ["embedded", str(log), topic]
             rebuilt, rebuild_peak = replay.timeline_rebuild(source)
             seconds, export_peak = replay.export_in_child(source, state / "export", "xes,ocel")
@@ -149,7 +150,8 @@ def bench_audit(args: argparse.Namespace) -> list[dict]:
         state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
         topic, log = "jiesu.case-events", state / "log.sqlite3"
         try:
-            events = replay.prepare_cases(cases, log, None, topic)
+            events = audit_scale.district_log(cases, log, args.district_logs,
+                                              lambda n, path: replay.prepare_cases(n, path, None, topic))
             token = secrets.token_urlsafe(16)
             env = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(log), "JIESU_LOG_LEVEL": "WARNING",
                    "JIESU_STAFF": json.dumps([{"id": "bench", "token": token, "roles": ["researcher"]}])}
@@ -188,6 +190,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20, help="calls of each analytics endpoint (audit)")
     parser.add_argument("--board-cases", type=int, default=100_000, help="cases in dispatch for the board benchmark")
     parser.add_argument("--board-calls", type=int, default=40, help="requests of each page (board)")
+    parser.add_argument("--district-logs", type=Path, default=None,
+                        help="keep each district's log here and reuse it in later runs (audit)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100], help="offered cases/s")
     parser.add_argument("--seconds", type=float, default=20, help="how long each rate is offered")

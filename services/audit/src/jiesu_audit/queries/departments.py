@@ -2,7 +2,9 @@
 (the period they were blown) and open meeting tasks (the period they were decided)."""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +13,9 @@ from sqlalchemy import Connection, case, func, select
 from jiesu_audit.domain.times import ratio
 from jiesu_audit.queries.common import no_spread, spreads, within
 from jiesu_audit.readmodel.facts import micros
-from jiesu_audit.readmodel.tables import breaches, meeting_tasks, offers, summons
+from jiesu_audit.readmodel.tables import breaches, department_periods, meeting_tasks, offers, stale_groups, summons
+
+_LISTED = 400  # periods or departments named in an IN (...); beyond that, all are counted
 
 
 def _count(condition) -> Any:  # type: ignore[no-untyped-def]
@@ -25,21 +29,54 @@ def _blank() -> dict[str, Any]:
             "meeting_open": 0, "meeting_overdue": 0}
 
 
+Scope = Callable[[Any, Any], list]  # (period column, department column) -> conditions
+
+
 def department_rows(conn: Connection, *, period: str, as_of: datetime, first: str | None = None,
                     last: str | None = None, department: str | None = None) -> list[dict[str, Any]]:
+    """The kept figures of each (department, period) in scope, those whose facts changed since counted
+    afresh, and the open meeting tasks (which depend on `as_of`) counted now."""
     tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
-    _offers(conn, tallies, period, first, last, department)
-    _whistles(conn, tallies, period, first, last, department)
+    stale = _groups(conn, stale_groups, period, first, last, department)
+    for d, p, tally in _groups(conn, department_periods, period, first, last, department, department_periods.c.tally):
+        if (d, p) not in stale:
+            tallies[(d, p)].update(json.loads(tally))
+    if stale:
+        tallies.update(counted(conn, period, stale))
     _meetings(conn, tallies, period, first, last, department, micros(as_of))
     return [{"department": d, "period": p, **_view(t)} for (d, p), t in sorted(tallies.items())]
 
 
-def _offers(conn: Connection, tallies: dict, period: str, first, last, department) -> None:  # type: ignore[no-untyped-def]
+def _groups(conn: Connection, table, period: str, first, last, department, *more) -> Any:  # type: ignore[no-untyped-def]
+    where = [table.c.period_kind == period, *within(table.c.period, first, last)]
+    if department is not None:
+        where.append(table.c.department == department)
+    rows = conn.execute(select(table.c.department, table.c.period, *more).where(*where))
+    return rows.all() if more else {(d, p) for d, p in rows}
+
+
+def counted(conn: Connection, period: str, groups: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """These groups' figures counted from the facts (all of a period kind's when they are many)."""
+    departments, periods = sorted({d for d, _ in groups}), sorted({p for _, p in groups})
+
+    def scope(per, by) -> list:  # type: ignore[no-untyped-def]
+        return ([per.in_(periods)] if len(periods) <= _LISTED else []) + \
+            ([by.in_(departments)] if len(departments) <= _LISTED else [])
+    tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
+    _offers(conn, tallies, period, scope)
+    _whistles(conn, tallies, period, scope)
+    return {key: tally for key, tally in tallies.items() if key in groups}
+
+
+def kept(tally: dict[str, Any]) -> str:
+    """A tally as kept in `audit_department_periods`: without what depends on "now"."""
+    return json.dumps({k: v for k, v in tally.items() if not k.startswith("meeting_")})
+
+
+def _offers(conn: Connection, tallies: dict, period: str, scope: Scope) -> None:
     per = offers.c[f"offered_{period}"]
     keys = [offers.c.department, per]
-    where = [offers.c.kind == "case", *within(per, first, last)]
-    if department is not None:
-        where.append(offers.c.department == department)
+    where = [offers.c.kind == "case", *scope(per, offers.c.department)]
     for d, p, n, accepted, returned, cancelled in conn.execute(select(
             *keys, func.count(), _count(offers.c.was_accepted), _count(offers.c.returned),
             _count(offers.c.cancelled_undecided)).where(*where).group_by(*keys)):
@@ -53,16 +90,15 @@ def _offers(conn: Connection, tallies: dict, period: str, first, last, departmen
         for key, spread in spreads(conn, keys, column, where).items():
             tallies[key][name] = spread
     b_per = breaches.c[f"offered_{period}"]
-    b_where = within(b_per, first, last) + ([breaches.c.department == department] if department else [])
     for d, p, clock, n in conn.execute(select(breaches.c.department, b_per, breaches.c.clock, func.count()).where(
-            *b_where).group_by(breaches.c.department, b_per, breaches.c.clock)):
+            *scope(b_per, breaches.c.department)).group_by(breaches.c.department, b_per, breaches.c.clock)):
         tallies[(d, p)]["sla_breaches"][clock] = n
 
 
-def _whistles(conn: Connection, tallies: dict, period: str, first, last, department) -> None:  # type: ignore[no-untyped-def]
+def _whistles(conn: Connection, tallies: dict, period: str, scope: Scope) -> None:
     per = summons.c[f"blown_{period}"]
     keys = [summons.c.department, per]
-    where = within(per, first, last) + ([summons.c.department == department] if department else [])
+    where = scope(per, summons.c.department)
     for d, p, n, reported, no_shows in conn.execute(select(
             *keys, func.count(), _count(summons.c.reported_in), _count(summons.c.no_show)).where(*where)
             .group_by(*keys)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, literal_column, or_, select
 
 from jiesu_audit.queries.common import code_point_order, page, spreads
 from jiesu_audit.readmodel.tables import cases, returns
@@ -31,7 +31,7 @@ def edges(conn: Connection, department: str | None = None) -> list[dict[str, Any
 
 
 def ping_pong(conn: Connection, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    where = cases.c.bounces > 0
+    where = cases.c.bounces > literal_column("0")  # a literal: the partial index names this very condition
     total = conn.execute(select(func.count()).where(where)).scalar_one()
     rows = conn.execute(select(cases.c.case_id, cases.c.chain, cases.c.bounces).where(where)
                         .order_by(code_point_order(conn, cases.c.case_id)).limit(limit).offset(offset))
@@ -43,7 +43,7 @@ def multi_department(conn: Connection, limit: int, offset: int) -> tuple[list[di
     total = conn.execute(select(func.count()).where(where)).scalar_one()
     rows = conn.execute(select(cases.c.case_id, cases.c.departments, cases.c.slowest_department,
                                cases.c.slowest_seconds, cases.c.still_open).where(where)
-                        .order_by(func.coalesce(cases.c.slowest_seconds, 0.0).desc(),
+                        .order_by(func.coalesce(cases.c.slowest_seconds, literal_column("0.0")).desc(),
                                   code_point_order(conn, cases.c.case_id)).limit(limit).offset(offset))
     return [{"case_id": c, "departments": json.loads(d), "slowest_department": s, "slowest_seconds": seconds,
              "still_open": bool(still)} for c, d, s, seconds, still in rows], total

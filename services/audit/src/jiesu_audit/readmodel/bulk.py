@@ -1,10 +1,11 @@
 """Inserting many rows at once through the driver's own `executemany`: SQLAlchemy's per-row parameter
 handling costs more than SQLite's insert itself when a fresh audit catches up on millions of events.
-Each value still goes through its column type's bind processor, so what is stored is what SQLAlchemy
-would store (datetimes on SQLite, booleans, binary)."""
+Values go through their column type's bind processor where it has one, so what is stored is what
+SQLAlchemy would store (datetimes on SQLite, booleans, binary)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -19,11 +20,40 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
     sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) " \
           f"VALUES ({', '.join([marker] * len(columns))})"
-    processors = [(c.name, c.type.bind_processor(dialect)) for c in columns]
-    params = [tuple(row[name] if convert is None or row[name] is None else convert(row[name])
-                    for name, convert in processors) for row in rows]
+    values = itemgetter(*[c.name for c in columns])
+    params = [values(row) for row in rows] if len(columns) > 1 else [(values(row),) for row in rows]
+    converting = [(i, convert) for i, c in enumerate(columns) if (convert := c.type.bind_processor(dialect))]
+    if converting:
+        params = [_converted(list(p), converting) for p in params]
+    execute_many(conn, sql, params)
+
+
+def _converted(values: list[Any], converting: list[tuple[int, Any]]) -> list[Any]:
+    for i, convert in converting:
+        if values[i] is not None:
+            values[i] = convert(values[i])
+    return values
+
+
+def execute_many(conn: Connection, sql: str, params: Sequence[Sequence[Any]]) -> None:
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.executemany(sql, params)
     finally:
         cursor.close()
+
+
+def select_in(conn: Connection, sql: str, values: Sequence[Any], chunk: int = 500) -> list[tuple]:
+    """`sql` with one `IN ({})` filled with a chunk of `values` at a time, through the driver (SQLAlchemy's
+    expanding parameters cost more than the lookup when there are thousands of values)."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    found: list[tuple] = []
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(values), chunk):
+            part = values[start:start + chunk]
+            cursor.execute(sql.format(", ".join([marker] * len(part))), part)
+            found += cursor.fetchall()
+    finally:
+        cursor.close()
+    return found

@@ -3,9 +3,10 @@ log file's rows, in offset order up to the end seen at the start, decoded by the
 the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
-import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,8 +20,32 @@ _ROWS = 10_000
 
 
 class EmbeddedCatchUp:
-    def __init__(self, path: Path, topic: str, projector: Projector, stretch_events: int) -> None:
+    def __init__(self, path: Path, topic: str, projector: Projector, stretch_events: int, batch_cases: int) -> None:
         self.path, self.topic, self.projector, self.stretch_events = path, topic, projector, stretch_events
+        self.batch_cases = batch_cases
+
+    def run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
+            stopping: Callable[[], bool]) -> bool:
+        """Apply offsets start..end in batches: stretches are taken into one transaction until it holds
+        `batch_cases` histories, then their facts and the position are committed together (a crash loses
+        only the open batch, read again from the stored position). True when it reached `end`."""
+        stretches = self.stretches(start, end)
+        while True:
+            with self.projector.batch([0]) as batch:
+                batch.refresh = False
+                while len(batch.pending) < self.batch_cases:
+                    item = next(stretches, None)
+                    if item is None or stopping():
+                        batch.refresh = item is None  # the department figures: counted once, at the end
+                        break
+                    stretch, poison, next_offset = item
+                    if poison:
+                        dead_letter(poison)
+                    batch.take(stretch, {0: next_offset})
+            progress.events += batch.applied.events
+            progress.duplicates += batch.applied.duplicates
+            if item is None or stopping():
+                return item is None
 
     def stored_position(self) -> int:
         with self.projector.database.reading() as session:
@@ -75,10 +100,3 @@ def _decode(rows: list, stretch: list[Decoded], poison: list) -> None:
             poison.append((offset, key, value, headers, f"invalid payload: {exc}"))
             continue
         stretch.append(Decoded.of(0, offset, item.envelope, data_text(value, item.envelope.data)))
-
-
-async def run_in_thread(generator):  # type: ignore[no-untyped-def]
-    """Iterate a blocking generator off the event loop, one item at a time."""
-    done = object()
-    while (item := await asyncio.to_thread(next, generator, done)) is not done:
-        yield item

@@ -24,7 +24,7 @@ from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import DecodeError, decode_event
 from jiesu_shared.store import Database
 
-from jiesu_audit.readmodel.catchup import EmbeddedCatchUp, run_in_thread
+from jiesu_audit.readmodel.catchup import EmbeddedCatchUp
 from jiesu_audit.readmodel.projector import Decoded, Projector, StaleStretch, data_text
 from jiesu_audit.readmodel.states import CaseStates
 
@@ -54,12 +54,14 @@ class Progress:
 
 class AuditConsumer:
     def __init__(self, *, bus: Bus, group: str, topic: str, dead_letter_topic: str, database: Database,
-                 states: CaseStates, stretch_events: int, embedded_log: Path | None = None) -> None:
+                 states: CaseStates, stretch_events: int, embedded_log: Path | None = None,
+                 catch_up_cases: int = 10_000, refresh_seconds: float = 5.0) -> None:
         self.bus, self.group, self.topic, self.dlq = bus, group, topic, dead_letter_topic
-        self.projector = Projector(database, topic, states)
+        self.projector = Projector(database, topic, states, refresh_seconds)
         self.stretch_events = stretch_events
         self.progress = Progress()
-        self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events) if embedded_log else None
+        self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events,
+                                        catch_up_cases) if embedded_log else None
 
     async def run(self, stop: asyncio.Event) -> None:
         subscription = self.bus.subscription(group=self.group, topics=[self.topic])
@@ -67,6 +69,7 @@ class AuditConsumer:
         await dead_letters.start()
         await subscription.start()
         try:
+            await asyncio.to_thread(self.projector.adopt_old_read_model)
             if self.catch_up is not None:
                 await self._catch_up(self.catch_up, subscription, dead_letters, stop)
             await self._loop(subscription, dead_letters, stop)
@@ -96,20 +99,30 @@ class AuditConsumer:
 
     async def _catch_up(self, catch_up: EmbeddedCatchUp, subscription: Subscription, dead_letters: Publisher,
                         stop: asyncio.Event) -> None:
-        """From the stored position to the end the log has now, by the replay's path; then the subscription's
-        group position is moved there, so it goes on from the end (the stored position guards either way)."""
+        """From the stored position to the end the log has now, by the replay's path, in one worker thread
+        (a batch's transaction stays on one thread); then the subscription's group position is moved there,
+        so it goes on from the end (the stored position guards either way)."""
         self.progress.applying = True
         start, end = await asyncio.to_thread(catch_up.stored_position), await asyncio.to_thread(catch_up.end)
         if end - start < self.stretch_events:
             return  # little to catch up: the subscription does it
-        async for stretch, poison, next_offset in run_in_thread(catch_up.stretches(start, end)):
-            if poison:
-                await self._dead_letter([(Record(self.topic, 0, offset, key, value, headers_from_text(headers), 0),
-                                          reason) for offset, key, value, headers, reason in poison], dead_letters)
-            if not await self._applied(stretch, {0: next_offset}) or stop.is_set():
-                return  # moved on by another instance, or stopping: the subscription goes on from the stored position
-        await subscription.commit(Record(self.topic, 0, end - 1, None, None, (), 0))
-        log.info("caught up on the embedded log: offsets %d..%d", start, end)
+        loop = asyncio.get_running_loop()
+
+        def dead_letter(poison: list) -> None:  # from the worker thread, before the batch is committed
+            asyncio.run_coroutine_threadsafe(self._dead_letter(
+                [(Record(self.topic, 0, offset, key, value, headers_from_text(headers), 0), reason)
+                 for offset, key, value, headers, reason in poison], dead_letters), loop).result()
+
+        try:
+            finished = await asyncio.to_thread(catch_up.run, start, end, self.progress, dead_letter, stop.is_set)
+        except StaleStretch:
+            return  # moved on by another instance: the subscription goes on from the stored position
+        except Exception:
+            log.exception("the catch-up failed; the subscription goes on from the stored position (with retries)")
+            return
+        if finished:
+            await subscription.commit(Record(self.topic, 0, end - 1, None, None, (), 0))
+            log.info("caught up on the embedded log: offsets %d..%d", start, end)
 
     async def _applied(self, stretch: list[Decoded], ends: dict[int, int]) -> bool:
         """Apply with retries; False when a partition was moved on by another instance (the stretch is stale)."""

@@ -3,13 +3,16 @@ timeline, each case's history is folded on from its stored state, and every touc
 rewritten; the partitions' positions are stored with them, so a stretch is applied exactly once."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
@@ -17,17 +20,19 @@ from jiesu_shared.store import Database
 from jiesu_audit.domain.history import CaseHistory, case_of
 from jiesu_audit.projections.timeline import TimelineEntry
 from jiesu_audit.readmodel import facts
-from jiesu_audit.readmodel.bulk import insert_rows
+from jiesu_audit.readmodel.bulk import execute_many, insert_rows, select_in
+from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
-from jiesu_audit.readmodel.tables import PER_CASE, cases, positions
+from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
 
 _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
+_REWRITE_CHUNK = 2_000  # cases whose fact rows are built and written together
 
 
 class Decoded(NamedTuple):
-    """One record of the log, decoded and checked: its attributes, and its data as the JSON text it came as
-    (parsed again when folded — held as text, a long stretch costs a third of the memory)."""
+    """One record of the log, decoded and checked: its attributes and data, and its data as the JSON text it
+    came as (what the timeline stores)."""
     partition: int
     offset: int
     event: EventView
@@ -35,10 +40,11 @@ class Decoded(NamedTuple):
 
     @classmethod
     def of(cls, partition: int, offset: int, event: Any, data_text: str) -> Decoded:
-        """From an `Envelope` or `EventView`, its data dropped (the text keeps it)."""
-        return cls(partition, offset, EventView(event.id, event.source, event.type, event.subject, event.time,
-                                                event.sequence, event.correlationid, event.causationid,
-                                                event.traceparent, _NO_DATA), data_text)
+        """From an `Envelope` or `EventView` (its data kept: folded without parsing the text again)."""
+        if type(event) is not EventView:
+            event = EventView(event.id, event.source, event.type, event.subject, event.time, event.sequence,
+                              event.correlationid, event.causationid, event.traceparent, event.data)
+        return cls(partition, offset, event, data_text)
 
 
 class _Folded(NamedTuple):  # what CaseHistory.apply reads of an event
@@ -46,8 +52,6 @@ class _Folded(NamedTuple):  # what CaseHistory.apply reads of an event
     time: datetime
     data: dict[str, Any]
 
-
-_NO_DATA: dict[str, Any] = {}
 
 
 @dataclass
@@ -63,32 +67,45 @@ class StaleStretch(Exception):
 
 
 class Projector:
-    def __init__(self, database: Database, topic: str, states: CaseStates) -> None:
+    def __init__(self, database: Database, topic: str, states: CaseStates, refresh_seconds: float = 0.0) -> None:
         self.database, self.topic, self.states = database, topic, states
+        # Stale department groups are counted at a question anyway: refreshing them at most this often keeps
+        # a busy live log from re-ranking the current month's offers at every stretch.
+        self.refresh_seconds = refresh_seconds
+        self._refreshed_at = -math.inf
+
+    def adopt_old_read_model(self) -> int:
+        """Before consuming: department rows for facts written before they were kept (see `groups.adopt`)."""
+        with self.database.transaction() as session:
+            conn = session.connection()
+            marked = adopt(conn)
+            if marked:
+                refresh(conn)
+            return marked
 
     def apply(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> Applied:
         """`ends`: per partition, the offset after the last record read (poison included)."""
+        with self.batch(list(ends)) as batch:
+            batch.take(stretch, ends)
+            batch.refresh = time.monotonic() - self._refreshed_at >= self.refresh_seconds
+        if batch.refresh:
+            self._refreshed_at = time.monotonic()
+        return batch.applied
+
+    @contextmanager
+    def batch(self, partitions: list[int]) -> Iterator[Batch]:
+        """One transaction for one or many stretches: each is put on the timeline and folded as it is taken,
+        and the touched cases' facts and the positions are written once, at the end (a case busy in many
+        stretches of a catch-up is rewritten once, not once per stretch)."""
         try:
             with self.database.transaction() as session:
-                return self._apply(session.connection(), stretch, ends)
+                conn = session.connection()
+                batch = Batch(self, conn, self._positions(conn, partitions))
+                yield batch
+                batch.finish()
         except BaseException:
             self.states.forget_all()
             raise
-
-    def _apply(self, conn: Connection, stretch: Sequence[Decoded], ends: dict[int, int]) -> Applied:
-        stored = self._positions(conn, ends)
-        for partition, next_offset in stored.items():
-            self.states.continuing(partition, next_offset)
-        fresh = [d for d in stretch if d.offset >= stored.get(d.partition, 0)]
-        fresh = self._first_sightings(conn, fresh)
-        applied = Applied(events=len(fresh), duplicates=len(stretch) - len(fresh))
-        if fresh:
-            insert_rows(conn, _TIMELINE, [_timeline_row(d) for d in fresh])
-        touched, new = self._fold(conn, fresh)
-        self.rewrite(conn, touched, new)
-        applied.cases = len(touched)
-        applied.positions = self._store_positions(conn, stored, ends)
-        return applied
 
     def _positions(self, conn: Connection, ends: dict[int, int]) -> dict[int, int]:
         rows = conn.execute(select(positions.c.partition, positions.c.next_offset).where(
@@ -108,12 +125,88 @@ class Projector:
             self.states.left_at(partition, max(end, stored.get(partition, 0)))
         return {p: max(e, stored.get(p, 0)) for p, e in ends.items()}
 
-    def _first_sightings(self, conn: Connection, stretch: list[Decoded]) -> list[Decoded]:
+    def load(self, conn: Connection, case_ids: set[str]) -> dict[str, CaseHistory]:
+        return {case_id: facts.load_state(state) for case_id, state in
+                select_in(conn, "SELECT case_id, state FROM audit_cases WHERE case_id IN ({})", sorted(case_ids))}
+
+    def rewrite(self, conn: Connection, touched: dict[str, CaseHistory], new: set[str] = frozenset()) -> None:
+        """Every fact row of these cases, replaced by what their histories say now (`new`: none yet); a few
+        thousand cases at a time, so a large batch's rows are never all in memory at once."""
+        self._claim(conn, touched, new)
+        ids = sorted(touched)
+        for start in range(0, len(ids), _REWRITE_CHUNK):
+            self._rewrite(conn, {c: touched[c] for c in ids[start:start + _REWRITE_CHUNK]}, new)
+
+    @staticmethod
+    def _rewrite(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:
+        known = [c for c in touched if c not in new]
+        for table in (*PER_CASE, cases):
+            for chunk in _chunks(known):
+                execute_many(conn, f"DELETE FROM {table.name} WHERE case_id IN ({{}})".format(
+                    ", ".join([_marker(conn)] * len(chunk))), [chunk])
+        rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in PER_CASE}
+        for history in touched.values():
+            for name, some in facts.rows_of(history).items():
+                rows[name] += some
+        insert_rows(conn, cases, [facts.case_row(h) for h in touched.values()])
+        for table in PER_CASE:
+            insert_rows(conn, table, rows[table.name])
+        mark_stale(conn, groups_of(rows[offers.name], rows[summons.name]))
+
+    @staticmethod
+    def _claim(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:
+        """Check that each case's stored revision is the one its history went on from, and lock the rows: an
+        event keyed by something else (a meeting's decision names its case) can reach another partition, so
+        another instance may have folded the same case meanwhile. Then the next revision is this one."""
+        lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""  # SQLite: the writer holds the file
+        stored = dict(select_in(conn, "SELECT case_id, version FROM audit_cases WHERE case_id IN ({})" + lock,
+                                sorted(touched)))
+        for case_id, history in touched.items():
+            if stored.get(case_id, None if case_id in new else -1) != (None if case_id in new else history.revision):
+                raise StaleStretch(f"case {case_id} was written by another instance meanwhile")
+            history.revision += 1
+
+
+class Batch:
+    """Stretches taken in one transaction: the histories they touched are held (`pending`) until `finish`
+    writes their facts, so their number bounds the memory (the caller finishes a batch when it is large)."""
+
+    def __init__(self, projector: Projector, conn: Connection, stored: dict[int, int]) -> None:
+        self.projector, self.conn, self.stored = projector, conn, stored
+        self.ends = dict(stored)  # per partition, where the stretches taken so far end
+        self.pending: dict[str, CaseHistory] = {}
+        self.partition_of: dict[str, int] = {}
+        self.new: set[str] = set()  # pending cases that had no rows before this batch
+        self.applied = Applied()
+        self.refresh = True  # count the stale department groups afresh at the end (a catch-up: at its last batch)
+        for partition, next_offset in stored.items():
+            projector.states.continuing(partition, next_offset)
+
+    def take(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> None:
+        fresh = [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)]
+        fresh = self._first_sightings(fresh)
+        self.applied.events += len(fresh)
+        self.applied.duplicates += len(stretch) - len(fresh)
+        if fresh:
+            insert_rows(self.conn, _TIMELINE, [_timeline_row(d) for d in fresh])
+        self._fold(fresh)
+        for partition, end in ends.items():
+            self.ends[partition] = max(end, self.ends.get(partition, 0))
+
+    def finish(self) -> None:
+        projector = self.projector
+        projector.rewrite(self.conn, self.pending, self.new)
+        if self.refresh:
+            refresh(self.conn)
+        self.applied.cases = len(self.pending)
+        self.applied.positions = projector._store_positions(self.conn, self.stored, self.ends)
+        for case_id, history in self.pending.items():
+            projector.states.put(self.partition_of[case_id], history)
+
+    def _first_sightings(self, stretch: list[Decoded]) -> list[Decoded]:
         """Leave out events whose id was seen before (the log is at-least-once: a relay may append twice)."""
-        seen: set[str] = set()
         ids = list({d.event.id for d in stretch})
-        for chunk in _chunks(ids):
-            seen.update(conn.execute(select(_TIMELINE.c.event_id).where(_TIMELINE.c.event_id.in_(chunk))).scalars())
+        seen = {row[0] for row in select_in(self.conn, "SELECT event_id FROM timeline WHERE event_id IN ({})", ids)}
         kept = []
         for d in stretch:
             if d.event.id not in seen:
@@ -121,65 +214,30 @@ class Projector:
                 kept.append(d)
         return kept
 
-    def _fold(self, conn: Connection, stretch: list[Decoded]) -> tuple[dict[str, CaseHistory], set[str]]:
-        """The histories the stretch touched, folded on; and which of them have no rows yet."""
+    def _fold(self, stretch: list[Decoded]) -> None:
+        """Fold each event onto its case's history: pending in this batch, cached, stored, or new."""
         about = []
         for d in stretch:
-            event = _Folded(d.event.type, d.event.time, orjson.loads(d.data_text))
+            event = _Folded(d.event.type, d.event.time, d.event.data or orjson.loads(d.data_text))
             about.append((d.partition, event, case_of(event.type, d.event.subject, event.data)))
-        wanted = {(p, c) for p, _, c in about if c is not None}
-        histories = {c: h for p, c in wanted if (h := self.states.get(p, c)) is not None}
-        histories.update(self._load(conn, {c for _, c in wanted} - set(histories)))
-        new = {c for _, c in wanted} - set(histories)
-        partition_of = {}
+        pending, states = self.pending, self.projector.states
+        missing = set()
+        for partition, _, case_id in about:
+            if case_id is not None and case_id not in pending:
+                if (cached := states.get(partition, case_id)) is not None:
+                    pending[case_id] = cached
+                else:
+                    missing.add(case_id)
+        pending.update(self.projector.load(self.conn, missing))
         for partition, event, case_id in about:
             if case_id is None:
                 continue
-            history = histories.get(case_id)
+            history = pending.get(case_id)
             if history is None:
-                history = histories[case_id] = CaseHistory(case_id)
+                history = pending[case_id] = CaseHistory(case_id)
+                self.new.add(case_id)
             history.apply(event)
-            partition_of[case_id] = partition
-        for case_id, partition in partition_of.items():
-            self.states.put(partition, histories[case_id])
-        return {c: histories[c] for c in partition_of}, new
-
-    def _load(self, conn: Connection, case_ids: set[str]) -> dict[str, CaseHistory]:
-        found = {}
-        for chunk in _chunks(sorted(case_ids)):
-            for case_id, state in conn.execute(select(cases.c.case_id, cases.c.state).where(cases.c.case_id.in_(chunk))):
-                found[case_id] = facts.load_state(state)
-        return found
-
-    def rewrite(self, conn: Connection, touched: dict[str, CaseHistory], new: set[str] = frozenset()) -> None:
-        """Every fact row of these cases, replaced by what their histories say now (`new`: none yet)."""
-        ids = sorted(touched)
-        self._claim(conn, touched, new)
-        for chunk in _chunks(sorted(set(ids) - new)):
-            for table in (*PER_CASE, cases):
-                conn.execute(delete(table).where(table.c.case_id.in_(chunk)))
-        rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in PER_CASE}
-        for case_id in ids:
-            for name, some in facts.rows_of(touched[case_id]).items():
-                rows[name] += some
-        insert_rows(conn, cases, [facts.case_row(touched[c]) for c in ids])
-        for table in PER_CASE:
-            insert_rows(conn, table, rows[table.name])
-
-
-    @staticmethod
-    def _claim(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:
-        """Check that each case's stored revision is the one its history went on from, and lock the rows: an
-        event keyed by something else (a meeting's decision names its case) can reach another partition, so
-        another instance may have folded the same case meanwhile. Then the next revision is this one."""
-        stored: dict[str, int] = {}
-        for chunk in _chunks(sorted(touched)):
-            stored.update(conn.execute(select(cases.c.case_id, cases.c.version)
-                                       .where(cases.c.case_id.in_(chunk)).with_for_update()).all())
-        for case_id, history in touched.items():
-            if stored.get(case_id, None if case_id in new else -1) != (None if case_id in new else history.revision):
-                raise StaleStretch(f"case {case_id} was written by another instance meanwhile")
-            history.revision += 1
+            self.partition_of[case_id] = partition
 
 
 def _timeline_row(d: Decoded) -> dict[str, Any]:
@@ -195,6 +253,10 @@ def data_text(value: bytes | None, data: dict[str, Any]) -> str:
         return (value or b"").decode()
     except UnicodeDecodeError:
         return orjson.dumps(data).decode()
+
+
+def _marker(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:

@@ -4,16 +4,18 @@ the epoch, so the database compares and subtracts exactly what the folding would
 day) are stored as keys, so grouping by period needs no date functions that differ between databases."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, String, Table, Text, func,
+                        literal_column)
 from sqlmodel import SQLModel
 
 _meta = SQLModel.metadata
 _ID, _NAME = 64, 200
 
 
-def _periods(prefix: str) -> list[Column]:
-    return [Column(f"{prefix}_month", String(7)), Column(f"{prefix}_week", String(8)),
-            Column(f"{prefix}_day", String(10))]
+def _periods(prefix: str, indexed: bool = False) -> list[Column]:
+    """Indexed where a department's figures are refreshed period by period (offers, breaches, summons)."""
+    return [Column(f"{prefix}_month", String(7), index=indexed), Column(f"{prefix}_week", String(8), index=indexed),
+            Column(f"{prefix}_day", String(10), index=indexed)]
 
 
 # Where each partition of the log has been read up to, written in the same transaction as the facts.
@@ -35,11 +37,25 @@ cases = Table(
     Column("version", Integer, nullable=False),  # the history's revision: whoever writes checks it first
 )
 
+# What the questions over every case read, so they scan an index instead of each case's row (which carries
+# the case's history): ping-pong chains, the outcome mix, multi-department cases by their slowest, and the
+# recurring problems in (category, place, time) order.
+_bounced = cases.c.bounces > literal_column("0")
+Index("ix_audit_cases_bounced", cases.c.case_id, sqlite_where=_bounced, postgresql_where=_bounced)
+Index("ix_audit_cases_outcome", cases.c.last_outcome, cases.c.last_callback_month)
+_multi = cases.c.departments.is_not(None)
+Index("ix_audit_cases_slowest", func.coalesce(cases.c.slowest_seconds, literal_column("0.0")).desc(),
+      cases.c.case_id, sqlite_where=_multi, postgresql_where=_multi)
+# Covering on SQLite; PostgreSQL's b-tree entries are limited to ~2.7 kB, so there the place alone.
+Index("ix_audit_cases_place", cases.c.category, cases.c.district, cases.c.street, cases.c.community, cases.c.grid,
+      cases.c.received_us, cases.c.case_id, cases.c.received_at).ddl_if(dialect="sqlite")
+Index("ix_audit_cases_street", cases.c.category, cases.c.district, cases.c.street).ddl_if(dialect="postgresql")
+
 offers = Table(
     "audit_offers", _meta,
     Column("case_id", String(_ID), primary_key=True), Column("task_id", String(_ID), primary_key=True),
     Column("department", String(_NAME), nullable=False, index=True), Column("kind", String(40)),
-    Column("is_lead_case", Boolean, nullable=False), *_periods("offered"),
+    Column("is_lead_case", Boolean, nullable=False), *_periods("offered", indexed=True),
     Column("was_accepted", Boolean, nullable=False), Column("has_accepted_at", Boolean, nullable=False),
     Column("returned", Boolean, nullable=False), Column("cancelled_undecided", Boolean, nullable=False),
     Column("return_reason", String(_NAME)),
@@ -52,7 +68,7 @@ offers = Table(
 breaches = Table("audit_breaches", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
                  Column("case_id", String(_ID), nullable=False, index=True), Column("task_id", String(_ID)),
                  Column("department", String(_NAME), nullable=False), Column("kind", String(40)),
-                 *_periods("offered"), Column("clock", String(40), nullable=False))
+                 *_periods("offered", indexed=True), Column("clock", String(40), nullable=False))
 
 # Each 退单 of a lead task, with the department offered the case next and what the detour cost.
 returns = Table("audit_returns", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
@@ -67,7 +83,7 @@ callbacks = Table("audit_callbacks", _meta, Column("id", Integer, primary_key=Tr
 
 summons = Table("audit_summons", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
                 Column("case_id", String(_ID), nullable=False, index=True), Column("whistle_id", String(_ID)),
-                Column("department", String(_NAME), nullable=False), *_periods("blown"),
+                Column("department", String(_NAME), nullable=False), *_periods("blown", indexed=True),
                 Column("reported_in", Boolean, nullable=False), Column("report_in_seconds", Float),
                 Column("no_show", Boolean, nullable=False))
 
@@ -92,6 +108,20 @@ rulings = Table("audit_rulings", _meta, Column("id", Integer, primary_key=True, 
 marks = Table("audit_marks", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
               Column("case_id", String(_ID), nullable=False, index=True), Column("kind", String(40), nullable=False),
               Column("department", String(_NAME)), *_periods("at"))
+
+# Each department's figures per period (offers, SLA breaches, whistles: what does not depend on "now"), as
+# `queries.departments` counts them, kept so that a question reads a few rows instead of ranking every offer.
+department_periods = Table("audit_department_periods", _meta,
+                           Column("period_kind", String(5), primary_key=True),
+                           Column("department", String(_NAME), primary_key=True),
+                           Column("period", String(10), primary_key=True), Column("tally", Text, nullable=False))
+
+# The (period kind, department, period) whose facts changed since their row above was computed: written in
+# the same transaction as the facts; counted afresh at a question until they are refreshed.
+stale_groups = Table("audit_stale_groups", _meta,
+                     Column("period_kind", String(5), primary_key=True),
+                     Column("department", String(_NAME), primary_key=True),
+                     Column("period", String(10), primary_key=True))
 
 # The tables rewritten for a case whenever an event about it arrives (its facts are few: a case's rows).
 PER_CASE = (offers, breaches, returns, callbacks, summons, meeting_tasks, warnings, rulings, marks)
