@@ -26,7 +26,7 @@ RESPONSE_TIME = ("hours from acceptance to first contact with the citizen (task.
 class Unit:
     """One department's or street's scores: the rates' sums (as `rates` keeps them) and each score."""
 
-    scores: rates._Scores = field(default_factory=rates._Scores)
+    scores: rates.Scores = field(default_factory=rates.Scores)
     samples: dict[str, list[float]] = field(default_factory=lambda: {r: [] for r in rates.RATES})
 
     def add(self, rate: str, score: float | None, times: int = 1) -> None:
@@ -45,10 +45,10 @@ def research_rankings(conn: Connection, config: dict[str, Any], *, month: str, a
         if street:
             by["street"][street].add(rate, score, times)
 
-    for department, street, on_time, n in rates._responses(conn, month, micros(as_of)):
+    for department, street, on_time, n in rates.response_counts(conn, month, micros(as_of)):
         add(department, street, "response", float(on_time), n)
     outcome_scores, satisfaction_scores = config["resolution"]["outcome_scores"], config["satisfaction"]["scores"]
-    for department, street, outcome, satisfaction in rates._callbacks(conn, month):
+    for department, street, outcome, satisfaction in rates.callback_verdicts(conn, month):
         add(department, street, "resolution", outcome_scores.get(outcome))
         add(department, street, "satisfaction", satisfaction_scores.get(satisfaction or ""))
     weights = config["weights"]

@@ -19,7 +19,7 @@ RATES = ("response", "resolution", "satisfaction")
 
 
 @dataclass
-class _Scores:
+class Scores:
     points: dict[str, float] = field(default_factory=lambda: dict.fromkeys(RATES, 0.0))
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
 
@@ -37,18 +37,18 @@ class _Scores:
 
 
 def three_rates(conn: Connection, config: dict[str, Any], *, month: str, as_of: datetime) -> dict[str, Any]:
-    by_department: dict[str, _Scores] = defaultdict(_Scores)
-    by_street: dict[str, _Scores] = defaultdict(_Scores)
+    by_department: dict[str, Scores] = defaultdict(Scores)
+    by_street: dict[str, Scores] = defaultdict(Scores)
 
     def add(department: str, street: str | None, rate: str, score: float | None, times: int) -> None:
         by_department[department].add(rate, score, times)
         if street:
             by_street[street].add(rate, score, times)
 
-    for department, street, on_time, n in _responses(conn, month, micros(as_of)):
+    for department, street, on_time, n in response_counts(conn, month, micros(as_of)):
         add(department, street, "response", float(on_time), n)
     outcome_scores, satisfaction_scores = config["resolution"]["outcome_scores"], config["satisfaction"]["scores"]
-    for department, street, outcome, satisfaction in _callbacks(conn, month):
+    for department, street, outcome, satisfaction in callback_verdicts(conn, month):
         add(department, street, "resolution", outcome_scores.get(outcome), 1)
         add(department, street, "satisfaction", satisfaction_scores.get(satisfaction or ""), 1)
     weights = config["weights"]
@@ -56,7 +56,7 @@ def three_rates(conn: Connection, config: dict[str, Any], *, month: str, as_of: 
             "streets": _ranked("street", by_street, weights)}
 
 
-def _responses(conn: Connection, month: str, as_of_us: int | None):  # type: ignore[no-untyped-def]
+def response_counts(conn: Connection, month: str, as_of_us: int | None):  # type: ignore[no-untyped-def]
     """Accepted lead case tasks offered in the month with a response deadline, responded to or overdue."""
     o = offers.c
     on_time = case((o.responded_us.is_(None), 0), (o.responded_us <= o.respond_by_us, 1), else_=0)
@@ -67,7 +67,7 @@ def _responses(conn: Connection, month: str, as_of_us: int | None):  # type: ign
                         .group_by(*keys)).all()
 
 
-def _callbacks(conn: Connection, month: str):  # type: ignore[no-untyped-def]
+def callback_verdicts(conn: Connection, month: str):  # type: ignore[no-untyped-def]
     """The month's verdicts one by one, in case order: scores such as 0.8 are summed in floating point, whose
     result depends on the order, and the rates are rounded to 6 places — so they are added as ever."""
     c = callbacks.c
@@ -77,7 +77,7 @@ def _callbacks(conn: Connection, month: str):  # type: ignore[no-untyped-def]
                         .order_by(code_point_order(conn, c.case_id), c.id)).yield_per(5000)
 
 
-def _ranked(label: str, scores: dict[str, _Scores], weights: dict[str, float]) -> list[dict[str, Any]]:
+def _ranked(label: str, scores: dict[str, Scores], weights: dict[str, float]) -> list[dict[str, Any]]:
     rows = [{label: name, **s.view(weights)} for name, s in scores.items()]
     rows.sort(key=lambda r: (r["composite"] is None, -(r["composite"] or 0.0), r[label]))
     for rank, row in enumerate(rows, start=1):
