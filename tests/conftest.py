@@ -69,26 +69,28 @@ def bus(bus_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Bus:
     return EmbeddedBus(tmp_path / "log.sqlite3")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path}/service.sqlite3")
-        db.create_schema()
-        yield db
-        db.dispose()
-        return
+@pytest.fixture
+def postgres_database_url(request: pytest.FixtureRequest, unique: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of this test's own, dropped afterwards."""
     base_url = request.getfixturevalue("postgres_server_url")
     name = f"t_{unique}"
     admin = Database(base_url)
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(base_url.rsplit("/", 1)[0] + f"/{name}")
-    db.create_schema()
-    yield db
-    db.dispose()
+    yield base_url.rsplit("/", 1)[0] + f"/{name}"
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    url = (f"sqlite:///{tmp_path}/service.sqlite3" if request.param == "sqlite"
+           else request.getfixturevalue("postgres_database_url"))
+    db = Database(url)
+    db.create_schema()
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from jiesu_shared.bus.port import OutgoingRecord
@@ -135,3 +136,47 @@ async def test_relay_backs_off_quietly_while_the_broker_is_away_and_says_when_it
     (summary,) = [r.getMessage() for r in lines if "publishes again" in r.getMessage()]
     assert "failed tries" in summary and relay.backoff.failures == 0
     assert [r.key for r in publisher.published] == [b"away"]
+
+
+def _relay_lock_holders(database: Database) -> list[int]:
+    with database.engine.connect() as conn:
+        return list(conn.execute(text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalars())
+
+
+async def test_on_postgresql_a_relay_whose_lock_session_ends_keeps_running_and_one_relays_at_a_time(
+        database: Database) -> None:
+    """A database restart (here: the lock's session ended by an operator) must not stop the service: the relay
+    that held the lock notices, backs off and queues for the lock again; the other takes it meanwhile."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("the relay lock is PostgreSQL's advisory lock; on SQLite one process owns the database")
+    from jiesu_shared.backoff import Backoff
+
+    publishers = [RecordingPublisher(), RecordingPublisher()]
+    relays = [OutboxRelay(database=database, publisher=p) for p in publishers]
+    for relay in relays:
+        relay.backoff = Backoff(first=0.05, cap=0.2)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]
+
+    def one_holder() -> int | None:
+        holders = _relay_lock_holders(database)
+        assert len(holders) <= 1, f"two relays hold the lock: {holders}"
+        return holders[0] if holders else None
+
+    first = await eventually_async(lambda: asyncio.to_thread(one_holder), what="one relay to take the lock")
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar()
+    await eventually_async(lambda: asyncio.to_thread(lambda: (h := one_holder()) is not None and h != first or None),
+                           what="a relay to take the lock again")
+    with database.transaction() as s:
+        STORE.append(s, stream_id="case-after", expected_version=0, subject="after", payloads=[received("after")])
+    for relay in relays:
+        relay.wake_threadsafe()
+    await eventually_async(lambda: asyncio.sleep(0, publishers[0].published or publishers[1].published),
+                           what="the entry published after the lock was lost")
+    assert not any(task.done() for task in tasks), "a relay stopped when its lock's session ended"
+    stop.set()
+    await asyncio.gather(*tasks)
+    assert [r.key for p in publishers for r in p.published] == [b"after"]

@@ -3,10 +3,13 @@ sent again by another instance within 15 s, and a live instance's slow attempt i
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from jiesu_gateway.bootstrap import build_app
 from jiesu_gateway.delivery import LEASE
@@ -67,5 +70,43 @@ def test_a_live_instances_slow_attempt_is_never_sent_twice(tmp_path: Path) -> No
             eventually(lambda: [d for d in h.deliveries(first, "housing") if d.status == "delivered"],
                        what="the slow attempt recorded")
             assert calls(h) == 1
+    finally:
+        h.receiver.down()
+
+
+@contextmanager
+def database_away(url: str, seconds: float) -> Iterator[None]:
+    """The database refuses connections and every session in it ends, for a while (as in a restart)."""
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                         {"name": name})
+            gone_until = time.monotonic() + seconds
+            yield
+            # the refusal lasts its whole time: waiting here is the outage itself, not a wait for a condition
+            while time.monotonic() < gone_until:
+                time.sleep(0.1)
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+    finally:
+        admin.dispose()
+
+
+def test_the_delivery_worker_outlives_a_database_outage(tmp_path: Path, postgres_database_url: str) -> None:
+    """Every connection the gateway holds is ended (as a PostgreSQL restart would): webhooks keep going out
+    once the database answers, and the service keeps running rather than stopping with its worker."""
+    h = Harness(tmp_path, database_url=postgres_database_url)
+    h.receiver.up()
+    try:
+        with TestClient(build_app(h.settings)) as client:
+            h.register(client, "housing")
+            h.log.publish("case-1", offer("housing", case_id="case-1"))
+            eventually(lambda: calls(h) == 1, what="the first webhook")
+            with database_away(postgres_database_url, seconds=3):
+                h.log.publish("case-2", offer("housing", case_id="case-2"))  # read while the database is away
+            eventually(lambda: calls(h) == 2, timeout=30, what="the webhook after the outage")
+            assert client.get("/health").status_code == 200
     finally:
         h.receiver.down()

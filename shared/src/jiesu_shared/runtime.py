@@ -47,10 +47,14 @@ def worker_lifespan(workers: Callable[[], Sequence[Worker]],
     return lifespan
 
 
+_crashed: list[str] = []  # workers that crashed: the process then exits non-zero, so a supervisor restarts it
+
+
 def _exit_if_crashed(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background worker %s crashed; stopping the service", task.get_name(),
                   exc_info=task.exception())
+        _crashed.append(task.get_name())
         os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -60,3 +64,5 @@ def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     # as JSON, uvicorn's own lines go through the root handler too (log_config=None leaves them unconfigured)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                 access_log=False, **({"log_config": None} if json_logs() else {}))
+    if _crashed:
+        raise SystemExit(f"{service} stopped because a background worker crashed: {', '.join(_crashed)}")

@@ -35,6 +35,7 @@ from jiesu_gateway.tasks import append_task_event, view_of
 
 log = logging.getLogger(__name__)
 failures = QuietLog(log)  # a failed attempt is worth a line, a receiver outage is not worth thousands
+database_away = QuietLog(log)  # a database outage must not stop the worker, nor fill the log
 # How long a claimed delivery is this instance's alone; renewed while its attempt is in flight, so a
 # crashed instance's deliveries are attempted again within this time, and a live one keeps them.
 LEASE = timedelta(seconds=10)
@@ -84,7 +85,12 @@ class DeliveryWorker:
                 while not stop.is_set():
                     room = self._concurrency - len(in_flight)
                     self._wakeup.looking()
-                    due = await asyncio.to_thread(self._due, room) if room > 0 else []
+                    try:
+                        due = await asyncio.to_thread(self._due, room) if room > 0 else []
+                    except Exception as exc:  # the database away: the deliveries wait in it; look again later
+                        database_away.warning("could not look for due webhooks (%s); retrying", type(exc).__name__)
+                        await self._wakeup.wait(stop, self._idle_pause)
+                        continue
                     for delivery, department, task, lease in due:
                         attempt = asyncio.create_task(self._attempt(client, delivery, department, task))
                         self._held[delivery.id] = (lease, attempt)  # type: ignore[index]

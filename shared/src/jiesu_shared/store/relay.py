@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 import zlib
+from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, text
 from sqlmodel import col
@@ -69,18 +70,26 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         self._wakeup.bind()
-        async with _single_active_relay(self._db, stop):
-            while not stop.is_set():
-                try:
-                    published = await self.publish_pending()
-                except Exception as exc:  # the bus or the database is away: keep the entries, try again later
-                    self._failed(exc)
-                    await _wait_for(stop, self.backoff.next())
-                    continue
-                self._recovered()
-                if not published:
-                    await self._wakeup.wait(stop, self._idle_pause)
+        lock = _RelayLock(self._db)
+        while not stop.is_set():
+            try:
+                if await lock.acquire(stop):
+                    await self._relay(stop, lock)
+            except Exception as exc:  # the bus or the database is away: keep the entries, try again later
+                self._failed(exc)
+                await lock.release()  # the database may have ended its session: take the lock afresh
+                await _wait_for(stop, self.backoff.next())
+        if lock.held:
             await self._flush_before_stopping()
+        await lock.release()
+
+    async def _relay(self, stop: asyncio.Event, lock: _RelayLock) -> None:
+        while not stop.is_set():
+            await lock.confirm()
+            published = await self.publish_pending()
+            self._recovered()
+            if not published:
+                await self._wakeup.wait(stop, self._idle_pause)
 
     def _failed(self, exc: Exception) -> None:
         """One short line with the reason, a few a minute at most; no traceback for an absent broker."""
@@ -106,36 +115,55 @@ class OutboxRelay:
             log.warning("outbox relay stopped with unpublished entries; they go out at the next start")
 
 
-class _single_active_relay:
-    """On PostgreSQL, hold a session advisory lock while relaying; elsewhere, nothing to hold."""
+class _RelayLock:
+    """On PostgreSQL, a session advisory lock held while relaying, so one instance relays at a time; elsewhere
+    (one process per database) always held. Taken afresh after a failure: a restarted database forgets it."""
 
-    def __init__(self, db: Database, stop: asyncio.Event) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._stop = stop
-        self._conn = None
+        self._conn: Any = None
+        self._postgres = db.engine.dialect.name == "postgresql"
+        self.held = not self._postgres
+        self._confirmed_until = 0.0
 
-    async def __aenter__(self) -> None:
-        if self._db.engine.dialect.name != "postgresql":
+    async def acquire(self, stop: asyncio.Event) -> bool:
+        """Wait for the lock until it is ours (True) or the service stops (False); raises if the database is away."""
+        while not self.held and not stop.is_set():
+            if self._conn is None:
+                self._conn = await asyncio.to_thread(self._db.engine.connect)
+            self.held = bool(await asyncio.to_thread(self._try_lock))
+            if not self.held:
+                await _wait_for(stop, 1.0)
+        return self.held
+
+    async def confirm(self) -> None:
+        """Raise if the lock's session has ended (the database restarted, or an operator ended it): another
+        instance may hold the lock by now. Asked at most once a second."""
+        if not self._postgres or time.monotonic() < self._confirmed_until:
             return
-        self._conn = await asyncio.to_thread(self._db.engine.connect)
-        while not self._stop.is_set():
-            got = await asyncio.to_thread(
-                lambda: self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _LOCK_ID}).scalar())
-            await asyncio.to_thread(self._conn.commit)
-            if got:
-                return
-            await _wait_for(self._stop, 1.0)
+        await asyncio.to_thread(lambda: self._conn.execute(text("SELECT 1")).scalar())
+        self._confirmed_until = time.monotonic() + 1.0
 
-    async def __aexit__(self, *exc: object) -> None:
-        if self._conn is not None:
-            conn = self._conn
+    def _try_lock(self) -> bool:
+        got = self._conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _LOCK_ID}).scalar()
+        self._conn.commit()
+        return bool(got)
 
-            def release() -> None:  # the pool keeps the session open, so unlock explicitly
+    async def release(self) -> None:
+        if not self._postgres or self._conn is None:
+            return
+        conn, self._conn, self.held = self._conn, None, False
+
+        def unlock() -> None:  # the pool keeps the session open, so unlock explicitly; a dead session has none
+            try:
                 conn.execute(text("SELECT pg_advisory_unlock_all()"))
                 conn.commit()
+            except Exception:  # noqa: S110  # the session is gone, and its lock with it
+                pass
+            finally:
                 conn.close()
 
-            await asyncio.to_thread(release)
+        await asyncio.to_thread(unlock)
 
 
 async def _wait_for(stop: asyncio.Event, seconds: float) -> None:
