@@ -94,7 +94,7 @@ class SessionStore:
         self.database, self.idle, self.absolute = database, idle, absolute
 
     def create_schema(self) -> None:
-        metadata.create_all(self.database.engine)
+        self.database.create_schema(metadata)  # under the same lock as the services' (replicas start together)
 
     def open(self, *, kind: str, principal_id: str, roles: list[str], credential: str,
              refresh_token: str | None = None, expires_at: datetime | None = None) -> tuple[str, ConsoleSession]:

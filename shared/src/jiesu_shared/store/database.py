@@ -9,7 +9,7 @@ from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, MetaData, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
 T = TypeVar("T")
@@ -51,13 +51,13 @@ class Database:
         # back-off; queueing this process's writers on a lock wakes each one as soon as it may go.
         self._writer_turn = threading.Lock() if url.startswith("sqlite") else nullcontext()
 
-    def create_schema(self) -> None:
+    def create_schema(self, metadata: MetaData = SQLModel.metadata) -> None:
         """Create missing tables. On PostgreSQL under a transaction-scoped advisory lock: instances starting
         together on a fresh database (two replicas' first rollout) would otherwise race on CREATE TABLE."""
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
-            SQLModel.metadata.create_all(connection)
+            metadata.create_all(connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
