@@ -71,7 +71,7 @@ def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str |
     return {
         "log_partition": partition, "log_offset": offset, "event_id": doc["id"], "type": doc["type"],
         "source": doc["source"], "subject": doc["subject"], "case_id": case_id,
-        "time": _microseconds(doc["time"]), "sequence": doc["sequence"],
+        "time": _microseconds(doc["time"]), "sequence": int(doc["sequence"]),
         "correlation_id": doc["correlationid"], "causation_id": doc.get("causationid"),
         "actor": actor_of(doc["source"], data), "department": department_of(data),
         **{k: _text(data.get(k)) for k in ("task_id", "role", "kind", "category", "outcome", "satisfaction", "reason")},

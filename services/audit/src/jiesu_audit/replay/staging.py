@@ -11,6 +11,7 @@ import orjson
 
 from jiesu_audit.domain.history import case_of as case_of_event
 from jiesu_audit.replay import objects as o
+from jiesu_audit.replay.reading import RulesInForce
 
 _SCHEMA = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
@@ -35,10 +36,11 @@ class Staging:
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self._seq = 0
         self._attribute_types: set[tuple[str, str, str]] = set()
+        self.rules = RulesInForce()  # the routing tables published in the log, few: held in memory
 
     def add(self, doc: dict[str, Any]) -> bool:
         """Stage the event; False when its id was staged before (a redelivery: the log is at-least-once)."""
-        data, kind = doc["data"], doc["type"]
+        data, kind, event_id = doc["data"], doc["type"], doc["id"]
         added = self.db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
                                 (self._seq + 1, doc["id"], case_of(doc), kind,
                                  orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))).rowcount
@@ -47,13 +49,15 @@ class Staging:
         self._seq += 1
         self.db.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)",
                             [(object_id, object_type, doc["time"])
-                             for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data)])
-        described = o.object_attributes(kind, data)
+                             for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data, event_id)])
+        described = o.object_attributes(kind, data, event_id)
         if described and described[1]:
             self.db.execute("UPDATE objects SET attrs = ?, time = ? WHERE oid = ? AND attrs = '{}'",
                             (orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(), doc["time"],
                              described[0]))
-        if links := o.object_links(kind, data):
+        if kind == "routing.rules_published.v1" and isinstance(data.get("version"), str):
+            self.rules.add(doc["time"], data["version"])
+        if links := o.object_links(kind, data, event_id):
             self.db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", links)
         for name, value in o.event_attributes(data).items():
             typed = (kind, name, "integer" if isinstance(value, int) else "string")
@@ -76,6 +80,22 @@ class Staging:
         cursor = self.db.cursor()  # a separate cursor: iterating lazily, never fetchall
         cursor.arraysize = 1000
         yield from cursor.execute(sql, args)
+
+    def by_case(self) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """The events grouped by case (one group per event about no case first), each group in log order."""
+        group: list[dict[str, Any]] = []
+        current: str | None = None
+        for case_id, doc in self.rows("SELECT case_id, doc FROM events ORDER BY case_id, seq"):
+            if case_id is None:
+                yield None, [orjson.loads(doc)]
+                continue
+            if case_id != current and group:
+                yield current, group
+                group = []
+            current = case_id
+            group.append(orjson.loads(doc))
+        if group:
+            yield current, group
 
     def case_attributes(self, case_id: str) -> dict[str, Any]:
         row = self.db.execute("SELECT attrs FROM objects WHERE oid = ?", (o.oid("case", case_id),)).fetchone()
