@@ -22,6 +22,7 @@ SCHEMA = pa.schema([
 ])
 _BATCH = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class FlatWriters:
@@ -31,11 +32,13 @@ class FlatWriters:
         self._columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
         self._count = 0
 
-    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> None:
+    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, line: bytes,
+            time: datetime) -> None:
+        """`line`: the event as JSON (sorted keys); `time`: its time, parsed already."""
         if self._jsonl is not None:
-            self._jsonl.write(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+            self._jsonl.write(line + b"\n")
         if self._parquet is not None:
-            for name, value in _row(partition, offset, doc, case_id).items():
+            for name, value in _row(partition, offset, doc, case_id, time).items():
                 self._columns[name].append(value)
             self._count += 1
             if self._count >= _BATCH:
@@ -59,19 +62,14 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _microseconds(iso: str) -> int:
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> dict[str, Any]:
+def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, time: datetime) -> dict[str, Any]:
     data = doc["data"]
     place = data.get("place") if isinstance(data.get("place"), dict) else {}
     contact = data.get("contact") if isinstance(data.get("contact"), dict) else {}
     return {
         "log_partition": partition, "log_offset": offset, "event_id": doc["id"], "type": doc["type"],
         "source": doc["source"], "subject": doc["subject"], "case_id": case_id,
-        "time": _microseconds(doc["time"]), "sequence": int(doc["sequence"]),
+        "time": (time - _EPOCH) // _MICROSECOND, "sequence": int(doc["sequence"]),
         "correlation_id": doc["correlationid"], "causation_id": doc.get("causationid"),
         "actor": actor_of(doc["source"], data), "department": department_of(data),
         **{k: _text(data.get(k)) for k in ("task_id", "role", "kind", "category", "outcome", "satisfaction", "reason")},

@@ -18,6 +18,8 @@ _MANY = {
     "case_ids": ("case", "discussed"), "supporting_departments": ("department", "supporting"),
     "summoned": ("department", "summoned"), "participants": ("department", "participant"),
 }
+_SINGLE_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in _SINGLE.items())
+_MANY_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in _MANY.items())
 # scalar fields worth keeping as event attributes (everything else is an object, a time or free text)
 EVENT_ATTRIBUTES = ("category", "channel", "urgency", "request_type", "role", "kind", "reason", "outcome",
                     "satisfaction", "unresolvable_reason", "clock", "rule", "return_count", "reopen_count",
@@ -49,13 +51,15 @@ def related_objects(subject: str, event_type: str, data: dict[str, Any], event_i
         found.append((oid("meeting", subject), "meeting", "meeting"))
     if event_type == "case.callback_recorded.v1":
         found.append((callback_oid(event_id), "call-back", "call-back"))
-    for field, (kind, qualifier) in _SINGLE.items():
-        if isinstance(data.get(field), str) and data[field]:
-            found.append((oid(kind, data[field]), kind, qualifier))
-    for field, (kind, qualifier) in _MANY.items():
-        for name in data.get(field) or ():
-            if isinstance(name, str) and name:
-                found.append((oid(kind, name), kind, qualifier))
+    get = data.get
+    for field, kind, qualifier in _SINGLE_ROWS:  # per event, twice: plain loops, no helper calls
+        value = get(field)
+        if value.__class__ is str and value:
+            found.append((f"{kind}:{value}", kind, qualifier))
+    for field, kind, qualifier in _MANY_ROWS:
+        for name in get(field) or ():
+            if name.__class__ is str and name:
+                found.append((f"{kind}:{name}", kind, qualifier))
     street, community = street_and_community(data)
     found += [(street, "street", "street")] if street else []
     found += [(community, "community", "community")] if community else []
@@ -112,4 +116,9 @@ def object_attributes(event_type: str, data: dict[str, Any], event_id: str = "")
 
 
 def event_attributes(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: data[k] for k in EVENT_ATTRIBUTES if isinstance(data.get(k), (str, int)) and not isinstance(data.get(k), bool)}
+    get, found = data.get, {}
+    for k in EVENT_ATTRIBUTES:
+        value = get(k)
+        if value.__class__ is str or value.__class__ is int:  # not a bool, though bool is an int
+            found[k] = value
+    return found

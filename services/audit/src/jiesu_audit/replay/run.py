@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 from tqdm import tqdm
 
-from jiesu_audit.domain.deidentify import Deidentifier
+from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.flat import FlatWriters
 from jiesu_audit.replay.ocel import OcelWriter
 from jiesu_audit.replay.reading import read_case
@@ -122,10 +123,12 @@ def _take(item: Item, deidentifier: Deidentifier, writers: FlatWriters, staging:
         summary.poison.append(item.poison_report())
         return
     doc = cloudevent(item, deidentifier)
-    if not staging.add(doc):
+    line = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)  # once, for staging and JSON Lines alike
+    case_id = case_of(doc)
+    if not staging.add(doc, line, case_id):
         summary.duplicates += 1
         return
-    writers.add(item.partition, item.offset, doc, case_of(doc))
+    writers.add(item.partition, item.offset, doc, case_id, line, item.envelope.time)
     summary.events += 1
 
 

@@ -24,6 +24,11 @@ CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type
 """
 
 
+_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)"
+_BATCH = 5000
+_REMEMBERED_OBJECTS = 200_000
+
+
 def case_of(doc: dict[str, Any]) -> str | None:
     return case_of_event(doc["type"], doc["subject"], doc["data"])
 
@@ -37,36 +42,52 @@ class Staging:
         self._seq = 0
         self._attribute_types: set[tuple[str, str, str]] = set()
         self.rules = RulesInForce()  # the routing tables published in the log, few: held in memory
+        self._objects: list[tuple[str, str, str]] = []
+        self._attributes: list[tuple[str, str, str]] = []
+        self._links: list[tuple[str, str, str]] = []
+        # objects staged lately: departments, streets and communities recur on most events
+        self._staged_objects: dict[str, None] = {}
 
-    def add(self, doc: dict[str, Any]) -> bool:
-        """Stage the event; False when its id was staged before (a redelivery: the log is at-least-once)."""
+    def add(self, doc: dict[str, Any], line: bytes, case_id: str | None) -> bool:
+        """Stage the event (`line`: its JSON); False when its id was staged before (a redelivery: the log is
+        at-least-once). What it says about objects is written in batches."""
         data, kind, event_id = doc["data"], doc["type"], doc["id"]
-        added = self.db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
-                                (self._seq + 1, doc["id"], case_of(doc), kind,
-                                 orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))).rowcount
-        if not added:
+        if not self.db.execute(_INSERT_EVENT, (self._seq + 1, event_id, case_id, kind, line)).rowcount:
             return False
         self._seq += 1
-        self.db.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)",
-                            [(object_id, object_type, doc["time"])
-                             for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data, event_id)])
+        for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data, event_id):
+            if object_id not in self._staged_objects:
+                self._staged_objects[object_id] = None
+                self._objects.append((object_id, object_type, doc["time"]))
         described = o.object_attributes(kind, data, event_id)
         if described and described[1]:
-            self.db.execute("UPDATE objects SET attrs = ?, time = ? WHERE oid = ? AND attrs = '{}'",
-                            (orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(), doc["time"],
-                             described[0]))
+            self._attributes.append((orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(), doc["time"],
+                                     described[0]))
         if kind == "routing.rules_published.v1" and isinstance(data.get("version"), str):
             self.rules.add(doc["time"], data["version"])
-        if links := o.object_links(kind, data, event_id):
-            self.db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", links)
+        self._links += o.object_links(kind, data, event_id)
+        self._note_attribute_types(kind, data)
+        if len(self._objects) + len(self._attributes) + len(self._links) >= _BATCH:
+            self._flush()
+        return True
+
+    def _note_attribute_types(self, kind: str, data: dict[str, Any]) -> None:
         for name, value in o.event_attributes(data).items():
             typed = (kind, name, "integer" if isinstance(value, int) else "string")
             if typed not in self._attribute_types:  # a handful of them: remembered, not re-inserted each event
                 self._attribute_types.add(typed)
                 self.db.execute("INSERT OR IGNORE INTO attribute_types VALUES (?, ?, ?)", typed)
-        return True
+
+    def _flush(self) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)", self._objects)
+        self.db.executemany("UPDATE objects SET attrs = ?, time = ? WHERE oid = ? AND attrs = '{}'", self._attributes)
+        self.db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", self._links)
+        self._objects, self._attributes, self._links = [], [], []
+        if len(self._staged_objects) > _REMEMBERED_OBJECTS:  # a bounded memo, not a second copy of the table
+            self._staged_objects.clear()
 
     def close(self) -> None:
+        self._flush()
         self.db.commit()
 
     def remove(self) -> None:
