@@ -65,3 +65,14 @@ def test_identical_posts_are_one_request_only_within_the_window(settings: Intake
     ids = [a.json()[0]["service_request_id"] for a in (first, second_user, days_later)]
     assert [a.status_code for a in (first, second_user, days_later)] == [201, 200, 201]
     assert ids[0] == ids[1] != ids[2]
+
+
+def test_a_posted_address_id_is_kept_as_an_address_id_beside_the_words(settings: IntakeSettings) -> None:
+    from tests.integration.test_intake_http import OFFICER
+
+    with_id = CLIENT_POST + b"&" + urlencode({"address_id": "BJ-DC-000417"}).encode()
+    only_id = urlencode({"api_key": OPEN311_KEY, "service_code": "noise", "address_id": "BJ-DC-000418"}).encode()
+    with TestClient(build_app(settings), headers=RECORDER) as client:
+        ids = [post(client, "json", body).json()[0]["service_request_id"] for body in (with_id, only_id)]
+        places = [client.get(f"/cases/{i}", headers=OFFICER).json()["place"]["address"] for i in ids]
+    assert places == ["景山前街 4 号 · address_id: BJ-DC-000417", "address_id: BJ-DC-000418"]
