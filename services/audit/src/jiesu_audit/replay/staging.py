@@ -16,7 +16,6 @@ from jiesu_audit.replay.reading import RulesInForce
 _SCHEMA = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
                      doc TEXT NOT NULL);
-CREATE INDEX events_by_case ON events (case_id, seq);
 CREATE TABLE objects (oid TEXT PRIMARY KEY, type TEXT NOT NULL, attrs TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE links (src TEXT NOT NULL, dst TEXT NOT NULL, qualifier TEXT NOT NULL, PRIMARY KEY (src, dst, qualifier));
 CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
@@ -38,7 +37,9 @@ class Staging:
         path.unlink(missing_ok=True)
         self.path = path
         self.db = sqlite3.connect(path)
-        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        # a bounded page cache (64 MiB): the event ids' index is written at random places as the log grows
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;"
+                              "PRAGMA temp_store=FILE;" + _SCHEMA)
         self._seq = 0
         self._attribute_types: set[tuple[str, str, str]] = set()
         self.rules = RulesInForce()  # the routing tables published in the log, few: held in memory
@@ -87,7 +88,10 @@ class Staging:
             self._staged_objects.clear()
 
     def close(self) -> None:
+        """The last batch, then the index by case: built once, sorted, when every event is in (cheaper than
+        keeping it in order while the events arrive)."""
         self._flush()
+        self.db.execute("CREATE INDEX events_by_case ON events (case_id, seq)")
         self.db.commit()
 
     def remove(self) -> None:
