@@ -100,12 +100,19 @@ def test_a_structured_cloudevent_reads_the_same_without_the_model(path: Path) ->
 
 
 @pytest.mark.parametrize("change", [
-    {"sequence": "1"}, {"sequence": True}, {"sequence": 0}, {"time": "2026-11-01T08:00:00"}, {"id": 7},
+    {"sequence": "1.0"}, {"sequence": "-1"}, {"sequence": "00000000000000000000"}, {"sequence": True}, {"sequence": 0}, {"time": "2026-11-01T08:00:00"}, {"id": 7},
     {"data": [1]}, {"datacontenttype": "text/plain"}, {"type": "CaseReceived"}, {"causationid": 3},
 ])
 def test_a_structured_cloudevent_that_is_not_plainly_valid_is_left_to_the_model(change: dict) -> None:
     document = {**json.loads(GOLDENS[0].read_text(encoding="utf-8")), **change}
     assert plain_structured_event(json.dumps(document)) is None
+
+
+def test_a_zero_padded_sequence_reads_as_the_number_a_json_number_gave() -> None:
+    """Audit's exports write CloudEvents' `sequence` as a zero-padded string; older ones wrote a number."""
+    document = json.loads(GOLDENS[0].read_text(encoding="utf-8"))
+    padded = plain_structured_event(json.dumps({**document, "sequence": f"{document['sequence']:020d}"}))
+    assert padded is not None and padded == plain_structured_event(json.dumps(document))
 
 
 @pytest.mark.parametrize("path", GOLDENS[:3], ids=lambda p: p.stem)

@@ -42,7 +42,7 @@ def test_service_list_is_the_taxonomy_in_both_formats(settings: IntakeSettings) 
         missing = client.get("/open311/v2/services/teleportation.json")
     codes = [s["service_code"] for s in as_json.json()]
     assert {"property_management", "neighbour_dispute", "noise", "illegal_construction", "land_occupation",
-            "fire_hazard", "heating", "elevator_retrofit", "waste_sorting"} == set(codes)
+            "fire_hazard", "heating", "elevator_retrofit", "waste_sorting", "unclassified"} == set(codes)
     assert all(s["metadata"] is True and s["type"] == "realtime" for s in as_json.json())
     root = ElementTree.fromstring(as_xml.text)
     assert as_xml.headers["content-type"].startswith("text/xml")
@@ -98,7 +98,7 @@ def test_missing_location_or_bad_api_key_get_open311_errors_and_append_nothing(s
     assert [a.status_code for a in answers] == [400, 403, 403, 404]
     if fmt == "json":
         errors = [a.json()[0] for a in answers]
-        assert all(a.headers["content-type"] == "application/json" for a in answers)
+        assert all(a.headers["content-type"] == "application/json; charset=utf-8" for a in answers)
         assert [e["code"] for e in errors] == [400, 403, 403, 404]
         assert "location" in errors[0]["description"] and "api_key" in errors[1]["description"]
     else:

@@ -37,6 +37,7 @@ MATRIX: dict[Operation, Rule] = {
     ("intake", "GET", "/taxonomy"): (*_CASE_READERS, RESEARCHER),
     ("intake", "POST", "/cases/{case_id}/disclosures"): (DISCLOSURE,),
     ("intake", "GET", "/disclosures"): (PRIVACY,),
+    ("intake", "GET", "/open311/discovery.{fmt}"): PUBLIC,
     ("intake", "GET", "/open311/v2/services.{fmt}"): PUBLIC,
     ("intake", "GET", "/open311/v2/services/{code}.{fmt}"): PUBLIC,
     ("intake", "POST", "/open311/v2/requests.{fmt}"): OPEN311_CLIENT,

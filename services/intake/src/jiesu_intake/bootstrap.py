@@ -12,6 +12,7 @@ from jiesu_intake.config import IntakeSettings
 from jiesu_intake.entrypoints.disclosures import router as disclosures_router
 from jiesu_intake.entrypoints.http import router
 from jiesu_intake.entrypoints.open311 import router as open311_router
+from jiesu_intake.entrypoints.open311_discovery import router as discovery_router
 from jiesu_intake.entrypoints.preview import router as preview_router
 from jiesu_intake.handlers import IntakeService
 
@@ -24,7 +25,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
                             duplicate_window=timedelta(hours=settings.duplicate_window_hours),
                             on_committed=kernel.relay.wake_threadsafe)
     kernel.consume("handled", service.handlers())
-    app = kernel.app(title="Jiesu intake", routers=[preview_router, router, disclosures_router, open311_router],
+    app = kernel.app(title="Jiesu intake", routers=[preview_router, router, disclosures_router, open311_router, discovery_router],
                      workers=[service.run_writer],
                      state=service)
     return app

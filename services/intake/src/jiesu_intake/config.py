@@ -5,7 +5,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from jiesu_shared.settings import ServiceSettings
@@ -21,6 +21,9 @@ class IntakeSettings(ServiceSettings):
     duplicate_window_hours: float = 72.0
     # JIESU_OPEN311_API_KEYS='{"<api key>":"<client name>"}'
     open311_api_keys: dict[str, str] = {}
+    # JIESU_OPEN311_RESUBMISSION_WINDOW_MINUTES: an identical POST without an Idempotency-Key from the same
+    # app is the same request only within this window (two citizens may well report the same pothole)
+    open311_resubmission_window_minutes: float = Field(default=10.0, gt=0)
     open311_unlocated_district: str = "unlocated"  # a place without district/street, for a person to locate
     # JIESU_OPEN311_PUBLIC_FIELDS: what anyone may read of a request, comma-separated or a JSON list
     open311_public_fields: Annotated[list[str], NoDecode] = list(DEFAULT_PUBLIC)

@@ -76,11 +76,16 @@ def plain_structured_event(line: bytes | str) -> EventView | None:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    if type(doc) is not dict or type(doc.get("sequence")) is not int or type(doc.get("data")) is not dict \
+    if type(doc) is not dict or type(doc.get("data")) is not dict \
             or doc.get("datacontenttype", CONTENT_TYPE) != CONTENT_TYPE:
         return None
+    # Upcaster: `sequence` was a JSON number in exports before it became CloudEvents' lexicographically
+    # ordered string (zero-padded digits); both read as the same number.
+    sequence = doc.get("sequence")
+    if not (type(sequence) is int or (type(sequence) is str and sequence.isdigit() and sequence.isascii())):
+        return None
     attributes = {"ce_" + name: doc.get(name) for name in _ATTRIBUTES}
-    attributes["ce_sequence"] = str(doc["sequence"])
+    attributes["ce_sequence"] = str(int(sequence))
     if any(type(attributes[name]) is not str for name in _REQUIRED) or \
             any(type(attributes[name]) not in (str, type(None)) for name in ("ce_causationid", "ce_traceparent")):
         return None

@@ -32,6 +32,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+MIN_KEY_BYTES = 16
+
+
+def read_key(path: Path) -> bytes:
+    """The pseudonym key the caller gave: it must be there, or the export would not be what they asked for."""
+    key = path.read_bytes().strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"key file {path} holds {len(key)} bytes (surrounding white space aside); a pseudonym "
+                         f"key needs at least {MIN_KEY_BYTES}. Give a file with a key, or leave --key-file out "
+                         "for a random key")
+    return key
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
@@ -44,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         source = FileSource(args.file)
     try:
-        key = args.key_file.read_bytes().strip() if args.key_file else None
+        key = read_key(args.key_file) if args.key_file else None
         summary = asyncio.run(replay(source, args.out, key=key, formats=formats, progress=not args.no_progress))
     except (OSError, LookupError, ValueError, sqlite3.Error) as exc:
         print(f"replay failed: {exc}", file=sys.stderr)

@@ -22,30 +22,31 @@ SCHEMA = pa.schema([
 ])
 _BATCH = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class FlatWriters:
     def __init__(self, jsonl: Path | None, parquet: Path | None) -> None:
         self._jsonl = jsonl.open("wb") if jsonl else None
         self._parquet = pq.ParquetWriter(parquet, SCHEMA, compression="zstd") if parquet else None
-        self._columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
-        self._count = 0
+        self._rows: list[tuple] = []  # a batch of rows in SCHEMA's column order, turned into columns at once
 
-    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> None:
+    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, line: bytes,
+            time: datetime) -> None:
+        """`line`: the event as JSON (sorted keys); `time`: its time, parsed already."""
         if self._jsonl is not None:
-            self._jsonl.write(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+            self._jsonl.write(line + b"\n")
         if self._parquet is not None:
-            for name, value in _row(partition, offset, doc, case_id).items():
-                self._columns[name].append(value)
-            self._count += 1
-            if self._count >= _BATCH:
+            self._rows.append(_row(partition, offset, doc, case_id, time))
+            if len(self._rows) >= _BATCH:
                 self._flush()
 
     def _flush(self) -> None:
-        if self._count and self._parquet is not None:
-            self._parquet.write_table(pa.Table.from_pydict(self._columns, schema=SCHEMA))
-        self._columns = {name: [] for name in SCHEMA.names}
-        self._count = 0
+        if self._rows and self._parquet is not None:
+            columns = zip(*self._rows)
+            self._parquet.write_table(pa.Table.from_arrays(
+                [pa.array(values, type=f.type) for values, f in zip(columns, SCHEMA)], schema=SCHEMA))
+        self._rows = []
 
     def close(self) -> None:
         self._flush()
@@ -59,23 +60,20 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _microseconds(iso: str) -> int:
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+_TASK_TEXTS = ("task_id", "role", "kind", "category")  # in SCHEMA's order: then the place, then the outcome
+_PLACE_TEXTS = ("district", "street", "community", "grid")
+_OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
+_NOTHING: dict[str, Any] = {}
 
 
-def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> dict[str, Any]:
+def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, time: datetime) -> tuple:
     data = doc["data"]
-    place = data.get("place") if isinstance(data.get("place"), dict) else {}
-    contact = data.get("contact") if isinstance(data.get("contact"), dict) else {}
-    return {
-        "log_partition": partition, "log_offset": offset, "event_id": doc["id"], "type": doc["type"],
-        "source": doc["source"], "subject": doc["subject"], "case_id": case_id,
-        "time": _microseconds(doc["time"]), "sequence": doc["sequence"],
-        "correlation_id": doc["correlationid"], "causation_id": doc.get("causationid"),
-        "actor": actor_of(doc["source"], data), "department": department_of(data),
-        **{k: _text(data.get(k)) for k in ("task_id", "role", "kind", "category", "outcome", "satisfaction", "reason")},
-        **{k: _text(place.get(k)) for k in ("district", "street", "community", "grid")},
-        "citizen": _text(contact.get("citizen")),
-        "data": orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
-    }
+    place = data.get("place")
+    place = place if place.__class__ is dict else _NOTHING
+    contact = data.get("contact")
+    contact = contact if contact.__class__ is dict else _NOTHING
+    return (partition, offset, doc["id"], doc["type"], doc["source"], doc["subject"], case_id,
+            (time - _EPOCH) // _MICROSECOND, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
+            actor_of(doc["source"], data), department_of(data),
+            *[_text(data.get(k)) for k in _TASK_TEXTS], *[_text(place.get(k)) for k in _PLACE_TEXTS],
+            *[_text(data.get(k)) for k in _OUTCOME_TEXTS], _text(contact.get("citizen")), orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())

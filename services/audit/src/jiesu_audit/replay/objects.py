@@ -1,11 +1,12 @@
-"""What an event is about, for object-centric process mining: cases, tasks, departments, meetings, whistles."""
+"""What an event is about, for object-centric process mining: cases, tasks, departments, meetings, whistles,
+streets and communities (from the place), call-backs (one per verdict recorded)."""
 from __future__ import annotations
 
 from typing import Any
 
 # field → (object type, qualifier of the event-to-object relationship)
 _SINGLE = {
-    "case_id": ("case", "case"), "task_id": ("task", "task"), "meeting_id": ("meeting", "meeting"),
+    "case_id": ("case", "case"), "duplicate_of": ("case", "duplicate of"), "task_id": ("task", "task"), "meeting_id": ("meeting", "meeting"),
     "whistle_id": ("whistle", "whistle"), "carried_over_from": ("meeting", "carried over from"),
     "carried_over_to": ("meeting", "carried over to"),
     "department_id": ("department", "department"), "lead_department": ("department", "lead"),
@@ -17,6 +18,8 @@ _MANY = {
     "case_ids": ("case", "discussed"), "supporting_departments": ("department", "supporting"),
     "summoned": ("department", "summoned"), "participants": ("department", "participant"),
 }
+_SINGLE_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in _SINGLE.items())
+_MANY_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in _MANY.items())
 # scalar fields worth keeping as event attributes (everything else is an object, a time or free text)
 EVENT_ATTRIBUTES = ("category", "channel", "urgency", "request_type", "role", "kind", "reason", "outcome",
                     "satisfaction", "unresolvable_reason", "clock", "rule", "return_count", "reopen_count",
@@ -29,25 +32,52 @@ def oid(kind: str, name: str) -> str:
     return f"{kind}:{name}"
 
 
-def related_objects(subject: str, event_type: str, data: dict[str, Any]) -> list[tuple[str, str, str]]:
+def street_and_community(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The street's and the community's object ids from the event's place: qualified by what contains them,
+    since two districts may each have a street of the same name."""
+    place = data.get("place")
+    if not isinstance(place, dict) or not isinstance(place.get("street"), str) or not place["street"]:
+        return None, None
+    street = f"{place.get('district') or '?'}/{place['street']}"
+    community = place.get("community")
+    return oid("street", street), (oid("community", f"{street}/{community}") if isinstance(community, str)
+                                   and community else None)
+
+
+def related_objects(subject: str, event_type: str, data: dict[str, Any], event_id: str = "") -> list[tuple[str, str, str]]:
     """(object id, object type, qualifier) for every object the event names, without repeats, in a fixed order."""
     found: list[tuple[str, str, str]] = []
     if event_type.startswith("meeting.") and "meeting_id" not in data:
         found.append((oid("meeting", subject), "meeting", "meeting"))
-    for field, (kind, qualifier) in _SINGLE.items():
-        if isinstance(data.get(field), str) and data[field]:
-            found.append((oid(kind, data[field]), kind, qualifier))
-    for field, (kind, qualifier) in _MANY.items():
-        for name in data.get(field) or ():
-            if isinstance(name, str) and name:
-                found.append((oid(kind, name), kind, qualifier))
+    if event_type == "case.callback_recorded.v1":
+        found.append((callback_oid(event_id), "call-back", "call-back"))
+    get = data.get
+    for field, kind, qualifier in _SINGLE_ROWS:  # per event, twice: plain loops, no helper calls
+        value = get(field)
+        if value.__class__ is str and value:
+            found.append((f"{kind}:{value}", kind, qualifier))
+    for field, kind, qualifier in _MANY_ROWS:
+        for name in get(field) or ():
+            if name.__class__ is str and name:
+                found.append((f"{kind}:{name}", kind, qualifier))
+    street, community = street_and_community(data)
+    found += [(street, "street", "street")] if street else []
+    found += [(community, "community", "community")] if community else []
     return list(dict.fromkeys(found))
 
 
-def object_links(event_type: str, data: dict[str, Any]) -> list[tuple[str, str, str]]:
+def callback_oid(event_id: str) -> str:
+    return oid("call-back", event_id)
+
+
+def object_links(event_type: str, data: dict[str, Any], event_id: str = "") -> list[tuple[str, str, str]]:
     """Object-to-object relationships an event establishes: (source object, target object, qualifier)."""
     links: list[tuple[str, str, str]] = []
     case = data.get("case_id")
+    if event_type == "case.received.v1" and case:
+        street, community = street_and_community(data)
+        links += [(oid("case", case), street, "located in")] if street else []
+        links += [(oid("case", case), community, "located in"), (community, street, "part of")] if community else []
     if event_type == "task.offered.v1" and isinstance(data.get("task_id"), str):
         task = oid("task", data["task_id"])
         links += [(task, oid("case", case), "belongs to")] if case else []
@@ -56,13 +86,22 @@ def object_links(event_type: str, data: dict[str, Any]) -> list[tuple[str, str, 
         links += [(task, oid("meeting", data["meeting_id"]), "decided by")] if data.get("meeting_id") else []
     elif event_type == "whistle.blown.v1" and data.get("whistle_id") and case:
         links.append((oid("whistle", data["whistle_id"]), oid("case", case), "about"))
+    elif event_type == "case.linked_as_duplicate.v1" and case and isinstance(data.get("duplicate_of"), str):
+        links.append((oid("case", case), oid("case", data["duplicate_of"]), "duplicate of"))
+    elif event_type == "meeting.decision_recorded.v1" and data.get("task_id") and data.get("meeting_id"):
+        links.append((oid("task", data["task_id"]), oid("meeting", data["meeting_id"]), "decided at"))
+    elif event_type == "case.callback_recorded.v1" and case:
+        links.append((callback_oid(event_id), oid("case", case), "calls back about"))
     elif event_type == "meeting.convened.v1" and data.get("meeting_id"):
         links += [(oid("meeting", data["meeting_id"]), oid("case", c), "discusses") for c in data.get("case_ids") or ()]
     return links
 
 
-def object_attributes(event_type: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The (object id, attributes) an event describes: a case when received, a task when offered."""
+def object_attributes(event_type: str, data: dict[str, Any], event_id: str = "") -> tuple[str, dict[str, Any]] | None:
+    """The (object id, attributes) an event describes: a case when received, a task when offered, a call-back."""
+    if event_type == "case.callback_recorded.v1":
+        return callback_oid(event_id), {k: data[k] for k in ("outcome", "satisfaction", "unresolvable_reason")
+                                        if isinstance(data.get(k), str)}
     if event_type == "case.received.v1" and data.get("case_id"):
         attrs = {k: data[k] for k in CASE_ATTRIBUTES if data.get(k) is not None}
         attrs.update({k: v for k, v in (data.get("place") or {}).items() if k in PLACE_ATTRIBUTES and v})
@@ -77,4 +116,9 @@ def object_attributes(event_type: str, data: dict[str, Any]) -> tuple[str, dict[
 
 
 def event_attributes(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: data[k] for k in EVENT_ATTRIBUTES if isinstance(data.get(k), (str, int)) and not isinstance(data.get(k), bool)}
+    get, found = data.get, {}
+    for k in EVENT_ATTRIBUTES:
+        value = get(k)
+        if value.__class__ is str or value.__class__ is int:  # not a bool, though bool is an int
+            found[k] = value
+    return found

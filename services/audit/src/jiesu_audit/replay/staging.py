@@ -11,16 +11,21 @@ import orjson
 
 from jiesu_audit.domain.history import case_of as case_of_event
 from jiesu_audit.replay import objects as o
+from jiesu_audit.replay.reading import RulesInForce
 
 _SCHEMA = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
                      doc TEXT NOT NULL);
-CREATE INDEX events_by_case ON events (case_id, seq);
 CREATE TABLE objects (oid TEXT PRIMARY KEY, type TEXT NOT NULL, attrs TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE links (src TEXT NOT NULL, dst TEXT NOT NULL, qualifier TEXT NOT NULL, PRIMARY KEY (src, dst, qualifier));
 CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
                               PRIMARY KEY (event_type, name));
 """
+
+
+_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)"
+_BATCH = 5000
+_REMEMBERED_OBJECTS = 200_000
 
 
 def case_of(doc: dict[str, Any]) -> str | None:
@@ -32,37 +37,61 @@ class Staging:
         path.unlink(missing_ok=True)
         self.path = path
         self.db = sqlite3.connect(path)
-        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        # a bounded page cache (64 MiB): the event ids' index is written at random places as the log grows
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;"
+                              "PRAGMA temp_store=FILE;" + _SCHEMA)
         self._seq = 0
         self._attribute_types: set[tuple[str, str, str]] = set()
+        self.rules = RulesInForce()  # the routing tables published in the log, few: held in memory
+        self._objects: list[tuple[str, str, str]] = []
+        self._attributes: list[tuple[str, str, str]] = []
+        self._links: list[tuple[str, str, str]] = []
+        # objects staged lately: departments, streets and communities recur on most events
+        self._staged_objects: dict[str, None] = {}
 
-    def add(self, doc: dict[str, Any]) -> bool:
-        """Stage the event; False when its id was staged before (a redelivery: the log is at-least-once)."""
-        data, kind = doc["data"], doc["type"]
-        added = self.db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)",
-                                (self._seq + 1, doc["id"], case_of(doc), kind,
-                                 orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))).rowcount
-        if not added:
+    def add(self, doc: dict[str, Any], line: bytes, case_id: str | None) -> bool:
+        """Stage the event (`line`: its JSON); False when its id was staged before (a redelivery: the log is
+        at-least-once). What it says about objects is written in batches."""
+        data, kind, event_id = doc["data"], doc["type"], doc["id"]
+        if not self.db.execute(_INSERT_EVENT, (self._seq + 1, event_id, case_id, kind, line)).rowcount:
             return False
         self._seq += 1
-        self.db.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)",
-                            [(object_id, object_type, doc["time"])
-                             for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data)])
-        described = o.object_attributes(kind, data)
+        for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data, event_id):
+            if object_id not in self._staged_objects:
+                self._staged_objects[object_id] = None
+                self._objects.append((object_id, object_type, doc["time"]))
+        described = o.object_attributes(kind, data, event_id)
         if described and described[1]:
-            self.db.execute("UPDATE objects SET attrs = ?, time = ? WHERE oid = ? AND attrs = '{}'",
-                            (orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(), doc["time"],
-                             described[0]))
-        if links := o.object_links(kind, data):
-            self.db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", links)
+            self._attributes.append((orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(), doc["time"],
+                                     described[0]))
+        if kind == "routing.rules_published.v1" and isinstance(data.get("version"), str):
+            self.rules.add(doc["time"], data["version"])
+        self._links += o.object_links(kind, data, event_id)
+        self._note_attribute_types(kind, data)
+        if len(self._objects) + len(self._attributes) + len(self._links) >= _BATCH:
+            self._flush()
+        return True
+
+    def _note_attribute_types(self, kind: str, data: dict[str, Any]) -> None:
         for name, value in o.event_attributes(data).items():
             typed = (kind, name, "integer" if isinstance(value, int) else "string")
             if typed not in self._attribute_types:  # a handful of them: remembered, not re-inserted each event
                 self._attribute_types.add(typed)
                 self.db.execute("INSERT OR IGNORE INTO attribute_types VALUES (?, ?, ?)", typed)
-        return True
+
+    def _flush(self) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, '{}', ?)", self._objects)
+        self.db.executemany("UPDATE objects SET attrs = ?, time = ? WHERE oid = ? AND attrs = '{}'", self._attributes)
+        self.db.executemany("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", self._links)
+        self._objects, self._attributes, self._links = [], [], []
+        if len(self._staged_objects) > _REMEMBERED_OBJECTS:  # a bounded memo, not a second copy of the table
+            self._staged_objects.clear()
 
     def close(self) -> None:
+        """The last batch, then the index by case: built once, sorted, when every event is in (cheaper than
+        keeping it in order while the events arrive)."""
+        self._flush()
+        self.db.execute("CREATE INDEX events_by_case ON events (case_id, seq)")
         self.db.commit()
 
     def remove(self) -> None:
@@ -76,6 +105,22 @@ class Staging:
         cursor = self.db.cursor()  # a separate cursor: iterating lazily, never fetchall
         cursor.arraysize = 1000
         yield from cursor.execute(sql, args)
+
+    def by_case(self) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """The events grouped by case (one group per event about no case first), each group in log order."""
+        group: list[dict[str, Any]] = []
+        current: str | None = None
+        for case_id, doc in self.rows("SELECT case_id, doc FROM events ORDER BY case_id, seq"):
+            if case_id is None:
+                yield None, [orjson.loads(doc)]
+                continue
+            if case_id != current and group:
+                yield current, group
+                group = []
+            current = case_id
+            group.append(orjson.loads(doc))
+        if group:
+            yield current, group
 
     def case_attributes(self, case_id: str) -> dict[str, Any]:
         row = self.db.execute("SELECT attrs FROM objects WHERE oid = ?", (o.oid("case", case_id),)).fetchone()

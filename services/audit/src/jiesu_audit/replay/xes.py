@@ -1,15 +1,14 @@
-"""XES (IEEE 1849-2016): one trace per case, its events in log order, written as a stream from staging."""
+"""XES (IEEE 1849-2016): one trace per case, its lead line in log order, written as a stream."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import orjson
-
-from jiesu_audit.domain.actors import actor_of, department_of
 from jiesu_audit.replay.objects import event_attributes
-from jiesu_audit.replay.staging import Staging
+from jiesu_audit.replay.reading import Reading
+
+SLA_DEADLINES = ("decide_by", "respond_by", "resolve_by")  # what the SLA policy gave the offer
 
 _HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1849-2016" xes.features="" xmlns="http://www.xes-standard.org/">
@@ -28,27 +27,34 @@ _HEADER = """<?xml version="1.0" encoding="UTF-8"?>
   </global>
   <classifier name="Activity" keys="concept:name"/>
   <classifier name="ActivityAndResource" keys="concept:name org:resource"/>
+  <classifier name="ActivityAndTransition" keys="concept:name lifecycle:transition"/>
   <string key="concept:name" value="Jiesu case events (de-identified)"/>
 """
 
 
-def write_xes(staging: Staging, path: Path) -> int:
-    """Write the log; return the number of traces (cases)."""
-    traces, current = 0, None
-    with path.open("w", encoding="utf-8", newline="\n") as out:
-        out.write(_HEADER)
-        for case_id, doc in staging.rows("SELECT case_id, doc FROM events WHERE case_id IS NOT NULL "
-                                         "ORDER BY case_id, seq"):
-            if case_id != current:
-                if current is not None:
-                    out.write("  </trace>\n")
-                _open_trace(out, case_id, staging.case_attributes(case_id))
-                current, traces = case_id, traces + 1
-            _write_event(out, orjson.loads(doc))
-        if current is not None:
-            out.write("  </trace>\n")
-        out.write("</log>\n")
-    return traces
+class XesWriter:
+    """One trace per case (its lead line: see `reading`), written as a stream of pre-escaped strings."""
+
+    def __init__(self, path: Path) -> None:
+        self._out = path.open("w", encoding="utf-8", newline="\n", buffering=1 << 20)
+        self._out.write(_HEADER)
+        self.traces = self.events = 0
+
+    def trace(self, case_id: str, attrs: dict[str, Any], readings: list[Reading]) -> None:
+        lead_line = [r for r in readings if r.in_lead_line]
+        if not lead_line:
+            return
+        parts = ["  <trace>\n", _attribute("string", "concept:name", case_id, "    ")]
+        parts += [_attribute("string", f"jiesu:{k}", v, "    ") for k, v in sorted(attrs.items())]
+        parts += [_event(r) for r in lead_line]
+        parts.append("  </trace>\n")
+        self._out.write("".join(parts))
+        self.traces += 1
+        self.events += len(lead_line)
+
+    def close(self) -> None:
+        self._out.write("</log>\n")
+        self._out.close()
 
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
@@ -67,29 +73,31 @@ def _attribute(kind: str, key: str, value: Any, indent: str) -> str:
 
 
 
-def _open_trace(out: IO[str], case_id: str, attrs: dict[str, Any]) -> None:
-    out.write("  <trace>\n" + _attribute("string", "concept:name", case_id, "    "))
-    for key, value in sorted(attrs.items()):
-        out.write(_attribute("string", f"jiesu:{key}", value, "    "))
-
-
-def _write_event(out: IO[str], doc: dict[str, Any]) -> None:
-    data, indent = doc["data"], "      "
+def _event(r: Reading) -> str:
+    doc, indent = r.doc, "      "
+    data = doc["data"]
     lines = ["    <event>\n",
-             _attribute("string", "concept:name", doc["type"].rsplit(".", 1)[0], indent),
-             _attribute("date", "time:timestamp", _xes_time(doc["time"]), indent),
-             _attribute("string", "lifecycle:transition", "complete", indent),
-             _attribute("string", "org:resource", actor_of(doc["source"], data), indent),
+             _attribute("string", "concept:name", r.activity, indent),
+             _attribute("date", "time:timestamp", _xes_time(r.time), indent),
+             _attribute("string", "lifecycle:transition", r.transition, indent),
+             _attribute("string", "org:resource", r.resource, indent),
              _attribute("id", "identity:id", doc["id"], indent),
-             _attribute("string", "jiesu:type", doc["type"], indent)]
-    if (department := department_of(data)) is not None:
-        lines.append(_attribute("string", "org:group", department, indent))
+             _attribute("string", "jiesu:type", doc["type"], indent),
+             _attribute("string", "jiesu:actor", r.actor, indent)]
+    if r.instance is not None:
+        lines.append(_attribute("string", "concept:instance", r.instance, indent))
+    if r.routing_version is not None:
+        lines.append(_attribute("string", "jiesu:routing_rules_version", r.routing_version, indent))
     for key, value in event_attributes(data).items():
         lines.append(_attribute("int" if isinstance(value, int) else "string", f"jiesu:{key}", value, indent))
-    if isinstance(data.get("task_id"), str):
-        lines.append(_attribute("string", "jiesu:task_id", data["task_id"], indent))
+    for key in ("task_id", "from_department", "to_department", "suggested_department"):
+        if isinstance(data.get(key), str):
+            lines.append(_attribute("string", f"jiesu:{key}", data[key], indent))
+    for key in SLA_DEADLINES:
+        if isinstance(data.get(key), str):
+            lines.append(_attribute("date", f"jiesu:{key}", _xes_time(data[key]), indent))
     lines.append("    </event>\n")
-    out.write("".join(lines))
+    return "".join(lines)
 
 
 def _xes_time(iso: str) -> str:

@@ -16,7 +16,7 @@ from jiesu_shared.catalogue.common import Place
 from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
 
 from jiesu_intake.config import IntakeSettings
-from jiesu_intake.domain.classification import Subject
+from jiesu_intake.domain.classification import UNCLASSIFIED, Subject
 from jiesu_intake.entrypoints.open311_format import Open311Error, render, render_error
 from jiesu_intake.entrypoints.open311_public import public_request
 from jiesu_intake.entrypoints.schemas import ContactIn
@@ -44,6 +44,19 @@ def _format(fmt: str) -> str:
     return fmt
 
 
+# What intake files a case under when no rule matched; a client may choose it too (a person triages it).
+UNCLASSIFIED_SERVICE = Subject(code=UNCLASSIFIED, name="未分类 / Unclassified", group="triage", keywords=(),
+                               description="None of the other services fits: a person reads it and routes it")
+
+
+def _subjects(service: IntakeService) -> list[Subject]:
+    return [*service.taxonomy.subjects, UNCLASSIFIED_SERVICE]
+
+
+def _subject(service: IntakeService, code: str) -> Subject | None:
+    return UNCLASSIFIED_SERVICE if code == UNCLASSIFIED else service.taxonomy.subject(code)
+
+
 def _service(subject: Subject) -> dict:
     return {"service_code": subject.code, "service_name": subject.name, "description": subject.description,
             "metadata": True, "type": "realtime", "keywords": ", ".join(subject.keywords), "group": subject.group}
@@ -63,7 +76,7 @@ def _definition(subject: Subject) -> dict:
 @router.get("/services.{fmt}", summary="The service list: the subject taxonomy")
 def services(fmt: str, service: Service) -> Response:
     try:
-        return render(_format(fmt), "services", [_service(s) for s in service.taxonomy.subjects])
+        return render(_format(fmt), "services", [_service(s) for s in _subjects(service)])
     except Open311Error as error:
         return render_error("json", error)
 
@@ -71,7 +84,7 @@ def services(fmt: str, service: Service) -> Response:
 @router.get("/services/{code}.{fmt}", summary="A service's definition: its attributes")
 def service_definition(code: str, fmt: str, service: Service) -> Response:
     try:
-        subject = service.taxonomy.subject(code)
+        subject = _subject(service, code)
         if subject is None:
             raise Open311Error(404, f"service_code {code} not found")
         return render(_format(fmt), "service_definition", _definition(subject))
@@ -85,9 +98,11 @@ async def create_request(fmt: str, request: Request, service: Service) -> Respon
     try:
         _format(fmt)
         form = await _form(request)
-        client = _client(request.app.state.kernel.settings, form.get("api_key"))
-        new = _new_case(service, form, request.app.state.kernel.settings)
-        key = _idempotency(client, form, request.headers.get("idempotency-key"))
+        settings = request.app.state.kernel.settings
+        client = _client(settings, form.get("api_key"))
+        new = _new_case(service, form, settings)
+        window = timedelta(minutes=settings.open311_resubmission_window_minutes)
+        key = _idempotency(client, form, request.headers.get("idempotency-key"), service.clock(), window)
         try:
             received = await service.receive_async(new, key)
             case_id, replayed = received.case_id, received.replayed
@@ -157,7 +172,7 @@ def _new_case(service: IntakeService, form: dict[str, str], settings: IntakeSett
     code = form.get("service_code")
     if not code:
         raise Open311Error(400, "service_code was not provided")
-    subject = service.taxonomy.subject(code)
+    subject = _subject(service, code)
     if subject is None:
         raise Open311Error(404, f"service_code {code} not found")
     has_point = form.get("lat") and form.get("long")
@@ -182,10 +197,18 @@ def _place(form: dict[str, str], attribute: dict[str, str], unlocated: str, *, h
     try:
         return Place(district=attribute.get("district") or unlocated, street=attribute.get("street") or unlocated,
                      community=attribute.get("community"), grid=attribute.get("grid"),
-                     address=form.get("address_string") or form.get("address_id"), latitude=latitude,
+                     address=_address(form), latitude=latitude,
                      longitude=longitude)
     except ValidationError as exc:  # the rule broken, never the value sent
         raise Open311Error(400, f"the location is invalid: {_fields(exc)}") from None
+
+
+def _address(form: dict[str, str]) -> str | None:
+    """The words and the gazetteer's address_id, both kept and told apart (sealed with the place: an id
+    pinpoints a house as an address does). The catalogue's place has no field of its own for the id."""
+    words, address_id = form.get("address_string"), form.get("address_id")
+    labelled = f"address_id: {address_id}" if address_id else None
+    return " · ".join(p for p in (words, labelled) if p) or None
 
 
 def _contact(form: dict[str, str]) -> Contact:
@@ -202,11 +225,15 @@ def _fields(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False))
 
 
-def _idempotency(client: str, form: dict[str, str], header: str | None) -> IdempotencyKey:
-    """An Idempotency-Key if the client sends one; else the very same submission counts as a resubmission."""
+def _idempotency(client: str, form: dict[str, str], header: str | None, now: datetime,
+                 window: timedelta) -> IdempotencyKey:
+    """An Idempotency-Key if the client sends one; else the very same submission within the same window
+    (fixed windows of the configured length) counts as a resubmission: an app's users may well send the
+    same words about the same place days apart, and each such report is a request of its own."""
     content = {k: v for k, v in sorted(form.items()) if k != "api_key"}
     fingerprint = request_fingerprint("POST", "/open311/v2/requests", content)
-    key = header or "resubmission:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    slot = int(now.timestamp() // window.total_seconds())
+    key = header or f"resubmission:{slot}:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     return IdempotencyKey(scope=f"open311:{client}", key=key, fingerprint=fingerprint)
 
 

@@ -8,7 +8,10 @@ from fastapi import Response
 
 # The element name of one item inside each list, as GeoReport v2's XML has it.
 _ITEM = {"services": "service", "service_requests": "request", "attributes": "attribute", "values": "value",
-         "errors": "error"}
+         "errors": "error", "endpoints": "endpoint", "formats": "format"}
+
+
+JSON = "application/json; charset=utf-8"  # the answers hold Chinese text: say how it is encoded
 
 
 class Open311Error(Exception):
@@ -38,7 +41,7 @@ def render(fmt: str, root: str, document: Any, status_code: int = 200) -> Respon
         _fill(element, document)
         body = ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
         return Response(body, status_code=status_code, media_type="text/xml; charset=utf-8")
-    return Response(_json(document), status_code=status_code, media_type="application/json")
+    return Response(_json(document), status_code=status_code, media_type=JSON)
 
 
 def render_error(fmt: str, error: Open311Error) -> Response:

@@ -1,0 +1,108 @@
+"""How each event of one case reads in the process-mining exports, decided with the case's events in hand.
+
+- The **lead line** of a case is its own events and those of its lead tasks; supporting tasks, whistle
+  report-ins, meeting tasks and whistles are other lines of work running beside it. XES (one trace per
+  case) holds the lead line only, so that a direct succession of departments there is a hand-over of the
+  case — a return (退单) or a re-dispatch — and never two departments merely working at the same time.
+  The other lines are in the OCEL export, where several objects per event is the model.
+- `org:resource` is the **acting department**: the department an event names (the one re-routed *to*, the
+  lead dispatched to); intake's events act for the hotline centre; an event naming no department (an
+  escalation) stays with the department that had the case. The person or service stays in `jiesu:actor`.
+- A lead task's work is one activity, `task.work`, started on acceptance and completed on completion
+  (XES lifecycle, `concept:instance` = the task), at the times the events state, as audit reads them.
+- Dispatches and offers carry the routing-rules version: the rule's own prefix ("<version>/<rule>") when
+  it has one, else the version of `routing.rules_published` in force at that time. No event carries an
+  SLA-policy version; offers carry the deadlines the policy gave (`decide_by`, `respond_by`, `resolve_by`).
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+from jiesu_audit.domain.actors import actor_of, department_of
+
+HOTLINE = "12345-hotline-centre"
+WORK = "task.work"
+_OTHER_LINES = ("whistle.", "meeting.")
+# intake's events: the hotline centre acts (receives, classifies, calls back, reopens, closes)
+_HOTLINE_ACTS = frozenset({"case.received.v1", "case.reclassified.v1", "case.linked_as_duplicate.v1",
+                           "case.callback_due.v1", "case.callback_recorded.v1", "case.reopened.v1",
+                           "case.withdrawn.v1", "case.closed.v1"})
+
+
+@dataclass(slots=True)
+class Reading:
+    doc: dict[str, Any]
+    in_lead_line: bool
+    resource: str
+    actor: str
+    activity: str
+    transition: str = "complete"
+    instance: str | None = None
+    time: str = ""
+    routing_version: str | None = None
+
+
+class RulesInForce:
+    """The routing tables published in the log, by time: which version was in force at a moment."""
+
+    def __init__(self) -> None:
+        self._times: list[str] = []
+        self._versions: list[str] = []
+
+    def add(self, time: str, version: str) -> None:
+        at = bisect.bisect_right(self._times, time)
+        self._times.insert(at, time)
+        self._versions.insert(at, version)
+
+    def at(self, time: str) -> str | None:
+        at = bisect.bisect_right(self._times, time)
+        return self._versions[at - 1] if at else None
+
+
+def read_case(docs: list[dict[str, Any]], rules: RulesInForce) -> list[Reading]:
+    """Each event of one case (in log order) as the exports read it."""
+    lead_tasks = {d["data"]["task_id"] for d in docs if d["type"] == "task.offered.v1"
+                  and d["data"].get("role", "lead") == "lead" and d["data"].get("kind", "case") == "case"}
+    readings, holder, version = [], None, None
+    for doc in docs:
+        reading = _read(doc, lead_tasks, holder)
+        if reading.in_lead_line:
+            holder = reading.resource
+        if doc["type"] in ("case.dispatched.v1", "task.offered.v1", "case.rerouted.v1"):
+            version = _rules_version(doc, rules) or version
+            reading.routing_version = version
+        readings.append(reading)
+    return readings
+
+
+def _read(doc: dict[str, Any], lead_tasks: set[str], holder: str | None) -> Reading:
+    kind, data, source = doc["type"], doc["data"], doc["source"]
+    task = data.get("task_id")
+    in_lead = not kind.startswith(_OTHER_LINES) and (not isinstance(task, str) or task in lead_tasks)
+    reading = Reading(doc, in_lead, _acting(kind, source, data, holder), actor_of(source, data),
+                      kind.rsplit(".", 1)[0], time=doc["time"])
+    if in_lead and isinstance(task, str) and kind in ("task.accepted.v1", "task.completed.v1"):
+        started = kind == "task.accepted.v1"
+        reading.activity, reading.instance = WORK, task
+        reading.transition = "start" if started else "complete"
+        stated = data.get("accepted_at" if started else "completed_at")
+        reading.time = stated if isinstance(stated, str) else doc["time"]
+    return reading
+
+
+def _acting(kind: str, source: str, data: dict[str, Any], holder: str | None) -> str:
+    if kind in _HOTLINE_ACTS:
+        return HOTLINE
+    named = data.get("to_department") if kind == "case.rerouted.v1" else department_of(data)
+    if isinstance(named, str) and named:
+        return named
+    return holder or source.rsplit("/", 1)[-1]
+
+
+def _rules_version(doc: dict[str, Any], rules: RulesInForce) -> str | None:
+    rule = doc["data"].get("rule")
+    if isinstance(rule, str) and "/" in rule:
+        return rule.split("/", 1)[0]
+    return rules.at(doc["time"])

@@ -1,0 +1,155 @@
+"""The research exports read as intended with the tools' defaults, on a simulated district with planted
+returns (the property firm returns 35 % of its offers wrongly): pm4py's hand-over network shows audit's
+return edges with audit's counts, lifecycle intervals sum to audit's, and the OCEL validates against the
+OCEL 2.0 JSON schema. Audit's side is its own fold of the same log (`jiesu_audit.domain`)."""
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from jiesu_audit.domain.history import fold
+from jiesu_audit.domain.intervals import returns_of
+from jiesu_audit.replay.cli import main as replay_main
+from jiesu_audit.replay.reading import HOTLINE, WORK
+from jiesu_audit.replay.run import replay
+from jiesu_audit.replay.sources import FileSource
+from jiesu_simulator.offline import generate
+
+CASES = 400
+OCEL_SCHEMA = Path(__file__).parents[1] / "data" / "ocel20_schema_json.json"
+KEY = b"a fixed key for reproducible tests"
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, Path]:
+    tmp = tmp_path_factory.mktemp("district")
+    envelopes = list(generate(cases=CASES, seed=7))
+    with (tmp / "log.jsonl").open("w") as f:
+        f.writelines(e.model_dump_json() + "\n" for e in envelopes)
+    asyncio.run(replay(FileSource(tmp / "log.jsonl"), tmp / "out", key=KEY, progress=False))
+    return envelopes, tmp / "out"
+
+
+def audit_return_edges(envelopes: list) -> Counter:
+    edges: Counter = Counter()
+    for history in fold(envelopes).values():
+        edges.update((r["from"], r["to"]) for r in returns_of(history) if r["to"] is not None)
+    return edges
+
+
+def test_pm4py_default_handover_network_shows_audits_return_edges_with_its_counts(district) -> None:
+    import pm4py
+
+    envelopes, out = district
+    log = pm4py.read_xes(str(out / "events.xes"), return_legacy_log_object=False)
+    network = pm4py.discover_handover_of_work_network(log)  # every argument at its default
+    # pm4py gives each edge its share of all direct successions: events minus traces of them
+    successions = len(log) - log["case:concept:name"].nunique()
+    counts = {edge: round(share * successions) for edge, share in network.connections.items()}
+    between_departments = {(a, b): n for (a, b), n in counts.items()
+                           if a != b and HOTLINE not in (a, b)}
+    expected = audit_return_edges(envelopes)
+    assert expected[("property-firm", "street-office")] > 20  # the planted wrong returner's returns
+    assert between_departments == dict(expected)
+
+
+def test_lifecycle_intervals_of_each_case_sum_to_audits_work_intervals(district) -> None:
+    import pm4py
+    from pm4py.objects.log.util import interval_lifecycle
+
+    envelopes, out = district
+    intervals = interval_lifecycle.to_interval(pm4py.read_xes(str(out / "events.xes"), return_legacy_log_object=True))
+    pm4py_work = {trace.attributes["concept:name"]: sum(e["@@duration"] for e in trace if e["concept:name"] == WORK)
+                  for trace in intervals}
+    audit_work = {case_id: sum(o.completed_after or 0.0 for o in h.lead_offers())
+                  for case_id, h in fold(envelopes).items()}
+    assert len(pm4py_work) == CASES
+    assert pm4py_work.keys() == audit_work.keys() and sum(audit_work.values()) > 0
+    # XES times carry milliseconds: each interval is audit's to the millisecond
+    assert all(pm4py_work[c] == pytest.approx(audit_work[c], abs=0.002 * 3) for c in audit_work)
+
+
+def test_the_ocel_export_validates_against_the_ocel_2_schema_and_has_the_new_objects(district) -> None:
+    import jsonschema
+    import pm4py
+
+    _, out = district
+    document = json.loads((out / "events.ocel.json").read_text())
+    jsonschema.Draft7Validator(json.loads(OCEL_SCHEMA.read_text())).validate(document)
+    ocel = pm4py.read_ocel2_json(str(out / "events.ocel.json"))
+    types = set(ocel.objects["ocel:type"])
+    assert {"street", "community", "call-back", "case", "task", "department", "whistle"} <= types
+    qualifiers = set(ocel.o2o["ocel:qualifier"])
+    assert {"located in", "part of", "calls back about", "offered to"} <= qualifiers
+
+
+def test_dispatches_and_offers_carry_the_routing_rules_version(district) -> None:
+    import pm4py
+
+    _, out = district
+    log = pm4py.read_xes(str(out / "events.xes"), return_legacy_log_object=False)
+    stamped = log[log["jiesu:type"].isin(["case.dispatched.v1", "task.offered.v1"])]
+    assert len(stamped) > CASES and set(stamped["jiesu:routing_rules_version"]) == {"default"}
+    offers = log[log["jiesu:type"] == "task.offered.v1"]
+    assert offers["jiesu:respond_by"].notna().all()  # the deadlines the SLA policy gave
+
+
+def test_summary_accounts_for_every_event(district) -> None:
+    import pm4py
+
+    envelopes, out = district
+    account = json.loads((out / "summary.json").read_text())["accounting"]
+    log = pm4py.read_xes(str(out / "events.xes"), return_legacy_log_object=False)
+    assert account["records_read"] == len(envelopes) == account["exported_once"]
+    xes = account["xes"]
+    assert (xes["events"], xes["traces"]) == (len(log), CASES)
+    assert xes["events"] + xes["other_lines_of_work"]["count"] + account["about_no_case"]["count"] == len(envelopes)
+
+
+def test_sequence_is_a_zero_padded_string_and_old_numeric_exports_still_read(district, tmp_path: Path) -> None:
+    _, out = district
+    lines = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+    assert all(isinstance(e["sequence"], str) and len(e["sequence"]) == 20 for e in lines)
+    ordered = sorted(lines[:500], key=lambda e: e["sequence"])
+    assert [int(e["sequence"]) for e in ordered] == sorted(int(e["sequence"]) for e in lines[:500])
+    old = tmp_path / "old.jsonl"  # an export written before the change: sequence as a JSON number
+    old.write_text("".join(json.dumps({**e, "sequence": int(e["sequence"])}) + "\n" for e in lines[:50]))
+    summary = asyncio.run(replay(FileSource(old), tmp_path / "again", key=KEY, progress=False))
+    assert (summary.events, summary.poison) == (50, [])
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n", b"short"])
+def test_a_key_file_without_a_key_fails_with_a_clear_error(tmp_path: Path, capsys, content: bytes) -> None:
+    (tmp_path / "log.jsonl").write_text("")
+    (tmp_path / "key").write_bytes(content)
+    code = replay_main(["--file", str(tmp_path / "log.jsonl"), "--out", str(tmp_path / "out"),
+                        "--key-file", str(tmp_path / "key"), "--no-progress"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "key file" in error and "at least 16" in error
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_duplicates_and_meeting_tasks_are_linked_object_to_object(tmp_path: Path) -> None:
+    """From the catalogue's golden events: a case linked as a duplicate, a meeting's decision with its task."""
+    import jsonschema
+
+    from jiesu_shared.events import Envelope
+
+    goldens = Path(__file__).parents[1] / "contract" / "golden"
+    wanted = ("case.received.v1", "case.linked_as_duplicate.v1", "meeting.convened.v1", "meeting.decision_recorded.v1",
+              "case.callback_recorded.v1")
+    with (tmp_path / "log.jsonl").open("w") as f:
+        f.writelines(Envelope.model_validate_json((goldens / f"{name}.json").read_text()).model_dump_json() + "\n"
+                     for name in wanted)
+    asyncio.run(replay(FileSource(tmp_path / "log.jsonl"), tmp_path / "out", key=KEY, progress=False))
+    document = json.loads((tmp_path / "out" / "events.ocel.json").read_text())
+    jsonschema.Draft7Validator(json.loads(OCEL_SCHEMA.read_text())).validate(document)
+    links = {(o["id"].split(":", 1)[0], r["objectId"].split(":", 1)[0], r["qualifier"])
+             for o in document["objects"] for r in o["relationships"]}
+    assert {("case", "case", "duplicate of"), ("task", "meeting", "decided at"),
+            ("call-back", "case", "calls back about"), ("community", "street", "part of")} <= links
