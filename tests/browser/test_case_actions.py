@@ -37,7 +37,7 @@ def test_release_whistle_and_report_in(page: Page, stack: ConsoleStack, sign_in:
     page.get_by_label("解除housing的原因").fill("电梯维修由物业独立完成")
     page.get_by_role("button", name="解除").click()
     expect(page.get_by_role("status")).to_have_text("已记录。")
-    expect(page.get_by_role("row").filter(has_text="housing")).to_contain_text("派单方已撤回")
+    expect(page.get_by_test_id("tasks").get_by_role("row").filter(has_text="housing")).to_contain_text("派单方已撤回")
 
     page.get_by_label("街道办事处（编号）").fill("street-office")
     page.get_by_label("被召集部门（编号，以逗号分隔）").fill(f"{SUMMONED}，{ALSO}")
