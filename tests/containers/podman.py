@@ -35,10 +35,22 @@ class Containers:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.names: list[str] = []
+        self.secrets: list[str] = []
 
-    def run(self, name: str, image: str, env: Mapping[str, str]) -> str:
+    def secret(self, name: str, value: str) -> str:
+        """A podman secret (as compose's `secrets:` and a Kubernetes Secret volume): a file in the container,
+        never in its environment or image."""
+        full = f"{self.prefix}-{name}"
+        subprocess.run(["podman", "secret", "create", full, "-"], input=value, text=True, check=True,
+                       capture_output=True, env=ENV, timeout=60)
+        self.secrets.append(full)
+        return full
+
+    def run(self, name: str, image: str, env: Mapping[str, str], secrets: Mapping[str, str] = {}) -> str:
+        """`secrets`: secret name -> path in the container, readable by the image's user only."""
         full = f"{self.prefix}-{name}"
         flags = [f"--env={k}={v}" for k, v in env.items()]
+        flags += [f"--secret={secret},type=mount,target={path},uid=10001,mode=0400" for secret, path in secrets.items()]
         # restart=always, as compose's `restart: unless-stopped` and Kubernetes do: a service whose background
         # worker fails ends its process (exit 0), to be started afresh
         podman("run", "--detach", "--restart=always", "--name", full, "--network=host", *flags, image)
@@ -78,3 +90,5 @@ class Containers:
         for full in reversed(self.names):
             subprocess.run(["podman", "rm", "--force", "--volumes", "--time", "5", full], capture_output=True,
                            env=ENV, timeout=60)  # --volumes: its anonymous data volumes too
+        for secret in self.secrets:
+            subprocess.run(["podman", "secret", "rm", secret], capture_output=True, env=ENV, timeout=60)

@@ -4,7 +4,9 @@ citizen's case taken from intake to a signed webhook verified by the reference d
 which accepts the task, and to the case's timeline in audit. Select with `-m containers`."""
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import secrets
 import time
@@ -25,6 +27,7 @@ pytestmark = [pytest.mark.containers, pytest.mark.timeout(1800)]
 CASE = {"text": "楼上漏水三天了，物业不管 / water has leaked from upstairs for three days",
         "channel": "hotline", "category": "property_management",
         "place": {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing"}}
+MASTER_KEY_PATH = "/run/secrets/intake-master-key"  # as deploy/compose.yaml mounts it
 DEPARTMENTS = ("property-firm", "housing")  # the lead and the supporting department of such a case
 
 
@@ -62,11 +65,14 @@ def topology() -> Iterator[Topology]:
         common = {"JIESU_BUS": "kafka", "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka}", "JIESU_HOST": "127.0.0.1",
                   "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
                   "JIESU_INTAKE_URL": urls["intake"], **staff_env()}
+        master_key = containers.secret("intake-master-key", base64.b64encode(os.urandom(32)).decode())
         for name in names:
             service = name.split("-")[0]
+            keys = {"JIESU_MASTER_KEY_FILE": MASTER_KEY_PATH} if service == "intake" else {}
             containers.run(name, images[service], {
-                **common, "JIESU_PORT": str(ports[name]), "JIESU_METRICS_PORT": str(metrics_ports[name]),
-                "JIESU_DATABASE_URL": f"postgresql+psycopg://jiesu:{password}@127.0.0.1:{pg}/jiesu_{service}"})
+                **common, **keys, "JIESU_PORT": str(ports[name]), "JIESU_METRICS_PORT": str(metrics_ports[name]),
+                "JIESU_DATABASE_URL": f"postgresql+psycopg://jiesu:{password}@127.0.0.1:{pg}/jiesu_{service}"},
+                secrets={master_key: MASTER_KEY_PATH} if service == "intake" else {})
         console_metrics = free_port()
         containers.run("console", images["console"], {
             "JIESU_HOST": "127.0.0.1", "JIESU_PORT": str(ports["console"]), "JIESU_METRICS_PORT": str(console_metrics),

@@ -13,8 +13,9 @@ from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
 from tests.contract.test_bus_contract import publish
 from tests.integration.test_intake_http import CALLER, OFFICER, OPERATORS, RECORDER
-from tests.support.staff import STAFF
 from tests.integration.test_intake_kafka import handled_by_dispatch
+from tests.support.master_key import master_key_file
+from tests.support.staff import STAFF
 from tests.support.waiting import eventually
 
 PLACE = {"district": "Xicheng", "street": "Shichahai", "community": "Yandai"}
@@ -22,6 +23,7 @@ PLACE = {"district": "Xicheng", "street": "Shichahai", "community": "Yandai"}
 
 def test_duplicates_filters_queue_and_erasure_on_both_databases(database: Database, tmp_path: Path) -> None:
     settings = IntakeSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), database_url=database.url,
+                              master_key_file=master_key_file(tmp_path),
                               topic="cases", staff=[*STAFF, *OPERATORS])
     with TestClient(build_app(settings), headers=RECORDER) as client:
         first = client.post("/cases", json={"text": "酒吧噪音扰民 13712345678", "place": PLACE},

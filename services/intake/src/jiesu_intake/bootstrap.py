@@ -15,11 +15,13 @@ from jiesu_intake.entrypoints.open311 import router as open311_router
 from jiesu_intake.entrypoints.open311_discovery import router as discovery_router
 from jiesu_intake.entrypoints.preview import router as preview_router
 from jiesu_intake.handlers import IntakeService
+from jiesu_intake.key_setup import set_up_keys
 
 
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     kernel = ServiceKernel.build("intake", settings)
+    set_up_keys(kernel.database, settings)  # before serving: no key is made or read without the master key
     load_name_dictionary()  # jieba's dictionary, once, not on the first POST /cases
     service = IntakeService(database=kernel.database, store=kernel.store, taxonomy=settings.taxonomy(),
                             duplicate_window=timedelta(hours=settings.duplicate_window_hours),

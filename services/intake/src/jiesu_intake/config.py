@@ -18,6 +18,10 @@ class IntakeSettings(ServiceSettings):
     database_url: str = "sqlite:///.jiesu/intake.sqlite3"
     port: int = 8001
     taxonomy_file: str | None = None  # JIESU_TAXONOMY_FILE; the packaged taxonomy when unset
+    # The master key that wraps citizens' keys (master_key.py): a file, or a command that prints it (a KMS or
+    # secrets store's CLI); on SQLite, by default a key file made beside the database.
+    master_key_file: str | None = None
+    master_key_command: str | None = None
     duplicate_window_hours: float = 72.0
     # JIESU_OPEN311_API_KEYS='{"<api key>":"<client name>"}'
     open311_api_keys: dict[str, str] = {}

@@ -1,4 +1,5 @@
-"""Personal data, sealed per citizen (AES-256-GCM) with keys only intake's database holds.
+"""Personal data, sealed per citizen (AES-256-GCM) with keys only intake's database holds, themselves
+wrapped under intake's master key (`master_key.py`), which the database never holds.
 
 The log carries only `SealedContact`; erasing a citizen deletes their key and identifiers
 (crypto-shredding), so every copy of their data on the immutable log becomes unreadable noise while
@@ -16,11 +17,14 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from jiesu_shared.catalogue.common import SealedContact
 
+from jiesu_intake.master_key import WRAPPED, MasterKey
+
 ALGORITHM = "AES-256-GCM"
+MASTER_KEY = "jiesu_intake.master_key"  # where sessions find the master key (`Database.session_info`)
 
 
 class CitizenKey(SQLModel, table=True):
@@ -28,7 +32,7 @@ class CitizenKey(SQLModel, table=True):
 
     citizen_id: str = Field(primary_key=True, max_length=64)
     key_id: str = Field(max_length=64)
-    key: str = Field(max_length=64)  # base64 of 32 random bytes
+    key: str = Field(max_length=128)  # 32 random bytes, wrapped under the master key (`master_key.py`)
     created_at: datetime
 
 
@@ -55,7 +59,7 @@ class PseudonymSecret(SQLModel, table=True):
     __tablename__ = "intake_pseudonym_secret"
 
     id: int = Field(default=1, primary_key=True)
-    secret: str = Field(max_length=64)
+    secret: str = Field(max_length=128)  # 32 random bytes, wrapped under the master key
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def seal(session: Session, contact: Contact) -> SealedContact:
     citizen = _citizen_for(session, contact)
     plaintext = json.dumps(asdict(contact), ensure_ascii=False).encode()
     nonce = os.urandom(12)
-    ciphertext = AESGCM(base64.b64decode(citizen.key)).encrypt(nonce, plaintext, _aad(citizen))
+    ciphertext = AESGCM(_key_of(session, citizen)).encrypt(nonce, plaintext, _aad(citizen))
     return SealedContact(citizen_id=citizen.citizen_id, key_id=citizen.key_id, algorithm=ALGORITHM,
                          ciphertext=base64.b64encode(nonce + ciphertext).decode())
 
@@ -95,7 +99,7 @@ def unseal(session: Session, sealed: SealedContact) -> Contact:
     if citizen is None or citizen.key_id != sealed.key_id:
         raise ContactErased(sealed.citizen_id)
     raw = base64.b64decode(sealed.ciphertext)
-    data = json.loads(AESGCM(base64.b64decode(citizen.key)).decrypt(raw[:12], raw[12:], _aad(citizen)))
+    data = json.loads(AESGCM(_key_of(session, citizen)).decrypt(raw[:12], raw[12:], _aad(citizen)))
     known = {f.name for f in fields(Contact)}  # sealed by an older version: fewer fields
     return Contact(**{k: v for k, v in data.items() if k in known})
 
@@ -124,6 +128,34 @@ def _aad(citizen: CitizenKey) -> bytes:
     return f"{citizen.citizen_id}|{citizen.key_id}".encode()
 
 
+def _master(session: Session) -> MasterKey:
+    return session.info[MASTER_KEY]  # set by intake's composition root on its Database
+
+
+def _key_of(session: Session, citizen: CitizenKey) -> bytes:
+    return _master(session).unwrap(citizen.key, _aad(citizen).decode())
+
+
+PSEUDONYM_LABEL = "intake-pseudonym-secret"
+
+
+def wrap_unwrapped(session: Session) -> int:
+    """Wrap the keys an older version stored unwrapped; how many it wrapped. Run once at start."""
+    master, wrapped = _master(session), 0
+    for citizen in session.exec(select(CitizenKey).where(~col(CitizenKey.key).startswith(WRAPPED))):
+        citizen.key = master.wrap(master.unwrap(citizen.key, _aad(citizen).decode()), _aad(citizen).decode())
+        session.add(citizen)
+        wrapped += 1
+    secret = session.get(PseudonymSecret, 1)
+    if secret is not None and not secret.secret.startswith(WRAPPED):
+        secret.secret = master.wrap(base64.b64decode(secret.secret), PSEUDONYM_LABEL)
+        session.add(secret)
+        wrapped += 1
+    elif secret is not None:
+        master.unwrap(secret.secret, PSEUDONYM_LABEL)  # a master key other than the database's stops the start
+    return wrapped
+
+
 def _citizen_for(session: Session, contact: Contact) -> CitizenKey:
     # Only the details the caller gave as the citizen's own identify them. A number in the text may be
     # anyone's (a neighbour's, a landlord's): it is sealed under this case's citizen, never looked up.
@@ -134,9 +166,9 @@ def _citizen_for(session: Session, contact: Contact) -> CitizenKey:
         if known is not None and (citizen := session.get(CitizenKey, known.citizen_id)) is not None:
             break
     else:
-        citizen = CitizenKey(citizen_id=f"cz-{uuid.uuid4().hex}", key_id=f"k-{uuid.uuid4().hex[:12]}",
-                             key=base64.b64encode(AESGCM.generate_key(bit_length=256)).decode(),
+        citizen = CitizenKey(citizen_id=f"cz-{uuid.uuid4().hex}", key_id=f"k-{uuid.uuid4().hex[:12]}", key="",
                              created_at=datetime.now(UTC))
+        citizen.key = _master(session).wrap(AESGCM.generate_key(bit_length=256), _aad(citizen).decode())
         session.add(citizen)
     for digest in digests:
         if session.get(CitizenIdentifier, digest) is None:
@@ -148,9 +180,10 @@ def _citizen_for(session: Session, contact: Contact) -> CitizenKey:
 def _digest(session: Session, kind: str, value: str) -> str:
     secret = session.get(PseudonymSecret, 1)
     if secret is None:
-        secret = PseudonymSecret(id=1, secret=base64.b64encode(os.urandom(32)).decode())
+        secret = PseudonymSecret(id=1, secret=_master(session).wrap(os.urandom(32), PSEUDONYM_LABEL))
         session.add(secret)
         session.flush()
     normalised = "".join(ch for ch in value if ch.isalnum()).upper().removeprefix("86") if kind == "phone" \
         else value.strip().upper()
-    return hmac.new(base64.b64decode(secret.secret), f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
+    pepper = _master(session).unwrap(secret.secret, PSEUDONYM_LABEL)
+    return hmac.new(pepper, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()

@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, event, text
 from sqlmodel import Session, SQLModel, create_engine
@@ -47,6 +47,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
+        self.session_info: dict[str, Any] = {}  # handed to every session (`session.info`): e.g. a service's keys
         # SQLite has one writer at a time, and its busy handler makes waiting threads sleep with
         # back-off; queueing this process's writers on a lock wakes each one as soon as it may go.
         self._writer_turn = threading.Lock() if url.startswith("sqlite") else nullcontext()
@@ -62,14 +63,15 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together at the end of the block, or not at all."""
-        with self._writer_turn, Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._writer_turn, Session(self.engine, expire_on_commit=False, info=self.session_info) as session, \
+                session.begin():
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads only: on SQLite it does not take the write lock."""
         with self.engine.connect().execution_options(**{_READ_ONLY: True}) as conn, \
-                Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                Session(bind=conn, expire_on_commit=False, info=self.session_info) as session, session.begin():
             yield session
 
     def run(self, work: Callable[[Session], T]) -> T:
