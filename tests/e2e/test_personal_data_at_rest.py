@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from jiesu_intake.master_key import load_master_key
 from tests.e2e.conftest import Deployment
 from tests.support.leak_scan import Findings, file_bytes, sqlite_files
 from tests.support.planted import NATIVE_CHANNELS, PLANTED, VALUE, native_case, open311_form
@@ -173,16 +174,23 @@ def erase_every_citizen(stack: Stack, failures: list[str]) -> dict[str, tuple[by
     for citizen_id in keys:
         erased = httpx.delete(stack.url("intake", f"/citizens/{citizen_id}"), headers=as_role("privacy"))
         assert erased.status_code == 204, erased.text
-    return {f"key of {citizen_id}": (key.encode(), base64.b64decode(key)) for citizen_id, key in keys.items()}
+    return {f"key of {citizen_id}": needles for citizen_id, needles in keys.items()}
 
 
-def citizen_keys(database: Path, citizens: set[str]) -> dict[str, str]:
+def citizen_keys(database: Path, citizens: set[str]) -> dict[str, tuple[bytes, ...]]:
+    """Each citizen's key as stored (wrapped under intake's master key) and unwrapped, raw and in base64."""
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
-        rows = connection.execute("SELECT citizen_id, key FROM intake_citizen_keys").fetchall()
+        rows = connection.execute("SELECT citizen_id, key_id, key FROM intake_citizen_keys").fetchall()
     finally:
         connection.close()
-    keys = {citizen: key for citizen, key in rows if citizen in citizens}
+    master = load_master_key(key_file=None, key_command=None, database_url=f"sqlite:///{database}")
+    keys = {}
+    for citizen, key_id, stored in rows:
+        if citizen in citizens:
+            raw = master.unwrap(stored, f"{citizen}|{key_id}")
+            assert stored.startswith("mk1.") and base64.b64encode(raw).decode() not in stored  # it rests wrapped
+            keys[citizen] = (stored.encode(), raw, base64.b64encode(raw))
     assert set(keys) == citizens, f"intake's database holds no key for {citizens - set(keys)}"
     return keys
 
