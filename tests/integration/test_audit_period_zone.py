@@ -34,3 +34,25 @@ def test_an_audit_will_not_count_in_another_zone_on_a_read_model_counted_in_one(
     finally:
         count_periods_in(settings.timezone)
     build_app(settings)  # the same zone again: it starts
+
+
+def test_a_read_model_from_before_zones_were_recorded_counts_as_utc(tmp_path: Path) -> None:
+    from sqlalchemy import delete, insert
+
+    from jiesu_shared.store import Database
+
+    from jiesu_audit.readmodel.tables import cases, period_zone
+
+    settings = AuditSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), topic="cases",
+                             database_url=f"sqlite:///{tmp_path}/audit.sqlite3")
+    build_app(settings)
+    database = Database(settings.database_url)
+    with database.engine.begin() as conn:  # as an earlier version left it: facts, and no zone recorded
+        conn.execute(delete(period_zone))
+        conn.execute(insert(cases), {"case_id": "c-old", "version": 1, "state": b"", "bounces": 0})
+    database.dispose()
+    try:
+        with pytest.raises(PeriodZoneChanged, match="counts periods in UTC, but JIESU_TIMEZONE is Asia/Shanghai"):
+            build_app(settings)
+    finally:
+        count_periods_in(settings.timezone)

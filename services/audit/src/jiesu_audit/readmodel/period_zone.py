@@ -7,7 +7,9 @@ from sqlalchemy import insert, select
 from jiesu_shared.store import Database
 
 from jiesu_audit.domain.times import count_periods_in
-from jiesu_audit.readmodel.tables import period_zone
+from jiesu_audit.readmodel.tables import cases, period_zone
+
+BEFORE_ZONES = "UTC"  # what audit counted periods in before it recorded a zone
 
 
 class PeriodZoneChanged(RuntimeError):
@@ -19,6 +21,9 @@ def settle_period_zone(database: Database, zone: str) -> None:
     database.create_schema()
     with database.engine.begin() as conn:
         recorded = conn.execute(select(period_zone.c.zone).where(period_zone.c.id == 1)).scalar()
+        if recorded is None and conn.execute(select(cases.c.case_id).limit(1)).first() is not None:
+            recorded = BEFORE_ZONES  # facts written by a version that did not record its zone
+            conn.execute(insert(period_zone), {"id": 1, "zone": recorded})
         if recorded is None:
             conn.execute(insert(period_zone), {"id": 1, "zone": zone})
         elif recorded != zone:
