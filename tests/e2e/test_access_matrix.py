@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from jiesu_shared.access import ADMIN, CONTACT, COORDINATOR, DISCLOSURE, RESEARCHER, STAFF_ROLES
+from jiesu_audit.domain.times import period_of
 from tests.support.access_matrix import (DEPARTMENT, MATRIX, OPEN311_CLIENT, PUBLIC, Operation, Rule, by_shape,
                                          shape)
 from tests.support.route_walk import RealIds, comparable, documented, fill, required_query
@@ -85,7 +86,7 @@ def _in_flight(stack: StaffedStack) -> Walk:
     assert meeting.status_code == 201, meeting.text
     ids = RealIds(case_id=case_id, task_id=offer.body["data"]["task_id"], department_id=FIRM,
                   meeting_id=meeting.json()["meeting_id"], citizen_id=citizen_id, service_code="property_management",
-                  month=datetime.now(UTC).strftime("%Y-%m"))
+                  month=period_of(datetime.now(UTC), "month"))
     return Walk(stack=stack, ids=ids, firm=_bearer(firm), stranger=_bearer(stranger))
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from jiesu_audit.domain.times import period_of
 from tests.e2e.conftest import Deployment
 from tests.support.staff import as_role
 from tests.support.waiting import eventually
@@ -57,7 +58,7 @@ def _figures(deployment: Deployment, key: str, **params: str) -> httpx.Response:
 def test_a_department_reads_its_own_figures_as_audit_counts_them_and_no_one_elses(deployment: Deployment) -> None:
     key, other = deployment.register(UTILITY), deployment.register(OTHER)
     _handle_with_a_verdict(deployment, key)
-    month = datetime.now(UTC).strftime("%Y-%m")
+    month = period_of(datetime.now(UTC), "month")  # as audit counts months: in the deployment's zone
 
     def rated() -> dict | None:
         rows = _audit(deployment, "/analytics/three-rates", month=month)["departments"]

@@ -21,6 +21,7 @@ from jiesu_audit.config import AuditSettings
 from jiesu_audit.domain.history import fold
 from jiesu_simulator.offline import generate
 from jiesu_simulator.sinks import publish_to_bus
+from jiesu_audit.domain.times import period_of
 from tests.domain.audit_reference.departments import department_stats, handover_network
 from tests.domain.audit_reference.rates import outcome_mix, recurring_problems, three_rates
 from tests.support.staff import STAFF, as_role
@@ -69,7 +70,7 @@ def every_page(client: TestClient, path: str, lists: tuple[str, ...], **params: 
 def test_every_answer_equals_the_folding(client: TestClient, district: list) -> None:
     folded = fold(district)
     histories = [folded[k] for k in sorted(folded)]
-    months = sorted({e.time.strftime("%Y-%m") for e in district})
+    months = sorted({period_of(e.time, "month") for e in district})
     for period in ("month", "week", "day"):
         answer = client.get("/analytics/departments", params={"period": period, "as_of": AS_OF.isoformat()}).json()
         assert answer["rows"] == plain(department_stats(histories, period=period, as_of=AS_OF)), period

@@ -18,12 +18,14 @@ from jiesu_audit.entrypoints.http import router
 from jiesu_audit.entrypoints.signals_http import router as signals_router
 from jiesu_audit.readmodel import tables  # noqa: F401  (registers the read-model tables for create_schema)
 from jiesu_audit.readmodel.consumer import AuditConsumer
+from jiesu_audit.readmodel.period_zone import settle_period_zone
 from jiesu_audit.readmodel.states import CaseStates
 
 
 def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or AuditSettings()
     kernel = ServiceKernel.build("audit", settings)
+    settle_period_zone(kernel.database, settings.timezone)  # before any period key is written or asked for
     service = AuditService(kernel.database, settings.three_rates(), clock)
     consumer = AuditConsumer(bus=kernel.bus, group=settings.group("audit.readmodel"), topic=settings.topic,
                              dead_letter_topic=settings.dead_letter_topic, database=kernel.database,

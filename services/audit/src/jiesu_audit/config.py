@@ -12,6 +12,7 @@ class AuditSettings(ServiceSettings):
     database_url: str = "sqlite:///.jiesu/audit.sqlite3"
     port: int = 8004
     three_rates_file: str | None = None  # JIESU_THREE_RATES_FILE; the packaged definitions when unset
+    timezone: str = "Asia/Shanghai"  # JIESU_TIMEZONE, as the console's: the zone months, weeks and days are counted in
     # The consumer's memory: folded histories of this many recently active cases (~3 KiB each) are kept at
     # hand, and up to this many events are applied in one transaction; neither grows with the log.
     cached_cases: int = 5_000

@@ -14,7 +14,8 @@ from jiesu_gateway.figures import DepartmentFigures, FiguresUnavailable
 
 router = APIRouter(prefix="/figures", tags=["your department"], responses=problems(401, 422))
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                                    description="YYYY-MM (UTC months, as audit counts them); this month by default")]
+                                    description="YYYY-MM, in the city's time zone as audit counts months; "
+                                                "this month by default")]
 UNAVAILABLE = {503: {**problems(503)[503], "description": "audit cannot be asked just now: retry later"}}
 
 

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -43,8 +44,19 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 6) if denominator else None
 
 
+# Months, weeks and days are the city's: a case received at 00:30 on 1 December in Beijing counts in December.
+_period_zone = ZoneInfo("Asia/Shanghai")
+
+
+def count_periods_in(zone: str) -> None:
+    """Set once by audit's composition root (JIESU_TIMEZONE); the read model's period keys depend on it."""
+    global _period_zone
+    _period_zone = ZoneInfo(zone)
+
+
 def period_of(moment: datetime, period: str) -> str:
-    """'month' → 2026-11, 'week' → 2026-W47 (ISO), 'day' → 2026-11-22."""
+    """'month' → 2026-11, 'week' → 2026-W47 (ISO), 'day' → 2026-11-22, in the deployment's time zone."""
+    moment = moment.astimezone(_period_zone)
     if period == "day":
         return moment.strftime("%Y-%m-%d")
     if period == "week":

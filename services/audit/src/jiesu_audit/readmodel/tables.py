@@ -19,6 +19,9 @@ def _periods(prefix: str, indexed: bool = False) -> list[Column]:
 
 
 # Where each partition of the log has been read up to, written in the same transaction as the facts.
+# The time zone the period keys below were counted in: another zone needs a rebuild (see period_zone.py).
+period_zone = Table("audit_period_zone", _meta, Column("id", Integer, primary_key=True),
+                    Column("zone", String(_NAME), nullable=False))
 positions = Table("audit_positions", _meta,
                   Column("topic", String(_NAME), primary_key=True), Column("partition", Integer, primary_key=True),
                   Column("next_offset", BigInteger, nullable=False))
