@@ -10,6 +10,7 @@ import os
 import random
 import secrets
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -122,6 +123,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nStopping …")
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C (uv forwards one too) must not cut it short
         stop_all(processes)
 
 

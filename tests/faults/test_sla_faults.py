@@ -14,9 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
-from jiesu_shared.store import Database
 
 from tests.faults.broker import PrivateBroker
 from tests.faults.departments import Departments, connected_ports
@@ -87,8 +84,8 @@ async def test_kill_9_of_dispatch_mid_load(stack: Stack, reader: LogReader) -> N
 
 
 async def test_a_gateway_killed_with_deliveries_in_flight(stack: Stack, reader: LogReader,
-                                                           shared_postgres: str) -> None:
-    stack.database_urls["gateway"] = shared_postgres  # two gateway instances share their deliveries
+                                                           postgres_database_url: str) -> None:
+    stack.database_urls["gateway"] = postgres_database_url  # two gateway instances share their deliveries
     stack.up("dispatch", "gateway-a", "gateway-b")
     killed: dict[str, float] = {}
 
@@ -117,21 +114,9 @@ async def test_a_gateway_killed_with_deliveries_in_flight(stack: Stack, reader: 
     assert_lawful(verdicts, stack.departments, "gateway kill -9 with deliveries in flight")
 
 
-@pytest.fixture
-def shared_postgres(postgres_server_url: str, stack: Stack) -> Iterator[str]:
-    name = f"faults_{stack.unique}"
-    admin = Database(postgres_server_url)
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 async def test_two_dispatch_instances_on_postgresql_one_killed(stack: Stack, reader: LogReader,
-                                                                shared_postgres: str) -> None:
-    stack.database_urls["dispatch"] = shared_postgres
+                                                                postgres_database_url: str) -> None:
+    stack.database_urls["dispatch"] = postgres_database_url
     stack.up("dispatch-a", "dispatch-b", "gateway")
     kill_one: Callable[[], float] = lambda: stack.kill("dispatch-a")  # noqa: E731  the survivor takes over
     cases = await stack.load(CASES, PER_SECOND, during={FAULT_AT: kill_one})

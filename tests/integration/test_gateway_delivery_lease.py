@@ -26,7 +26,9 @@ def calls(h: Harness) -> int:
     return len([r for r in h.receiver.received if r.department == "housing"])
 
 
-def test_a_crashed_instances_in_flight_webhook_is_sent_again_within_15_seconds(tmp_path: Path) -> None:
+@contextmanager
+def two_instances_with_a_call_in_flight(tmp_path: Path) -> Iterator[tuple[Harness, TestClient]]:
+    """Two gateway instances, housing's endpoint hanging on the first call: (harness, the instance sending)."""
     h = Harness(tmp_path, webhook_timeout_seconds=60)
     h.clock = h.receiver.clock = now  # type: ignore[assignment]
     h.receiver.hanging.add("housing")
@@ -35,43 +37,38 @@ def test_a_crashed_instances_in_flight_webhook_is_sent_again_within_15_seconds(t
         with TestClient(build_app(h.settings, clock=now)) as first, TestClient(build_app(h.settings, clock=now)):
             h.register(first, "housing")
             h.log.publish("case-1", offer("housing", case_id="case-1"))
-            eventually(lambda: calls(h) == 1, what="the first instance's call, in flight")
-            # The first instance dies mid-call: it renews nothing and records nothing any more.
-            first.app.state.service.delivery._held.clear()  # type: ignore[attr-defined]
-            died = time.monotonic()
-            h.receiver.hanging.discard("housing")
-            eventually(lambda: calls(h) == 2, timeout=20, what="the call made again by the other instance")
-            resent_after = time.monotonic() - died
-            (delivery,) = eventually(lambda: [d for d in h.deliveries(first, "housing") if d.status == "delivered"],
-                                     what="the delivery recorded")
-            print(f"in-flight webhook resent {resent_after:.1f}s after its sender died")
-            assert resent_after < 15 and delivery.attempts == 1
-            h.receiver.released.set()
+            eventually(lambda: calls(h) == 1, what="the first call, in flight")
+            yield h, first
     finally:
         h.receiver.down()
+
+
+def test_a_crashed_instances_in_flight_webhook_is_sent_again_within_15_seconds(tmp_path: Path) -> None:
+    with two_instances_with_a_call_in_flight(tmp_path) as (h, first):
+        # The first instance dies mid-call: it renews nothing and records nothing any more.
+        first.app.state.service.delivery._held.clear()  # type: ignore[attr-defined]
+        died = time.monotonic()
+        h.receiver.hanging.discard("housing")
+        eventually(lambda: calls(h) == 2, timeout=20, what="the call made again by the other instance")
+        resent_after = time.monotonic() - died
+        (delivery,) = eventually(lambda: [d for d in h.deliveries(first, "housing") if d.status == "delivered"],
+                                 what="the delivery recorded")
+        print(f"in-flight webhook resent {resent_after:.1f}s after its sender died")
+        assert resent_after < 15 and delivery.attempts == 1
+        h.receiver.released.set()
 
 
 def test_a_live_instances_slow_attempt_is_never_sent_twice(tmp_path: Path) -> None:
-    h = Harness(tmp_path, webhook_timeout_seconds=60)
-    h.clock = h.receiver.clock = now  # type: ignore[assignment]
-    h.receiver.hanging.add("housing")
-    h.receiver.up()
-    try:
-        with TestClient(build_app(h.settings, clock=now)) as first, TestClient(build_app(h.settings, clock=now)):
-            h.register(first, "housing")
-            h.log.publish("case-1", offer("housing", case_id="case-1"))
-            eventually(lambda: calls(h) == 1, what="the call in flight")
-            started = time.monotonic()
-            # well past one lease: the sender renews it, so the other instance keeps its hands off
-            eventually(lambda: time.monotonic() - started > LEASE.total_seconds() * 1.5, timeout=30,
-                       interval=0.5, what="one and a half leases")
-            assert calls(h) == 1
-            h.receiver.released.set()
-            eventually(lambda: [d for d in h.deliveries(first, "housing") if d.status == "delivered"],
-                       what="the slow attempt recorded")
-            assert calls(h) == 1
-    finally:
-        h.receiver.down()
+    with two_instances_with_a_call_in_flight(tmp_path) as (h, first):
+        started = time.monotonic()
+        # well past one lease: the sender renews it, so the other instance keeps its hands off
+        eventually(lambda: time.monotonic() - started > LEASE.total_seconds() * 1.5, timeout=30,
+                   interval=0.5, what="one and a half leases")
+        assert calls(h) == 1
+        h.receiver.released.set()
+        eventually(lambda: [d for d in h.deliveries(first, "housing") if d.status == "delivered"],
+                   what="the slow attempt recorded")
+        assert calls(h) == 1
 
 
 @contextmanager
