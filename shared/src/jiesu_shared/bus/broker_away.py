@@ -11,6 +11,7 @@ import time
 import weakref
 
 from jiesu_shared.backoff import Backoff
+from jiesu_shared.quiet_log import LineBudget
 
 log = logging.getLogger("jiesu.bus")
 
@@ -18,9 +19,7 @@ log = logging.getLogger("jiesu.bus")
 class BrokerAwayLog(logging.Filter):
     def __init__(self, per_second: float = 2.0, burst: int = 5) -> None:
         super().__init__()
-        self._rate, self._burst = per_second, float(burst)
-        self._tokens, self._at = float(burst), time.monotonic()
-        self._held_back = 0
+        self._budget = LineBudget(per_second, burst)
         self._away_since: float | None = None
         self._lock = threading.Lock()
         self.backoff = Backoff(first=0.5, cap=10.0)
@@ -43,21 +42,15 @@ class BrokerAwayLog(logging.Filter):
                 self._next_step_at = now + pause
                 for client in list(self._clients):
                     _set_retry_pause(client, pause)
-            self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
-            self._at = now
-            if self._tokens < 1:
-                self._held_back += 1
-                return False
-            self._tokens -= 1
-            return True
+            return self._budget.take(now)
 
     def answered(self) -> None:
         """The broker answered: if it had been away, say so once."""
         with self._lock:
             if self._away_since is None:
                 return
-            away, held = time.monotonic() - self._away_since, self._held_back
-            self._away_since, self._held_back, self._next_step_at = None, 0, 0.0
+            away, held = time.monotonic() - self._away_since, self._budget.held_back
+            self._away_since, self._budget.held_back, self._next_step_at = None, 0, 0.0
             self.backoff.reset()
             for client in list(self._clients):
                 _set_retry_pause(client, self.backoff.first)
