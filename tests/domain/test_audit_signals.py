@@ -77,6 +77,21 @@ def test_sla_warnings_heeded_when_the_act_came_after_the_warning_by_the_deadline
         ("housing", "2026-11-02", "respond", 1, 1), ("property-firm", "2026-11-01", "decide", 1, 0)]
 
 
+def test_a_warning_decided_after_its_clock_stopped_counts_as_heeded_when_the_act_met_the_deadline() -> None:
+    log = _Log()  # dispatch lagged: first contact at 22 h, the 20 h warning decided at 23 h, deadline 24 h
+    _received(log, t(1, 8), "S3", JINGSHAN)
+    log.offer(t(1, 8), "A3", "S3", "housing", JINGSHAN)
+    log.add(t(1, 8, 30), g.TaskAccepted(task_id="A3", case_id="S3", department_id="housing", accepted_at=t(1, 8, 30)))
+    log.add(t(2, 6), g.TaskResponded(task_id="A3", case_id="S3", department_id="housing", responded_at=t(2, 6),
+                                     note="called"))
+    log.add(t(2, 7), d.SlaWarning(task_id="A3", case_id="S3", department_id="housing", clock="respond",
+                                  deadline=t(2, 8), clock_stopped_at=t(2, 6)))
+    model = fold(log.events)
+    with model.database.reading() as session:
+        rows = signals.sla_warnings(session.connection(), period="month", first=None, last=None)
+    assert [(r["department"], r["warnings"], r["heeded"]) for r in rows] == [("housing", 1, 1)]
+
+
 def test_time_awaiting_a_ruling_per_street_and_coordinator() -> None:
     found = ask(signals.awaiting_rulings, first="2026-11", last="2026-11")
     assert found["streets"] == [

@@ -123,3 +123,11 @@ class Warning:
     clock: str
     warned_at: datetime
     deadline: datetime | None
+    # set when dispatch decided the warning late, after the clock had stopped: the warning's moment came
+    # before that stop (else none would be owed), though the event's own time is after it
+    clock_stopped_at: datetime | None = None
+
+    def heeded_by(self, act: datetime | None) -> bool:
+        """The act the clock waits for came after the warning and by the deadline."""
+        after_warning = act is not None and (act > self.warned_at or self.clock_stopped_at is not None)
+        return after_warning and (self.deadline is None or act <= self.deadline)  # type: ignore[operator]

@@ -33,7 +33,8 @@ def notification_failed(h: Any, d: dict[str, Any], _at: datetime) -> None:
 
 def warned(h: Any, d: dict[str, Any], at: datetime) -> None:
     if (offer := _offer(h, d)) is not None:
-        offer.warnings.append(Warning(clock=d.get("clock", "?"), warned_at=at, deadline=parse_time(d.get("deadline"))))
+        offer.warnings.append(Warning(clock=d.get("clock", "?"), warned_at=at, deadline=parse_time(d.get("deadline")),
+                                      clock_stopped_at=parse_time(d.get("clock_stopped_at"))))
 
 
 def escalated(h: Any, _d: dict[str, Any], at: datetime) -> None:

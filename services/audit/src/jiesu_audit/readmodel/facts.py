@@ -84,10 +84,8 @@ def warning_rows(h: CaseHistory) -> list[dict[str, Any]]:
     rows = []
     for o in h.offers.values():
         for w in o.warnings:
-            act = o.act_time(w.clock)
-            heeded = act is not None and act > w.warned_at and (w.deadline is None or act <= w.deadline)
             rows.append({"case_id": h.case_id, "task_id": o.task_id, "department": o.department, "clock": w.clock,
-                         **periods("warned", w.warned_at), "heeded": heeded})
+                         **periods("warned", w.warned_at), "heeded": w.heeded_by(o.act_time(w.clock))})
     return rows
 
 
