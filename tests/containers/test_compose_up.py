@@ -19,7 +19,6 @@ import pytest
 
 from deploy.local_stack import free_port
 from tests.containers.compose import ComposeProject, own_master_key_file
-from tests.containers.podman import build_images
 from tests.support.staff import as_role, staff_env
 from tests.support.waiting import eventually
 
@@ -41,9 +40,8 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(images: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     started = time.monotonic()
-    images = build_images()
     ports = {name: free_port() for name in ("INTAKE_PORT", "GATEWAY_PORT", "GATEWAY_2_PORT", "AUDIT_PORT",
                                             "CONSOLE_PORT")}
     key_file = own_master_key_file(tmp_path_factory.mktemp("keys") / "intake-master-key",
@@ -57,6 +55,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         **staff_env(), **{name: str(port) for name, port in ports.items()}})
     try:
         project.run("up", "--detach")
+        print(f"podman-compose up returned after {time.monotonic() - started:.0f} s")
         for service in SERVICES:
             project.wait_healthy(service)
         print(f"compose stack healthy {time.monotonic() - started:.0f} s after the start")
