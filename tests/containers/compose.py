@@ -34,7 +34,7 @@ class ComposeProject:
         result = subprocess.run([podman_compose(), "-f", COMPOSE_FILE, *args], cwd=ROOT, capture_output=True,
                                 text=True, env={**self.environment, **extra}, timeout=timeout)
         assert result.returncode == 0, f"podman-compose {' '.join(args)} failed:\n{result.stderr[-4000:]}"
-        return result.stdout
+        return result.stdout + result.stderr
 
     def containers(self) -> dict[str, str]:
         """{service: container name} of this project's containers (podman's labels, as compose sets them)."""

@@ -1,7 +1,7 @@
 """deploy/compose.yaml brought up by a compose tool, as an operations team would: `podman-compose up`, the
 departments registered at the gateway, the reference department started with their credentials, a citizen's
 case taken from intake to a signed webhook verified by the department's container and into audit's timeline,
-then `down --volumes`. The commands are deploy/README.md's (one host, compose). Select with `-m containers`."""
+intake's master key rotated by the maintenance profile's one-off command, then `down --volumes`. The commands are deploy/README.md's (one host, compose). Select with `-m containers`."""
 from __future__ import annotations
 
 import base64
@@ -113,3 +113,26 @@ def test_compose_takes_a_case_from_intake_to_the_departments_container_and_audit
                            headers={"authorization": f"Bearer {stack.admin_token}"})
     assert deliveries.status_code == 200, deliveries.text
     assert {d["status"] for d in deliveries.json()["deliveries"] if d["case_id"] == case_id} == {"delivered"}
+
+
+def test_intakes_master_key_is_rotated_with_compose_and_the_citizen_still_read(stack: Stack,
+                                                                                tmp_path: Path) -> None:
+    """The guide's rotation: intake stopped, the maintenance profile's one-off command re-wraps its keys, intake
+    recreated with only the new key file reads the citizen's contact sealed before."""
+    contact = {"name": "赵敏", "phone": "13800001111"}
+    created = httpx.post(f"{stack.urls['intake']}/cases", headers=as_role("intake"),
+                         json={**CASE, "text": "电梯停了两天 / the lift has been stopped for two days", "contact": contact})
+    assert created.status_code == 201, created.text
+    new_key = own_master_key_file(tmp_path / "intake-master-key.new", base64.b64encode(os.urandom(32)).decode())
+
+    stack.project.run("stop", "intake")
+    rotated = stack.project.run("--profile", "maintenance", "run", "--rm", "--no-deps", "intake-rotate-master-key",
+                                extra={"INTAKE_NEW_MASTER_KEY_FILE": str(new_key)})
+    assert "0 remain" in rotated, rotated
+    stack.project.environment["INTAKE_MASTER_KEY_FILE"] = str(new_key)
+    stack.project.run("up", "--detach", "--no-deps", "--force-recreate", "intake")
+    stack.project.wait_healthy("intake")
+
+    shown = httpx.get(f"{stack.urls['intake']}/cases/{created.json()['case_id']}", headers=as_role("contact"))
+    assert shown.status_code == 200, shown.text
+    assert {k: shown.json()["contact"][k] for k in contact} == contact
