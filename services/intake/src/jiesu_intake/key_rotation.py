@@ -32,6 +32,8 @@ class Rotation:
 def rotate_master_key(database: Database, old: MasterKey, new: MasterKey, *, batch_size: int = 500,
                       limit: int | None = None) -> Rotation:
     """Re-wrap, `batch_size` rows a transaction; `limit` stops after that many rows (a rotation in slices)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
     if old.key_id == new.key_id:
         raise MasterKeyError(f"the new master key is the old one ({old.key_id})")
     with database.reading() as session:

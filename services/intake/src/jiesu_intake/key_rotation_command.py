@@ -22,8 +22,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     new = parser.add_mutually_exclusive_group(required=True)
     new.add_argument("--new-key-file", help="a file holding the new master key (32 random bytes, base64)")
     new.add_argument("--new-key-command", help="a command that prints the new master key (a KMS's CLI)")
-    parser.add_argument("--batch-size", type=int, default=500, help="rows re-wrapped per transaction")
+    parser.add_argument("--batch-size", type=_positive, default=500, help="rows re-wrapped per transaction")
     return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def main(argv: list[str]) -> int:
