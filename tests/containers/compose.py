@@ -43,7 +43,7 @@ class ComposeProject:
                                 capture_output=True, text=True, env=ENV, timeout=60, check=True).stdout
         return {service: name for name, service in (line.split() for line in listed.splitlines())}
 
-    def wait_healthy(self, service: str, timeout: float = 180) -> None:
+    def wait_healthy(self, service: str, timeout: float = 300) -> None:
         """The image's HEALTHCHECK run until it passes (podman's timers for it need systemd, absent here)."""
         name = self.containers()[service]
 
