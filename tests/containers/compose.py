@@ -59,8 +59,25 @@ class ComposeProject:
         return result.stdout + result.stderr
 
     def down(self) -> None:
-        """Containers, network and named volumes removed; a failure is reported, never hidden."""
-        self.run("--profile", "reference", "down", "--volumes", timeout=300)
+        """Containers, network and named volumes removed. podman-compose's `down` ignores a container it could
+        not remove (one its restart policy was starting again, seen under load): those are removed here, and
+        said so."""
+        try:
+            self.run("--profile", "reference", "down", "--volumes", timeout=300)
+        finally:
+            self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        label = f"label=io.podman.compose.project={self.name}"
+        for kind, listing in (("container", ["ps", "--all", "--format", "{{.Names}}"]),
+                              ("volume", ["volume", "ls", "--format", "{{.Name}}"]),
+                              ("network", ["network", "ls", "--format", "{{.Name}}"])):
+            left = subprocess.run(["podman", *listing, "--filter", label], capture_output=True, text=True, env=ENV,
+                                  timeout=60).stdout.split()
+            if left:
+                print(f"podman-compose down left {kind}s {left}: removing them")
+                remove = ["rm", "--force", "--volumes"] if kind == "container" else [kind, "rm", "--force"]
+                subprocess.run(["podman", *remove, *left], capture_output=True, env=ENV, timeout=120)
 
 
 def own_master_key_file(path: Path, key: str) -> Path:
