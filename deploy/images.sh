@@ -7,7 +7,8 @@
 #   localhost/jiesu-postgres:15        Debian's PostgreSQL 15
 #
 # Usage: deploy/images.sh [all|base|wheels|services|kafka|postgres]   (default: all; idempotent)
-# Prints each image's name on stdout. Installs podman, runc and debootstrap from Debian's packages when missing.
+# Prints each image's name on stdout. Installs podman, runc and debootstrap from Debian's packages when missing,
+# and CNI's dnsname plugin: with podman 4.3's CNI networks it is what resolves compose's service names.
 #
 # Environment:
 #   JIESU_IMAGE_TAG       default: the git commit (short) of this checkout, else "dev"
@@ -38,12 +39,13 @@ ensure_tools() {
     command -v podman >/dev/null || missing+=(podman)
     command -v runc >/dev/null || missing+=(runc)
     command -v debootstrap >/dev/null || missing+=(debootstrap)
+    [[ -x /usr/lib/cni/dnsname ]] || missing+=(golang-github-containernetworking-plugin-dnsname)
     if (( ${#missing[@]} )); then
         log "installing ${missing[*]} from Debian's packages …"
         local sudo=""; [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
         $sudo apt-get update -qq >&2
         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            podman runc debootstrap uidmap >&2
+            podman runc debootstrap uidmap golang-github-containernetworking-plugin-dnsname >&2
     fi
 }
 

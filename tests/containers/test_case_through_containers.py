@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from deploy.local_stack import free_port
-from tests.containers.podman import Containers, build_images, podman
+from tests.containers.podman import Containers, podman
 from tests.support.staff import as_role, staff_env
 from tests.support.waiting import eventually
 
@@ -41,10 +41,8 @@ class Topology:
 
 
 @pytest.fixture(scope="module")
-def topology() -> Iterator[Topology]:
+def topology(images: dict[str, str]) -> Iterator[Topology]:
     started = time.monotonic()
-    images = build_images()
-    print(f"images ready in {time.monotonic() - started:.0f} s: {sorted(images)}")
     containers = Containers(f"jiesu-t{uuid.uuid4().hex[:8]}")
     kafka, kafka_controller, pg = free_port(), free_port(), free_port()
     password, admin_token = secrets.token_urlsafe(18), secrets.token_urlsafe(24)
