@@ -12,7 +12,7 @@ from jiesu_shared.catalogue import parse_payload
 
 from jiesu_audit.domain.history import fold
 from jiesu_audit.replay.sources import from_stored_record
-from jiesu_simulator.bench.widen import copy_of, widen
+from jiesu_simulator.bench.widen import MAX_COPIES, copy_of, widen
 from jiesu_simulator.offline import generate
 from jiesu_simulator.sinks import publish_to_bus
 
@@ -43,3 +43,10 @@ def test_each_copy_is_a_new_lawful_district_folded_as_the_original(tmp_path: Pat
         for case_id, history in histories.items():
             twin = wider_histories[copy_of(case_id.encode(), copy).decode()]
             assert repr(twin) == copy_of(repr(history).encode(), copy).decode()  # every fact, ids renamed
+
+
+def test_every_copy_renames_ids_apart_from_every_other_copy() -> None:
+    ids = [e.id.encode() for e in generate(cases=20, seed=5)]
+    renamed = {copy_of(i, copy) for i in ids for copy in range(MAX_COPIES)}
+    assert len(renamed) == len(ids) * MAX_COPIES
+    assert [copy_of(i, 0) for i in ids] == ids  # the original keeps its ids

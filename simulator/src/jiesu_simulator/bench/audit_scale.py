@@ -24,7 +24,10 @@ def catch_up(url: str, events: int, timeout: float) -> tuple[float, dict]:
     started = time.monotonic()
     deadline = started + timeout
     while time.monotonic() < deadline:
-        health = httpx.get(url + "/health", timeout=10).json()
+        try:
+            health = httpx.get(url + "/health", timeout=10).json()
+        except httpx.HTTPError:  # not listening yet, or too busy to answer in time
+            health = {}
         if health.get("caught_up") and health.get("events_applied", 0) >= events:
             return time.monotonic() - started, health
         time.sleep(0.2)

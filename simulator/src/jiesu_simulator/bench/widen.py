@@ -15,21 +15,31 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-_DIGITS = "4012356789abcdef"  # the original keeps its 4; copy k takes the k-th
+_DIGITS = "4012356789abcdef"  # copy k < 16 takes the k-th as its version digit (the original keeps its 4)
+_HEX = b"0123456789abcdef"
 # A v4 UUID's version group ("-4xxx-" then the variant digit 8, 9, a or b): nothing else in an event looks so.
 _VERSION = re.compile(rb"-4(?=[0-9a-f]{3}-[89ab])")
+_VERSION_AND_NEXT = re.compile(rb"-4([0-9a-f])(?=[0-9a-f]{2}-[89ab])")
+MAX_COPIES = 16 + 15 * 15
 _BATCH = 20_000
 
 
 def copy_of(text: bytes, copy: int) -> bytes:
-    """Every v4 UUID in `text` with its version digit replaced: the same ids map to the same new ids."""
-    return text if copy == 0 else _VERSION.sub(b"-" + _DIGITS[copy].encode(), text)
+    """Every v4 UUID in `text` renamed for copy `copy` (the same ids to the same new ids, lengths kept): copies
+    below 16 change the version digit; later ones a version digit other than 4 and the next digit, rotated."""
+    if copy == 0:
+        return text
+    if copy < 16:
+        return _VERSION.sub(b"-" + _DIGITS[copy].encode(), text)
+    digit, turn = _DIGITS[1 + (copy - 16) % 15].encode(), 1 + (copy - 16) // 15
+    rotated = bytes.maketrans(_HEX, _HEX[turn:] + _HEX[:turn])
+    return _VERSION_AND_NEXT.sub(lambda m: b"-" + digit + m.group(1).translate(rotated), text)
 
 
 def widen(source: Path, target: Path, copies: int) -> int:
     """Write the wider log to `target` (a new file); returns the number of records written."""
-    if not 1 <= copies <= len(_DIGITS):
-        raise ValueError(f"copies must be 1..{len(_DIGITS)}")
+    if not 1 <= copies <= MAX_COPIES:
+        raise ValueError(f"copies must be 1..{MAX_COPIES}")
     if target.exists():
         raise FileExistsError(target)
     with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as read, \
