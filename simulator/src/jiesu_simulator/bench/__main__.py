@@ -201,7 +201,7 @@ def _audit_row(state: Path, events: int, args: argparse.Namespace) -> dict:
                            state / "logs" / "audit.log")
     try:
         return audit_scale.measure(audit, state / "audit.sqlite3", events, token, args.calls,
-                                   timeout=max(600, events / 1000), reused=reused)
+                                   timeout=max(1800, events / 200), reused=reused)  # ≥ 200 events/s, loaded
     finally:
         audit.stop()
 
