@@ -1,7 +1,7 @@
 """Audit's answers from a kept database (caught up, or widened by `widen_audit`) on an empty log: each analytics
 endpoint's latencies, the CPU per call and the peak RSS. Run from the repository root:
 
-    python -m jiesu_simulator.bench.answers_from /tmp/audit-1m.sqlite3 CALLS
+    python -m jiesu_simulator.bench.answers_from /tmp/audit-1m.sqlite3 CALLS [ENDPOINT ...]
 """
 import json, secrets, shutil, sys, tempfile
 from pathlib import Path
@@ -12,6 +12,7 @@ import asyncio
 from jiesu_simulator.bench import audit_scale
 
 database, calls = Path(sys.argv[1]), int(sys.argv[2])
+endpoints = tuple(sys.argv[3:]) or audit_scale.ENDPOINTS
 state = Path(tempfile.mkdtemp(prefix="jiesu-bench-million-"))
 log = state / "log.sqlite3"
 asyncio.run(EmbeddedBus(log).ensure_topics(["jiesu.case-events"]))
@@ -21,7 +22,7 @@ env = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(log), "JIESU_LOG_
        "JIESU_PORT": str(free_port()), "JIESU_DATABASE_URL": f"sqlite:///{database}"}
 audit = ServiceProcess("jiesu_audit", env, state / "logs" / "audit.log")
 try:
-    row = audit_scale.measure(audit, database, 0, token, calls, timeout=3600, reused=True)
+    row = audit_scale.measure(audit, database, 0, token, calls, timeout=3600, reused=True, endpoints=endpoints)
     print(json.dumps(row), flush=True)
 finally:
     audit.stop()

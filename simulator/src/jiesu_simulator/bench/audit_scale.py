@@ -34,12 +34,13 @@ def catch_up(url: str, events: int, timeout: float) -> tuple[float, dict]:
     raise TimeoutError(f"audit did not catch up within {timeout}s")
 
 
-def latencies(url: str, token: str, calls: int, pid: int) -> dict[str, dict[str, float]]:
+def latencies(url: str, token: str, calls: int, pid: int, endpoints: tuple[str, ...] = ENDPOINTS
+              ) -> dict[str, dict[str, float]]:
     """Each endpoint's wall-clock p50/p95 and the audit's CPU time per call (the steadier figure on a shared
     machine), and the size of its answer."""
     found = {}
     with httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=300) as client:
-        for path in ENDPOINTS:
+        for path in endpoints:
             seconds, cpu = [], cpu_seconds(pid)
             for _ in range(calls):
                 began = time.perf_counter()
@@ -54,7 +55,7 @@ def latencies(url: str, token: str, calls: int, pid: int) -> dict[str, dict[str,
 
 
 def measure(audit, database: Path, events: int, token: str, calls: int, timeout: float,  # type: ignore[no-untyped-def]
-            reused: bool = False) -> dict:
+            reused: bool = False, endpoints: tuple[str, ...] = ENDPOINTS) -> dict:
     """A fresh database: the catch-up, then the latencies. A `reused` one (caught up by an earlier run):
     the latencies only, and the peak RSS is that of answering."""
     seconds, health = catch_up(audit.url, 0 if reused else events, timeout)
@@ -67,7 +68,7 @@ def measure(audit, database: Path, events: int, token: str, calls: int, timeout:
                    catch_up_cpu_s=round(cpu, 1), catch_up_per_cpu_s=round(events / cpu),
                    rss_after_catch_up_mib=round(rss_mib(audit.process.pid), 1))
     row["load_average_1min"] = round(os.getloadavg()[0], 1)
-    row["latency"] = latencies(audit.url, token, calls, audit.process.pid)
+    row["latency"] = latencies(audit.url, token, calls, audit.process.pid, endpoints)
     row["peak_rss_mib"] = round(rss_mib(audit.process.pid), 1)
     row["database_mib"] = round(database.stat().st_size / 2**20)
     return row
