@@ -1,14 +1,14 @@
 """The same subject at the same place within a window (未诉先办): the most cases any window holds, ranked.
 
-Each (category, place) group's arrival times are read alone (one integer a case, one group at a time) and its
-densest window found with numpy; the cases of a window are read only for the problems asked for (a page)."""
+Each (category, place) group's arrival times are read as one string (one group at a time) and its densest
+window found with numpy; the cases of a window are read only for the problems asked for (a page)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, cast, func, select
 
 from jiesu_audit.queries.common import code_point_order
 from jiesu_audit.readmodel.tables import cases
@@ -44,15 +44,16 @@ def densest_windows(conn: Connection, *, window_days: int, min_cases: int, level
     """Every group whose densest window holds at least `min_cases` cases, most cases first."""
     places = [cases.c[name] for name in LEVELS[level]]
     keys = [cases.c.category, *places]
-    groups = conn.execute(select(*keys).where(cases.c.received_us.is_not(None), *_named(keys)).group_by(*keys)).all()
+    # One row a group, its arrival times joined into one string (parsed by numpy): a million times cost one
+    # pass in the database, not a million rows through Python.
+    times = func.aggregate_strings(cast(cases.c.received_us, String), ",")
+    groups = conn.execute(select(*keys, times).where(cases.c.received_us.is_not(None), *_named(keys))
+                          .group_by(*keys)).yield_per(10)
     found = []
-    for category, *place in groups:
-        times = conn.execute(select(cases.c.received_us).where(*_in_group(level, category, place),
-                                                               cases.c.received_us.is_not(None))).scalars().all()
-        if times:
-            count, end_us = _densest(np.sort(np.array(times, dtype=np.int64)), window_days * _DAY_US)
-            if count >= min_cases:
-                found.append(Densest(category, tuple(place), count, end_us))
+    for category, *place, joined in groups:
+        count, end_us = _densest(np.sort(np.array(joined.split(","), dtype=np.int64)), window_days * _DAY_US)
+        if count >= min_cases:
+            found.append(Densest(category, tuple(place), count, end_us))
     found.sort(key=lambda g: (-g.cases, g.category, g.place))
     return found
 
