@@ -3,13 +3,22 @@ endpoint's latencies, the CPU per call and the peak RSS. Run from the repository
 
     python -m jiesu_simulator.bench.answers_from /tmp/audit-1m.sqlite3 CALLS [ENDPOINT ...]
 """
-import json, secrets, shutil, sys, tempfile
-from pathlib import Path
-sys.path.insert(0, str(Path.cwd()))
-from deploy.local_stack import ServiceProcess, free_port
-from jiesu_shared.bus.embedded import EmbeddedBus
+from __future__ import annotations
+
 import asyncio
-from jiesu_simulator.bench import audit_scale
+import json
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ holds the process launcher
+from deploy.local_stack import ServiceProcess, free_port  # noqa: E402
+
+from jiesu_shared.bus.embedded import EmbeddedBus  # noqa: E402
+
+from jiesu_simulator.bench import audit_scale  # noqa: E402
 
 database, calls = Path(sys.argv[1]), int(sys.argv[2])
 endpoints = tuple(sys.argv[3:]) or audit_scale.ENDPOINTS

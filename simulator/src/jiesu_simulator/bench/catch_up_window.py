@@ -4,13 +4,22 @@ Run from the repository root:
 
     python -m jiesu_simulator.bench.catch_up_window .bench/district-1000000.sqlite3 /tmp/state MINUTES
 """
-import json, os, secrets, sys, time
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
 from pathlib import Path
+
 import httpx
-sys.path.insert(0, str(Path.cwd()))
-from deploy.local_stack import ServiceProcess, free_port
-from jiesu_simulator.bench import audit_scale
-from jiesu_simulator.bench.stats import cpu_seconds, rss_mib
+
+sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ holds the process launcher
+from deploy.local_stack import ServiceProcess, free_port  # noqa: E402
+
+from jiesu_simulator.bench import audit_scale  # noqa: E402
+from jiesu_simulator.bench.stats import cpu_seconds, rss_mib  # noqa: E402
 
 kept, state, minutes = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
 state.mkdir(parents=True, exist_ok=True)
