@@ -128,3 +128,13 @@ stale_groups = Table("audit_stale_groups", _meta,
 
 # The tables rewritten for a case whenever an event about it arrives (its facts are few: a case's rows).
 PER_CASE = (offers, breaches, returns, callbacks, summons, meeting_tasks, warnings, rulings, marks)
+
+# --- Issue 14, the analytics at a million cases (queries/): what the questions read in order, from the index
+# alone, instead of sorting a table's rows at every question. A float sum depends on its order, so these are
+# read in the folding's order (case by case) and summed as it sums them.
+# Each hand-over edge's cost (queries/handovers.py `edges`), every return in case order:
+Index("ix_audit_returns_case_order", returns.c.case_id, returns.c.id, returns.c.from_department,
+      returns.c.to_department, returns.c.cost_seconds)
+# A month's call-back verdicts in case order (queries/rates.py `callback_verdicts`: the three rates, rankings):
+Index("ix_audit_callbacks_month", callbacks.c.recorded_month, callbacks.c.case_id, callbacks.c.id,
+      callbacks.c.lead_department, callbacks.c.outcome, callbacks.c.satisfaction)

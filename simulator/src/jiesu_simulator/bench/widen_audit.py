@@ -1,0 +1,93 @@
+"""A caught-up audit database widened as `widen` widens its log: each fact row followed by its copies with
+every id renamed the same way (the version digit of every UUID; a pickled history keeps its length), so it
+holds what audit would have folded from the widened log — without the hours a catch-up of it takes on a
+loaded machine. The department rows are left out: audit counts them afresh from the facts when it starts
+(its own path for a read model without them). The timeline (what `/cases/{id}/timeline` reads, not the
+analytics) and the idempotency rows are left out too; the position is set to the widened log's end.
+
+    python -m jiesu_simulator.bench.widen_audit SOURCE.sqlite3 TARGET.sqlite3 COPIES
+"""
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+from jiesu_simulator.bench.widen import copy_of
+
+_LEFT_OUT = {"audit_department_periods", "audit_stale_groups", "timeline", "event_store", "outbox",
+             "processed_events"}
+_BATCH = 5_000
+
+
+def widen_audit(source: Path, target: Path, copies: int) -> dict[str, int]:
+    """Returns the rows written per table."""
+    if target.exists():
+        raise FileExistsError(target)
+    written = {}
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as read, \
+            closing(sqlite3.connect(target, isolation_level=None)) as write:
+        schema = read.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
+        write.execute("PRAGMA journal_mode=OFF")
+        write.execute("PRAGMA synchronous=OFF")
+        for kind, _, _, sql in schema:
+            if kind == "table":
+                write.execute(sql)
+        for kind, name, _, _ in schema:
+            if kind == "table" and name not in _LEFT_OUT:
+                written[name] = _copy_table(read, write, name, copies)
+        write.execute("UPDATE audit_positions SET next_offset = next_offset * ?", (copies,))
+        for kind, _, _, sql in schema:  # indexes last: built once, not row by row
+            if kind == "index":
+                write.execute(sql)
+        write.execute("PRAGMA journal_mode=WAL")
+    return written
+
+
+def _copy_table(read: sqlite3.Connection, write: sqlite3.Connection, name: str, copies: int) -> int:
+    columns = [row[1] for row in read.execute(f'PRAGMA table_info("{name}")')]
+    single = name in ("audit_positions", "audit_period_zone")  # the log's position and the zone: one row each
+    listed = ", ".join(f'"{c}"' for c in columns)
+    insert = f'INSERT INTO "{name}" ({listed}) VALUES ({", ".join("?" for _ in columns)})'
+    autoincrement = "id" in columns and not single
+    count = 0
+    for copy in range(1 if single else copies):
+        write.execute("BEGIN")
+        for row in _again(read, name, listed):
+            values = [_renamed(v, copy) for v in row]
+            if autoincrement:
+                values[columns.index("id")] = None  # a new id, in the original order within each copy
+            write.execute(insert, values)
+            count += 1
+        write.execute("COMMIT")
+    return count
+
+
+def _again(read: sqlite3.Connection, name: str, listed: str):  # type: ignore[no-untyped-def]
+    order = " ORDER BY rowid" if _has_rowid(read, name) else ""
+    cursor = read.execute(f'SELECT {listed} FROM "{name}"{order}')
+    while batch := cursor.fetchmany(_BATCH):
+        yield from batch
+
+
+def _has_rowid(read: sqlite3.Connection, name: str) -> bool:
+    sql = read.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+    return "WITHOUT ROWID" not in sql.upper()
+
+
+def _renamed(value, copy: int):  # type: ignore[no-untyped-def]
+    if copy == 0:
+        return value
+    if isinstance(value, bytes):
+        return copy_of(value, copy)
+    if isinstance(value, str):
+        return copy_of(value.encode(), copy).decode()
+    return value
+
+
+if __name__ == "__main__":
+    began = time.monotonic()
+    rows = widen_audit(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))
+    print({"rows": rows, "seconds": round(time.monotonic() - began, 1)})
