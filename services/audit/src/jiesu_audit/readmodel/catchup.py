@@ -3,8 +3,10 @@ log file's rows, in offset order up to the end seen at the start, decoded by the
 the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
+import gc
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,11 @@ class EmbeddedCatchUp:
         """Apply offsets start..end in batches: stretches are taken into one transaction until it holds
         `batch_cases` histories, then their facts and the position are committed together (a crash loses
         only the open batch, read again from the stored position). True when it reached `end`."""
+        with _collecting_per_batch():
+            return self._run(start, end, progress, dead_letter, stopping)
+
+    def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
+             stopping: Callable[[], bool]) -> bool:
         stretches = self.stretches(start, end)
         while True:
             with self.projector.batch([0]) as batch:
@@ -44,6 +51,7 @@ class EmbeddedCatchUp:
                     batch.take(stretch, {0: next_offset})
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
+            gc.collect()
             if item is None or stopping():
                 return item is None
 
@@ -84,6 +92,22 @@ class EmbeddedCatchUp:
                 yield stretch, poison, position
         finally:
             conn.close()
+
+
+@contextmanager
+def _collecting_per_batch() -> Iterator[None]:
+    """Cyclic garbage collected once a batch instead of whenever allocations pile up: a batch allocates
+    millions of objects that mostly live until it ends, and CPython's collector would scan the histories it
+    holds over and over (about a fifth of a catch-up's CPU). What was alive before is frozen out of the scans."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _decode(rows: list, stretch: list[Decoded], poison: list) -> None:
