@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -18,14 +17,13 @@ from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
 
 from jiesu_audit.domain.history import CaseHistory, case_of
-from jiesu_audit.projections.timeline import TimelineEntry
 from jiesu_audit.readmodel import facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_rows, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
+from jiesu_audit.readmodel.timeline_rows import put_on_timeline
 
-_TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
 _REWRITE_CHUNK = 2_000  # cases whose fact rows are built and written together
 
@@ -45,13 +43,6 @@ class Decoded(NamedTuple):
             event = EventView(event.id, event.source, event.type, event.subject, event.time, event.sequence,
                               event.correlationid, event.causationid, event.traceparent, event.data)
         return cls(partition, offset, event, data_text)
-
-
-class _Folded(NamedTuple):  # what CaseHistory.apply reads of an event
-    type: str
-    time: datetime
-    data: dict[str, Any]
-
 
 
 @dataclass
@@ -183,12 +174,9 @@ class Batch:
             projector.states.continuing(partition, next_offset)
 
     def take(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> None:
-        fresh = [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)]
-        fresh = self._first_sightings(fresh)
+        fresh = put_on_timeline(self.conn, [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)])
         self.applied.events += len(fresh)
         self.applied.duplicates += len(stretch) - len(fresh)
-        if fresh:
-            insert_rows(self.conn, _TIMELINE, [_timeline_row(d) for d in fresh])
         self._fold(fresh)
         for partition, end in ends.items():
             self.ends[partition] = max(end, self.ends.get(partition, 0))
@@ -203,48 +191,31 @@ class Batch:
         for case_id, history in self.pending.items():
             projector.states.put(self.partition_of[case_id], history)
 
-    def _first_sightings(self, stretch: list[Decoded]) -> list[Decoded]:
-        """Leave out events whose id was seen before (the log is at-least-once: a relay may append twice)."""
-        ids = list({d.event.id for d in stretch})
-        seen = {row[0] for row in select_in(self.conn, "SELECT event_id FROM timeline WHERE event_id IN ({})", ids)}
-        kept = []
-        for d in stretch:
-            if d.event.id not in seen:
-                seen.add(d.event.id)
-                kept.append(d)
-        return kept
-
     def _fold(self, stretch: list[Decoded]) -> None:
         """Fold each event onto its case's history: pending in this batch, cached, stored, or new."""
-        about = []
+        pending, states, partition_of, new = self.pending, self.projector.states, self.partition_of, self.new
+        about, missing = [], set()
         for d in stretch:
-            event = _Folded(d.event.type, d.event.time, d.event.data or orjson.loads(d.data_text))
-            about.append((d.partition, event, case_of(event.type, d.event.subject, event.data)))
-        pending, states = self.pending, self.projector.states
-        missing = set()
-        for partition, _, case_id in about:
-            if case_id is not None and case_id not in pending:
-                if (cached := states.get(partition, case_id)) is not None:
+            event = d.event
+            data = event.data or orjson.loads(d.data_text)
+            case_id = case_of(event.type, event.subject, data)
+            if case_id is None:
+                continue
+            about.append((d.partition, case_id, event.type, data, event.time))
+            if case_id not in pending and case_id not in missing:
+                if (cached := states.get(d.partition, case_id)) is not None:
                     pending[case_id] = cached
                 else:
                     missing.add(case_id)
-        pending.update(self.projector.load(self.conn, missing))
-        for partition, event, case_id in about:
-            if case_id is None:
-                continue
+        if missing:
+            pending.update(self.projector.load(self.conn, missing))
+        for partition, case_id, kind, data, at in about:
             history = pending.get(case_id)
             if history is None:
                 history = pending[case_id] = CaseHistory(case_id)
-                self.new.add(case_id)
-            history.apply(event)
-            self.partition_of[case_id] = partition
-
-
-def _timeline_row(d: Decoded) -> dict[str, Any]:
-    e = d.event
-    return {"case_id": e.subject, "event_id": e.id, "type": e.type, "source": e.source, "sequence": e.sequence,
-            "time": e.time, "correlation_id": e.correlationid, "causation_id": e.causationid,
-            "traceparent": e.traceparent, "data": d.data_text}
+                new.add(case_id)
+            history.apply_fields(kind, data, at)
+            partition_of[case_id] = partition
 
 
 def data_text(value: bytes | None, data: dict[str, Any]) -> str:
