@@ -18,7 +18,7 @@ from jiesu_shared.store import Database
 
 from jiesu_audit.domain.history import CaseHistory, case_of
 from jiesu_audit.readmodel import facts
-from jiesu_audit.readmodel.bulk import execute_many, insert_rows, select_in
+from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
@@ -135,13 +135,13 @@ class Projector:
             for chunk in _chunks(known):
                 execute_many(conn, f"DELETE FROM {table.name} WHERE case_id IN ({{}})".format(
                     ", ".join([_marker(conn)] * len(chunk))), [chunk])
-        rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in PER_CASE}
+        rows: dict[str, list[tuple]] = {t.name: [] for t in PER_CASE}
         for history in touched.values():
             for name, some in facts.rows_of(history).items():
                 rows[name] += some
-        insert_rows(conn, cases, [facts.case_row(h) for h in touched.values()])
+        insert_tuples(conn, cases, facts.COLUMNS[cases.name], [facts.case_row(h) for h in touched.values()])
         for table in PER_CASE:
-            insert_rows(conn, table, rows[table.name])
+            insert_tuples(conn, table, facts.COLUMNS[table.name], rows[table.name])
         mark_stale(conn, groups_of(rows[offers.name], rows[summons.name]))
 
     @staticmethod
