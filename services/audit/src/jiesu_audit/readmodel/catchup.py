@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
+from jiesu_shared.events import EventView
 
+from jiesu_audit.readmodel.bulk_load import collecting_per_batch, timeline_index_deferred
 from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
 from jiesu_audit.readmodel.tables import positions
 from jiesu_audit.replay.sources import from_stored_record
@@ -31,14 +32,14 @@ class EmbeddedCatchUp:
         """Apply offsets start..end in batches: stretches are taken into one transaction until it holds
         `batch_cases` histories, then their facts and the position are committed together (a crash loses
         only the open batch, read again from the stored position). True when it reached `end`."""
-        with _collecting_per_batch():
+        with collecting_per_batch(), timeline_index_deferred(self.projector.database):
             return self._run(start, end, progress, dead_letter, stopping)
 
     def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
              stopping: Callable[[], bool]) -> bool:
         stretches = self.stretches(start, end)
         while True:
-            with self.projector.batch([0]) as batch:
+            with self.projector.batch([0], roomy_cache=True) as batch:
                 batch.refresh = False
                 while len(batch.pending) < self.batch_cases:
                     item = next(stretches, None)
@@ -94,33 +95,20 @@ class EmbeddedCatchUp:
             conn.close()
 
 
-@contextmanager
-def _collecting_per_batch() -> Iterator[None]:
-    """Cyclic garbage collected once a batch instead of whenever allocations pile up: a batch allocates
-    millions of objects that mostly live until it ends, and CPython's collector would scan the histories it
-    holds over and over (about a fifth of a catch-up's CPU). What was alive before is frozen out of the scans."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
-
-
 def _decode(rows: list, stretch: list[Decoded], poison: list) -> None:
+    keep = stretch.append
     for offset, key, value, headers in rows:
         item = from_stored_record(offset, headers, value)
-        if item.envelope is None:
+        event = item.envelope
+        if event is None:
             poison.append((offset, key, value, headers, f"undecodable: {item.poison_reason}"))
             continue
         try:
-            parse_payload(item.envelope.type, item.envelope.data)
+            parse_payload(event.type, event.data)
         except UnknownEventType:
             pass
         except PayloadError as exc:
             poison.append((offset, key, value, headers, f"invalid payload: {exc}"))
             continue
-        stretch.append(Decoded.of(0, offset, item.envelope, data_text(value, item.envelope.data)))
+        text = data_text(value, event.data)
+        keep(Decoded(0, offset, event, text) if type(event) is EventView else Decoded.of(0, offset, event, text))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -17,7 +17,7 @@ from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
 
 from jiesu_audit.domain.history import CaseHistory, case_of
-from jiesu_audit.readmodel import facts
+from jiesu_audit.readmodel import bulk_load, facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
@@ -84,16 +84,18 @@ class Projector:
         return batch.applied
 
     @contextmanager
-    def batch(self, partitions: list[int]) -> Iterator[Batch]:
+    def batch(self, partitions: list[int], roomy_cache: bool = False) -> Iterator[Batch]:
         """One transaction for one or many stretches: each is put on the timeline and folded as it is taken,
         and the touched cases' facts and the positions are written once, at the end (a case busy in many
-        stretches of a catch-up is rewritten once, not once per stretch)."""
+        stretches of a catch-up is rewritten once, not once per stretch). `roomy_cache`: a catch-up's large
+        batch, written with a larger page cache (see `bulk_load.roomy_cache`)."""
         try:
             with self.database.transaction() as session:
                 conn = session.connection()
-                batch = Batch(self, conn, self._positions(conn, partitions))
-                yield batch
-                batch.finish()
+                with bulk_load.roomy_cache(conn) if roomy_cache else nullcontext():
+                    batch = Batch(self, conn, self._positions(conn, partitions))
+                    yield batch
+                    batch.finish()
         except BaseException:
             self.states.forget_all()
             raise
