@@ -21,10 +21,10 @@ _CACHE_KIB = 16 * 1024  # SQLite's page cache while a batch is written (its defa
 
 @contextmanager
 def collecting_per_batch() -> Iterator[None]:
-    """Cyclic garbage collected once a batch (the caller's `gc.collect()`) instead of whenever allocations
-    pile up: a batch allocates millions of objects that mostly live until it ends, and CPython's collector
-    would scan the histories it holds over and over (about a fifth of a catch-up's CPU). What was alive
-    before is frozen out of the scans."""
+    """Cyclic garbage collected by the caller instead of whenever allocations pile up: the young once a
+    stretch (`gc.collect(1)`), everything once a batch. A batch allocates millions of objects that mostly
+    live until it ends, and CPython's full collections would scan the histories it holds over and over
+    (about a fifth of a catch-up's CPU). What was alive before is frozen out of the scans."""
     was_enabled = gc.isenabled()
     gc.disable()
     gc.freeze()

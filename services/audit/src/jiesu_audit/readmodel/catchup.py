@@ -50,6 +50,7 @@ class EmbeddedCatchUp:
                     if poison:
                         dead_letter(poison)
                     batch.take(stretch, {0: next_offset})
+                    gc.collect(1)  # the young: what the stretch and the HTTP server left, not the batch's histories
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
             gc.collect()
