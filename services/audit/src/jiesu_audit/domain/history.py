@@ -44,9 +44,13 @@ class CaseHistory:
     _open: bool = False
 
     def apply(self, envelope: Envelope) -> None:
-        apply = _APPLIERS.get(envelope.type)
+        self.apply_fields(envelope.type, envelope.data, envelope.time)
+
+    def apply_fields(self, event_type: str, data: dict[str, Any], at: datetime) -> None:
+        """`apply` from an event's type, data and time (a bulk fold has them at hand, no envelope)."""
+        apply = _APPLIERS.get(event_type)
         if apply is not None:
-            apply(self, envelope.data, envelope.time)
+            apply(self, data, at)
 
     # ownership: a department owns the case from accepting its lead task until returning it
     def _start_flying(self, at: datetime) -> None:

@@ -28,6 +28,17 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     execute_many(conn, sql, params)
 
 
+def insert_tuples(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Rows as tuples in the order of `columns`, their values already what the driver stores as the column
+    types would (no bind processing): the fact rows, built so."""
+    if not rows:
+        return
+    preparer = conn.dialect.identifier_preparer
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    execute_many(conn, f"INSERT INTO {preparer.format_table(table)} ({', '.join(map(preparer.quote, columns))}) "
+                       f"VALUES ({', '.join([marker] * len(columns))})", rows)
+
+
 def _converted(values: list[Any], converting: list[tuple[int, Any]]) -> list[Any]:
     for i, convert in converting:
         if values[i] is not None:

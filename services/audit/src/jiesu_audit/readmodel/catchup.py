@@ -3,6 +3,7 @@ log file's rows, in offset order up to the end seen at the start, decoded by the
 the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
+from jiesu_shared.events import EventView
 
+from jiesu_audit.readmodel.bulk_load import collecting_per_batch, timeline_index_deferred
 from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
 from jiesu_audit.readmodel.tables import positions
 from jiesu_audit.replay.sources import from_stored_record
@@ -29,9 +32,14 @@ class EmbeddedCatchUp:
         """Apply offsets start..end in batches: stretches are taken into one transaction until it holds
         `batch_cases` histories, then their facts and the position are committed together (a crash loses
         only the open batch, read again from the stored position). True when it reached `end`."""
+        with collecting_per_batch(), timeline_index_deferred(self.projector.database):
+            return self._run(start, end, progress, dead_letter, stopping)
+
+    def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
+             stopping: Callable[[], bool]) -> bool:
         stretches = self.stretches(start, end)
         while True:
-            with self.projector.batch([0]) as batch:
+            with self.projector.batch([0], roomy_cache=True) as batch:
                 batch.refresh = False
                 while len(batch.pending) < self.batch_cases:
                     item = next(stretches, None)
@@ -42,8 +50,10 @@ class EmbeddedCatchUp:
                     if poison:
                         dead_letter(poison)
                     batch.take(stretch, {0: next_offset})
+                    gc.collect(1)  # the young: what the stretch and the HTTP server left, not the batch's histories
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
+            gc.collect()
             if item is None or stopping():
                 return item is None
 
@@ -87,16 +97,19 @@ class EmbeddedCatchUp:
 
 
 def _decode(rows: list, stretch: list[Decoded], poison: list) -> None:
+    keep = stretch.append
     for offset, key, value, headers in rows:
         item = from_stored_record(offset, headers, value)
-        if item.envelope is None:
+        event = item.envelope
+        if event is None:
             poison.append((offset, key, value, headers, f"undecodable: {item.poison_reason}"))
             continue
         try:
-            parse_payload(item.envelope.type, item.envelope.data)
+            parse_payload(event.type, event.data)
         except UnknownEventType:
             pass
         except PayloadError as exc:
             poison.append((offset, key, value, headers, f"invalid payload: {exc}"))
             continue
-        stretch.append(Decoded.of(0, offset, item.envelope, data_text(value, item.envelope.data)))
+        text = data_text(value, event.data)
+        keep(Decoded(0, offset, event, text) if type(event) is EventView else Decoded.of(0, offset, event, text))

@@ -24,6 +24,7 @@ from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import DecodeError, decode_event
 from jiesu_shared.store import Database
 
+from jiesu_audit.readmodel.bulk_load import restore_indexes
 from jiesu_audit.readmodel.catchup import EmbeddedCatchUp
 from jiesu_audit.readmodel.projector import Decoded, Projector, StaleStretch, data_text
 from jiesu_audit.readmodel.states import CaseStates
@@ -103,6 +104,7 @@ class AuditConsumer:
         (a batch's transaction stays on one thread); then the subscription's group position is moved there,
         so it goes on from the end (the stored position guards either way)."""
         self.progress.applying = True
+        await asyncio.to_thread(restore_indexes, self.projector.database)  # if a catch-up was stopped short
         start, end = await asyncio.to_thread(catch_up.stored_position), await asyncio.to_thread(catch_up.end)
         if end - start < self.stretch_events:
             return  # little to catch up: the subscription does it

@@ -1,11 +1,12 @@
 """A case's folded history as the rows of the read-model tables: the facts every figure is counted from.
 
 Pure. The definitions are the folding's own (`Offer.was_accepted`, `returns_of`, …), applied once per
-case here instead of over every case at each question."""
+case here instead of over every case at each question. Rows are tuples in the order of their table's
+`COLUMNS` below (a catch-up writes millions): booleans as `bool`, durations as `float`, so they are stored
+as the column types would store them."""
 from __future__ import annotations
 
 import json
-import pickle
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +14,36 @@ from jiesu_audit.domain.history import CaseHistory
 from jiesu_audit.domain.intervals import returns_of
 from jiesu_audit.domain.parts import Offer
 from jiesu_audit.domain.times import period_of, seconds_between
+from jiesu_audit.readmodel.state_blob import dump_state, load_state  # noqa: F401  (load_state: for callers)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PERIODS = ("month", "week", "day")
+
+
+def _with_periods(prefix: str, *before: str) -> tuple[str, ...]:
+    return (*before, *(f"{prefix}_{p}" for p in _PERIODS))
+
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "audit_cases": ("case_id", "received_us", "received_at", "category", "district", "street", "community",
+                    "grid", "street_key", "last_outcome", "last_callback_month", "chain", "bounces", "departments",
+                    "slowest_department", "slowest_seconds", "still_open", "state", "version"),
+    "audit_offers": (*_with_periods("offered", "task_id", "case_id", "department", "kind", "is_lead_case"),
+                     "was_accepted", "has_accepted_at", "returned", "cancelled_undecided", "return_reason",
+                     "decided_after", "responded_after", "completed_after", "respond_by_us", "responded_us",
+                     "notified_after", "notify_attempts", "notification_failures"),
+    "audit_breaches": (*_with_periods("offered", "case_id", "task_id", "department", "kind"), "clock"),
+    "audit_warnings": (*_with_periods("warned", "case_id", "task_id", "department", "clock"), "heeded"),
+    "audit_rulings": (*_with_periods("escalated", "case_id"), "street_key", "coordinator", "ruled",
+                      "waited_seconds"),
+    "audit_marks": _with_periods("at", "case_id", "kind", "department"),
+    "audit_returns": ("case_id", "from_department", "to_department", "cost_seconds"),
+    "audit_callbacks": ("case_id", "recorded_month", "outcome", "satisfaction", "lead_department"),
+    "audit_summons": (*_with_periods("blown", "case_id", "whistle_id", "department"), "reported_in",
+                      "report_in_seconds", "no_show"),
+    "audit_meeting_tasks": (*_with_periods("recorded", "case_id", "task_id", "owner"), "deadline_us",
+                            "completed"),
+}
 
 
 def micros(moment: datetime | None) -> int | None:
@@ -25,108 +54,99 @@ def micros(moment: datetime | None) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def periods(prefix: str, moment: datetime) -> dict[str, str]:
-    return {f"{prefix}_{p}": period_of(moment, p) for p in ("month", "week", "day")}
+_WEEK_OF_DAY: dict[str, str] = {}  # a day's ISO week, by its key: a few hundred days a year
 
 
-def case_row(h: CaseHistory) -> dict[str, Any]:
+def periods(moment: datetime) -> tuple[str, str, str]:
+    """(month, week, day) keys of a moment, as `period_of` gives them: its day once, the others from it."""
+    day = period_of(moment, "day")
+    if len(day) != 10:  # a year of other than four digits: nothing to derive from
+        return period_of(moment, "month"), period_of(moment, "week"), day
+    week = _WEEK_OF_DAY.get(day)
+    if week is None:
+        week = _WEEK_OF_DAY[day] = period_of(moment, "week")
+    return day[:7], week, day
+
+
+def case_row(h: CaseHistory) -> tuple:
     place = h.place
     district, street = place.get("district"), place.get("street")
     last = h.callbacks[-1] if h.callbacks else None
     chain, bounces = ping_pong(h)
     multi = multi_department(h)
-    return {
-        "case_id": h.case_id, "received_us": micros(h.received_at),
-        "received_at": h.received_at.isoformat() if h.received_at else None, "category": h.category,
-        "district": district, "street": street, "community": place.get("community"), "grid": place.get("grid"),
-        "street_key": f"{district}/{street}" if district and street else None,
-        "last_outcome": last.outcome if last else None,
-        "last_callback_month": period_of(last.recorded_at, "month") if last else None,
-        "chain": json.dumps(chain) if bounces else None, "bounces": bounces,
-        "departments": json.dumps(multi["departments"]) if multi else None,
-        "slowest_department": multi["slowest_department"] if multi else None,
-        "slowest_seconds": multi["slowest_seconds"] if multi else None,
-        "still_open": multi["still_open"] if multi else None,
-        # pickle: audit's own state, written and read only by audit, and the quickest to load
-        "state": pickle.dumps(h, protocol=pickle.HIGHEST_PROTOCOL),
-        "version": h.revision,
-    }
+    return (h.case_id, micros(h.received_at), h.received_at.isoformat() if h.received_at else None, h.category,
+            district, street, place.get("community"), place.get("grid"),
+            f"{district}/{street}" if district and street else None,
+            last.outcome if last else None, period_of(last.recorded_at, "month") if last else None,
+            json.dumps(chain) if bounces else None, bounces,
+            json.dumps(multi["departments"]) if multi else None,
+            multi["slowest_department"] if multi else None, multi["slowest_seconds"] if multi else None,
+            multi["still_open"] if multi else None, dump_state(h), h.revision)
 
 
-def load_state(blob: bytes) -> CaseHistory:
-    return pickle.loads(blob)  # noqa: S301 - only audit's own rows (see case_row)
-
-
-def offer_rows(h: CaseHistory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def offer_rows(h: CaseHistory) -> tuple[list[tuple], list[tuple]]:
     rows, breach_rows = [], []
     for o in h.offers.values():
-        rows.append(_offer_row(h.case_id, o))
+        offered = periods(o.offered_at)
+        rows.append(_offer_row(h.case_id, o, offered))
         if o.kind == "case":
-            breach_rows += [{"case_id": h.case_id, "task_id": o.task_id, "department": o.department, "kind": o.kind,
-                             **periods("offered", o.offered_at), "clock": clock} for clock in o.breaches]
+            breach_rows += [(h.case_id, o.task_id, o.department, o.kind, *offered, clock) for clock in o.breaches]
     return rows, breach_rows
 
 
-def _offer_row(case_id: str, o: Offer) -> dict[str, Any]:
+def _offer_row(case_id: str, o: Offer, offered: tuple[str, str, str]) -> tuple:
     returned = o.outcome == "returned"
-    return {"task_id": o.task_id, "case_id": case_id, "department": o.department, "kind": o.kind,
-            "is_lead_case": o.is_lead_case_task(), **periods("offered", o.offered_at),
-            "was_accepted": o.was_accepted, "has_accepted_at": o.accepted_at is not None, "returned": returned,
-            "cancelled_undecided": o.cancelled_at is not None and o.accepted_at is None and o.returned_at is None,
-            "return_reason": o.return_reason if returned else None, "decided_after": o.decided_after,
-            "responded_after": o.responded_after, "completed_after": o.completed_after,
-            "respond_by_us": micros(o.respond_by), "responded_us": micros(o.responded_at),
-            "notified_after": seconds_between(o.offered_at, o.notified_at), "notify_attempts": o.notify_attempts,
-            "notification_failures": o.notification_failures}
+    return (o.task_id, case_id, o.department, o.kind, o.is_lead_case_task(), *offered,
+            o.was_accepted, o.accepted_at is not None, returned,
+            o.cancelled_at is not None and o.accepted_at is None and o.returned_at is None,
+            o.return_reason if returned else None, o.decided_after, o.responded_after, o.completed_after,
+            micros(o.respond_by), micros(o.responded_at), seconds_between(o.offered_at, o.notified_at),
+            o.notify_attempts, o.notification_failures)
 
 
-def warning_rows(h: CaseHistory) -> list[dict[str, Any]]:
+def warning_rows(h: CaseHistory) -> list[tuple]:
     rows = []
     for o in h.offers.values():
         for w in o.warnings:
-            rows.append({"case_id": h.case_id, "task_id": o.task_id, "department": o.department, "clock": w.clock,
-                         **periods("warned", w.warned_at), "heeded": w.heeded_by(o.act_time(w.clock))})
+            rows.append((h.case_id, o.task_id, o.department, w.clock, *periods(w.warned_at),
+                         w.heeded_by(o.act_time(w.clock))))
     return rows
 
 
-def ruling_rows(h: CaseHistory) -> list[dict[str, Any]]:
+def ruling_rows(h: CaseHistory) -> list[tuple]:
     district, street = h.place.get("district"), h.place.get("street")
     street_key = f"{district}/{street}" if district and street else None
-    return [{"case_id": h.case_id, **periods("escalated", e.escalated_at), "street_key": street_key,
-             "coordinator": e.coordinator, "ruled": e.ruled_at is not None,
-             "waited_seconds": seconds_between(e.escalated_at, e.ruled_at)} for e in h.escalations]
+    return [(h.case_id, *periods(e.escalated_at), street_key, e.coordinator, e.ruled_at is not None,
+             seconds_between(e.escalated_at, e.ruled_at)) for e in h.escalations]
 
 
-def mark_rows(h: CaseHistory) -> list[dict[str, Any]]:
-    return [{"case_id": h.case_id, "kind": m.kind, "department": m.department, **periods("at", m.at)}
-            for m in h.marks]
+def mark_rows(h: CaseHistory) -> list[tuple]:
+    return [(h.case_id, m.kind, m.department, *periods(m.at)) for m in h.marks]
 
 
-def return_rows(h: CaseHistory) -> list[dict[str, Any]]:
-    return [{"case_id": h.case_id, "from_department": r["from"], "to_department": r["to"],
-             "cost_seconds": r["cost_seconds"]} for r in returns_of(h)]
+def return_rows(h: CaseHistory) -> list[tuple]:
+    return [(h.case_id, r["from"], r["to"], r["cost_seconds"]) for r in returns_of(h)]
 
 
-def callback_rows(h: CaseHistory) -> list[dict[str, Any]]:
-    return [{"case_id": h.case_id, "recorded_month": period_of(c.recorded_at, "month"), "outcome": c.outcome,
-             "satisfaction": c.satisfaction, "lead_department": c.lead_department} for c in h.callbacks]
+def callback_rows(h: CaseHistory) -> list[tuple]:
+    return [(h.case_id, period_of(c.recorded_at, "month"), c.outcome, c.satisfaction, c.lead_department)
+            for c in h.callbacks]
 
 
-def summons_rows(h: CaseHistory) -> list[dict[str, Any]]:
+def summons_rows(h: CaseHistory) -> list[tuple]:
     rows = []
     for w in h.whistles.values():
+        blown = periods(w.blown_at)
         for department in w.summoned:
             reported = department in w.reported_in
-            rows.append({"case_id": h.case_id, "whistle_id": w.whistle_id, "department": department,
-                         **periods("blown", w.blown_at), "reported_in": reported,
-                         "report_in_seconds": (seconds_between(w.blown_at, w.reported_in[department]) or 0.0)
-                         if reported else None, "no_show": department in w.no_shows})
+            rows.append((h.case_id, w.whistle_id, department, *blown, reported,
+                         (seconds_between(w.blown_at, w.reported_in[department]) or 0.0) if reported else None,
+                         department in w.no_shows))
     return rows
 
 
-def meeting_rows(h: CaseHistory) -> list[dict[str, Any]]:
-    return [{"case_id": h.case_id, "task_id": m.task_id, "owner": m.owner, **periods("recorded", m.recorded_at),
-             "deadline_us": micros(m.deadline), "completed": m.completed_at is not None}
+def meeting_rows(h: CaseHistory) -> list[tuple]:
+    return [(h.case_id, m.task_id, m.owner, *periods(m.recorded_at), micros(m.deadline), m.completed_at is not None)
             for m in h.meeting_tasks.values()]
 
 
@@ -150,7 +170,7 @@ def multi_department(h: CaseHistory) -> dict[str, Any] | None:
             "still_open": durations[slowest] is None}
 
 
-def rows_of(h: CaseHistory) -> dict[str, list[dict[str, Any]]]:
+def rows_of(h: CaseHistory) -> dict[str, list[tuple]]:
     """Every table's rows for one case, by table name."""
     offer_list, breach_list = offer_rows(h)
     return {"audit_offers": offer_list, "audit_breaches": breach_list, "audit_returns": return_rows(h),

@@ -5,24 +5,31 @@ never leaves its department and period, so the groups of a case's new rows cover
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import Connection, delete, select, tuple_
 
 from jiesu_audit.queries.departments import counted, kept
 from jiesu_audit.readmodel.bulk import execute_many, insert_rows
+from jiesu_audit.readmodel.facts import COLUMNS
 from jiesu_audit.readmodel.tables import department_periods, offers, stale_groups, summons
 
 PERIODS = ("month", "week", "day")
+_OFFER_KIND, _OFFER_DEPARTMENT = COLUMNS["audit_offers"].index("kind"), COLUMNS["audit_offers"].index("department")
+_OFFERED = [COLUMNS["audit_offers"].index(f"offered_{p}") for p in PERIODS]
+_SUMMONS_DEPARTMENT = COLUMNS["audit_summons"].index("department")
+_BLOWN = [COLUMNS["audit_summons"].index(f"blown_{p}") for p in PERIODS]
 
 
-def groups_of(offer_rows: Iterable[dict[str, Any]], summons_rows: Iterable[dict[str, Any]]) -> set[tuple[str, str, str]]:
+def groups_of(offer_rows: Iterable[tuple], summons_rows: Iterable[tuple]) -> set[tuple[str, str, str]]:
+    """The groups of fact rows as `facts` builds them (tuples in the order of `facts.COLUMNS`)."""
     found = set()
     for row in offer_rows:
-        if row["kind"] == "case":  # the department figures count case tasks only (their breaches too)
-            found.update((p, row["department"], row[f"offered_{p}"]) for p in PERIODS)
+        if row[_OFFER_KIND] == "case":  # the department figures count case tasks only (their breaches too)
+            department = row[_OFFER_DEPARTMENT]
+            found.update((p, department, row[i]) for p, i in zip(PERIODS, _OFFERED))
     for row in summons_rows:
-        found.update((p, row["department"], row[f"blown_{p}"]) for p in PERIODS)
+        department = row[_SUMMONS_DEPARTMENT]
+        found.update((p, department, row[i]) for p, i in zip(PERIODS, _BLOWN))
     return found
 
 

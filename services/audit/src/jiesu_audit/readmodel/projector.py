@@ -6,9 +6,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -18,14 +17,13 @@ from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
 
 from jiesu_audit.domain.history import CaseHistory, case_of
-from jiesu_audit.projections.timeline import TimelineEntry
-from jiesu_audit.readmodel import facts
-from jiesu_audit.readmodel.bulk import execute_many, insert_rows, select_in
+from jiesu_audit.readmodel import bulk_load, facts
+from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
+from jiesu_audit.readmodel.timeline_rows import put_on_timeline
 
-_TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
 _REWRITE_CHUNK = 2_000  # cases whose fact rows are built and written together
 
@@ -45,13 +43,6 @@ class Decoded(NamedTuple):
             event = EventView(event.id, event.source, event.type, event.subject, event.time, event.sequence,
                               event.correlationid, event.causationid, event.traceparent, event.data)
         return cls(partition, offset, event, data_text)
-
-
-class _Folded(NamedTuple):  # what CaseHistory.apply reads of an event
-    type: str
-    time: datetime
-    data: dict[str, Any]
-
 
 
 @dataclass
@@ -93,16 +84,18 @@ class Projector:
         return batch.applied
 
     @contextmanager
-    def batch(self, partitions: list[int]) -> Iterator[Batch]:
+    def batch(self, partitions: list[int], roomy_cache: bool = False) -> Iterator[Batch]:
         """One transaction for one or many stretches: each is put on the timeline and folded as it is taken,
         and the touched cases' facts and the positions are written once, at the end (a case busy in many
-        stretches of a catch-up is rewritten once, not once per stretch)."""
+        stretches of a catch-up is rewritten once, not once per stretch). `roomy_cache`: a catch-up's large
+        batch, written with a larger page cache (see `bulk_load.roomy_cache`)."""
         try:
             with self.database.transaction() as session:
                 conn = session.connection()
-                batch = Batch(self, conn, self._positions(conn, partitions))
-                yield batch
-                batch.finish()
+                with bulk_load.roomy_cache(conn) if roomy_cache else nullcontext():
+                    batch = Batch(self, conn, self._positions(conn, partitions))
+                    yield batch
+                    batch.finish()
         except BaseException:
             self.states.forget_all()
             raise
@@ -144,13 +137,13 @@ class Projector:
             for chunk in _chunks(known):
                 execute_many(conn, f"DELETE FROM {table.name} WHERE case_id IN ({{}})".format(
                     ", ".join([_marker(conn)] * len(chunk))), [chunk])
-        rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in PER_CASE}
+        rows: dict[str, list[tuple]] = {t.name: [] for t in PER_CASE}
         for history in touched.values():
             for name, some in facts.rows_of(history).items():
                 rows[name] += some
-        insert_rows(conn, cases, [facts.case_row(h) for h in touched.values()])
+        insert_tuples(conn, cases, facts.COLUMNS[cases.name], [facts.case_row(h) for h in touched.values()])
         for table in PER_CASE:
-            insert_rows(conn, table, rows[table.name])
+            insert_tuples(conn, table, facts.COLUMNS[table.name], rows[table.name])
         mark_stale(conn, groups_of(rows[offers.name], rows[summons.name]))
 
     @staticmethod
@@ -183,12 +176,9 @@ class Batch:
             projector.states.continuing(partition, next_offset)
 
     def take(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> None:
-        fresh = [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)]
-        fresh = self._first_sightings(fresh)
+        fresh = put_on_timeline(self.conn, [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)])
         self.applied.events += len(fresh)
         self.applied.duplicates += len(stretch) - len(fresh)
-        if fresh:
-            insert_rows(self.conn, _TIMELINE, [_timeline_row(d) for d in fresh])
         self._fold(fresh)
         for partition, end in ends.items():
             self.ends[partition] = max(end, self.ends.get(partition, 0))
@@ -203,48 +193,31 @@ class Batch:
         for case_id, history in self.pending.items():
             projector.states.put(self.partition_of[case_id], history)
 
-    def _first_sightings(self, stretch: list[Decoded]) -> list[Decoded]:
-        """Leave out events whose id was seen before (the log is at-least-once: a relay may append twice)."""
-        ids = list({d.event.id for d in stretch})
-        seen = {row[0] for row in select_in(self.conn, "SELECT event_id FROM timeline WHERE event_id IN ({})", ids)}
-        kept = []
-        for d in stretch:
-            if d.event.id not in seen:
-                seen.add(d.event.id)
-                kept.append(d)
-        return kept
-
     def _fold(self, stretch: list[Decoded]) -> None:
         """Fold each event onto its case's history: pending in this batch, cached, stored, or new."""
-        about = []
+        pending, states, partition_of, new = self.pending, self.projector.states, self.partition_of, self.new
+        about, missing = [], set()
         for d in stretch:
-            event = _Folded(d.event.type, d.event.time, d.event.data or orjson.loads(d.data_text))
-            about.append((d.partition, event, case_of(event.type, d.event.subject, event.data)))
-        pending, states = self.pending, self.projector.states
-        missing = set()
-        for partition, _, case_id in about:
-            if case_id is not None and case_id not in pending:
-                if (cached := states.get(partition, case_id)) is not None:
+            event = d.event
+            data = event.data or orjson.loads(d.data_text)
+            case_id = case_of(event.type, event.subject, data)
+            if case_id is None:
+                continue
+            about.append((d.partition, case_id, event.type, data, event.time))
+            if case_id not in pending and case_id not in missing:
+                if (cached := states.get(d.partition, case_id)) is not None:
                     pending[case_id] = cached
                 else:
                     missing.add(case_id)
-        pending.update(self.projector.load(self.conn, missing))
-        for partition, event, case_id in about:
-            if case_id is None:
-                continue
+        if missing:
+            pending.update(self.projector.load(self.conn, missing))
+        for partition, case_id, kind, data, at in about:
             history = pending.get(case_id)
             if history is None:
                 history = pending[case_id] = CaseHistory(case_id)
-                self.new.add(case_id)
-            history.apply(event)
-            self.partition_of[case_id] = partition
-
-
-def _timeline_row(d: Decoded) -> dict[str, Any]:
-    e = d.event
-    return {"case_id": e.subject, "event_id": e.id, "type": e.type, "source": e.source, "sequence": e.sequence,
-            "time": e.time, "correlation_id": e.correlationid, "causation_id": e.causationid,
-            "traceparent": e.traceparent, "data": d.data_text}
+                new.add(case_id)
+            history.apply_fields(kind, data, at)
+            partition_of[case_id] = partition
 
 
 def data_text(value: bytes | None, data: dict[str, Any]) -> str:
