@@ -24,6 +24,20 @@ OCEL_SCHEMA = Path(__file__).parents[1] / "data" / "ocel20_schema_json.json"
 KEY = b"a fixed key for reproducible tests"
 
 
+def _ocel_formats():
+    """The schema's formats checked, not only its types: times must be RFC 3339 date-times (with a zone)."""
+    import jsonschema
+    from datetime import datetime
+
+    checker = jsonschema.FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def _date_time(text: object) -> bool:
+        return not isinstance(text, str) or ("T" in text and datetime.fromisoformat(text).tzinfo is not None)
+
+    return checker
+
+
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, Path]:
     tmp = tmp_path_factory.mktemp("district")
@@ -79,7 +93,7 @@ def test_the_ocel_export_validates_against_the_ocel_2_schema_and_has_the_new_obj
 
     _, out = district
     document = json.loads((out / "events.ocel.json").read_text())
-    jsonschema.Draft7Validator(json.loads(OCEL_SCHEMA.read_text())).validate(document)
+    jsonschema.Draft7Validator(json.loads(OCEL_SCHEMA.read_text()), format_checker=_ocel_formats()).validate(document)
     ocel = pm4py.read_ocel2_json(str(out / "events.ocel.json"))
     types = set(ocel.objects["ocel:type"])
     assert {"street", "community", "call-back", "case", "task", "department", "whistle"} <= types
@@ -148,7 +162,7 @@ def test_duplicates_and_meeting_tasks_are_linked_object_to_object(tmp_path: Path
                      for name in wanted)
     asyncio.run(replay(FileSource(tmp_path / "log.jsonl"), tmp_path / "out", key=KEY, progress=False))
     document = json.loads((tmp_path / "out" / "events.ocel.json").read_text())
-    jsonschema.Draft7Validator(json.loads(OCEL_SCHEMA.read_text())).validate(document)
+    jsonschema.Draft7Validator(json.loads(OCEL_SCHEMA.read_text()), format_checker=_ocel_formats()).validate(document)
     links = {(o["id"].split(":", 1)[0], r["objectId"].split(":", 1)[0], r["qualifier"])
              for o in document["objects"] for r in o["relationships"]}
     assert {("case", "case", "duplicate of"), ("task", "meeting", "decided at"),

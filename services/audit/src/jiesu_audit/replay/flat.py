@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jiesu_audit.domain.actors import actor_of, department_of
+from jiesu_audit.replay.staging import Staging
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -25,35 +26,41 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-class FlatWriters:
-    def __init__(self, jsonl: Path | None, parquet: Path | None) -> None:
-        self._jsonl = jsonl.open("wb") if jsonl else None
-        self._parquet = pq.ParquetWriter(parquet, SCHEMA, compression="zstd") if parquet else None
-        self._rows: list[tuple] = []  # a batch of rows in SCHEMA's column order, turned into columns at once
+class JsonLines:
+    """events.jsonl, written as the events are read: each line made once, for staging and this file alike."""
 
-    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, line: bytes,
-            time: datetime) -> None:
-        """`line`: the event as JSON (sorted keys); `time`: its time, parsed already."""
-        if self._jsonl is not None:
-            self._jsonl.write(line + b"\n")
-        if self._parquet is not None:
-            self._rows.append(_row(partition, offset, doc, case_id, time))
-            if len(self._rows) >= _BATCH:
-                self._flush()
+    def __init__(self, path: Path | None) -> None:
+        self._out = path.open("wb", buffering=1 << 20) if path else None
 
-    def _flush(self) -> None:
-        if self._rows and self._parquet is not None:
-            columns = zip(*self._rows)
-            self._parquet.write_table(pa.Table.from_arrays(
-                [pa.array(values, type=f.type) for values, f in zip(columns, SCHEMA)], schema=SCHEMA))
-        self._rows = []
+    def add(self, line: bytes) -> None:
+        if self._out is not None:
+            self._out.write(line + b"\n")
 
     def close(self) -> None:
-        self._flush()
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._jsonl is not None:
-            self._jsonl.close()
+        if self._out is not None:
+            self._out.close()
+
+
+def write_parquet(path: Path, staging: Staging) -> None:
+    """events.parquet from the staged events, in log order: one flat row each, in batches of columns."""
+    writer = pq.ParquetWriter(path, SCHEMA, compression="zstd")
+    rows: list[tuple] = []
+    for partition, offset, case_id, doc in staging.rows(
+            "SELECT log_partition, log_offset, case_id, doc FROM events ORDER BY seq"):
+        rows.append(_row(partition, offset, orjson.loads(doc), case_id))
+        if len(rows) >= _BATCH:
+            _write_rows(writer, rows)
+            rows = []
+    _write_rows(writer, rows)
+    writer.close()
+
+
+def _write_rows(writer: pq.ParquetWriter, rows: list[tuple]) -> None:
+    """Rows in SCHEMA's column order, turned into columns at once."""
+    if rows:
+        columns = zip(*rows)
+        writer.write_table(pa.Table.from_arrays(
+            [pa.array(values, type=f.type) for values, f in zip(columns, SCHEMA)], schema=SCHEMA))
 
 
 def _text(value: Any) -> str | None:
@@ -66,8 +73,9 @@ _OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
 _NOTHING: dict[str, Any] = {}
 
 
-def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, time: datetime) -> tuple:
+def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> tuple:
     data = doc["data"]
+    time = datetime.fromisoformat(doc["time"])  # as `cloudevent` wrote it: UTC, to the microsecond
     place = data.get("place")
     place = place if place.__class__ is dict else _NOTHING
     contact = data.get("contact")

@@ -51,13 +51,13 @@ def related_objects(subject: str, event_type: str, data: dict[str, Any], event_i
         found.append((oid("meeting", subject), "meeting", "meeting"))
     if event_type == "case.callback_recorded.v1":
         found.append((callback_oid(event_id), "call-back", "call-back"))
-    get = data.get
-    for field, kind, qualifier in _SINGLE_ROWS:  # per event, twice: plain loops, no helper calls
-        value = get(field)
+    singles, manies, _ = _shape(data)
+    for field, kind, qualifier in singles:  # per event, twice: plain loops, no helper calls
+        value = data[field]
         if value.__class__ is str and value:
             found.append((f"{kind}:{value}", kind, qualifier))
-    for field, kind, qualifier in _MANY_ROWS:
-        for name in get(field) or ():
+    for field, kind, qualifier in manies:
+        for name in data[field] or ():
             if name.__class__ is str and name:
                 found.append((f"{kind}:{name}", kind, qualifier))
     street, community = street_and_community(data)
@@ -116,9 +116,28 @@ def object_attributes(event_type: str, data: dict[str, Any], event_id: str = "")
 
 
 def event_attributes(data: dict[str, Any]) -> dict[str, Any]:
-    get, found = data.get, {}
-    for k in EVENT_ATTRIBUTES:
-        value = get(k)
+    found = {}
+    for k in _shape(data)[2]:
+        value = data[k]
         if value.__class__ is str or value.__class__ is int:  # not a bool, though bool is an int
             found[k] = value
     return found
+
+
+_SHAPES: dict[tuple[str, ...], tuple[tuple, tuple, tuple]] = {}
+_REMEMBERED_SHAPES = 10_000  # an event type has one or a few sets of fields: a log has some dozens
+
+
+def _shape(data: dict[str, Any]) -> tuple[tuple, tuple, tuple]:
+    """Which of the fields that name objects (single, many) or are event attributes the data has, in their
+    fixed order: decided once per set of field names, not field by field on every event."""
+    names = tuple(data)
+    shape = _SHAPES.get(names)
+    if shape is None:
+        present = frozenset(names)
+        shape = (tuple(row for row in _SINGLE_ROWS if row[0] in present),
+                 tuple(row for row in _MANY_ROWS if row[0] in present),
+                 tuple(name for name in EVENT_ATTRIBUTES if name in present))
+        if len(_SHAPES) < _REMEMBERED_SHAPES:
+            _SHAPES[names] = shape
+    return shape

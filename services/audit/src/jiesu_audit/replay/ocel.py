@@ -3,6 +3,7 @@ written as a stream (the JSON is assembled piecewise, never held whole). Attribu
 as the published OCEL 2.0 JSON schema requires; their declared types say how to read them."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +18,30 @@ _STAMPED = ("case.dispatched.v1", "task.offered.v1", "case.rerouted.v1")  # carr
 _DEADLINES = ("decide_by", "respond_by", "resolve_by")
 
 
-def _dump(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-
-
 class OcelWriter:
     """Types and objects first (from staging), then the events as they are fed, case by case."""
 
     def __init__(self, path: Path, staging: Staging) -> None:
-        self._out = path.open("w", encoding="utf-8", newline="\n", buffering=1 << 20)
-        self._out.write('{"objectTypes":' + _dump(_object_types(staging)))
-        self._out.write(',\n"eventTypes":' + _dump(_event_types(staging)))
-        self._out.write(',\n"objects":[')
+        self._out = path.open("wb", buffering=1 << 20)
+        self._out.write(b'{"objectTypes":' + orjson.dumps(_object_types(staging), option=orjson.OPT_SORT_KEYS))
+        self._out.write(b',\n"eventTypes":' + orjson.dumps(_event_types(staging), option=orjson.OPT_SORT_KEYS))
+        self._out.write(b',\n"objects":[')
         self.objects = 0
-        for row in staging.rows("SELECT oid, type, attrs, time FROM objects ORDER BY oid"):
-            self._out.write(("\n" if self.objects == 0 else ",\n") + _dump(_object(staging, *row)))
+        for document in _objects(staging):
+            self._out.write((b"\n" if self.objects == 0 else b",\n") + orjson.dumps(document))
             self.objects += 1
-        self._out.write('\n],\n"events":[')
+        self._out.write(b'\n],\n"events":[')
         self.events = 0
 
     def events_of(self, readings: list[Reading]) -> None:
-        parts = [("\n" if self.events + i == 0 else ",\n") + _dump(_event(r)) for i, r in enumerate(readings)]
-        self._out.write("".join(parts))
+        if not readings:
+            return
+        parts = [orjson.dumps(_event(r)) for r in readings]  # built with their keys in order: no sorting
+        self._out.write((b"\n" if self.events == 0 else b",\n") + b",\n".join(parts))
         self.events += len(readings)
 
     def close(self) -> None:
-        self._out.write("\n]}\n")
+        self._out.write(b"\n]}\n")
         self._out.close()
 
 
@@ -64,15 +63,24 @@ def _event_types(staging: Staging) -> list[dict[str, Any]]:
     return [{"name": t, "attributes": sorted(a, key=lambda x: x["name"])} for t, a in sorted(types.items())]
 
 
-def _object(staging: Staging, oid: str, object_type: str, attrs: str, time: str) -> dict[str, Any]:
-    values = orjson.loads(attrs)
-    links = staging.rows("SELECT dst, qualifier FROM links WHERE src = ? ORDER BY dst, qualifier", oid)
-    return {"id": oid, "type": object_type,
-            "attributes": [{"name": k, "time": time, "value": str(v)} for k, v in sorted(values.items())],
-            "relationships": [{"objectId": dst, "qualifier": q} for dst, q in links]}
+def _objects(staging: Staging) -> Iterator[dict[str, Any]]:
+    """Each object with its links: the objects and the links each read once in id order, merged."""
+    links = staging.rows("SELECT src, dst, qualifier FROM links ORDER BY src, dst, qualifier")
+    link = next(links, None)
+    for oid, object_type, attrs, time in staging.rows("SELECT oid, type, attrs, time FROM objects ORDER BY oid"):
+        while link is not None and link[0] < oid:  # a link from an object never staged: none is, but skip it
+            link = next(links, None)
+        relationships = []
+        while link is not None and link[0] == oid:
+            relationships.append({"objectId": link[1], "qualifier": link[2]})
+            link = next(links, None)
+        values = orjson.loads(attrs)
+        yield {"attributes": [{"name": k, "time": time, "value": str(v)} for k, v in sorted(values.items())],
+               "id": oid, "relationships": relationships, "type": object_type}
 
 
 def _event(r: Reading) -> dict[str, Any]:
+    """The event as OCEL 2.0 has it, every dict's keys in sorted order (as the file had them sorted)."""
     doc = r.doc
     data = doc["data"]
     attributes = [{"name": k, "value": str(v)} for k, v in event_attributes(data).items()]
@@ -80,6 +88,7 @@ def _event(r: Reading) -> dict[str, Any]:
         attributes.append({"name": "routing_rules_version", "value": r.routing_version})
     if doc["type"] == "task.offered.v1":
         attributes += [{"name": d, "value": data[d]} for d in _DEADLINES if isinstance(data.get(d), str)]
-    return {"id": doc["id"], "type": doc["type"], "time": doc["time"], "attributes": attributes,
+    return {"attributes": attributes, "id": doc["id"],
             "relationships": [{"objectId": oid, "qualifier": q}
-                              for oid, _, q in related_objects(doc["subject"], doc["type"], data, doc["id"])]}
+                              for oid, _, q in related_objects(doc["subject"], doc["type"], data, doc["id"])],
+            "time": doc["time"], "type": doc["type"]}

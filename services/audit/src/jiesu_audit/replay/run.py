@@ -16,12 +16,10 @@ import orjson
 from tqdm import tqdm
 
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
-from jiesu_audit.replay.flat import FlatWriters
-from jiesu_audit.replay.ocel import OcelWriter
-from jiesu_audit.replay.reading import read_case
+from jiesu_audit.replay.flat import JsonLines, write_parquet
 from jiesu_audit.replay.sources import Item
 from jiesu_audit.replay.staging import Staging, case_of
-from jiesu_audit.replay.xes import XesWriter
+from jiesu_audit.replay.structured import XesAndOcelElsewhere, write_xes_and_ocel
 
 FORMATS = ("jsonl", "parquet", "xes", "ocel")
 FILES = {"jsonl": "events.jsonl", "parquet": "events.parquet", "xes": "events.xes", "ocel": "events.ocel.json"}
@@ -100,13 +98,9 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
     deidentifier = Deidentifier(key if key is not None else secrets.token_bytes(32))  # a given key must do
     paths = {f: out_dir / FILES[f] for f in formats}
     staging = Staging(out_dir / ".replay-staging.sqlite3")
-    writers = FlatWriters(paths.get("jsonl"), paths.get("parquet"))
+    writers = JsonLines(paths.get("jsonl"))
     try:
-        total = await source.total()
-        with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
-            async for item in source.items():
-                _take(item, deidentifier, writers, staging, summary)
-                bar.update(1)
+        await _read_all(source, deidentifier, writers, staging, summary, progress)
         writers.close()
         staging.close()
         _write_structured(staging, paths, summary)
@@ -117,37 +111,57 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
     return summary
 
 
-def _take(item: Item, deidentifier: Deidentifier, writers: FlatWriters, staging: Staging,
-          summary: ReplaySummary) -> None:
+async def _read_all(source: Source, deidentifier: Deidentifier, writers: JsonLines, staging: Staging,
+                    summary: ReplaySummary, progress: bool) -> None:
+    total = await source.total()
+    with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
+        batch: list[tuple[Item, dict[str, Any], bytes, str | None]] = []
+        read = 0
+        async for item in source.items():
+            read += 1
+            if (taken := _take(item, deidentifier, summary)) is not None:
+                batch.append(taken)
+            if len(batch) >= _BATCH:
+                _stage(batch, writers, staging, summary)
+                bar.update(read)
+                batch, read = [], 0
+        _stage(batch, writers, staging, summary)
+        bar.update(read)
+
+
+_BATCH = 1000  # events staged in one statement, then written to the flat files in log order
+
+
+def _take(item: Item, deidentifier: Deidentifier,
+          summary: ReplaySummary) -> tuple[Item, dict[str, Any], bytes, str | None] | None:
+    """The de-identified event, its JSON (made once, for staging and JSON Lines alike) and its case."""
     if item.envelope is None:
         summary.poison.append(item.poison_report())
-        return
+        return None
     doc = cloudevent(item, deidentifier)
-    line = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)  # once, for staging and JSON Lines alike
-    case_id = case_of(doc)
-    if not staging.add(doc, line, case_id):
-        summary.duplicates += 1
-        return
-    writers.add(item.partition, item.offset, doc, case_id, line, item.envelope.time)
-    summary.events += 1
+    return item, doc, orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), case_of(doc)
+
+
+def _stage(batch: list[tuple[Item, dict[str, Any], bytes, str | None]], writers: JsonLines, staging: Staging,
+           summary: ReplaySummary) -> None:
+    fresh = staging.add([(doc, line, case_id, item.partition, item.offset) for item, doc, line, case_id in batch])
+    for (item, doc, line, case_id), new in zip(batch, fresh):
+        if not new:
+            summary.duplicates += 1
+            continue
+        writers.add(line)
+        summary.events += 1
 
 
 def _write_structured(staging: Staging, paths: dict[str, Path], summary: ReplaySummary) -> None:
+    """Parquet here, XES and OCEL in a second process at the same time (when both kinds are asked for)."""
     summary.cases = staging.scalar("SELECT COUNT(DISTINCT case_id) FROM events WHERE case_id IS NOT NULL")
     summary.objects = staging.scalar("SELECT COUNT(*) FROM objects")
     summary.about_no_case = staging.scalar("SELECT COUNT(*) FROM events WHERE case_id IS NULL")
-    if "xes" not in paths and "ocel" not in paths:
+    xes, ocel, parquet = paths.get("xes"), paths.get("ocel"), paths.get("parquet")
+    if parquet is None:
+        summary.xes = write_xes_and_ocel(staging, xes, ocel) if xes or ocel else {}
         return
-    xes = XesWriter(paths["xes"]) if "xes" in paths else None
-    ocel = OcelWriter(paths["ocel"], staging) if "ocel" in paths else None
-    for case_id, docs in staging.by_case():  # one pass over the staged events feeds both
-        readings = read_case(docs, staging.rules)
-        if xes is not None and case_id is not None:
-            xes.trace(case_id, staging.case_attributes(case_id), readings)
-        if ocel is not None:
-            ocel.events_of(readings)
-    if xes is not None:
-        xes.close()
-        summary.xes = {"traces": xes.traces, "events": xes.events}
-    if ocel is not None:
-        ocel.close()
+    elsewhere = XesAndOcelElsewhere(staging.path, staging.rules, xes, ocel) if xes or ocel else None
+    write_parquet(parquet, staging)
+    summary.xes = elsewhere.result() if elsewhere is not None else {}

@@ -15,7 +15,7 @@ from jiesu_audit.replay.reading import RulesInForce
 
 _SCHEMA = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
-                     doc TEXT NOT NULL);
+                     doc TEXT NOT NULL, log_partition INTEGER, log_offset INTEGER);
 CREATE TABLE objects (oid TEXT PRIMARY KEY, type TEXT NOT NULL, attrs TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE links (src TEXT NOT NULL, dst TEXT NOT NULL, qualifier TEXT NOT NULL, PRIMARY KEY (src, dst, qualifier));
 CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
@@ -23,7 +23,7 @@ CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type
 """
 
 
-_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)"
+_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)"
 _BATCH = 5000
 _REMEMBERED_OBJECTS = 200_000
 
@@ -49,13 +49,38 @@ class Staging:
         # objects staged lately: departments, streets and communities recur on most events
         self._staged_objects: dict[str, None] = {}
 
-    def add(self, doc: dict[str, Any], line: bytes, case_id: str | None) -> bool:
-        """Stage the event (`line`: its JSON); False when its id was staged before (a redelivery: the log is
-        at-least-once). What it says about objects is written in batches."""
+    @classmethod
+    def reopened(cls, path: Path, rules: RulesInForce) -> Staging:
+        """The staged events, for reading in another process (which must not share the first's connection)."""
+        staging = cls.__new__(cls)
+        staging.path, staging.rules = path, rules
+        staging.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        staging.db.execute("PRAGMA cache_size=-32768")
+        return staging
+
+    def add(self, batch: list[tuple[dict[str, Any], bytes, str | None, int | None, int]]) -> list[bool]:
+        """Stage a batch of events, each (event, its JSON, its case, log partition, log offset) in one statement;
+        for each, False when
+        its id was staged before (a redelivery: the log is at-least-once). A fresh event's objects and
+        links are noted for the next batch of those."""
+        base = self._seq
+        rows = [(base + i, doc["id"], case_id, doc["type"], line, partition, offset)
+                for i, (doc, line, case_id, partition, offset) in enumerate(batch, 1)]
+        changed = self.db.total_changes
+        self.db.executemany(_INSERT_EVENT, rows)
+        self._seq += len(rows)  # a redelivery leaves its number unused: the order is all that counts
+        if self.db.total_changes - changed == len(rows):
+            fresh = [True] * len(rows)
+        else:  # rare: find which ones were already there
+            kept = {seq for (seq,) in self.db.execute("SELECT seq FROM events WHERE seq > ?", (base,))}
+            fresh = [row[0] in kept for row in rows]
+        for (doc, *_), new in zip(batch, fresh):
+            if new:
+                self._describe(doc)
+        return fresh
+
+    def _describe(self, doc: dict[str, Any]) -> None:
         data, kind, event_id = doc["data"], doc["type"], doc["id"]
-        if not self.db.execute(_INSERT_EVENT, (self._seq + 1, event_id, case_id, kind, line)).rowcount:
-            return False
-        self._seq += 1
         for object_id, object_type, _ in o.related_objects(doc["subject"], kind, data, event_id):
             if object_id not in self._staged_objects:
                 self._staged_objects[object_id] = None
@@ -70,7 +95,6 @@ class Staging:
         self._note_attribute_types(kind, data)
         if len(self._objects) + len(self._attributes) + len(self._links) >= _BATCH:
             self._flush()
-        return True
 
     def _note_attribute_types(self, kind: str, data: dict[str, Any]) -> None:
         for name, value in o.event_attributes(data).items():

@@ -73,31 +73,39 @@ def _attribute(kind: str, key: str, value: Any, indent: str) -> str:
 
 
 
+# the attributes every event has, in this order: one template, filled at once
+_EVENT_HEAD = "".join(f'      <{kind} key="{key}" value="%s"/>\n' for kind, key in (
+    ("string", "concept:name"), ("date", "time:timestamp"), ("string", "lifecycle:transition"),
+    ("string", "org:resource"), ("id", "identity:id"), ("string", "jiesu:type"), ("string", "jiesu:actor")))
+_EVENT_HEAD = "    <event>\n" + _EVENT_HEAD
+_LINE = '      <%s key="%s" value="%s"/>\n'
+_TEXTS = tuple((key, f"jiesu:{key}") for key in ("task_id", "from_department", "to_department", "suggested_department"))
+_DEADLINES = tuple((key, f"jiesu:{key}") for key in SLA_DEADLINES)
+
+
 def _event(r: Reading) -> str:
-    doc, indent = r.doc, "      "
+    """The event's lines from templates; its values escaped only when one of them needs it (rarely)."""
+    doc = r.doc
     data = doc["data"]
-    lines = ["    <event>\n",
-             _attribute("string", "concept:name", r.activity, indent),
-             _attribute("date", "time:timestamp", _xes_time(r.time), indent),
-             _attribute("string", "lifecycle:transition", r.transition, indent),
-             _attribute("string", "org:resource", r.resource, indent),
-             _attribute("id", "identity:id", doc["id"], indent),
-             _attribute("string", "jiesu:type", doc["type"], indent),
-             _attribute("string", "jiesu:actor", r.actor, indent)]
+    values = [r.activity, _xes_time(r.time), r.transition, r.resource, doc["id"], doc["type"], r.actor]
+    more: list[tuple[str, str, str]] = []
     if r.instance is not None:
-        lines.append(_attribute("string", "concept:instance", r.instance, indent))
+        more.append(("string", "concept:instance", r.instance))
     if r.routing_version is not None:
-        lines.append(_attribute("string", "jiesu:routing_rules_version", r.routing_version, indent))
+        more.append(("string", "jiesu:routing_rules_version", r.routing_version))
     for key, value in event_attributes(data).items():
-        lines.append(_attribute("int" if isinstance(value, int) else "string", f"jiesu:{key}", value, indent))
-    for key in ("task_id", "from_department", "to_department", "suggested_department"):
-        if isinstance(data.get(key), str):
-            lines.append(_attribute("string", f"jiesu:{key}", data[key], indent))
-    for key in SLA_DEADLINES:
-        if isinstance(data.get(key), str):
-            lines.append(_attribute("date", f"jiesu:{key}", _xes_time(data[key]), indent))
-    lines.append("    </event>\n")
-    return "".join(lines)
+        more.append(("int", f"jiesu:{key}", str(value)) if value.__class__ is int else ("string", f"jiesu:{key}", value))
+    get = data.get
+    for key, name in _TEXTS:
+        if (value := get(key)).__class__ is str:
+            more.append(("string", name, value))
+    for key, name in _DEADLINES:
+        if (value := get(key)).__class__ is str:
+            more.append(("date", name, _xes_time(value)))
+    if _NEEDS_ESCAPE.search("".join(values) + "".join(v for _, _, v in more)):
+        values = [_escaped(v) for v in values]
+        more = [(kind, name, _escaped(v)) for kind, name, v in more]
+    return _EVENT_HEAD % tuple(values) + "".join(_LINE % line for line in more) + "    </event>\n"
 
 
 def _xes_time(iso: str) -> str:
