@@ -247,7 +247,8 @@ class ConsumerRunner:
             f"consume {envelope.type}", context=context_from_traceparent(envelope.traceparent),
             kind=trace.SpanKind.CONSUMER,
             attributes={"messaging.system": "jiesu", "messaging.consumer.group.name": self.group,
-                        "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject},
+                        "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject,
+                        "messaging.jiesu.appended_at_ms": routed.record.timestamp_ms},  # when the log took it
         ):
             token = current_record.set(routed.record)
             try:
