@@ -169,9 +169,9 @@ class EmbeddedSubscription:
             return False
         return self._data_version() == self._quiet_version  # None never equals a known version
 
-    async def commit(self, record: Record) -> None:
+    async def commit(self, *records: Record) -> None:
         assert self._file, "subscription not started"
-        await asyncio.to_thread(self._file.run, self._store_position, record.topic, record.offset + 1)
+        await asyncio.to_thread(self._file.run, self._store_positions, {r.topic: r.offset + 1 for r in records})
 
     async def rewind(self, record: Record) -> None:
         if record.topic in self._positions:
@@ -225,12 +225,13 @@ class EmbeddedSubscription:
             elif not held:
                 self._positions.pop(topic, None)
 
-    def _store_position(self, conn: sqlite3.Connection, topic: str, next_offset: int) -> None:
-        conn.execute(
-            "INSERT INTO group_offsets (group_id, topic, next_offset) VALUES (?, ?, ?) "
-            "ON CONFLICT (group_id, topic) DO UPDATE SET next_offset = excluded.next_offset",
-            (self._group, topic, next_offset),
-        )
+    def _store_positions(self, conn: sqlite3.Connection, next_offsets: dict[str, int]) -> None:
+        with _write_transaction(conn):
+            conn.executemany(
+                "INSERT INTO group_offsets (group_id, topic, next_offset) VALUES (?, ?, ?) "
+                "ON CONFLICT (group_id, topic) DO UPDATE SET next_offset = excluded.next_offset",
+                [(self._group, topic, next_offset) for topic, next_offset in next_offsets.items()],
+            )
 
     def _release(self, conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM group_leases WHERE group_id = ? AND member_id = ?", (self._group, self._member))
