@@ -1,7 +1,7 @@
 """Doorbells for the embedded log: a publisher rings every reader of the same log file right after its append
 commits, so a waiting reader fetches at once instead of looking at the file every few milliseconds.
 
-Each reader owns a named pipe (FIFO) in `<log>.doorbells/`; a ring is one byte written to each pipe without
+Each reader owns a named pipe (FIFO) in a directory beside the log file; a ring is one byte written to each pipe without
 blocking (a full pipe has been rung already). A pipe that nobody holds open (its process died) is removed by
 the next ring. Only appends ring, not the readers' own offset and lease writes, so a ring means "records may
 be new". Readers still wait with a bounded timeout, and where named pipes do not exist they poll instead.
@@ -20,7 +20,8 @@ _PENDING = ".pending-"  # a pipe being made: not rung, and not taken for a dead 
 
 
 def doorbells_of(log_path: Path) -> Path:
-    return log_path.with_name(log_path.name + ".doorbells")
+    """`log-sqlite3.doorbells` beside `log.sqlite3`: not matched by `log.sqlite3*`, the file and its journals."""
+    return log_path.with_name(log_path.name.replace(".", "-") + ".doorbells")
 
 
 def ring_all(log_path: Path) -> None:
