@@ -60,7 +60,7 @@ class ServiceProcess:
 
 
 def start_services(common_env: Mapping[str, str], state_dir: Path, ports: Mapping[str, int] | None = None,
-                   only: Iterable[str] = SERVICES) -> dict[str, ServiceProcess]:
+                   only: Iterable[str] = SERVICES, health_timeout: float = 60) -> dict[str, ServiceProcess]:
     """Start the four services (or `only` some), each with its own database, port, log and trace file;
     wait until healthy."""
     processes: dict[str, ServiceProcess] = {}
@@ -76,7 +76,7 @@ def start_services(common_env: Mapping[str, str], state_dir: Path, ports: Mappin
                    "JIESU_TRACE_FILE": str(state_dir / "traces" / f"{name}.jsonl")}
             processes[name] = ServiceProcess(module, env, state_dir / "logs" / f"{name}.log")
         for process in processes.values():
-            process.wait_healthy()
+            process.wait_healthy(health_timeout)
     except BaseException:
         stop_all(processes)
         raise

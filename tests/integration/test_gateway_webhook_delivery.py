@@ -200,7 +200,9 @@ def test_a_stuck_endpoint_holds_up_nobody_else(tmp_path: Path) -> None:
             eventually(lambda: [r for r in h.receiver.received if r.department == "housing"], what="the stuck call")
             h.log.publish("case-2", *(offer("fire-safety", case_id="case-2") for _ in range(3)))
             eventually(lambda: len(h.receiver.ids("fire-safety")) == 3, what="fire-safety's offers")
-            assert [d.status for d in h.deliveries(client, "fire-safety")] == ["delivered"] * 3
+            # recorded once the worker takes the answer, a moment after the receiver has the request
+            eventually(lambda: [d.status for d in h.deliveries(client, "fire-safety")] == ["delivered"] * 3,
+                       what="fire-safety's offers recorded as delivered")
             assert [(d.status, d.attempts) for d in h.deliveries(client, "housing")] == [("pending", 0)]  # still stuck
             h.receiver.released.set()
     finally:

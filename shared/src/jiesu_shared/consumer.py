@@ -5,7 +5,8 @@
 - Never silently dropped: a record that cannot be decoded or handled goes to the dead-letter topic
   with its original bytes, the reason and its source offset, and the runner goes on with the next.
 - Infrastructure failures (database away) are retried without advancing the offset.
-- The offset is committed only after the handling is durable.
+- The offset is committed only after the handling is durable, in the background (commits.py): the next
+  poll does not wait for the log to answer.
 - Batched: the events of one poll are handled in log order in one transaction (one commit, one fsync,
   each event in its own savepoint). When an event fails there, what came before it is committed and it
   is handled alone, with the retries and dead-lettering above, before the batch goes on.
@@ -27,6 +28,7 @@ from sqlmodel import Session
 
 from jiesu_shared.bus.port import Bus, OutgoingRecord, PartitionProgress, Publisher, Record, Subscription
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
+from jiesu_shared.commits import BackgroundCommits
 from jiesu_shared.events import DecodeError, Envelope, decode_record
 from jiesu_shared.store.database import Database
 from jiesu_shared.store.tables import ProcessedEvent
@@ -96,17 +98,19 @@ class ConsumerRunner:
         dead_letters = self._bus.publisher()
         await dead_letters.start()
         await subscription.start()
+        commits = BackgroundCommits(subscription)
         try:
             while not stop.is_set():
                 records = await subscription.poll(timeout=0.5)
-                await self._process_batch(records, subscription, dead_letters, stop)
+                await self._process_batch(records, subscription, commits, dead_letters, stop)
                 if self._on_progress is not None and not stop.is_set():
                     self._on_progress(records, await subscription.progress())
         finally:
+            await commits.flush()
             await subscription.stop()
             await dead_letters.stop()
 
-    async def _process_batch(self, records: list[Record], subscription: Subscription,
+    async def _process_batch(self, records: list[Record], subscription: Subscription, commits: BackgroundCommits,
                              dead_letters: Publisher, stop: asyncio.Event) -> None:
         last_per_partition: dict[tuple[str, int], Record] = {}
         for start in range(0, len(records), _EVENTS_PER_TRANSACTION):
@@ -119,11 +123,7 @@ class ConsumerRunner:
                 last_per_partition[(record.topic, record.partition)] = record
         if last_per_partition:
             self._on_batch_handled()
-        for record in last_per_partition.values():
-            try:
-                await subscription.commit(record)
-            except Exception:  # e.g. a rebalance took the partition: redelivery is harmless
-                log.warning("could not commit %s@%s; the event may be redelivered", record.topic, record.offset)
+            commits.handled(last_per_partition.values())
 
     async def _process_together(self, records: list[Record], dead_letters: Publisher) -> None:
         routed = [r for r in [await self._route(record, dead_letters) for record in records] if r is not None]
@@ -247,7 +247,8 @@ class ConsumerRunner:
             f"consume {envelope.type}", context=context_from_traceparent(envelope.traceparent),
             kind=trace.SpanKind.CONSUMER,
             attributes={"messaging.system": "jiesu", "messaging.consumer.group.name": self.group,
-                        "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject},
+                        "messaging.message.id": envelope.id, "jiesu.case_id": envelope.subject,
+                        "messaging.jiesu.appended_at_ms": routed.record.timestamp_ms},  # when the log took it
         ):
             token = current_record.set(routed.record)
             try:

@@ -42,6 +42,7 @@ class JsonLinesSpanExporter(SpanExporter):
                 "span_id": format(ctx.span_id, "016x"),
                 "parent_span_id": format(span.parent.span_id, "016x") if span.parent else None,
                 "kind": span.kind.name,
+                "start_ns": span.start_time, "end_ns": span.end_time,  # epoch ns: hop timings across processes
                 "attributes": dict(span.attributes or {}),
             }, ensure_ascii=False, default=str))
         with self._lock, self._path.open("a", encoding="utf-8") as out:

@@ -23,12 +23,13 @@ class Wakeup:
             self._loop.call_soon_threadsafe(self._event.set)
 
     def looking(self) -> None:
-        """The worker is about to look: commits from now on need a new wake-up."""
+        """The worker is about to look (on its loop): commits from now on need a new wake-up, and one that
+        arrives before the worker waits again is kept, so wait() returns at once."""
         self._on_its_way.clear()
+        self._event.clear()
 
     async def wait(self, stop: asyncio.Event, seconds: float) -> None:
-        """Until a wake-up, the stop, or `seconds` (the poll that catches anything not announced)."""
-        self._event.clear()
+        """Until a wake-up since looking(), the stop, or `seconds` (the poll that catches anything not announced)."""
         waiters = [asyncio.ensure_future(self._event.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

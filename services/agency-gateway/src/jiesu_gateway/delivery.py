@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -19,28 +18,28 @@ from opentelemetry import trace
 from sqlalchemy import Row, update
 from sqlmodel import Session, col, select
 
-from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
 from jiesu_shared.quiet_log import QuietLog
-from jiesu_shared.store import ConcurrencyError, Database, EventStore
+from jiesu_shared.store import Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
 from jiesu_shared.wakeup import Wakeup
 
-from jiesu_gateway.adapters.tables import Delivery, DeliveryAttempt, Department, Task
+from jiesu_gateway.adapters.tables import Delivery, Department, Task
+from jiesu_gateway.delivery_outcome import ANSWERS_AWAITED, Finished, Recorder, record_despite_races
 from jiesu_gateway.departments import signing_secrets
 from jiesu_gateway.disclosure import NOT_LIVE, IntakeDisclosures
 from jiesu_gateway.messages import with_personal
 from jiesu_gateway.signing import signature_headers
 from jiesu_gateway.ssrf import Resolver, UnsafeWebhookTarget, pin_webhook_url, system_resolver
-from jiesu_gateway.tasks import append_task_event, view_of
+from jiesu_gateway.tasks import view_of
 
 log = logging.getLogger(__name__)
-failures = QuietLog(log)  # a failed attempt is worth a line, a receiver outage is not worth thousands
 database_away = QuietLog(log)  # a database outage must not stop the worker, nor fill the log
 # How long a claimed delivery is this instance's alone; renewed while its attempt is in flight, so a
 # crashed instance's deliveries are attempted again within this time, and a live one keeps them.
 LEASE = timedelta(seconds=10)
 Clock = Callable[[], datetime]
-ANSWERS_AWAITED = frozenset({"task.offered"})  # the messages whose fate dispatch must learn
+Due = tuple[Delivery, Department | None, Task | None, datetime]  # claimed, with our lease
+__all__ = ["ANSWERS_AWAITED", "LEASE", "Clock", "DeliveryWorker", "system_clock"]
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 _ANY_PENDING = select(_DELIVERY.c.id).where(_DELIVERY.c.status == "pending").limit(1)
 _PENDING_IN_ORDER = (select(_DELIVERY.c.id, _DELIVERY.c.department_id, _DELIVERY.c.case_id, _DELIVERY.c.next_attempt_at)
@@ -54,53 +53,63 @@ def system_clock() -> datetime:
 class DeliveryWorker:
     def __init__(self, *, database: Database, store: EventStore, schedule: list[float], timeout: float,
                  allow_private: bool, concurrency: int = 16, clock: Clock = system_clock,
-                 idle_pause: float = 0.05, on_appended: Callable[[], None] = lambda: None,
+                 idle_pause: float = 1.0, on_appended: Callable[[], None] = lambda: None,
                  resolve: Resolver = system_resolver, disclosures: IntakeDisclosures | None = None) -> None:
         self._db = database
-        self._store = store
-        self._schedule = schedule
+        self._recorder = Recorder(store=store, schedule=schedule, clock=clock)
         self._timeout = timeout
         self._allow_private = allow_private
         self._concurrency = concurrency
         self._clock = clock
-        self._idle_pause = idle_pause
+        self._idle_pause = idle_pause  # the longest wait between looks: retries come due, other instances add work
         self._on_appended = on_appended  # wakes the outbox relay
         self._resolve = resolve
         self._disclosures = disclosures or IntakeDisclosures(None)
         self._tracer = tracer("jiesu.gateway.webhooks")
         self._wakeup = Wakeup()
         self._held: dict[int, tuple[datetime, asyncio.Task]] = {}  # in flight: delivery id -> (our lease, attempt)
+        self._finished: list[Finished] = []  # attempts made, to be recorded at the next turn
 
     def wake_threadsafe(self) -> None:
         """New deliveries were just committed (callable from any thread): look now, not at the next poll."""
         self._wakeup.send_threadsafe()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Start each due attempt on its own, so a slow endpoint holds up nobody but its own queue."""
+        """Start each due attempt on its own, so a slow endpoint holds up nobody but its own queue. Each turn
+        is one transaction: it records the attempts that finished since the last and claims what is due now."""
         in_flight: set[asyncio.Task] = set()
         self._wakeup.bind()
         renewing = asyncio.create_task(self._keep_leases(stop))
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
             try:
                 while not stop.is_set():
-                    room = self._concurrency - len(in_flight)
-                    self._wakeup.looking()
-                    try:
-                        due = await asyncio.to_thread(self._due, room) if room > 0 else []
-                    except Exception as exc:  # the database away: the deliveries wait in it; look again later
-                        database_away.warning("could not look for due webhooks (%s); retrying", type(exc).__name__)
-                        await self._wakeup.wait(stop, self._idle_pause)
-                        continue
-                    for delivery, department, task, lease in due:
-                        attempt = asyncio.create_task(self._attempt(client, delivery, department, task))
-                        self._held[delivery.id] = (lease, attempt)  # type: ignore[index]
-                        in_flight.add(attempt)
-                        attempt.add_done_callback(_finished(in_flight))
-                    if not due:  # the poll still runs: retries come due without a wake-up
-                        await self._wakeup.wait(stop, self._idle_pause)
+                    pause = await self._turn(client, in_flight)
+                    await self._wakeup.wait(stop, pause)  # an attempt finishing or a new delivery wakes it
             finally:
                 await asyncio.gather(*in_flight, return_exceptions=True)
                 renewing.cancel()
+                if self._finished:  # what was sent before the stop is recorded, not sent again after it
+                    await self._turn(client, in_flight, claim=False)
+
+    async def _turn(self, client: httpx.AsyncClient, in_flight: set[asyncio.Task], claim: bool = True) -> float:
+        """Record what finished, start what is due; return how long to wait for the next turn at most."""
+        self._wakeup.looking()
+        finished, self._finished = self._finished, []
+        room = self._concurrency - len(in_flight) if claim else 0
+        try:
+            due, pause = await asyncio.to_thread(self._settle, finished, room)
+        except Exception as exc:  # the database away: the deliveries wait in it; look again later
+            self._finished = finished + self._finished
+            database_away.warning("could not record or look for due webhooks (%s); retrying", type(exc).__name__)
+            return self._idle_pause
+        if finished:
+            self._on_appended()  # task.notified and the like are in the outbox
+        for delivery, department, task, lease in due:
+            attempt = asyncio.create_task(self._attempt(client, delivery, department, task))
+            self._held[delivery.id] = (lease, attempt)  # type: ignore[index]
+            in_flight.add(attempt)
+            attempt.add_done_callback(_forget_when_done(in_flight))
+        return pause
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:
         """Renew the lease of every attempt in flight a few times per lease; an attempt whose delivery
@@ -139,28 +148,39 @@ class DeliveryWorker:
                     lost.append(delivery_id)
         return lease, lost
 
-    def _due(self, room: int) -> list[tuple[Delivery, Department | None, Task | None, datetime]]:
+    def _settle(self, finished: list[Finished], room: int) -> tuple[list[Due], float]:
+        """In one transaction: record the finished attempts, then claim up to `room` due deliveries. Also how
+        long until the next pending one comes due (the idle pause at most: other instances add deliveries too)."""
+        if not finished:
+            with self._db.reading() as s:  # the usual answer when idle, without taking the write lock
+                if s.connection().execute(_ANY_PENDING).first() is None:
+                    return [], self._idle_pause
+        with self._db.transaction() as s:
+            for outcome in finished:
+                record_despite_races(s, outcome, self._recorder)
+            return self._due(s, room) if room > 0 else ([], self._idle_pause)
+
+    def _due(self, s: Session, room: int) -> tuple[list[Due], float]:
         """The oldest pending delivery of each (department, case), if it is due (later ones wait behind it),
         each claimed for this worker, with its department and task as they are now; at most `room` of them."""
         now = self._clock()
-        with self._db.reading() as s:  # the usual answer when idle, without taking the write lock
-            if s.connection().execute(_ANY_PENDING).first() is None:
-                return []
-        with self._db.transaction() as s:
-            # The queue's order and times only, as plain rows: under a backlog this runs over every pending
-            # delivery at each look, and whole ORM objects cost ten times more.
-            heads: dict[tuple[str, str], Row] = {}
-            for row in s.connection().execute(_PENDING_IN_ORDER):
-                heads.setdefault((row.department_id, row.case_id), row)
-            ready = [row for row in heads.values() if _aware(row.next_attempt_at) <= now][:room]
-            lease = now + LEASE
-            claimed = [row.id for row in ready if self._claim(s, row, lease)]
-            if not claimed:
-                return []
-            due = s.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id))).all()
-            departments = {d.department_id: d for d in s.exec(select(Department)).all()}
-            tasks = {t.task_id: t for t in s.exec(select(Task).where(col(Task.task_id).in_({d.task_id for d in due})))}
-        return [(d, departments.get(d.department_id), tasks.get(d.task_id), lease) for d in due]
+        # The queue's order and times only, as plain rows: under a backlog this runs over every pending
+        # delivery at each look, and whole ORM objects cost ten times more.
+        heads: dict[tuple[str, str], Row] = {}
+        for row in s.connection().execute(_PENDING_IN_ORDER):
+            heads.setdefault((row.department_id, row.case_id), row)
+        ready = [row for row in heads.values() if _aware(row.next_attempt_at) <= now][:room]
+        # a due one left for want of room is started when an attempt finishes (that wakes the worker)
+        pause = min([self._idle_pause, *((_aware(row.next_attempt_at) - now).total_seconds()
+                                         for row in heads.values() if _aware(row.next_attempt_at) > now)])
+        lease = now + LEASE
+        claimed = [row.id for row in ready if self._claim(s, row, lease)]
+        if not claimed:
+            return [], pause
+        due = s.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id))).all()
+        departments = {d.department_id: d for d in s.exec(select(Department)).all()}
+        tasks = {t.task_id: t for t in s.exec(select(Task).where(col(Task.task_id).in_({d.task_id for d in due})))}
+        return [(d, departments.get(d.department_id), tasks.get(d.task_id), lease) for d in due], pause
 
     def _claim(self, session: Session, head: Row, lease: datetime) -> bool:
         """Lease the delivery: another gateway instance skips it until the attempt is recorded, or (if this
@@ -180,18 +200,10 @@ class DeliveryWorker:
                         "webhook.id": delivery.webhook_id},
         ):
             outcome, retry_after = await self._send(client, delivery, department, task)
-            if self._held.pop(delivery.id, None) is None:  # type: ignore[arg-type]
-                return  # taken over by another instance meanwhile: it records its own attempt
-            await asyncio.to_thread(self._record_despite_races, delivery.id, outcome, retry_after)
-        self._on_appended()
-
-    def _record_despite_races(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
-        for _ in range(9):
-            try:
-                return self._record(delivery_id, outcome, retry_after)
-            except ConcurrencyError:
-                continue  # the department acted on the task at the same moment: record on the new head
-        self._record(delivery_id, outcome, retry_after)
+        if self._held.pop(delivery.id, None) is None:  # type: ignore[arg-type]
+            return  # taken over by another instance meanwhile: it records its own attempt
+        self._finished.append(Finished(delivery.id, outcome, retry_after))  # type: ignore[arg-type]
+        self._wakeup.send_threadsafe()  # recorded at the next turn, with whatever else finished by then
 
     async def _send(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None,
                     task: Task | None) -> tuple[str, float | None]:
@@ -228,59 +240,11 @@ class DeliveryWorker:
         disclosure = await self._disclosures.for_task(view, "webhook")
         return with_personal(delivery.body, disclosure.fields())
 
-    def _record(self, delivery_id: int | None, outcome: str, retry_after: float | None) -> None:
-        now = self._clock()
-        with self._db.transaction() as s:
-            d = s.get(Delivery, delivery_id, with_for_update=True)
-            if d is None or d.status != "pending":
-                return
-            d.attempts += 1
-            if outcome == "skip":
-                d.status = "skipped"
-            elif outcome == "ok":
-                d.status = "delivered"
-                self._tell_dispatch(s, d, TaskNotified(
-                    task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
-                    webhook_id=d.webhook_id, attempts=d.attempts, delivered_at=now))
-            elif outcome == "gone" or d.attempts >= len(self._schedule):
-                self._give_up(s, d, outcome)
-            else:
-                d.last_error = outcome
-                delay = self._schedule[d.attempts] * random.uniform(1.0, 1.1)  # jitter spreads retries
-                d.next_attempt_at = now + timedelta(seconds=max(delay, retry_after or 0))
-                failures.warning("webhook attempt %d of %s (%s) to department %s failed: %s; next at %s", d.attempts,
-                                 d.webhook_id, d.event_type, d.department_id, outcome, d.next_attempt_at.isoformat())
-            s.add(d)
-            s.add(DeliveryAttempt(delivery_id=d.id, number=d.attempts, attempted_at=now, outcome=outcome[:500],
-                                  next_attempt_at=d.next_attempt_at if d.status == "pending" else None))
-
-    def _give_up(self, s: Session, d: Delivery, outcome: str) -> None:
-        d.status = "failed"
-        d.last_error = "HTTP 410 Gone: endpoint disabled" if outcome == "gone" else outcome
-        if outcome == "gone":
-            department = s.get(Department, d.department_id)
-            if department is not None:
-                department.webhook_enabled = False  # until an administrator sets a URL again
-                s.add(department)
-        log.warning("webhook %s to %s failed after %d attempts: %s", d.webhook_id, d.department_id, d.attempts,
-                    d.last_error)
-        self._tell_dispatch(s, d, TaskNotificationFailed(
-            task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
-            webhook_id=d.webhook_id, attempts=d.attempts, last_error=d.last_error))
-
-    def _tell_dispatch(self, session: Session, delivery: Delivery, payload: TaskNotified | TaskNotificationFailed) -> None:
-        if delivery.event_type not in ANSWERS_AWAITED:
-            return
-        task = session.get(Task, delivery.task_id)
-        if task is not None:
-            append_task_event(session, self._store, task, payload)
-
-
-def _finished(in_flight: set[asyncio.Task]) -> Callable[[asyncio.Task], None]:
+def _forget_when_done(in_flight: set[asyncio.Task]) -> Callable[[asyncio.Task], None]:
     def done(attempt: asyncio.Task) -> None:
         in_flight.discard(attempt)
         if not attempt.cancelled() and attempt.exception() is not None:
-            # e.g. the database went away while recording: the lease runs out and the attempt is made again
+            # an unexpected failure while sending: the lease runs out and the attempt is made again
             log.error("webhook attempt failed to complete", exc_info=attempt.exception())
     return done
 

@@ -3,6 +3,7 @@
 Each topic is a single partition (so everything in it is totally ordered). A consumer group's position
 is stored in the file; one member of a group reads a topic at a time, holding a lease that it renews
 while polling, and another member takes over when the lease expires (like a partition reassignment).
+A waiting reader is woken by the appending process's doorbell (doorbell.py), not by looking at the file.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from jiesu_shared.bus.doorbell import Doorbell, ring_all
 from jiesu_shared.bus.headers import headers_from_text, headers_to_text
 from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
 
@@ -30,7 +32,6 @@ CREATE TABLE IF NOT EXISTS group_leases (
     group_id TEXT NOT NULL, topic TEXT NOT NULL, member_id TEXT NOT NULL, expires_ms INTEGER NOT NULL,
     PRIMARY KEY (group_id, topic));
 """
-_EMPTY_POLL_PAUSE = 0.02  # seconds between looks at the file while nothing is new
 
 
 def _now_ms() -> int:
@@ -95,7 +96,12 @@ class EmbeddedPublisher:
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         assert self._file, "publisher not started"
-        await asyncio.to_thread(self._file.run, _append, records)
+        await asyncio.to_thread(self._append_and_ring, records)
+
+    def _append_and_ring(self, records: Sequence[OutgoingRecord]) -> None:
+        assert self._file
+        self._file.run(_append, records)
+        ring_all(self._path)  # committed: wake the readers waiting for it
 
 
 class EmbeddedSubscription:
@@ -113,13 +119,16 @@ class EmbeddedSubscription:
         self._watch: sqlite3.Connection | None = None
         self._quiet_version: int | None = None  # the counter when a fetch last found nothing new
         self._read: dict[str, tuple[float, bool]] = {}  # topic -> (when last fetched, whether read to its end)
+        self._doorbell = Doorbell(path)
 
     async def start(self) -> None:
         self._file = await asyncio.to_thread(_LogFile, self._path)
         # A short busy timeout: this runs on the event loop, and a busy file just means "fetch to find out".
         self._watch = sqlite3.connect(self._path, timeout=0.05, isolation_level=None, check_same_thread=False)
+        self._doorbell.open()
 
     async def stop(self) -> None:
+        self._doorbell.close()
         if self._file:
             await asyncio.to_thread(self._file.run, self._release)
             await asyncio.to_thread(self._file.close)
@@ -132,6 +141,7 @@ class EmbeddedSubscription:
         assert self._file, "subscription not started"
         deadline = time.monotonic() + timeout
         while True:
+            self._doorbell.clear()  # an append from now on rings again
             if self._nothing_new():
                 self._read = {topic: (time.time(), True) for topic in self._positions}
             else:
@@ -142,7 +152,8 @@ class EmbeddedSubscription:
                     return records
             if time.monotonic() >= deadline:
                 return []
-            await asyncio.sleep(min(_EMPTY_POLL_PAUSE, max(0.0, deadline - time.monotonic())))
+            # an append rings; the bound lets the leases be renewed while nothing is appended
+            await self._doorbell.wait(max(0.0, min(deadline - time.monotonic(), self._lease_ms / 3000)))
 
     def _data_version(self) -> int | None:
         assert self._watch is not None
@@ -158,9 +169,9 @@ class EmbeddedSubscription:
             return False
         return self._data_version() == self._quiet_version  # None never equals a known version
 
-    async def commit(self, record: Record) -> None:
+    async def commit(self, *records: Record) -> None:
         assert self._file, "subscription not started"
-        await asyncio.to_thread(self._file.run, self._store_position, record.topic, record.offset + 1)
+        await asyncio.to_thread(self._file.run, self._store_positions, {r.topic: r.offset + 1 for r in records})
 
     async def rewind(self, record: Record) -> None:
         if record.topic in self._positions:
@@ -214,12 +225,13 @@ class EmbeddedSubscription:
             elif not held:
                 self._positions.pop(topic, None)
 
-    def _store_position(self, conn: sqlite3.Connection, topic: str, next_offset: int) -> None:
-        conn.execute(
-            "INSERT INTO group_offsets (group_id, topic, next_offset) VALUES (?, ?, ?) "
-            "ON CONFLICT (group_id, topic) DO UPDATE SET next_offset = excluded.next_offset",
-            (self._group, topic, next_offset),
-        )
+    def _store_positions(self, conn: sqlite3.Connection, next_offsets: dict[str, int]) -> None:
+        with _write_transaction(conn):
+            conn.executemany(
+                "INSERT INTO group_offsets (group_id, topic, next_offset) VALUES (?, ?, ?) "
+                "ON CONFLICT (group_id, topic) DO UPDATE SET next_offset = excluded.next_offset",
+                [(self._group, topic, next_offset) for topic, next_offset in next_offsets.items()],
+            )
 
     def _release(self, conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM group_leases WHERE group_id = ? AND member_id = ?", (self._group, self._member))

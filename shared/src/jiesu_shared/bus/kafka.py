@@ -91,8 +91,8 @@ class KafkaSubscription:
         self._note_answers()
         return records
 
-    async def commit(self, record: Record) -> None:
-        await self._consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
+    async def commit(self, *records: Record) -> None:
+        await self._consumer.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in records})
 
     async def rewind(self, record: Record) -> None:
         self._consumer.seek(TopicPartition(record.topic, record.partition), record.offset)

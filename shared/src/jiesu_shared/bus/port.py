@@ -56,8 +56,9 @@ class Subscription(Protocol):
     async def poll(self, *, timeout: float, max_records: int = 500) -> list[Record]:
         """Next records after the group's position, in log order per partition; [] after `timeout` seconds."""
 
-    async def commit(self, record: Record) -> None:
-        """Move the group's committed position past `record` (call only once its handling is durable)."""
+    async def commit(self, *records: Record) -> None:
+        """Move the group's committed position past each record, in one request to the log (call only once
+        their handling is durable; at most one record per partition)."""
 
     async def rewind(self, record: Record) -> None:
         """Make the next poll return `record` again (after a failure before it was handled)."""

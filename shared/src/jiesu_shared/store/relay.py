@@ -3,6 +3,10 @@
 At-least-once: a crash between publishing and removing republishes those entries after a restart;
 consumers drop the duplicates by event id. On PostgreSQL an advisory lock keeps one relay per
 database active, so several instances of a service never interleave their publishing.
+
+Woken by the commit: any connection of this process that inserted into the outbox wakes the relay when it
+goes back to the pool (its transaction over). It still looks once a second for what it was not told of
+(another instance's commits on a shared PostgreSQL, a wake-up lost to a failure).
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import time
 import zlib
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, text
+from sqlalchemy import Engine, Row, bindparam, delete, event, select, text
 from sqlmodel import col
 
 from jiesu_shared.backoff import Backoff
@@ -26,18 +30,20 @@ from jiesu_shared.wakeup import Wakeup
 log = logging.getLogger(__name__)
 _LOCK_ID = zlib.crc32(b"jiesu.outbox.relay")
 _OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
+_WROTE_OUTBOX = "jiesu.wrote_outbox"  # in a pooled connection's info while its transaction has outbox rows
 _PENDING = (select(_OUTBOX.c.position, _OUTBOX.c.topic, _OUTBOX.c.key, _OUTBOX.c.value, _OUTBOX.c.headers)
             .order_by(_OUTBOX.c.position).limit(bindparam("limit")))
 
 
 class OutboxRelay:
     def __init__(self, *, database: Database, publisher: Publisher, batch_size: int = 500,
-                 idle_pause: float = 0.05) -> None:
+                 idle_pause: float = 1.0) -> None:
         self._db = database
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_pause = idle_pause
         self._wakeup = Wakeup()
+        _wake_after_outbox_commits(database.engine, self.wake_threadsafe)
         # capped low: an entry held back while other producers append skews the log's time order (see kafka.py)
         self.backoff = Backoff(first=0.5, cap=2.0)
         self._quiet = QuietLog(log, per_second=0.5, burst=1)
@@ -113,6 +119,21 @@ class OutboxRelay:
                 pass
         except Exception:
             log.warning("outbox relay stopped with unpublished entries; they go out at the next start")
+
+
+def _wake_after_outbox_commits(engine: Engine, wake) -> None:  # type: ignore[no-untyped-def]
+    """Call `wake` when a connection that inserted outbox rows is returned to the pool, i.e. after its
+    commit (or its rollback: then the relay looks and finds nothing). No writer has to announce its rows."""
+
+    @event.listens_for(engine, "after_execute")
+    def _noted(conn, clauseelement, *_):  # type: ignore[no-untyped-def]
+        if getattr(clauseelement, "table", None) is _OUTBOX and getattr(clauseelement, "is_insert", False):
+            conn.info[_WROTE_OUTBOX] = True
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        if record is not None and record.info.pop(_WROTE_OUTBOX, False):
+            wake()
 
 
 class _RelayLock:

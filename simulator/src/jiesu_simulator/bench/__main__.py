@@ -69,12 +69,12 @@ def bench_end_to_end(args: argparse.Namespace) -> list[dict]:
                "JIESU_TOPIC": f"bench.{state.name}", "JIESU_CONSUMER_GROUP_PREFIX": state.name,
                "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
                "JIESU_LOG_LEVEL": "WARNING"}
-        services = start_services(env, state)
+        services = start_services(env, state, health_timeout=300)  # four imports at once on a busy machine
         try:
             urls = {name: p.url for name, p in services.items()}
             pids = {name: p.process.pid for name, p in services.items()}
-            for result in asyncio.run(end_to_end.run(urls, pids, admin_token, token, args.rates, args.seconds)):
-                rows.append({"benchmark": f"end to end ({bus})", **result})
+            rows += asyncio.run(end_to_end.run(urls, pids, admin_token, token, args.rates, args.seconds,
+                                               state / "traces", bus))
             rows.append({"benchmark": f"peak RSS MiB ({bus})",
                          **{name: round(rss_mib(p.process.pid), 1) for name, p in services.items()}})
         finally:
@@ -236,7 +236,7 @@ def main() -> None:
     parser.add_argument("--audit-dbs", type=Path, default=None,
                         help="keep each caught-up audit database here; a later run answers from it (audit)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
-    parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100], help="offered cases/s")
+    parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 75, 100], help="offered cases/s")
     parser.add_argument("--seconds", type=float, default=20, help="how long each rate is offered")
     parser.add_argument("--bus", nargs="+", default=["embedded", "kafka"], choices=["embedded", "kafka"])
     args = parser.parse_args()

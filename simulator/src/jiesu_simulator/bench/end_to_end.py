@@ -1,19 +1,24 @@
 """End to end: at a fixed offered rate, time from intake's answer to the department's webhook, and
-to the offer being visible in audit's timeline, with all services and the log on this machine."""
+to the offer being visible in audit's timeline, with all services and the log on this machine; where
+that time goes hop by hop (from the services' spans); and what each service costs with nothing to do."""
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import httpx
 
 from jiesu_simulator.bench.http_client import ConnectionPool, HttpError
-from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, summary_ms
+from jiesu_simulator.bench.hops import breakdown, read_spans
+from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_seconds, cpu_snapshot, summary_ms
 from jiesu_simulator.bench.webhook_sink import WebhookSink
 
 CASE = {"text": "邻居在楼道堆放杂物 a neighbour blocks the corridor", "channel": "hotline",
         "category": "neighbour_dispute", "place": {"district": "Dongcheng", "street": "Jingshan"}}
 AUDIT_SAMPLE_EVERY = 10  # polling every case's timeline would load audit more than the cases do
+IDLE_SECONDS = 15
+SPAN_FLUSH_SECONDS = 1.0  # the services write their spans in batches every 200 ms
 
 
 async def register(gateway: str, admin_token: str, hook: str) -> None:
@@ -24,10 +29,23 @@ async def register(gateway: str, admin_token: str, hook: str) -> None:
         response.raise_for_status()
 
 
+def _epoch(perf: float) -> float:
+    return perf + (time.time() - time.perf_counter())
+
+
+async def idle(pids: dict[str, int], seconds: float = IDLE_SECONDS) -> dict[str, float]:
+    """Each service's CPU, in % of one core, while nothing is asked of it."""
+    before = cpu_snapshot(pids)
+    await asyncio.sleep(seconds)
+    return {f"idle_cpu_pct_{name}": round((cpu_seconds(pid) - before[name]) * 100 / seconds, 2)
+            for name, pid in pids.items()}
+
+
 async def run_rate(urls: dict[str, str], pids: dict[str, int], sink: WebhookSink, rate: float,
-                   seconds: float, token: str) -> dict[str, float]:
+                   seconds: float, token: str, traces: Path) -> tuple[dict[str, float], dict[str, float]]:
     cpu_before = cpu_snapshot(pids)
     sent: dict[str, float] = {}
+    answered: dict[str, float] = {}
     audit_seen: dict[str, float] = {}
     errors = 0
     intake, audit = ConnectionPool(urls["intake"], token), ConnectionPool(urls["audit"], token)
@@ -41,7 +59,7 @@ async def run_rate(urls: dict[str, str], pids: dict[str, int], sink: WebhookSink
         except HttpError:
             errors += 1
             return
-        sent[case_id] = started
+        sent[case_id], answered[case_id] = started, time.perf_counter()
         if k % AUDIT_SAMPLE_EVERY == 0:
             await watch_audit(audit, case_id, audit_seen)
 
@@ -53,12 +71,18 @@ async def run_rate(urls: dict[str, str], pids: dict[str, int], sink: WebhookSink
     finally:
         await intake.close()
         await audit.close()
+    cpu = cpu_ms_per_case(pids, cpu_before, len(sent))
     to_webhook = [sink.arrivals[c] - sent[c] for c in sent if c in sink.arrivals]
     to_audit = [audit_seen[c] - sent[c] for c in audit_seen]
-    return {"offered_per_s": rate, "cases": len(sent), "failed_requests": errors, "delivered": len(to_webhook),
-            **{f"webhook_{k}": v for k, v in summary_ms(to_webhook).items()},
-            **{f"audit_{k}": v for k, v in summary_ms(to_audit).items()},
-            **cpu_ms_per_case(pids, cpu_before, len(sent))}
+    row = {"offered_per_s": rate, "cases": len(sent), "failed_requests": errors, "delivered": len(to_webhook),
+           **{f"webhook_{k}": v for k, v in summary_ms(to_webhook).items()},
+           **{f"audit_{k}": v for k, v in summary_ms(to_audit).items()},
+           **cpu, "cpu_ms_per_case_all": round(sum(cpu.values()), 2)}
+    await asyncio.sleep(SPAN_FLUSH_SECONDS)
+    moments = await asyncio.to_thread(read_spans, traces, set(sent))
+    hops = breakdown(*({c: _epoch(t) for c, t in times.items()} for times in (sent, answered, sink.arrivals)),
+                     moments)
+    return row, {"offered_per_s": rate, **hops}
 
 
 async def watch_audit(audit: ConnectionPool, case_id: str, seen: dict[str, float]) -> None:
@@ -81,11 +105,16 @@ async def _until(condition, timeout: float) -> None:  # type: ignore[no-untyped-
 
 
 async def run(urls: dict[str, str], pids: dict[str, int], admin_token: str, staff_token: str, rates: list[float],
-              seconds: float) -> list[dict[str, float]]:
+              seconds: float, traces: Path, label: str) -> list[dict]:
+    """An idle row, a row per rate, then the hop breakdown per rate (each kind its own table)."""
     sink = WebhookSink()
     hook = await sink.start()
     try:
         await register(urls["gateway"], admin_token, hook)
-        return [await run_rate(urls, pids, sink, rate, seconds, staff_token) for rate in rates]
+        rows: list[dict] = [{"benchmark": f"idle, CPU % of a core ({label})", **await idle(pids)}]
+        measured = [await run_rate(urls, pids, sink, rate, seconds, staff_token, traces) for rate in rates]
+        rows += [{"benchmark": f"end to end ({label})", **row} for row, _ in measured]
+        rows += [{"benchmark": f"hops p50 ms ({label})", **hops} for _, hops in measured]
+        return rows
     finally:
         await sink.stop()

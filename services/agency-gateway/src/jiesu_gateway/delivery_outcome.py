@@ -1,0 +1,102 @@
+"""Recording a webhook attempt's outcome: the delivery and its attempt row, and for an offer the answer dispatch
+awaits (`task.notified`, or `task.notification_failed` once the schedule is exhausted or the endpoint is gone).
+Called inside the delivery worker's turn, whose one transaction also claims the next due deliveries."""
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
+from jiesu_shared.quiet_log import QuietLog
+from jiesu_shared.store import ConcurrencyError, EventStore
+
+from jiesu_gateway.adapters.tables import Delivery, DeliveryAttempt, Department, Task
+from jiesu_gateway.tasks import append_task_event
+
+log = logging.getLogger("jiesu_gateway.delivery")
+failures = QuietLog(log)  # a failed attempt is worth a line, a receiver outage is not worth thousands
+ANSWERS_AWAITED = frozenset({"task.offered"})  # the messages whose fate dispatch must learn
+_TRIES_ON_A_RACE = 10
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An attempt that was made: "ok" | "gone" | "skip" | an error text, and seconds the receiver asked us to wait."""
+
+    delivery_id: int
+    outcome: str
+    retry_after: float | None
+
+
+@dataclass(frozen=True)
+class Recorder:
+    store: EventStore
+    schedule: list[float]
+    clock: Callable[[], datetime]
+
+
+def record_despite_races(session: Session, finished: Finished, recorder: Recorder) -> None:
+    """Record in a savepoint; when the department acted on the task at the same moment (its stream moved),
+    record again on the new head."""
+    for attempt in range(1, _TRIES_ON_A_RACE + 1):
+        try:
+            with session.begin_nested():
+                return _record(session, finished, recorder)
+        except ConcurrencyError:
+            if attempt == _TRIES_ON_A_RACE:
+                raise
+
+
+def _record(s: Session, finished: Finished, recorder: Recorder) -> None:
+    now, outcome = recorder.clock(), finished.outcome
+    d = s.get(Delivery, finished.delivery_id, with_for_update=True)
+    if d is None or d.status != "pending":
+        return
+    d.attempts += 1
+    if outcome == "skip":
+        d.status = "skipped"
+    elif outcome == "ok":
+        d.status = "delivered"
+        _tell_dispatch(s, d, recorder.store, TaskNotified(
+            task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
+            webhook_id=d.webhook_id, attempts=d.attempts, delivered_at=now))
+    elif outcome == "gone" or d.attempts >= len(recorder.schedule):
+        _give_up(s, d, outcome, recorder.store)
+    else:
+        d.last_error = outcome
+        delay = recorder.schedule[d.attempts] * random.uniform(1.0, 1.1)  # jitter spreads retries
+        d.next_attempt_at = now + timedelta(seconds=max(delay, finished.retry_after or 0))
+        failures.warning("webhook attempt %d of %s (%s) to department %s failed: %s; next at %s", d.attempts,
+                         d.webhook_id, d.event_type, d.department_id, outcome, d.next_attempt_at.isoformat())
+    s.add(d)
+    s.add(DeliveryAttempt(delivery_id=d.id, number=d.attempts, attempted_at=now, outcome=outcome[:500],
+                          next_attempt_at=d.next_attempt_at if d.status == "pending" else None))
+
+
+def _give_up(s: Session, d: Delivery, outcome: str, store: EventStore) -> None:
+    d.status = "failed"
+    d.last_error = "HTTP 410 Gone: endpoint disabled" if outcome == "gone" else outcome
+    if outcome == "gone":
+        department = s.get(Department, d.department_id)
+        if department is not None:
+            department.webhook_enabled = False  # until an administrator sets a URL again
+            s.add(department)
+    log.warning("webhook %s to %s failed after %d attempts: %s", d.webhook_id, d.department_id, d.attempts,
+                d.last_error)
+    _tell_dispatch(s, d, store, TaskNotificationFailed(
+        task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
+        webhook_id=d.webhook_id, attempts=d.attempts, last_error=d.last_error))
+
+
+def _tell_dispatch(session: Session, delivery: Delivery, store: EventStore,
+                   payload: TaskNotified | TaskNotificationFailed) -> None:
+    if delivery.event_type not in ANSWERS_AWAITED:
+        return
+    task = session.get(Task, delivery.task_id)
+    if task is not None:
+        append_task_event(session, store, task, payload)
