@@ -1,4 +1,5 @@
-"""Intake's service layer: load state, decide, append atomically (event store + outbox + read model)."""
+"""Intake's service layer: load state, decide, append atomically (event store + outbox + read model), every
+command and consumed event on the kernel's message bus (COMMAND_HANDLERS, the batch of new cases, EVENT_HANDLERS)."""
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +17,7 @@ from jiesu_shared.catalogue.dispatch import CaseHandled
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.consumer import Unprocessable
 from jiesu_shared.events import Envelope, utc_now
+from jiesu_shared.messagebus import MessageBus
 from jiesu_shared.store import Database, EventStore
 
 from jiesu_intake import disclosures, privacy, readmodel
@@ -26,7 +28,7 @@ from jiesu_intake.domain.redaction import restore
 from jiesu_intake.group_commit import GroupCommit
 from jiesu_intake.privacy import Contact
 from jiesu_intake.receiving import (CaseRecorder, IdempotencyKey, NewCase, PreparedCase, Received, prepare,
-                                    stream_of)
+                                    received, stream_of)
 
 __all__ = ["IdempotencyKey", "NewCase", "Received", "Recipient", "stream_of"]
 
@@ -58,6 +60,14 @@ def load_case(session: Session, store: EventStore, case_id: str) -> tuple[CaseSt
     return state, (envelopes[-1].sequence if envelopes else 0)
 
 
+@dataclass(frozen=True)
+class ActOnCase:
+    """An operator's command on a case; `decide` is the domain's decision for it (pure: state -> events)."""
+
+    case_id: str
+    decide: Callable[[CaseState], Sequence[BaseModel]]
+
+
 @dataclass
 class IntakeService:
     database: Database
@@ -68,9 +78,15 @@ class IntakeService:
     on_committed: Callable[[], None] = lambda: None  # new cases committed: e.g. wake the outbox relay
 
     def __post_init__(self) -> None:
-        self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(
-            CaseRecorder(self.database, self.store, self.duplicate_window), name="intake.cases",
-            on_committed=self.on_committed)
+        self.bus = MessageBus(self.database, commands={ActOnCase: self._act},
+                              batched={PreparedCase: CaseRecorder(self.store, self.duplicate_window)},
+                              events={CaseHandled: self.on_case_handled}, on_committed=self.on_committed)
+        self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(self.record, name="intake.cases")
+
+    def record(self, cases: Sequence[PreparedCase]) -> list[Received | Exception]:
+        """New cases in one transaction on the bus (the group commit's write)."""
+        answers = self.bus.handle_batch(cases, [c.idempotency for c in cases], status_code=201)
+        return [a if isinstance(a, Exception) else received(a) for a in answers]
 
     async def receive_async(self, new: NewCase, idempotency: IdempotencyKey | None = None) -> Received:
         """Record a new case (or answer a replayed Idempotency-Key); waits for its batch's commit without
@@ -82,13 +98,15 @@ class IntakeService:
         await stop.wait()
         await asyncio.to_thread(self._writer.stop)
 
-    def act(self, case_id: str, decide: Callable[[CaseState], Sequence[BaseModel]]) -> list[Envelope]:
-        """Apply an operator's command to a case; the events it appended (none if nothing changed)."""
-        with self.database.transaction() as session:
-            state, version = load_case(session, self.store, case_id)
-            if state is None:
-                raise CaseNotFound(case_id)
-            return self._append(session, case_id, version, list(decide(state)))
+    def act(self, case_id: str, decide: Callable[[CaseState], Sequence[BaseModel]]) -> None:
+        """Apply an operator's command to a case (nothing is appended if nothing changed)."""
+        self.bus.handle(ActOnCase(case_id, decide))
+
+    def _act(self, session: Session, command: ActOnCase) -> None:
+        state, version = load_case(session, self.store, command.case_id)
+        if state is None:
+            raise CaseNotFound(command.case_id)
+        self._append(session, command.case_id, version, list(command.decide(state)))
 
     def on_case_handled(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
         assert isinstance(payload, CaseHandled)
@@ -153,5 +171,3 @@ class IntakeService:
         with self.database.transaction() as session:
             return readmodel.rebuild(session)
 
-    def handlers(self) -> dict:
-        return {"case.handled.v1": self.on_case_handled}

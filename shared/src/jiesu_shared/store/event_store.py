@@ -57,6 +57,12 @@ class EventStore:
         ).all()
         return [Envelope.model_validate_json(r.envelope) for r in rows]
 
+    def first(self, session: Session, stream_id: str) -> Envelope | None:
+        """The stream's first event (e.g. for the correlation a command continues), without loading the rest."""
+        row = session.exec(select(StoredEvent.envelope).where(StoredEvent.stream_id == stream_id)
+                           .order_by(col(StoredEvent.version)).limit(1)).first()
+        return Envelope.model_validate_json(row) if row is not None else None
+
     def version(self, session: Session, stream_id: str) -> int:
         """The stream's head version (0 for a new stream), without loading its events."""
         head = session.exec(select(func.max(StoredEvent.version)).where(StoredEvent.stream_id == stream_id)).one()

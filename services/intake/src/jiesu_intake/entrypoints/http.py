@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from jiesu_shared.catalogue.common import Place
 from jiesu_shared.http.problems import Problem
 from jiesu_shared.service import ServiceKernel, kernel_of
-from jiesu_shared.store.event_store import ConcurrencyError
-from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
+from jiesu_shared.messagebus.problems import bus_refusals_as_problems
+from jiesu_shared.store.idempotency import request_fingerprint
 
 from jiesu_shared.access import CONTACT, PRIVACY
 
@@ -40,16 +40,12 @@ Service = Annotated[IntakeService, Depends(service_of)]
 def translated_errors() -> Iterator[None]:
     """Domain and storage refusals as problem documents."""
     try:
-        yield
+        with bus_refusals_as_problems():
+            yield
     except CaseNotFound as exc:
         raise Problem(404, "not-found", "No such case", f"case {exc} is unknown") from exc
     except domain.Refused as exc:
         raise Problem(409, "conflict", "Not possible for this case now", str(exc)) from exc
-    except IdempotencyKeyReused as exc:
-        raise Problem(422, "idempotency-key-reused", "Idempotency-Key used for another request",
-                      "Use a new key for a different request.") from exc
-    except (IdempotencyKeyInFlight, ConcurrencyError) as exc:
-        raise Problem(409, "conflict", "A concurrent request changed this case", "Retry the request.") from exc
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead,
@@ -156,8 +152,7 @@ def taxonomy(service: Service, _caller: Staff) -> dict:
 def _act(kernel: ServiceKernel, service: IntakeService, case_id: str,
          decide: Callable[[domain.CaseState], Sequence[BaseModel]]) -> CaseRead:
     with translated_errors():
-        service.act(case_id, decide)
-        kernel.relay.wake_threadsafe()
+        service.act(case_id, decide)  # the bus wakes the outbox relay
         return case_read(service.view(case_id))
 
 
