@@ -23,6 +23,8 @@ _LEDGER = LedgerRow.__table__  # type: ignore[attr-defined]
 _CASE_ROWS = (select(_LEDGER.c.stream_id, _LEDGER.c.type, _LEDGER.c.data, _LEDGER.c.own, _LEDGER.c.recorded_at)
               .order_by(_LEDGER.c.stream_id, _LEDGER.c.n))
 _EXTEND = insert(_LEDGER)
+_SCHEDULE = insert(TimerRow.__table__)  # type: ignore[arg-type]
+_SUMMARY = CaseSummaryRow.__table__  # type: ignore[attr-defined]
 
 
 def load(session: Session, stream_id: str) -> list[BaseModel]:
@@ -83,11 +85,12 @@ def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, 
 
 
 def schedule(session: Session, offers: Sequence[TaskOffered], now: datetime, warn_at: float) -> None:
-    for offer in offers:
-        for spec in timers_for(offer, now, warn_at):
-            session.add(TimerRow(timer_id=spec.timer_id, case_id=spec.case_id, task_id=spec.task_id,
-                                 department_id=spec.department_id, clock=spec.clock, phase=spec.phase,
-                                 due_at=utc(spec.due_at), deadline=utc(spec.deadline)))
+    rows = [{"timer_id": spec.timer_id, "case_id": spec.case_id, "task_id": spec.task_id,
+             "department_id": spec.department_id, "clock": spec.clock, "phase": spec.phase,
+             "due_at": utc(spec.due_at), "deadline": utc(spec.deadline), "fired_at": None, "fired_events": None}
+            for offer in offers for spec in timers_for(offer, now, warn_at)]
+    if rows:
+        session.connection().execute(_SCHEDULE, rows)
 
 
 def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, datetime, int | None]]:
@@ -121,14 +124,14 @@ def note_fired(session: Session, timer_id: str, produced: int) -> None:
 
 
 def summarise(session: Session, case: CaseLedger, now: datetime) -> None:
-    """The case's summary row, from the case as carried forward in memory."""
+    """The case's summary row, from the case as carried forward in memory (an update, an insert the first time)."""
     state = case.state
     assert state is not None
-    row = session.get(CaseSummaryRow, state.case_id) or CaseSummaryRow(case_id=state.case_id, status=state.status,
-                                                                       category=state.category, updated_at=utc(now))
-    row.status, row.lead_department, row.category = state.status, state.lead, state.category
-    row.return_count, row.updated_at = state.return_count, utc(now)
-    session.add(row)
+    values = {"status": state.status, "lead_department": state.lead, "category": state.category,
+              "return_count": state.return_count, "updated_at": utc(now)}
+    connection = session.connection()
+    if connection.execute(update(_SUMMARY).where(_SUMMARY.c.case_id == state.case_id).values(values)).rowcount == 0:
+        connection.execute(insert(_SUMMARY).values(case_id=state.case_id, **values))
 
 
 def summaries(session: Session, status: str | None, limit: int, offset: int) -> list[CaseSummaryRow]:

@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from jiesu_shared.catalogue.common import Place
 from jiesu_shared.http.problems import Problem
-from jiesu_shared.service import ServiceKernel, kernel_of
 from jiesu_shared.messagebus.problems import bus_refusals_as_problems
 from jiesu_shared.store.idempotency import request_fingerprint
 
@@ -25,7 +24,6 @@ from jiesu_intake.handlers import CaseNotFound, CaseView, IdempotencyKey, Intake
 from jiesu_intake.privacy import Contact
 from jiesu_intake.readmodel import callback_queue
 
-Kernel = Annotated[ServiceKernel, Depends(kernel_of)]
 router = APIRouter(tags=["cases"])
 
 
@@ -89,39 +87,39 @@ def get_callback_queue(service: Service, _operator: CallbackDesk) -> list[QueueE
 
 
 @router.post("/cases/{case_id}/reclassify", response_model=CaseRead, summary="Correct type, subject or urgency")
-def reclassify(case_id: str, body: Reclassify, kernel: Kernel, service: Service, operator: Triage) -> CaseRead:
+def reclassify(case_id: str, body: Reclassify, service: Service, operator: Triage) -> CaseRead:
     if body.category != domain.UNCLASSIFIED and service.taxonomy.subject(body.category) is None:
         raise Problem(422, "validation-error", "The request is invalid", f"{body.category} is not in the taxonomy",
                       errors=[{"field": "category", "location": "body", "message": "not a subject of the taxonomy"}])
-    return _act(kernel, service, case_id, lambda s: domain.decide_reclassify(
+    return _act(service, case_id, lambda s: domain.decide_reclassify(
         s, category=body.category, request_type=body.request_type, urgency=body.urgency,
         operator=operator.id, reason=body.reason))
 
 
 @router.post("/cases/{case_id}/callback", response_model=CaseRead, tags=["call-back"],
              summary="Record the citizen's verdict")
-def record_callback(case_id: str, body: CallbackIn, kernel: Kernel, service: Service, operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_callback(
+def record_callback(case_id: str, body: CallbackIn, service: Service, operator: CallbackDesk) -> CaseRead:
+    return _act(service, case_id, lambda s: domain.decide_callback(
         s, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason, satisfaction=body.satisfaction,
         operator=operator.id, now=service.clock()))
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseRead, tags=["call-back"],
              summary="Send an unresolved or unsatisfying case back to dispatch")
-def reopen(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_reopen(s, reason=body.reason))
+def reopen(case_id: str, body: ReasonIn, service: Service, _operator: CallbackDesk) -> CaseRead:
+    return _act(service, case_id, lambda s: domain.decide_reopen(s, reason=body.reason))
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseRead, tags=["call-back"],
              summary="Close the case with the recorded verdict")
-def close(case_id: str, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_close(s, now=service.clock()))
+def close(case_id: str, service: Service, _operator: CallbackDesk) -> CaseRead:
+    return _act(service, case_id, lambda s: domain.decide_close(s, now=service.clock()))
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseRead, tags=["call-back"],
              summary="The citizen withdraws the request")
-def withdraw(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id,
+def withdraw(case_id: str, body: ReasonIn, service: Service, _operator: CallbackDesk) -> CaseRead:
+    return _act(service, case_id,
                 lambda s: domain.decide_withdraw(s, reason=body.reason, now=service.clock()))
 
 
@@ -149,7 +147,7 @@ def taxonomy(service: Service, _caller: Staff) -> dict:
                                                  "description": s.description} for s in t.subjects]}
 
 
-def _act(kernel: ServiceKernel, service: IntakeService, case_id: str,
+def _act(service: IntakeService, case_id: str,
          decide: Callable[[domain.CaseState], Sequence[BaseModel]]) -> CaseRead:
     with translated_errors():
         service.act(case_id, decide)  # the bus wakes the outbox relay
