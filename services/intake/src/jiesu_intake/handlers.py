@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -12,7 +13,8 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from jiesu_shared.catalogue import parse_payload
-from jiesu_shared.catalogue.common import SealedContact
+from jiesu_shared.catalogue.common import (Outcome, RequestType, Satisfaction, SealedContact, UnresolvableReason,
+                                           Urgency)
 from jiesu_shared.catalogue.dispatch import CaseHandled
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.consumer import Unprocessable
@@ -22,6 +24,7 @@ from jiesu_shared.store import Database, EventStore
 
 from jiesu_intake import disclosures, privacy, readmodel
 from jiesu_intake.disclosures import Recipient
+from jiesu_intake.domain import case as domain
 from jiesu_intake.domain.case import CaseState, decide_callback_due, evolve
 from jiesu_intake.domain.classification import Taxonomy
 from jiesu_intake.domain.redaction import restore
@@ -60,12 +63,55 @@ def load_case(session: Session, store: EventStore, case_id: str) -> tuple[CaseSt
     return state, (envelopes[-1].sequence if envelopes else 0)
 
 
+# Operators' commands on a case: data, each decided by its pure function of the case (DECISIONS).
 @dataclass(frozen=True)
-class ActOnCase:
-    """An operator's command on a case; `decide` is the domain's decision for it (pure: state -> events)."""
-
+class ReclassifyCase:
     case_id: str
-    decide: Callable[[CaseState], Sequence[BaseModel]]
+    category: str
+    request_type: RequestType | None
+    urgency: Urgency
+    operator: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordCallback:
+    case_id: str
+    outcome: Outcome
+    unresolvable_reason: UnresolvableReason | None
+    satisfaction: Satisfaction
+    operator: str
+
+
+@dataclass(frozen=True)
+class ReopenCase:
+    case_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    case_id: str
+
+
+@dataclass(frozen=True)
+class WithdrawCase:
+    case_id: str
+    reason: str
+
+
+OperatorCommand = ReclassifyCase | RecordCallback | ReopenCase | CloseCase | WithdrawCase
+Decision = Callable[[CaseState, Any, datetime], Sequence[BaseModel]]  # (the case, the command, now) -> events
+DECISIONS: dict[type, Decision] = {
+    ReclassifyCase: lambda s, c, now: domain.decide_reclassify(s, category=c.category, request_type=c.request_type,
+                                                          urgency=c.urgency, operator=c.operator, reason=c.reason),
+    RecordCallback: lambda s, c, now: domain.decide_callback(
+        s, outcome=c.outcome, unresolvable_reason=c.unresolvable_reason, satisfaction=c.satisfaction,
+        operator=c.operator, now=now),
+    ReopenCase: lambda s, c, now: domain.decide_reopen(s, reason=c.reason),
+    CloseCase: lambda s, c, now: domain.decide_close(s, now=now),
+    WithdrawCase: lambda s, c, now: domain.decide_withdraw(s, reason=c.reason, now=now),
+}
 
 
 @dataclass
@@ -78,7 +124,7 @@ class IntakeService:
     on_committed: Callable[[], None] = lambda: None  # new cases committed: e.g. wake the outbox relay
 
     def __post_init__(self) -> None:
-        self.bus = MessageBus(self.database, commands={ActOnCase: self._act},
+        self.bus = MessageBus(self.database, commands=dict.fromkeys(DECISIONS, self._on_case),
                               batched={PreparedCase: CaseRecorder(self.store, self.duplicate_window)},
                               events={CaseHandled: self.on_case_handled}, on_committed=self.on_committed)
         self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(self.record, name="intake.cases")
@@ -98,15 +144,15 @@ class IntakeService:
         await stop.wait()
         await asyncio.to_thread(self._writer.stop)
 
-    def act(self, case_id: str, decide: Callable[[CaseState], Sequence[BaseModel]]) -> None:
+    def act(self, command: OperatorCommand) -> None:
         """Apply an operator's command to a case (nothing is appended if nothing changed)."""
-        self.bus.handle(ActOnCase(case_id, decide))
+        self.bus.handle(command)
 
-    def _act(self, session: Session, command: ActOnCase) -> None:
+    def _on_case(self, session: Session, command: OperatorCommand) -> None:
         state, version = load_case(session, self.store, command.case_id)
         if state is None:
             raise CaseNotFound(command.case_id)
-        self._append(session, command.case_id, version, list(command.decide(state)))
+        self._append(session, command.case_id, version, list(DECISIONS[type(command)](state, command, self.clock())))
 
     def on_case_handled(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
         assert isinstance(payload, CaseHandled)
