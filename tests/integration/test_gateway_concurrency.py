@@ -14,7 +14,7 @@ from jiesu_shared.store.tables import StoredEvent
 
 from jiesu_gateway.adapters.tables import Task
 from jiesu_gateway.domain.task import Accept, InvalidTransition
-from jiesu_gateway.tasks import TaskService, command_handlers
+from jiesu_gateway.handlers import TaskService, command_handlers
 from tests.integration.gateway_harness import T0
 
 RACERS = 6

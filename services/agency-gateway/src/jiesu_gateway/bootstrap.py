@@ -20,11 +20,9 @@ from jiesu_gateway.disclosure import IntakeDisclosures
 from jiesu_gateway.entrypoints import admin, deliveries, figures, me, tasks
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
 from jiesu_gateway.figures import AuditFigures
-from jiesu_gateway.inbox import Inbox
 from jiesu_gateway.metrics import WebhookCollector
 from jiesu_gateway.ssrf import Resolver, system_resolver
-from jiesu_gateway.tasks import TaskService
-from jiesu_gateway.tasks import command_handlers as task_commands
+from jiesu_gateway.handlers import TaskService, command_handlers, event_handlers
 
 
 @dataclass
@@ -64,7 +62,7 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
               resolve: Resolver = system_resolver) -> FastAPI:
     settings = settings or GatewaySettings()
     kernel = ServiceKernel.build("gateway", settings)
-    bus = kernel.message_bus(commands=task_commands(kernel.store, clock), events=Inbox(clock=clock).event_handlers())
+    bus = kernel.message_bus(commands=command_handlers(kernel.store, clock), events=event_handlers(clock))
     disclosures = IntakeDisclosures(intake_client(settings))
     own_figures = AuditFigures(audit_client(settings))
     gateway = Gateway(
