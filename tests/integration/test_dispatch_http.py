@@ -52,8 +52,8 @@ def deliver(client: TestClient, fact) -> None:  # type: ignore[no-untyped-def]
     service = client.app.state.service  # type: ignore[attr-defined]
     envelope = Envelope(id=str(uuid.uuid4()), source="/jiesu/test", type=fact.__event_type__, subject=fact.case_id,
                         time=utc_now(), sequence=1, correlationid=str(uuid.uuid4()), data=fact.model_dump(mode="json"))
-    with service.coordination.database.transaction() as session:
-        service.dispatcher.on_fact(session, envelope, fact)
+    with service.database.transaction() as session:
+        service.bus.consume(session, envelope, fact)
 
 
 def received(client: TestClient, category: str = "illegal_construction") -> str:
@@ -64,7 +64,7 @@ def received(client: TestClient, category: str = "illegal_construction") -> str:
 
 
 def event_count(client: TestClient) -> int:
-    with client.app.state.service.coordination.database.transaction() as session:  # type: ignore[attr-defined]
+    with client.app.state.service.database.transaction() as session:  # type: ignore[attr-defined]
         return session.exec(select(func.count()).select_from(StoredEvent)).one()
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.domain.sla import SlaPolicy
+from jiesu_dispatch.coordination import message_bus
 from jiesu_dispatch.handlers import Dispatcher, case_stream
 from jiesu_dispatch.timer_worker import TimerWorker
 from jiesu_dispatch.watermark import Watermarks
@@ -71,9 +72,10 @@ def start(bus: Bus, topic: str, group: str, database: Database) -> Instance:
     dispatcher = Dispatcher(store=EventStore(source="/jiesu/dispatch", topic=topic), routing=settings.routing_table(),
                             sla=SlaPolicy(decide_within=DECIDE))
     marks = Watermarks(allowed_lateness=timedelta(milliseconds=500))
+    messages = message_bus(database, dispatcher)
     runner = ConsumerRunner(group=group, bus=bus, topic=topic, dead_letter_topic=topic + ".dlq", database=database,
-                            handlers=dispatcher.handlers(), on_progress=marks.observe)
-    worker = TimerWorker(database=database, dispatcher=dispatcher, poll_seconds=0.05, watermarks=marks)
+                            handlers=messages.consumed(), on_progress=marks.observe)
+    worker = TimerWorker(database=database, dispatcher=dispatcher, poll_seconds=0.05, watermarks=marks, bus=messages)
     return Instance(runner, worker, asyncio.Event(), [])
 
 

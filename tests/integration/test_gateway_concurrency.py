@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 from sqlmodel import select
 
+from jiesu_shared.messagebus import IdempotencyKey, MessageBus
 from jiesu_shared.store import Database, EventStore
 from jiesu_shared.store.tables import StoredEvent
 
 from jiesu_gateway.adapters.tables import Task
 from jiesu_gateway.domain.task import Accept, InvalidTransition
-from jiesu_gateway.tasks import IdempotentRequest, TaskService
+from jiesu_gateway.handlers import TaskService, command_handlers
 from tests.integration.gateway_harness import T0
 
 RACERS = 6
@@ -23,7 +24,8 @@ def seeded(database: Database) -> TaskService:
     with database.transaction() as session:
         session.add(Task(task_id="t1", case_id="c1", department_id="housing", role="lead", status="offered",
                          offer="{}", offer_event_id="e1", correlation_id="e1", offered_at=T0, updated_at=T0))
-    return TaskService(database, EventStore(source="/jiesu/gateway", topic="cases"), clock=lambda: T0)
+    store = EventStore(source="/jiesu/gateway", topic="cases")
+    return TaskService(database, MessageBus(database, commands=command_handlers(store, clock=lambda: T0)))
 
 
 def race(work: Callable[[int], object]) -> list[object]:
@@ -51,7 +53,7 @@ def events(database: Database) -> list[str]:
 
 def test_twins_with_one_idempotency_key_get_the_first_answer_and_one_event(database: Database) -> None:
     service = seeded(database)
-    request = IdempotentRequest("key-1", "fingerprint-of-accept")
+    request = IdempotencyKey("department:housing", "key-1", "fingerprint-of-accept")
     results = race(lambda _: service.act(task_id="t1", department_id="housing", command=Accept(),
                                          idempotency=request))
     assert not [r for r in results if isinstance(r, Exception)]  # the task's row lock queues the twins

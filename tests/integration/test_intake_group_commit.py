@@ -23,7 +23,8 @@ from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
 from jiesu_intake.group_commit import GroupCommit
 from jiesu_intake.readmodel import CaseRow
-from jiesu_intake.receiving import CaseRecorder, IdempotencyKey, NewCase, PreparedCase, Received, prepare
+from jiesu_intake.handlers import IntakeService
+from jiesu_intake.receiving import IdempotencyKey, NewCase, PreparedCase, Received, prepare
 from tests.support.staff import STAFF, as_role
 
 STORE = EventStore(source="/jiesu/intake", topic="cases")
@@ -42,7 +43,8 @@ class HeldWriter:
     second batch: a deterministic way to put chosen cases into one transaction."""
 
     def __init__(self, database: Database) -> None:
-        self.record = CaseRecorder(database, STORE, timedelta(hours=72))
+        self.record = IntakeService(database=database, store=STORE, taxonomy=TAXONOMY,
+                                    duplicate_window=timedelta(hours=72)).record
         self.taken = threading.Event()
         self.gate = threading.Event()
         self.batches: list[int] = []

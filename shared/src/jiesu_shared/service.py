@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI, Request
+from pydantic import BaseModel
 
 from jiesu_shared.access.guard import Authenticator
 from jiesu_shared.access.whoami import router as whoami_router
@@ -16,6 +17,7 @@ from jiesu_shared.http.limits import RequestLimits
 from jiesu_shared.http.openapi import install_problem_openapi
 from jiesu_shared.http.problems import install_problem_handlers
 from jiesu_shared.http.tracing import install_traceparent_echo
+from jiesu_shared.messagebus import BatchHandler, CommandHandler, EventHandler, MessageBus
 from jiesu_shared.metrics import ServiceMetrics, install_metrics
 from jiesu_shared.runtime import Worker, worker_lifespan
 from jiesu_shared.settings import ServiceSettings
@@ -47,10 +49,19 @@ class ServiceKernel:
                    publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher),
                    authenticator=Authenticator.from_settings(settings), metrics=metrics)
 
-    def consume(self, consumer: str, handlers: Mapping[str, Handler], catch_all: Handler | None = None,
+    def message_bus(self, *, commands: Mapping[type, CommandHandler] | None = None,
+                    batched: Mapping[type, BatchHandler] | None = None,
+                    events: Mapping[type[BaseModel], EventHandler] | None = None) -> MessageBus:
+        """The service's one message path (see jiesu_shared.messagebus); each commit wakes the outbox relay."""
+        return MessageBus(self.database, commands=commands, batched=batched, events=events,
+                          on_committed=self.relay.wake_threadsafe)
+
+    def consume(self, consumer: str, handlers: MessageBus | Mapping[str, Handler], catch_all: Handler | None = None,
                 on_handled: Callable[[], None] | None = None, on_progress: ProgressObserver | None = None) -> None:
-        """Run `handlers` on the log; after each committed batch the outbox relay (and `on_handled`, e.g.
-        a worker waiting for what the handlers wrote) is woken."""
+        """Run the bus's event handlers (or a table of handlers by type name) on the log; after each committed
+        batch the outbox relay (and `on_handled`, e.g. a worker waiting for what the handlers wrote) is woken."""
+        if isinstance(handlers, MessageBus):
+            handlers = handlers.consumed()
         relay = self.relay.wake_threadsafe
 
         def wake() -> None:

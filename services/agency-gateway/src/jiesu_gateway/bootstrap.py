@@ -20,10 +20,9 @@ from jiesu_gateway.disclosure import IntakeDisclosures
 from jiesu_gateway.entrypoints import admin, deliveries, figures, me, tasks
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
 from jiesu_gateway.figures import AuditFigures
-from jiesu_gateway.inbox import Inbox
 from jiesu_gateway.metrics import WebhookCollector
 from jiesu_gateway.ssrf import Resolver, system_resolver
-from jiesu_gateway.tasks import TaskService
+from jiesu_gateway.handlers import TaskService, command_handlers, event_handlers
 
 
 @dataclass
@@ -63,13 +62,14 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
               resolve: Resolver = system_resolver) -> FastAPI:
     settings = settings or GatewaySettings()
     kernel = ServiceKernel.build("gateway", settings)
+    bus = kernel.message_bus(commands=command_handlers(kernel.store, clock), events=event_handlers(clock))
     disclosures = IntakeDisclosures(intake_client(settings))
     own_figures = AuditFigures(audit_client(settings))
     gateway = Gateway(
         kernel=kernel,
         departments=DepartmentService(kernel.database, settings.allow_private_webhook_targets, clock=clock,
                                       grace=timedelta(seconds=settings.credential_grace_seconds), resolve=resolve),
-        tasks=TaskService(kernel.database, kernel.store, clock=clock),
+        tasks=TaskService(kernel.database, bus),
         delivery=DeliveryWorker(database=kernel.database, store=kernel.store,
                                 schedule=settings.retry_schedule_seconds, timeout=settings.webhook_timeout_seconds,
                                 allow_private=settings.allow_private_webhook_targets,
@@ -79,7 +79,7 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
         disclosures=disclosures,
         figures=own_figures,
     )
-    kernel.consume("tasks", Inbox(clock=clock).handlers(), on_handled=gateway.delivery.wake_threadsafe)
+    kernel.consume("tasks", bus, on_handled=gateway.delivery.wake_threadsafe)
     kernel.metrics.add_collector(WebhookCollector(kernel.database), "webhooks")
     app = kernel.app(title="Jiesu agency gateway", routers=[admin.router, me.router, tasks.router,
                                                                    deliveries.router, figures.router],

@@ -15,13 +15,14 @@ from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from jiesu_shared.catalogue.dispatch import SlaWarning, TaskCancelled, TaskOffered
-from jiesu_shared.consumer import Handler, Unprocessable
+from jiesu_shared.consumer import Unprocessable
+from jiesu_shared.messagebus import EventHandler
 from jiesu_shared.events import Envelope
 
 from jiesu_gateway.adapters.tables import Delivery, Department, Task
 from jiesu_gateway.departments import wanted_types
 from jiesu_gateway.domain.task import TERMINAL, cancel
-from jiesu_gateway.messages import CASE_UPDATES, unversioned, webhook_body
+from jiesu_gateway.messages import CASE_UPDATE_EVENTS, unversioned, webhook_body
 from jiesu_gateway.tasks import view_of
 
 Clock = Callable[[], datetime]
@@ -32,10 +33,10 @@ NOT_PARTY = frozenset({"rejected", "cancelled"})  # a department that returned o
 class Inbox:
     clock: Clock
 
-    def handlers(self) -> dict[str, Handler]:
-        case_updates: dict[str, Handler] = {f"{name}.v1": self.on_case_update for name in CASE_UPDATES}
-        return {"task.offered.v1": self.on_task_offered, "task.cancelled.v1": self.on_task_cancelled,
-                "sla.warning.v1": self.on_sla_warning, **case_updates}
+    def event_handlers(self) -> dict[type[BaseModel], EventHandler]:
+        """EVENT_HANDLERS: what the gateway consumes, by catalogue class (for its message bus)."""
+        return {TaskOffered: self.on_task_offered, TaskCancelled: self.on_task_cancelled,
+                SlaWarning: self.on_sla_warning, **dict.fromkeys(CASE_UPDATE_EVENTS, self.on_case_update)}
 
     def on_task_offered(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
         assert isinstance(payload, TaskOffered)

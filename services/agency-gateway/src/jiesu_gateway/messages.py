@@ -5,16 +5,25 @@ import json
 from datetime import datetime
 from typing import Any
 
-# Case events a department hears about once it has a task on the case (it is party to it).
-CASE_UPDATES = ("case.reclassified", "case.linked_as_duplicate", "case.rerouted", "case.escalated",
-                "case.handled", "case.withdrawn", "case.reopened", "case.callback_recorded", "case.closed")
-WEBHOOK_TYPES = ("task.offered", "task.cancelled", "task.reminder", *CASE_UPDATES)
+from pydantic import BaseModel
+
+from jiesu_shared.catalogue import dispatch as d
+from jiesu_shared.catalogue import intake as i
+
+# Case events a department hears about once it has a task on the case (it is party to it), by catalogue class.
+CASE_UPDATE_EVENTS: tuple[type[BaseModel], ...] = (
+    i.CaseReclassified, i.CaseLinkedAsDuplicate, d.CaseRerouted, d.CaseEscalated, d.CaseHandled, i.CaseWithdrawn,
+    i.CaseReopened, i.CallbackRecorded, i.CaseClosed)
 
 
 def unversioned(event_type: str) -> str:
     """`task.offered.v1` -> `task.offered`: the webhook type names the kind of message, not its schema version."""
     head, _, tail = event_type.rpartition(".")
     return head if tail.startswith("v") and tail[1:].isdigit() else event_type
+
+
+CASE_UPDATES = tuple(unversioned(model.__event_type__) for model in CASE_UPDATE_EVENTS)  # type: ignore[attr-defined]
+WEBHOOK_TYPES = ("task.offered", "task.cancelled", "task.reminder", *CASE_UPDATES)
 
 
 def webhook_body(webhook_type: str, timestamp: datetime, data: dict[str, Any]) -> str:

@@ -5,13 +5,15 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from jiesu_shared.messagebus import MessageBus
 from jiesu_shared.service import ServiceKernel
+from jiesu_shared.store import Database
 
 from jiesu_dispatch.adapters import board_projection
 from jiesu_dispatch.config import DispatchSettings
-from jiesu_dispatch.coordination import Coordination
+from jiesu_dispatch.coordination import command_handlers
 from jiesu_dispatch.entrypoints import admin, board, cases, meetings
-from jiesu_dispatch.handlers import Clock, Dispatcher, system_clock
+from jiesu_dispatch.handlers import Clock, Dispatcher, event_handlers, system_clock
 from jiesu_dispatch.metrics import SlaCollector
 from jiesu_dispatch.timer_worker import TimerWorker
 
@@ -19,8 +21,9 @@ from jiesu_dispatch.timer_worker import TimerWorker
 @dataclass
 class DispatchService:
     settings: DispatchSettings
+    database: Database
     dispatcher: Dispatcher
-    coordination: Coordination
+    bus: MessageBus  # every command and consumed fact goes through it
     timers: TimerWorker
 
 
@@ -32,11 +35,11 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     board_projection.rebuild_if_needed(kernel.database)
     dispatcher = Dispatcher(store=kernel.store, routing=settings.routing_table(), sla=settings.sla_policy(),
                             max_returns=settings.max_returns, clock=clock)
-    service = DispatchService(settings=settings, dispatcher=dispatcher,
-                              coordination=Coordination(database=kernel.database, dispatcher=dispatcher),
-                              timers=TimerWorker(database=kernel.database, dispatcher=dispatcher,
+    bus = kernel.message_bus(commands=command_handlers(dispatcher), events=event_handlers(dispatcher))
+    service = DispatchService(settings=settings, database=kernel.database, dispatcher=dispatcher, bus=bus,
+                              timers=TimerWorker(database=kernel.database, dispatcher=dispatcher, bus=bus,
                                                  poll_seconds=settings.timer_poll_seconds, watermarks=watermarks))
-    kernel.consume("cases", dispatcher.handlers(), on_progress=watermarks.observe)
+    kernel.consume("cases", bus, on_progress=watermarks.observe)
     kernel.metrics.add_collector(SlaCollector(kernel.database), "sla")
     return kernel.app(title="Jiesu dispatch", routers=[cases.router, meetings.router, admin.router, board.router],
                       workers=[service.timers.run], state=service)

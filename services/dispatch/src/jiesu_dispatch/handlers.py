@@ -1,4 +1,6 @@
-"""Dispatch's service layer: load a stream's ledger, decide, append events, ledger rows and timers atomically."""
+"""Dispatch's service layer for streams: load a case (or a meeting, the directory), decide, and commit the
+events with their ledger rows, timers, summary and board rows in the message bus's transaction; and the
+facts dispatch consumes from intake and the gateway, by catalogue class (EVENT_HANDLERS)."""
 from __future__ import annotations
 
 import uuid
@@ -10,19 +12,20 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from jiesu_shared.catalogue import dispatch as d
-from jiesu_shared.catalogue import parse_payload
-from jiesu_shared.consumer import current_record
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
+from jiesu_shared.catalogue import parse_payload
+from jiesu_shared.consumer import current_record
 from jiesu_shared.events import Envelope
 from jiesu_shared.store import EventStore
 from jiesu_shared.store.event_store import Cause
 
-from jiesu_dispatch.adapters import ledger
+from jiesu_dispatch.adapters import board_projection, ledger
+from jiesu_dispatch.domain.case_ledger import CaseLedger
 from jiesu_dispatch.domain.decider import Context, react
 from jiesu_dispatch.domain.routing import RoutingTable
 from jiesu_dispatch.domain.sla import SlaPolicy
-from jiesu_dispatch.domain.state import CaseState, evolve, fold
+from jiesu_dispatch.domain.state import CaseState, evolve
 
 DIRECTORY = "directory"
 Clock = Callable[[], datetime]
@@ -78,24 +81,33 @@ class Dispatcher:
                        areas={k: tuple(v.areas) for k, v in directory.departments.items()})
 
     def case(self, session: Session, case_id: str) -> CaseState | None:
-        return fold(ledger.load_timed(session, case_stream(case_id)))
+        return ledger.load_case(session, case_id).state
+
+    def commit_case(self, session: Session, case: CaseLedger, events: Sequence[BaseModel], *,
+                    cause: Envelope | Cause | None, fact: BaseModel | None = None,
+                    fact_time: datetime | None = None) -> list[Envelope]:
+        """Append `events` to the case as dispatch's own (after `fact`, a consumed event), from the versions the
+        case was loaded at; start their offers' clocks; carry the case forward and write its summary and board."""
+        now = self.clock()
+        stream = case_stream(case.case_id)
+        envelopes = self.store.append(session, stream_id=stream, expected_version=case.own, subject=case.case_id,
+                                      payloads=events, cause=cause) if events else []
+        entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
+        ledger.extend(session, stream, entries, now, fact_time, head=case.entries)
+        ledger.schedule(session, [e for e in events if isinstance(e, d.TaskOffered)], now, self.sla.warn_at)
+        for event, own in entries:
+            case.add(event, now if own or fact_time is None else fact_time, own)
+        if entries and case.state is not None:
+            ledger.summarise(session, case, now)
+            board_projection.project(session, case, now)  # the board moves with the case, in this transaction
+        return envelopes
 
     def commit(self, session: Session, stream_id: str, subject: str, events: Sequence[BaseModel], *,
-               cause: Envelope | Cause | None, fact: BaseModel | None = None,
-               fact_time: datetime | None = None) -> list[Envelope]:
-        """Append `events` as dispatch's own (after `fact`, a consumed event) and start their offers' clocks."""
-        now = self.clock()
-        envelopes: list[Envelope] = []
-        if events:
-            envelopes = self.store.append(session, stream_id=stream_id, expected_version=ledger.own_version(
-                session, stream_id), subject=subject, payloads=events, cause=cause)
-        entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
-        ledger.extend(session, stream_id, entries, now, fact_time)
-        ledger.schedule(session, [e for e in events if isinstance(e, d.TaskOffered)], now, self.sla.warn_at)
-        if stream_id == case_stream(subject) and entries:
-            state = self.case(session, subject)
-            if state is not None:
-                ledger.summarise(session, state, now)
+               cause: Envelope | Cause | None) -> list[Envelope]:
+        """Append `events` to a meeting's stream or the directory, with their ledger rows."""
+        envelopes = self.store.append(session, stream_id=stream_id, subject=subject, payloads=events, cause=cause,
+                                      expected_version=ledger.own_version(session, stream_id)) if events else []
+        ledger.extend(session, stream_id, [(e, True) for e in events], self.clock())
         return envelopes
 
     def on_fact(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
@@ -103,19 +115,22 @@ class Dispatcher:
         case_id = getattr(payload, "case_id", None)
         if payload is None or case_id is None:
             return
-        before = self.case(session, case_id)
-        if before is None and not isinstance(payload, i.CaseReceived):
+        case = ledger.load_case(session, case_id)
+        if case.state is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)
         record = current_record.get()
-        if before is None and record is not None:
+        if case.state is None and record is not None:
             ledger.note_partition(session, case_id, record.partition)
-        after = evolve(before, payload, envelope.time)
-        events = react(after, payload, self.context(session))
-        self.commit(session, case_stream(case_id), case_id, events, cause=envelope, fact=payload,
-                    fact_time=envelope.time)
+        events = react(evolve(case.state, payload, envelope.time), payload, self.context(session))
+        self.commit_case(session, case, events, cause=envelope, fact=payload, fact_time=envelope.time)
 
-    def handlers(self) -> dict:
-        consumed = [i.CaseReceived, i.CaseReclassified, i.CaseReopened, i.CaseWithdrawn, i.CaseClosed,
-                    g.TaskAccepted, g.TaskRejected, g.TaskResponded, g.TaskProgressReported, g.TaskCompleted,
-                    g.TaskReportedIn, g.TaskNotificationFailed]
-        return {model.__event_type__: self.on_fact for model in consumed}  # type: ignore[attr-defined]
+
+CONSUMED: tuple[type[BaseModel], ...] = (
+    i.CaseReceived, i.CaseReclassified, i.CaseReopened, i.CaseWithdrawn, i.CaseClosed, g.TaskAccepted,
+    g.TaskRejected, g.TaskResponded, g.TaskProgressReported, g.TaskCompleted, g.TaskReportedIn,
+    g.TaskNotificationFailed)
+
+
+def event_handlers(dispatcher: Dispatcher) -> dict[type[BaseModel], Callable[[Session, Envelope, BaseModel], None]]:
+    """EVENT_HANDLERS: every fact dispatch consumes folds into its case, by catalogue class."""
+    return dict.fromkeys(CONSUMED, dispatcher.on_fact)

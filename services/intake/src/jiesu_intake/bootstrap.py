@@ -26,7 +26,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     service = IntakeService(database=kernel.database, store=kernel.store, taxonomy=settings.taxonomy(),
                             duplicate_window=timedelta(hours=settings.duplicate_window_hours),
                             on_committed=kernel.relay.wake_threadsafe)
-    kernel.consume("handled", service.handlers())
+    kernel.consume("handled", service.bus)
     app = kernel.app(title="Jiesu intake", routers=[preview_router, router, disclosures_router, open311_router, discovery_router],
                      workers=[service.run_writer],
                      state=service)

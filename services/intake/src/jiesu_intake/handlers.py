@@ -1,9 +1,11 @@
-"""Intake's service layer: load state, decide, append atomically (event store + outbox + read model)."""
+"""Intake's service layer: load state, decide, append atomically (event store + outbox + read model), every
+command and consumed event on the kernel's message bus (COMMAND_HANDLERS, the batch of new cases, EVENT_HANDLERS)."""
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -11,22 +13,25 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from jiesu_shared.catalogue import parse_payload
-from jiesu_shared.catalogue.common import SealedContact
+from jiesu_shared.catalogue.common import (Outcome, RequestType, Satisfaction, SealedContact, UnresolvableReason,
+                                           Urgency)
 from jiesu_shared.catalogue.dispatch import CaseHandled
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.consumer import Unprocessable
 from jiesu_shared.events import Envelope, utc_now
+from jiesu_shared.messagebus import MessageBus
 from jiesu_shared.store import Database, EventStore
 
 from jiesu_intake import disclosures, privacy, readmodel
 from jiesu_intake.disclosures import Recipient
+from jiesu_intake.domain import case as domain
 from jiesu_intake.domain.case import CaseState, decide_callback_due, evolve
 from jiesu_intake.domain.classification import Taxonomy
 from jiesu_intake.domain.redaction import restore
 from jiesu_intake.group_commit import GroupCommit
 from jiesu_intake.privacy import Contact
 from jiesu_intake.receiving import (CaseRecorder, IdempotencyKey, NewCase, PreparedCase, Received, prepare,
-                                    stream_of)
+                                    received, stream_of)
 
 __all__ = ["IdempotencyKey", "NewCase", "Received", "Recipient", "stream_of"]
 
@@ -58,6 +63,57 @@ def load_case(session: Session, store: EventStore, case_id: str) -> tuple[CaseSt
     return state, (envelopes[-1].sequence if envelopes else 0)
 
 
+# Operators' commands on a case: data, each decided by its pure function of the case (DECISIONS).
+@dataclass(frozen=True)
+class ReclassifyCase:
+    case_id: str
+    category: str
+    request_type: RequestType | None
+    urgency: Urgency
+    operator: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordCallback:
+    case_id: str
+    outcome: Outcome
+    unresolvable_reason: UnresolvableReason | None
+    satisfaction: Satisfaction
+    operator: str
+
+
+@dataclass(frozen=True)
+class ReopenCase:
+    case_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    case_id: str
+
+
+@dataclass(frozen=True)
+class WithdrawCase:
+    case_id: str
+    reason: str
+
+
+OperatorCommand = ReclassifyCase | RecordCallback | ReopenCase | CloseCase | WithdrawCase
+Decision = Callable[[CaseState, Any, datetime], Sequence[BaseModel]]  # (the case, the command, now) -> events
+DECISIONS: dict[type, Decision] = {
+    ReclassifyCase: lambda s, c, now: domain.decide_reclassify(s, category=c.category, request_type=c.request_type,
+                                                          urgency=c.urgency, operator=c.operator, reason=c.reason),
+    RecordCallback: lambda s, c, now: domain.decide_callback(
+        s, outcome=c.outcome, unresolvable_reason=c.unresolvable_reason, satisfaction=c.satisfaction,
+        operator=c.operator, now=now),
+    ReopenCase: lambda s, c, now: domain.decide_reopen(s, reason=c.reason),
+    CloseCase: lambda s, c, now: domain.decide_close(s, now=now),
+    WithdrawCase: lambda s, c, now: domain.decide_withdraw(s, reason=c.reason, now=now),
+}
+
+
 @dataclass
 class IntakeService:
     database: Database
@@ -68,9 +124,15 @@ class IntakeService:
     on_committed: Callable[[], None] = lambda: None  # new cases committed: e.g. wake the outbox relay
 
     def __post_init__(self) -> None:
-        self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(
-            CaseRecorder(self.database, self.store, self.duplicate_window), name="intake.cases",
-            on_committed=self.on_committed)
+        self.bus = MessageBus(self.database, commands=dict.fromkeys(DECISIONS, self._on_case),
+                              batched={PreparedCase: CaseRecorder(self.store, self.duplicate_window)},
+                              events={CaseHandled: self.on_case_handled}, on_committed=self.on_committed)
+        self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(self.record, name="intake.cases")
+
+    def record(self, cases: Sequence[PreparedCase]) -> list[Received | Exception]:
+        """New cases in one transaction on the bus (the group commit's write)."""
+        answers = self.bus.handle_batch(cases, [c.idempotency for c in cases], status_code=201)
+        return [a if isinstance(a, Exception) else received(a) for a in answers]
 
     async def receive_async(self, new: NewCase, idempotency: IdempotencyKey | None = None) -> Received:
         """Record a new case (or answer a replayed Idempotency-Key); waits for its batch's commit without
@@ -82,13 +144,15 @@ class IntakeService:
         await stop.wait()
         await asyncio.to_thread(self._writer.stop)
 
-    def act(self, case_id: str, decide: Callable[[CaseState], Sequence[BaseModel]]) -> list[Envelope]:
-        """Apply an operator's command to a case; the events it appended (none if nothing changed)."""
-        with self.database.transaction() as session:
-            state, version = load_case(session, self.store, case_id)
-            if state is None:
-                raise CaseNotFound(case_id)
-            return self._append(session, case_id, version, list(decide(state)))
+    def act(self, command: OperatorCommand) -> None:
+        """Apply an operator's command to a case (nothing is appended if nothing changed)."""
+        self.bus.handle(command)
+
+    def _on_case(self, session: Session, command: OperatorCommand) -> None:
+        state, version = load_case(session, self.store, command.case_id)
+        if state is None:
+            raise CaseNotFound(command.case_id)
+        self._append(session, command.case_id, version, list(DECISIONS[type(command)](state, command, self.clock())))
 
     def on_case_handled(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
         assert isinstance(payload, CaseHandled)
@@ -153,5 +217,3 @@ class IntakeService:
         with self.database.transaction() as session:
             return readmodel.rebuild(session)
 
-    def handlers(self) -> dict:
-        return {"case.handled.v1": self.on_case_handled}

@@ -1,9 +1,10 @@
 """New cases, recorded in batches: one transaction (event store + outbox + read model + sealed contact +
-idempotency) for every case waiting, one fsync for all (see group_commit).
+idempotency) for every case waiting, one fsync for all (see group_commit). CaseRecorder is the message bus's
+batch handler for PreparedCase; the bus recalls and remembers the batch's Idempotency-Keys around it.
 
 Within a batch each case is decided as if the ones before it had committed already: an Idempotency-Key
-answered earlier in the batch is a replay, and a case earlier in the batch counts as an earlier case on
-the same subject at the same place.
+answered earlier in the batch is a replay (the bus's doing), and a case earlier in the batch counts as an
+earlier case on the same subject at the same place.
 """
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from jiesu_shared.catalogue.common import Channel, Place, RequestType, Urgency
-from jiesu_shared.store import Database, EventStore
+from jiesu_shared.messagebus import Answer, IdempotencyKey
+from jiesu_shared.store import EventStore
 from jiesu_shared.store.event_store import Append
-from jiesu_shared.store.idempotency import Answer, IdempotencyKeyReused, recall_many, remember_many
 from jiesu_shared.telemetry import current_traceparent
 
 from jiesu_intake import privacy, readmodel
@@ -44,13 +45,6 @@ class NewCase:
     request_type: RequestType | None = None
     urgency: Urgency | None = None
     contact: Contact | None = None
-
-
-@dataclass(frozen=True)
-class IdempotencyKey:
-    scope: str
-    key: str
-    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -84,15 +78,18 @@ def prepare(taxonomy: Taxonomy, new: NewCase, idempotency: IdempotencyKey | None
 
 @dataclass
 class CaseRecorder:
-    """The group commit's `write`: records a batch of prepared cases in one transaction."""
+    """The bus's batch handler for new cases: records them in the bus's transaction; each answers
+    `{"case_id"}` (what a replayed Idempotency-Key gets) and carries the read model's row as committed."""
 
-    database: Database
     store: EventStore
     duplicate_window: timedelta
 
-    def __call__(self, cases: Sequence[PreparedCase]) -> list[Received | Exception]:
-        with self.database.transaction() as session:
-            return _Batch(session, self.store, self.duplicate_window).record(cases)
+    def __call__(self, session: Session, cases: Sequence[PreparedCase]) -> list[Answer]:
+        return _Batch(session, self.store, self.duplicate_window).record(cases)
+
+
+def received(answer: Answer) -> Received:
+    return Received(answer.body["case_id"], answer.replayed, SimpleNamespace(**answer.result) if answer.result else None)
 
 
 class _Batch:
@@ -103,48 +100,13 @@ class _Batch:
         # Cases of this batch that later ones may duplicate: (subject, place) -> (received_at, case id)
         self.open_here: dict[tuple, list[tuple[datetime, str]]] = defaultdict(list)
 
-    def record(self, cases: Sequence[PreparedCase]) -> list[Received | Exception]:
-        answered = self._answered_before(cases)
-        outcomes: list[Received | Exception] = []
-        appends: list[Append] = []
-        for case in cases:
-            key = case.idempotency
-            if key is not None and (earlier := answered.get((key.scope, key.key))) is not None:
-                fingerprint, case_id = earlier
-                outcomes.append(Received(case_id, True, None) if fingerprint == key.fingerprint
-                                else IdempotencyKeyReused(key.key))
-                continue
-            if key is not None:
-                answered[(key.scope, key.key)] = (key.fingerprint, case.case_id)
-            appends.append(Append(stream_of(case.case_id), 0, case.case_id, self._decide(case),
-                                  traceparent=case.traceparent))
-            outcomes.append(Received(case.case_id, False, None))
+    def record(self, cases: Sequence[PreparedCase]) -> list[Answer]:
+        appends = [Append(stream_of(case.case_id), 0, case.case_id, self._decide(case), traceparent=case.traceparent)
+                   for case in cases]
         rows = [readmodel.new_case_row([(event, envelope.time) for event, envelope in zip(a.payloads, envelopes)])
                 for a, envelopes in zip(appends, self.store.append_many(self.session, appends), strict=True)]
         readmodel.insert_new_cases(self.session, rows)
-        self._remember(cases, outcomes)
-        by_id = {row["case_id"]: row for row in rows}
-        return [Received(o.case_id, False, SimpleNamespace(**by_id[o.case_id]))
-                if isinstance(o, Received) and not o.replayed else o for o in outcomes]
-
-    def _answered_before(self, cases: Sequence[PreparedCase]) -> dict[tuple[str, str], tuple[str, str]]:
-        """(scope, key) -> (fingerprint, case id) for the batch's keys answered in earlier transactions."""
-        keys: dict[str, set[str]] = defaultdict(set)
-        for case in cases:
-            if case.idempotency is not None:
-                keys[case.idempotency.scope].add(case.idempotency.key)
-        return {(scope, key): (fingerprint, remembered.body["case_id"])
-                for scope, scoped in keys.items()
-                for key, (fingerprint, remembered) in recall_many(self.session, scope=scope, keys=scoped).items()}
-
-    def _remember(self, cases: Sequence[PreparedCase], outcomes: list[Received | Exception]) -> None:
-        answers: dict[str, list[Answer]] = defaultdict(list)
-        for case, outcome in zip(cases, outcomes, strict=True):
-            if case.idempotency is not None and isinstance(outcome, Received) and not outcome.replayed:
-                key = case.idempotency
-                answers[key.scope].append(Answer(key.key, key.fingerprint, 201, {"case_id": case.case_id}))
-        for scope, scoped in answers.items():
-            remember_many(self.session, scope=scope, answers=scoped)
+        return [Answer({"case_id": row["case_id"]}, result=row) for row in rows]
 
     def _decide(self, case: PreparedCase) -> list[BaseModel]:
         new, verdict = case.new, case.verdict

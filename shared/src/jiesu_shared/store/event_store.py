@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -17,6 +18,9 @@ from jiesu_shared.telemetry import current_traceparent
 
 _EVENTS = insert(StoredEvent.__table__)  # type: ignore[arg-type]
 _OUTBOX = insert(OutboxEntry.__table__)  # type: ignore[arg-type]
+_STREAM = StoredEvent.__table__  # type: ignore[attr-defined]
+_LOAD = (sa_select(_STREAM.c.envelope).where(_STREAM.c.stream_id == bindparam("stream_id"))
+         .order_by(_STREAM.c.version))
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,14 @@ class EventStore:
         self.topic = topic
 
     def load(self, session: Session, stream_id: str) -> list[Envelope]:
-        rows = session.exec(
-            select(StoredEvent).where(StoredEvent.stream_id == stream_id).order_by(col(StoredEvent.version))
-        ).all()
-        return [Envelope.model_validate_json(r.envelope) for r in rows]
+        rows = session.connection().execute(_LOAD, {"stream_id": stream_id})  # Core: no ORM objects to build
+        return [Envelope.model_validate_json(envelope) for (envelope,) in rows]
+
+    def first(self, session: Session, stream_id: str) -> Envelope | None:
+        """The stream's first event (e.g. for the correlation a command continues), without loading the rest."""
+        row = session.exec(select(StoredEvent.envelope).where(StoredEvent.stream_id == stream_id)
+                           .order_by(col(StoredEvent.version)).limit(1)).first()
+        return Envelope.model_validate_json(row) if row is not None else None
 
     def version(self, session: Session, stream_id: str) -> int:
         """The stream's head version (0 for a new stream), without loading its events."""

@@ -1,20 +1,22 @@
-"""Idempotency-Key support: a retried request returns the first result, never a second event.
+"""Idempotency-Key storage: a retried request returns the first answer, never a second event.
 
-The remembered response is written in the same transaction as the events the request appended, so
-"events appended" and "response remembered" cannot disagree. Reusing a key for a different request
+The remembered answer is written in the same transaction as the events the request appended, so
+"events appended" and "answer remembered" cannot disagree. Reusing a key for a different request
 is an error (IETF draft-ietf-httpapi-idempotency-key-header: 422), and two concurrent requests
-with one key let only the first commit (the second gets 409 and may retry).
+with one key let only the first commit (the second gets 409 and may retry). SQLAlchemy Core, one
+statement per batch: the message bus (jiesu_shared.messagebus) recalls and remembers a whole batch at once.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Text, insert, select
+from sqlalchemy import Column, Text, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
@@ -30,6 +32,11 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime
 
 
+_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE)
+_RECALL = select(_TABLE.c.key, _TABLE.c.fingerprint, _TABLE.c.status_code, _TABLE.c.body)
+
+
 class IdempotencyKeyReused(Exception):
     """The key was used before for a different request."""
 
@@ -39,9 +46,29 @@ class IdempotencyKeyInFlight(Exception):
 
 
 @dataclass(frozen=True)
+class IdempotencyKey:
+    """A request's Idempotency-Key in its caller's key space, and what the request was (its fingerprint)."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+    @property
+    def slot(self) -> tuple[str, str]:
+        return self.scope, self.key
+
+
+@dataclass(frozen=True)
 class RememberedResponse:
     status_code: int
     body: Any
+    fingerprint: str = ""  # of the request first answered (when recalled)
+
+    def answers(self, key: IdempotencyKey) -> bool:
+        """True when `key` asks again what was answered; IdempotencyKeyReused when it asks something else."""
+        if self.fingerprint != key.fingerprint:
+            raise IdempotencyKeyReused(key.key)
+        return True
 
 
 def request_fingerprint(method: str, path: str, body: Any) -> str:
@@ -50,56 +77,52 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def recall(session: Session, *, scope: str, key: str, fingerprint: str) -> RememberedResponse | None:
-    record = session.get(IdempotencyRecord, (scope, key))
-    if record is None:
-        return None
-    if record.fingerprint != fingerprint:
-        raise IdempotencyKeyReused(key)
-    return RememberedResponse(record.status_code, json.loads(record.body))
+_HOLD = text("SELECT pg_advisory_xact_lock(hashtextextended(:slot, 0))")
 
 
-def remember(session: Session, *, scope: str, key: str, fingerprint: str, status_code: int, body: Any) -> None:
-    session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, status_code=status_code,
-                                  body=json.dumps(body, ensure_ascii=False, default=str),
-                                  created_at=datetime.now(UTC)))
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise IdempotencyKeyInFlight(key) from exc
+def hold(session: Session, key: IdempotencyKey) -> None:
+    """Wait for a twin request with the same key to finish first, so this one recalls the twin's answer
+    instead of deciding again on the state the twin left. A transaction-scoped advisory lock on PostgreSQL;
+    SQLite has one writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_HOLD, {"slot": f"{key.scope}\x1f{key.key}"})
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A response to remember under a key, for `remember_many`."""
-
-    key: str
-    fingerprint: str
-    status_code: int
-    body: Any
-
-
-def recall_many(session: Session, *, scope: str, keys: Collection[str]) -> dict[str, tuple[str, RememberedResponse]]:
-    """For a batch of requests: each known key's (fingerprint, response), in one query; compare the
-    fingerprint as `recall` does (a different one means the key was reused: IdempotencyKeyReused)."""
-    if not keys:
-        return {}
-    table = IdempotencyRecord.__table__
-    rows = session.connection().execute(
-        select(table.c.key, table.c.fingerprint, table.c.status_code, table.c.body)  # type: ignore[attr-defined]
-        .where(table.c.scope == scope, table.c.key.in_(list(keys))))  # type: ignore[attr-defined]
-    return {key: (fingerprint, RememberedResponse(status, json.loads(body))) for key, fingerprint, status, body in rows}
+def recall_many(session: Session, keys: Collection[IdempotencyKey]) -> dict[tuple[str, str], RememberedResponse]:
+    """The answers remembered under any of `keys`, by (scope, key): one query per scope (a batch has one or
+    two). Whether each answers its key's request is for the caller to ask (`RememberedResponse.answers`)."""
+    by_scope: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        by_scope[key.scope].append(key.key)
+    found: dict[tuple[str, str], RememberedResponse] = {}
+    for scope, scoped in by_scope.items():
+        rows = session.connection().execute(_RECALL.where(_TABLE.c.scope == scope, _TABLE.c.key.in_(scoped)))
+        for key, fingerprint, status_code, body in rows:
+            found[(scope, key)] = RememberedResponse(status_code, json.loads(body), fingerprint)
+    return found
 
 
-def remember_many(session: Session, *, scope: str, answers: Sequence[Answer]) -> None:
-    """`remember` for a batch, in one statement; IdempotencyKeyInFlight if any key was taken meanwhile."""
+def remember_many(session: Session, answers: Sequence[tuple[IdempotencyKey, RememberedResponse]]) -> None:
+    """Remember each answer under its key, in one statement; IdempotencyKeyInFlight if a key was taken meanwhile."""
     if not answers:
         return
     now = datetime.now(UTC)
-    rows = [{"scope": scope, "key": a.key, "fingerprint": a.fingerprint, "status_code": a.status_code,
-             "body": json.dumps(a.body, ensure_ascii=False, default=str), "created_at": now} for a in answers]
+    rows = [{"scope": k.scope, "key": k.key, "fingerprint": k.fingerprint, "status_code": a.status_code,
+             "body": json.dumps(a.body, ensure_ascii=False, default=str), "created_at": now} for k, a in answers]
+    session.flush()  # the caller's pending ORM rows first, in the order they were made
     try:
-        session.flush()
-        session.connection().execute(insert(IdempotencyRecord.__table__), rows)  # type: ignore[arg-type]
+        session.connection().execute(_INSERT, rows)
     except IntegrityError as exc:
-        raise IdempotencyKeyInFlight(answers[0].key if len(answers) == 1 else "one of the batch's keys") from exc
+        raise IdempotencyKeyInFlight(answers[0][0].key) from exc
+
+
+def recall(session: Session, *, scope: str, key: str, fingerprint: str) -> RememberedResponse | None:
+    """One key's remembered answer (see recall_many); IdempotencyKeyReused for a different request."""
+    asked = IdempotencyKey(scope, key, fingerprint)
+    found = recall_many(session, [asked]).get(asked.slot)
+    return found if found is None or found.answers(asked) else None
+
+
+def remember(session: Session, *, scope: str, key: str, fingerprint: str, status_code: int, body: Any) -> None:
+    """Remember one answer (see remember_many)."""
+    remember_many(session, [(IdempotencyKey(scope, key, fingerprint), RememberedResponse(status_code, body))])

@@ -8,7 +8,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from jiesu_shared.http.problems import Problem
-from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
+from jiesu_shared.messagebus import IdempotencyKey
+from jiesu_shared.messagebus.problems import bus_refusals_as_problems
+from jiesu_shared.store.idempotency import request_fingerprint
 
 from jiesu_gateway.domain.task import (
     Accept,
@@ -33,10 +35,10 @@ from jiesu_gateway.entrypoints.schemas import (
     TaskRead,
     problems,
 )
-from jiesu_gateway.tasks import IdempotentRequest, TaskBusy, task_document, view_of
+from jiesu_gateway.tasks import idempotency_scope, task_document, view_of
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401, 422))
-IdempotencyKey = Annotated[str | None, Header(
+IdempotencyKeyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=255,
     description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
 TaskStatus = Literal["offered", "accepted", "responded", "reported_in", "completed", "rejected", "cancelled"]
@@ -73,14 +75,14 @@ async def get_task(task_id: str, department: CurrentDepartment, request: Request
 
 @router.post("/{task_id}/accept", operation_id="acceptTask", summary="Accept an offered task (接单)", **ACTION)
 def accept_task(task_id: str, department: CurrentDepartment, request: Request,
-                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return _act(request, department.department_id, task_id, Accept(), None, idempotency_key)
 
 
 @router.post("/{task_id}/reject", operation_id="rejectTask",
              summary="Return an offered task (退单) with a reason, and who should take it if you know", **ACTION)
 def reject_task(task_id: str, body: RejectBody, department: CurrentDepartment, request: Request,
-                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     command = Reject(reason=body.reason, note=body.note, suggested_department=body.suggested_department)
     return _act(request, department.department_id, task_id, command, body.model_dump(mode="json"), idempotency_key)
 
@@ -88,7 +90,7 @@ def reject_task(task_id: str, body: RejectBody, department: CurrentDepartment, r
 @router.post("/{task_id}/respond", operation_id="respondToTask",
              summary="Record first contact with the citizen (响应)", **ACTION)
 def respond_to_task(task_id: str, body: RespondBody, department: CurrentDepartment, request: Request,
-                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                    idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return _act(request, department.department_id, task_id, Respond(note=body.note), body.model_dump(mode="json"),
                 idempotency_key)
 
@@ -96,7 +98,7 @@ def respond_to_task(task_id: str, body: RespondBody, department: CurrentDepartme
 @router.post("/{task_id}/progress", operation_id="reportTaskProgress",
              summary="Report progress, with attachments by URL", **ACTION)
 def report_progress(task_id: str, body: ProgressBody, department: CurrentDepartment, request: Request,
-                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                    idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     command = ReportProgress(note=body.note, attachments=tuple(str(a) for a in body.attachments))
     return _act(request, department.department_id, task_id, command, body.model_dump(mode="json"), idempotency_key)
 
@@ -104,7 +106,7 @@ def report_progress(task_id: str, body: ProgressBody, department: CurrentDepartm
 @router.post("/{task_id}/complete", operation_id="completeTask", summary="Complete the task with a resolution summary",
              **ACTION)
 def complete_task(task_id: str, body: CompleteBody, department: CurrentDepartment, request: Request,
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                  idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return _act(request, department.department_id, task_id, Complete(resolution=body.resolution),
                 body.model_dump(mode="json"), idempotency_key)
 
@@ -112,7 +114,7 @@ def complete_task(task_id: str, body: CompleteBody, department: CurrentDepartmen
 @router.post("/{task_id}/report-in", operation_id="reportInToTask",
              summary="Report in (报到) to the whistle (吹哨) that summoned you", **ACTION)
 def report_in(task_id: str, body: ReportInBody, department: CurrentDepartment, request: Request,
-              idempotency_key: IdempotencyKey = None) -> JSONResponse:
+              idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return _act(request, department.department_id, task_id, ReportIn(note=body.note), body.model_dump(mode="json"),
                 idempotency_key)
 
@@ -120,20 +122,15 @@ def report_in(task_id: str, body: ReportInBody, department: CurrentDepartment, r
 def _act(request: Request, department_id: str, task_id: str, command: Command, body: Any,
          key: str | None) -> JSONResponse:
     service = request.app.state.service
-    idempotency = IdempotentRequest(key, request_fingerprint("POST", request.url.path, body)) if key else None
+    idempotency = None if key is None else IdempotencyKey(
+        idempotency_scope(department_id), key, request_fingerprint("POST", request.url.path, body))
     try:
-        result = service.tasks.act(task_id=task_id, department_id=department_id, command=command,
-                                   idempotency=idempotency)
+        with bus_refusals_as_problems():
+            result = service.tasks.act(task_id=task_id, department_id=department_id, command=command,
+                                       idempotency=idempotency)
     except TaskNotFound:
         raise _not_found(task_id) from None
     except InvalidTransition as exc:
         raise Problem(409, "invalid-transition", "The task cannot do that now", str(exc),
                       task_status=exc.status) from None
-    except IdempotencyKeyReused:
-        raise Problem(422, "idempotency-key-reused", "Idempotency-Key already used",
-                      "this Idempotency-Key was used for a different request; use a new key") from None
-    except (IdempotencyKeyInFlight, TaskBusy):
-        raise Problem(409, "conflict", "A concurrent request got there first", "retry the request",
-                      headers={"Retry-After": "1"}) from None
-    service.kernel.relay.wake_threadsafe()
     return JSONResponse(result.body, status_code=result.status_code)

@@ -1,7 +1,6 @@
 """The webhooks a department receives, documented in the OpenAPI document (3.1 `webhooks`)."""
 # No `from __future__ import annotations`: FastAPI must see the generated body models themselves.
 from datetime import datetime
-from typing import Any
 
 from fastapi import FastAPI, Header
 from pydantic import BaseModel, ConfigDict, Field, create_model

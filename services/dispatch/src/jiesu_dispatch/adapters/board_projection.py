@@ -1,52 +1,29 @@
 """The coordinators' board as tables: each case not closed, with what the board counts, filters and lists it by.
-Written in the transaction that commits the case's events (from `ledger.summarise`); rebuilt from the ledger
-when the tables are new or were built by an older version of this projection."""
+Written in the transaction that commits the case's events, from the case as carried forward in memory (nothing
+folded again); rebuilt from the ledger when the tables are new or were built by an older version of this projection."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from jiesu_shared.catalogue import dispatch as d
-from jiesu_shared.catalogue import gateway as g
-from jiesu_shared.catalogue import parse_payload
 from jiesu_shared.store import Database
 
+from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.adapters.tables import (BoardCaseRow, BoardDepartmentRow, BoardDetailRow, BoardVersionRow,
-                                            CaseSummaryRow, LedgerRow, utc)
-from jiesu_dispatch.domain.state import CaseState, Task, evolve
+                                            CaseSummaryRow, utc)
+from jiesu_dispatch.domain.case_ledger import CaseLedger
+from jiesu_dispatch.domain.state import CaseState, Task
 
 VERSION = 1  # raise when what is projected changes: dispatch then rebuilds the tables on start
-CASE_STREAM = "case-"
 CHUNK = 500  # streams per ledger query when rebuilding: well under SQLite's bound-parameter limit
 TABLES = (BoardCaseRow, BoardDetailRow, BoardDepartmentRow)
 NO_DEADLINE = 253402300799.0  # 9999-12-31: a case with no clock running sorts last
-
-
-@dataclass
-class BoardCase:
-    """A case folded with what its events alone do not say: when each task's clocks started (the offer's
-    ledger time) and the returns (退单) it went through."""
-
-    state: CaseState | None = None
-    offered_at: dict[str, datetime] = field(default_factory=dict)
-    returns: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, event: Any, at: datetime) -> None:
-        self.state = evolve(self.state, event, at)
-        if isinstance(event, d.TaskOffered):
-            self.offered_at[event.task_id] = at
-        elif isinstance(event, g.TaskRejected):
-            self.returns.append({"department_id": event.department_id, "reason": event.reason, "note": event.note,
-                                 "suggested_department": event.suggested_department,
-                                 "returned_at": utc(event.rejected_at).isoformat()})
 
 
 def running_clock(task: Task) -> tuple[str, datetime] | None:
@@ -61,7 +38,7 @@ def running_clock(task: Task) -> tuple[str, datetime] | None:
         task.status, ("resolve", task.resolve_by))
 
 
-def _clocks(case: BoardCase) -> list[dict[str, Any]]:
+def _clocks(case: CaseLedger) -> list[dict[str, Any]]:
     assert case.state is not None
     found = []
     for task in case.state.tasks.values():
@@ -101,7 +78,7 @@ def _reaches(clocks: list[dict[str, Any]], share: float) -> float | None:
     return min(moments, default=None)
 
 
-def _rows(case: BoardCase, updated_at: datetime) -> tuple[dict, dict, list[dict]]:
+def _rows(case: CaseLedger, updated_at: datetime) -> tuple[dict, dict, list[dict]]:
     state = case.state
     assert state is not None
     clocks, whistles, holders = _clocks(case), _whistles(state), sorted(state.holders())
@@ -120,7 +97,7 @@ def _rows(case: BoardCase, updated_at: datetime) -> tuple[dict, dict, list[dict]
     return row, shown, departments
 
 
-def _write(session: Session, cases: Iterable[BoardCase], updated_at: dict[str, datetime]) -> None:
+def _write(session: Session, cases: Iterable[CaseLedger], updated_at: dict[str, datetime]) -> None:
     rows: tuple[list[dict], list[dict], list[dict]] = ([], [], [])
     for case in cases:
         if case.state is not None and case.state.status != "closed":
@@ -128,29 +105,22 @@ def _write(session: Session, cases: Iterable[BoardCase], updated_at: dict[str, d
             rows[0].append(row)
             rows[1].append(shown)
             rows[2].extend(departments)
+    connection = session.connection()  # Core statements: the ORM's bulk path costs more than the writes
     for table, values in zip(TABLES, rows, strict=True):
         if values:
-            session.execute(insert(table), values)
+            connection.execute(insert(table.__table__), values)  # type: ignore[attr-defined]
 
 
 def _forget(session: Session, case_ids: list[str]) -> None:
-    for table in TABLES:
-        session.execute(delete(table).where(col(table.case_id).in_(case_ids)))
+    connection = session.connection()
+    for table in (t.__table__ for t in TABLES):  # type: ignore[attr-defined]
+        connection.execute(delete(table).where(table.c.case_id.in_(case_ids)))
 
 
-def _fold(session: Session, case_ids: list[str]) -> list[BoardCase]:
-    cases: dict[str, BoardCase] = defaultdict(BoardCase)
-    rows = session.exec(select(LedgerRow).where(col(LedgerRow.stream_id).in_([CASE_STREAM + c for c in case_ids]))
-                        .order_by(col(LedgerRow.stream_id), col(LedgerRow.n)))
-    for row in rows:
-        cases[row.stream_id].add(parse_payload(row.type, json.loads(row.data)), utc(row.recorded_at))
-    return list(cases.values())
-
-
-def project(session: Session, case_id: str, now: datetime) -> None:
-    """Bring the case's board rows up to date with its ledger (gone once it is closed)."""
-    _forget(session, [case_id])
-    _write(session, _fold(session, [case_id]), {case_id: now})
+def project(session: Session, case: CaseLedger, now: datetime) -> None:
+    """Bring the case's board rows up to date with the case as just committed (gone once it is closed)."""
+    _forget(session, [case.case_id])
+    _write(session, [case], {case.case_id: now})
 
 
 def rebuild_if_needed(database: Database) -> int | None:
@@ -172,6 +142,6 @@ def _rebuild(database: Database) -> int | None:
                                     .where(CaseSummaryRow.status != "closed")).all())
         open_ids = sorted(updated)
         for start in range(0, len(open_ids), CHUNK):
-            _write(session, _fold(session, open_ids[start:start + CHUNK]), updated)
+            _write(session, ledger.fold_cases(session, open_ids[start:start + CHUNK]).values(), updated)
         session.add(BoardVersionRow(version=VERSION))
         return len(open_ids)

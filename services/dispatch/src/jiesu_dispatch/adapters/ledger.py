@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -14,10 +14,17 @@ from jiesu_shared.catalogue import parse_payload, type_name_of
 from jiesu_shared.catalogue.dispatch import TaskOffered
 from jiesu_shared.store.event_store import ConcurrencyError
 
-from jiesu_dispatch.adapters import board_projection
 from jiesu_dispatch.adapters.tables import CasePartitionRow, CaseSummaryRow, LedgerRow, TimerRow, utc
 from jiesu_dispatch.domain.sla import TimerSpec, timers_for
-from jiesu_dispatch.domain.state import CaseState
+from jiesu_dispatch.domain.case_ledger import CaseLedger
+
+CASE_STREAM = "case-"
+_LEDGER = LedgerRow.__table__  # type: ignore[attr-defined]
+_CASE_ROWS = (select(_LEDGER.c.stream_id, _LEDGER.c.type, _LEDGER.c.data, _LEDGER.c.own, _LEDGER.c.recorded_at)
+              .order_by(_LEDGER.c.stream_id, _LEDGER.c.n))
+_EXTEND = insert(_LEDGER)
+_SCHEDULE = insert(TimerRow.__table__)  # type: ignore[arg-type]
+_SUMMARY = CaseSummaryRow.__table__  # type: ignore[attr-defined]
 
 
 def load(session: Session, stream_id: str) -> list[BaseModel]:
@@ -25,10 +32,22 @@ def load(session: Session, stream_id: str) -> list[BaseModel]:
     return [parse_payload(r.type, json.loads(r.data)) for r in rows]
 
 
-def load_timed(session: Session, stream_id: str) -> list[tuple[BaseModel, datetime]]:
-    """The stream's events with when each happened (a consumed fact's own time, dispatch's for its own)."""
-    rows = session.exec(select(LedgerRow).where(LedgerRow.stream_id == stream_id).order_by(col(LedgerRow.n))).all()
-    return [(parse_payload(r.type, json.loads(r.data)), utc(r.recorded_at)) for r in rows]
+def load_case(session: Session, case_id: str) -> CaseLedger:
+    """The case folded from its ledger, each entry at when it happened (a consumed fact's own time, dispatch's
+    for its own); a case dispatch never received has no state."""
+    return fold_cases(session, [case_id]).get(case_id) or CaseLedger(case_id)
+
+
+def fold_cases(session: Session, case_ids: Sequence[str]) -> dict[str, CaseLedger]:
+    """Several cases folded from their ledgers in one query (the board's rebuild folds them by the chunk)."""
+    cases: dict[str, CaseLedger] = {}
+    rows = session.connection().execute(
+        _CASE_ROWS.where(_LEDGER.c.stream_id.in_([CASE_STREAM + c for c in case_ids])))
+    for stream_id, type_name, data, own, recorded_at in rows:
+        case_id = stream_id.removeprefix(CASE_STREAM)
+        case = cases.get(case_id) or cases.setdefault(case_id, CaseLedger(case_id))
+        case.add(parse_payload(type_name, json.loads(data)), utc(recorded_at), own)
+    return cases
 
 
 def own_version(session: Session, stream_id: str) -> int:
@@ -48,25 +67,30 @@ def streams(session: Session, prefix: str) -> list[str]:
 
 
 def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime,
-           fact_time: datetime | None = None) -> None:
-    """Append entries; a consumed fact (own=False) is recorded at `fact_time`, when it happened, if given."""
-    head = session.exec(select(func.max(LedgerRow.n)).where(LedgerRow.stream_id == stream_id)).one() or 0
-    for n, (payload, own) in enumerate(entries, start=head + 1):
-        at = now if own or fact_time is None else fact_time
-        session.add(LedgerRow(stream_id=stream_id, n=n, type=type_name_of(payload), own=own, recorded_at=utc(at),
-                              data=payload.model_dump_json()))
+           fact_time: datetime | None = None, head: int | None = None) -> None:
+    """Append entries after `head` (the ledger's length when loaded; read now if not given); a consumed fact
+    (own=False) is recorded at `fact_time`, when it happened, if given."""
+    if not entries:
+        return
+    if head is None:
+        head = session.exec(select(func.max(LedgerRow.n)).where(LedgerRow.stream_id == stream_id)).one() or 0
+    rows = [{"stream_id": stream_id, "n": n, "type": type_name_of(payload), "own": own, "data": payload.model_dump_json(),
+             "recorded_at": utc(now if own or fact_time is None else fact_time)}
+            for n, (payload, own) in enumerate(entries, start=head + 1)]
     try:
-        session.flush()
+        session.flush()  # pending ORM rows (timers, summaries) first, in the order they were made
+        session.connection().execute(_EXTEND, rows)
     except IntegrityError as exc:
         raise ConcurrencyError(f"ledger {stream_id} moved past {head}") from exc
 
 
 def schedule(session: Session, offers: Sequence[TaskOffered], now: datetime, warn_at: float) -> None:
-    for offer in offers:
-        for spec in timers_for(offer, now, warn_at):
-            session.add(TimerRow(timer_id=spec.timer_id, case_id=spec.case_id, task_id=spec.task_id,
-                                 department_id=spec.department_id, clock=spec.clock, phase=spec.phase,
-                                 due_at=utc(spec.due_at), deadline=utc(spec.deadline)))
+    rows = [{"timer_id": spec.timer_id, "case_id": spec.case_id, "task_id": spec.task_id,
+             "department_id": spec.department_id, "clock": spec.clock, "phase": spec.phase,
+             "due_at": utc(spec.due_at), "deadline": utc(spec.deadline), "fired_at": None, "fired_events": None}
+            for offer in offers for spec in timers_for(offer, now, warn_at)]
+    if rows:
+        session.connection().execute(_SCHEDULE, rows)
 
 
 def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, datetime, int | None]]:
@@ -99,13 +123,15 @@ def note_fired(session: Session, timer_id: str, produced: int) -> None:
     session.execute(update(TimerRow).where(col(TimerRow.timer_id) == timer_id).values(fired_events=produced))
 
 
-def summarise(session: Session, state: CaseState, now: datetime) -> None:
-    row = session.get(CaseSummaryRow, state.case_id) or CaseSummaryRow(case_id=state.case_id, status=state.status,
-                                                                       category=state.category, updated_at=utc(now))
-    row.status, row.lead_department, row.category = state.status, state.lead, state.category
-    row.return_count, row.updated_at = state.return_count, utc(now)
-    session.add(row)
-    board_projection.project(session, state.case_id, now)  # the board moves with the case, in this transaction
+def summarise(session: Session, case: CaseLedger, now: datetime) -> None:
+    """The case's summary row, from the case as carried forward in memory (an update, an insert the first time)."""
+    state = case.state
+    assert state is not None
+    values = {"status": state.status, "lead_department": state.lead, "category": state.category,
+              "return_count": state.return_count, "updated_at": utc(now)}
+    connection = session.connection()
+    if connection.execute(update(_SUMMARY).where(_SUMMARY.c.case_id == state.case_id).values(values)).rowcount == 0:
+        connection.execute(insert(_SUMMARY).values(case_id=state.case_id, **values))
 
 
 def summaries(session: Session, status: str | None, limit: int, offset: int) -> list[CaseSummaryRow]:

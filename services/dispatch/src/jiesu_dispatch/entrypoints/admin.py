@@ -11,6 +11,7 @@ from jiesu_shared.catalogue.dispatch import DepartmentRegistered, DirectoryEntry
 
 from jiesu_dispatch.entrypoints.access import AdminId, DirectoryReader
 from jiesu_dispatch.entrypoints.common import Service, run
+from jiesu_dispatch.messages import PublishRules, RegisterDepartment
 
 router = APIRouter(tags=["directory"])
 
@@ -30,8 +31,8 @@ class RoutingTableRead(BaseModel):
 
 @router.post("/admin/departments", response_model=DepartmentRegistered, status_code=status.HTTP_201_CREATED,
              summary="Add or change a department in the directory")
-def register(body: DepartmentCreate, admin: AdminId, service: Service) -> DepartmentRegistered:
-    return run(lambda: service.coordination.register_department(DirectoryEntry(**body.model_dump()), admin))
+def register(body: DepartmentCreate, admin: AdminId, service: Service) -> Any:
+    return run(lambda: service.bus.handle(RegisterDepartment(DirectoryEntry(**body.model_dump()), admin)).body)
 
 
 At = Annotated[datetime | None, Query(description="as it was at this moment (ISO 8601); now if absent")]
@@ -39,20 +40,20 @@ At = Annotated[datetime | None, Query(description="as it was at this moment (ISO
 
 @router.get("/directory/departments", response_model=list[DepartmentRegistered], summary="The department directory")
 def departments(service: Service, _reader: DirectoryReader, at: At = None) -> list[DepartmentRegistered]:
-    with service.coordination.database.transaction() as session:
+    with service.database.reading() as session:
         return list(service.dispatcher.directory(session, at).departments.values())
 
 
 @router.put("/admin/routing-rules", response_model=RoutingTableRead, summary="Publish a new routing table")
 def publish(body: dict[str, Any], admin: AdminId, service: Service) -> RoutingTableRead:
-    published = run(lambda: service.coordination.publish_rules(body, admin))
-    return RoutingTableRead(version=published.version, published_by=admin, table=published.table)
+    published = run(lambda: service.bus.handle(PublishRules(body, admin)).body)
+    return RoutingTableRead(version=published["version"], published_by=admin, table=published["table"])
 
 
 @router.get("/routing-rules", response_model=RoutingTableRead,
             summary="The routing table in force, now or at a past moment (who was responsible then)")
 def rules_in_force(service: Service, _reader: DirectoryReader, at: At = None) -> RoutingTableRead:
-    with service.coordination.database.transaction() as session:
+    with service.database.reading() as session:
         directory = service.dispatcher.directory(session, at)
     if directory.published is not None:
         return RoutingTableRead(version=directory.published.version, published_by=directory.published.published_by,

@@ -110,7 +110,7 @@ Filter = Annotated[str | None, Query(max_length=100)]
 def board(service: Service, _reader: CaseReader, street: Filter = None, department: Filter = None,
           subject: Filter = None) -> BoardCounts:
     now = service.dispatcher.clock()
-    with service.coordination.database.reading() as session:
+    with service.database.reading() as session:
         counts = board_queries.counts(session, now, Filters(street, department, subject))
     return BoardCounts(now=now, counts=counts)
 
@@ -123,7 +123,7 @@ def board_cases(service: Service, _reader: CaseReader,
                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE) -> BoardList:
     now = service.dispatcher.clock()
-    with service.coordination.database.reading() as session:
+    with service.database.reading() as session:
         rows, total = board_queries.page(session, list_name, now, Filters(street, department, subject),
                                          offset, limit)
     return BoardList(list=list_name, items=[item_of(r, shown, now) for r, shown in rows], truncated=offset + len(rows) < total,

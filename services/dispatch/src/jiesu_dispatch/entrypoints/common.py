@@ -8,12 +8,11 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from jiesu_shared.http.problems import Problem
-from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
-
-from jiesu_dispatch.coordination import Coordination, Reply
+from jiesu_shared import messagebus
+from jiesu_shared.messagebus.problems import bus_refusals_as_problems
+from jiesu_shared.store.idempotency import request_fingerprint
 
 from jiesu_dispatch.domain.commands import CommandRejected
 
@@ -38,7 +37,8 @@ def refused_as_problem() -> Iterator[None]:
 
 
 def run(command: Callable[[], T]) -> T:
-    with refused_as_problem():
+    """Refusals, of the command or of the bus (a reused key, a concurrent twin), as problem+json."""
+    with refused_as_problem(), bus_refusals_as_problems():
         return command()
 
 
@@ -47,21 +47,13 @@ IdempotencyKey = Annotated[str | None, Header(
     description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
 
 
-def answer(request: Request, *, caller: str, key: str | None, body: BaseModel | None,
-           command: Callable[[Coordination], Any], render: Callable[[Session, Any], Any],
+def answer(request: Request, *, caller: str, key: str | None, body: BaseModel | None, command: Any,
            status_code: int = 200) -> JSONResponse:
-    """Carry out a coordinator's command and answer it; the answer is remembered under the Idempotency-Key."""
-    fingerprint = request_fingerprint(request.method, request.url.path,
-                                      body.model_dump(mode="json") if body is not None else None)
-    reply = Reply(render=render, status_code=status_code, scope=f"dispatch:{caller}", key=key, fingerprint=fingerprint)
-    try:
-        run(lambda: command(service_of(request).coordination.answering(reply)))
-    except IdempotencyKeyReused:
-        raise Problem(422, "idempotency-key-reused", "Idempotency-Key already used",
-                      "this Idempotency-Key was used for a different request; use a new key") from None
-    except IdempotencyKeyInFlight:
-        raise Problem(409, "conflict", "A concurrent request got there first", "retry the request",
-                      headers={"Retry-After": "1"}) from None
+    """Carry out a coordinator's command on the bus and answer it; the answer is remembered under the
+    Idempotency-Key."""
+    idempotency = None if key is None else messagebus.IdempotencyKey(f"dispatch:{caller}", key, request_fingerprint(
+        request.method, request.url.path, body.model_dump(mode="json") if body is not None else None))
+    reply = run(lambda: service_of(request).bus.handle(command, key=idempotency, status_code=status_code))
     return JSONResponse(reply.body, status_code=reply.status_code)
 
 

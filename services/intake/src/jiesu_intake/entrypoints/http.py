@@ -1,19 +1,17 @@
 """Intake's native HTTP API: translate requests into commands, nothing more."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from jiesu_shared.catalogue.common import Place
 from jiesu_shared.http.problems import Problem
-from jiesu_shared.service import ServiceKernel, kernel_of
-from jiesu_shared.store.event_store import ConcurrencyError
-from jiesu_shared.store.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, request_fingerprint
+from jiesu_shared.messagebus.problems import bus_refusals_as_problems
+from jiesu_shared.store.idempotency import request_fingerprint
 
 from jiesu_shared.access import CONTACT, PRIVACY
 
@@ -21,11 +19,11 @@ from jiesu_intake.domain import case as domain
 from jiesu_intake.entrypoints.access import CallbackDesk, CaseReader, Privacy, Recorder, Staff, Triage
 from jiesu_intake.entrypoints.schemas import (CallbackIn, CaseCreate, CaseRead, CitizenLookup, ContactOut, QueueEntry,
                                               ReasonIn, Reclassify)
-from jiesu_intake.handlers import CaseNotFound, CaseView, IdempotencyKey, IntakeService, NewCase, Recipient
+from jiesu_intake.handlers import (CaseNotFound, CaseView, CloseCase, IdempotencyKey, IntakeService, NewCase,
+                                  OperatorCommand, Recipient, ReclassifyCase, RecordCallback, ReopenCase, WithdrawCase)
 from jiesu_intake.privacy import Contact
 from jiesu_intake.readmodel import callback_queue
 
-Kernel = Annotated[ServiceKernel, Depends(kernel_of)]
 router = APIRouter(tags=["cases"])
 
 
@@ -40,16 +38,12 @@ Service = Annotated[IntakeService, Depends(service_of)]
 def translated_errors() -> Iterator[None]:
     """Domain and storage refusals as problem documents."""
     try:
-        yield
+        with bus_refusals_as_problems():
+            yield
     except CaseNotFound as exc:
         raise Problem(404, "not-found", "No such case", f"case {exc} is unknown") from exc
     except domain.Refused as exc:
         raise Problem(409, "conflict", "Not possible for this case now", str(exc)) from exc
-    except IdempotencyKeyReused as exc:
-        raise Problem(422, "idempotency-key-reused", "Idempotency-Key used for another request",
-                      "Use a new key for a different request.") from exc
-    except (IdempotencyKeyInFlight, ConcurrencyError) as exc:
-        raise Problem(409, "conflict", "A concurrent request changed this case", "Retry the request.") from exc
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead,
@@ -93,40 +87,37 @@ def get_callback_queue(service: Service, _operator: CallbackDesk) -> list[QueueE
 
 
 @router.post("/cases/{case_id}/reclassify", response_model=CaseRead, summary="Correct type, subject or urgency")
-def reclassify(case_id: str, body: Reclassify, kernel: Kernel, service: Service, operator: Triage) -> CaseRead:
+def reclassify(case_id: str, body: Reclassify, service: Service, operator: Triage) -> CaseRead:
     if body.category != domain.UNCLASSIFIED and service.taxonomy.subject(body.category) is None:
         raise Problem(422, "validation-error", "The request is invalid", f"{body.category} is not in the taxonomy",
                       errors=[{"field": "category", "location": "body", "message": "not a subject of the taxonomy"}])
-    return _act(kernel, service, case_id, lambda s: domain.decide_reclassify(
-        s, category=body.category, request_type=body.request_type, urgency=body.urgency,
-        operator=operator.id, reason=body.reason))
+    return _act(service, ReclassifyCase(case_id, category=body.category, request_type=body.request_type,
+                                    urgency=body.urgency, operator=operator.id, reason=body.reason))
 
 
 @router.post("/cases/{case_id}/callback", response_model=CaseRead, tags=["call-back"],
              summary="Record the citizen's verdict")
-def record_callback(case_id: str, body: CallbackIn, kernel: Kernel, service: Service, operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_callback(
-        s, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason, satisfaction=body.satisfaction,
-        operator=operator.id, now=service.clock()))
+def record_callback(case_id: str, body: CallbackIn, service: Service, operator: CallbackDesk) -> CaseRead:
+    return _act(service, RecordCallback(case_id, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason,
+                                        satisfaction=body.satisfaction, operator=operator.id))
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseRead, tags=["call-back"],
              summary="Send an unresolved or unsatisfying case back to dispatch")
-def reopen(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_reopen(s, reason=body.reason))
+def reopen(case_id: str, body: ReasonIn, service: Service, _operator: CallbackDesk) -> CaseRead:
+    return _act(service, ReopenCase(case_id, reason=body.reason))
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseRead, tags=["call-back"],
              summary="Close the case with the recorded verdict")
-def close(case_id: str, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id, lambda s: domain.decide_close(s, now=service.clock()))
+def close(case_id: str, service: Service, _operator: CallbackDesk) -> CaseRead:
+    return _act(service, CloseCase(case_id))
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseRead, tags=["call-back"],
              summary="The citizen withdraws the request")
-def withdraw(case_id: str, body: ReasonIn, kernel: Kernel, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(kernel, service, case_id,
-                lambda s: domain.decide_withdraw(s, reason=body.reason, now=service.clock()))
+def withdraw(case_id: str, body: ReasonIn, service: Service, _operator: CallbackDesk) -> CaseRead:
+    return _act(service, WithdrawCase(case_id, reason=body.reason))
 
 
 @router.delete("/citizens/{citizen_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["personal data"],
@@ -153,12 +144,10 @@ def taxonomy(service: Service, _caller: Staff) -> dict:
                                                  "description": s.description} for s in t.subjects]}
 
 
-def _act(kernel: ServiceKernel, service: IntakeService, case_id: str,
-         decide: Callable[[domain.CaseState], Sequence[BaseModel]]) -> CaseRead:
+def _act(service: IntakeService, command: OperatorCommand) -> CaseRead:
     with translated_errors():
-        service.act(case_id, decide)
-        kernel.relay.wake_threadsafe()
-        return case_read(service.view(case_id))
+        service.act(command)  # the bus wakes the outbox relay
+        return case_read(service.view(command.case_id))
 
 
 def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
