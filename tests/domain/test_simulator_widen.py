@@ -1,20 +1,27 @@
 """A widened district (the 1,000,000-case benchmark's log) is as lawful as the simulated one it copies: each
-copy's cases are new cases with new ids, and audit folds each copy exactly as it folds the original."""
+copy's cases are new cases with new ids, and audit folds each copy exactly as it folds the original; a widened
+read model keeps the department rows audit would count from its facts."""
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jiesu_shared.bus.embedded import EmbeddedBus
 from jiesu_shared.catalogue import parse_payload
+from jiesu_shared.store import Database
 
 from jiesu_audit.domain.history import fold
+from jiesu_audit.queries import departments
+from jiesu_audit.readmodel.groups import refresh
 from jiesu_audit.replay.sources import from_stored_record
 from jiesu_simulator.bench.widen import MAX_COPIES, copy_of, widen
+from jiesu_simulator.bench.widen_audit import widen_audit
 from jiesu_simulator.offline import generate
 from jiesu_simulator.sinks import publish_to_bus
+from tests.domain.audit_readmodel import fresh_database, project
 
 TOPIC, COPIES = "jiesu.case-events", 3
 
@@ -50,3 +57,26 @@ def test_every_copy_renames_ids_apart_from_every_other_copy() -> None:
     renamed = {copy_of(i, copy) for i in ids for copy in range(MAX_COPIES)}
     assert len(renamed) == len(ids) * MAX_COPIES
     assert [copy_of(i, 0) for i in ids] == ids  # the original keeps its ids
+
+
+def test_a_widened_read_model_keeps_the_department_rows_audit_counts_from_its_facts(tmp_path: Path) -> None:
+    """widen_audit scales each department row (counts times the copies, medians and p90s kept): exactly what
+    audit counts afresh from the widened facts."""
+    source = fresh_database()
+    project(source, generate(cases=120, seed=8))
+    with source.transaction() as session:
+        refresh(session.connection())
+    target = tmp_path / "wider.sqlite3"
+    widen_audit(Path(source.engine.url.database), target, COPIES)
+    wider = Database(f"sqlite:///{target}")
+    for period in ("month", "week", "day"):
+        with wider.reading() as session:
+            conn = session.connection()
+            kept = departments.department_rows(conn, period=period, as_of=datetime(2026, 3, 1, tzinfo=UTC))
+            counted = departments.counted(conn, period, {(r["department"], r["period"]) for r in kept})
+        assert kept and any(r["offers"] > COPIES for r in kept)
+        for row in kept:
+            fresh = departments._view({**counted[(row["department"], row["period"])], "meeting_open": 0,
+                                       "meeting_overdue": 0})
+            assert {**row, "meeting_tasks": fresh["meeting_tasks"]} == \
+                {"department": row["department"], "period": row["period"], **fresh}

@@ -1,14 +1,17 @@
 """A caught-up audit database widened as `widen` widens its log: each fact row followed by its copies with
 every id renamed the same way (the version digit of every UUID; a pickled history keeps its length), so it
 holds what audit would have folded from the widened log — without the hours a catch-up of it takes on a
-loaded machine. The department rows are left out: audit counts them afresh from the facts when it starts
-(its own path for a read model without them). The timeline (what `/cases/{id}/timeline` reads, not the
-analytics) and the idempotency rows are left out too; the position is set to the widened log's end.
+loaded machine. The department rows are scaled as counting them from the facts would (each group's facts
+are there `copies` times: counts times `copies`, a median and a nearest-rank p90 of a multiset repeated
+are its own) — counting them afresh at start took longer than a session on a loaded machine. The timeline
+(what `/cases/{id}/timeline` reads, not the analytics) and the idempotency rows are left out; the position is
+set to the widened log's end.
 
     python -m jiesu_simulator.bench.widen_audit SOURCE.sqlite3 TARGET.sqlite3 COPIES
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import time
@@ -39,6 +42,7 @@ def widen_audit(source: Path, target: Path, copies: int) -> dict[str, int]:
             if kind == "table" and name not in _LEFT_OUT:
                 written[name] = _copy_table(read, write, name, copies)
         write.execute("UPDATE audit_positions SET next_offset = next_offset * ?", (copies,))
+        written["audit_department_periods"] = _scaled_department_rows(read, write, copies)
         for kind, _, _, sql in schema:  # indexes last: built once, not row by row
             if kind == "index":
                 write.execute(sql)
@@ -63,6 +67,29 @@ def _copy_table(read: sqlite3.Connection, write: sqlite3.Connection, name: str, 
             count += 1
         write.execute("COMMIT")
     return count
+
+
+def _scaled_department_rows(read: sqlite3.Connection, write: sqlite3.Connection, copies: int) -> int:
+    """Kept rows only where no group is stale (a stale group's row is not the facts' count)."""
+    if read.execute("SELECT 1 FROM audit_stale_groups LIMIT 1").fetchone():
+        raise ValueError("the source has stale department groups: let its audit refresh them first")
+    rows = read.execute("SELECT period_kind, department, period, tally FROM audit_department_periods").fetchall()
+    write.execute("BEGIN")
+    write.executemany("INSERT INTO audit_department_periods (period_kind, department, period, tally) "
+                      "VALUES (?, ?, ?, ?)", [(k, d, p, json.dumps(_scaled(json.loads(t), copies)))
+                                              for k, d, p, t in rows])
+    write.execute("COMMIT")
+    return len(rows)
+
+
+def _scaled(value, copies: int):  # type: ignore[no-untyped-def]
+    if isinstance(value, bool) or not isinstance(value, int | dict):
+        return value
+    if isinstance(value, int):
+        return value * copies
+    if set(value) == {"count", "median", "p90"}:
+        return {**value, "count": value["count"] * copies}
+    return {key: _scaled(v, copies) for key, v in value.items()}
 
 
 def _again(read: sqlite3.Connection, name: str, listed: str):  # type: ignore[no-untyped-def]
