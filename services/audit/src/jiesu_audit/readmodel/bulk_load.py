@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy import Connection, Index, select
 
@@ -49,7 +49,8 @@ def roomy_cache(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+        with suppress(Exception):  # a failed batch's connection may refuse: only memory, never the error's place
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
 def restore_indexes(database: Database) -> None:
