@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from deploy.local_stack import free_port
+from tests.containers.journey import DEPARTMENTS, a_case_through_to_audit
 from tests.containers.podman import Containers, podman
 from tests.support.staff import as_role, staff_env
 from tests.support.waiting import eventually
@@ -28,7 +29,6 @@ CASE = {"text": "楼上漏水三天了，物业不管 / water has leaked from up
         "channel": "hotline", "category": "property_management",
         "place": {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing"}}
 MASTER_KEY_PATH = "/run/secrets/intake-master-key"  # as deploy/compose.yaml mounts it
-DEPARTMENTS = ("property-firm", "housing")  # the lead and the supporting department of such a case
 
 
 @dataclass
@@ -111,28 +111,7 @@ def start_reference_department(topology: Topology) -> str:
 
 def test_a_case_goes_from_intake_to_the_departments_container_and_into_audits_timeline(topology: Topology) -> None:
     start_reference_department(topology)
-    started = time.monotonic()
-    created = httpx.post(f"{topology.urls['intake']}/cases", json=CASE, headers=as_role("intake"))
-    assert created.status_code == 201, created.text
-    case_id = created.json()["case_id"]
-
-    def timeline() -> list[dict] | None:
-        answer = httpx.get(f"{topology.urls['audit']}/cases/{case_id}/timeline", headers=as_role("coordinator"))
-        events = answer.json()["events"] if answer.status_code == 200 else []
-        done = {(e["type"], e["department"]) for e in events}
-        return events if {("task.accepted.v1", "property-firm"), ("task.completed.v1", "property-firm")} <= done \
-            else None
-
-    events = eventually(timeline, timeout=90, interval=0.5, what="the department's acceptance and completion in audit")
-    print(f"case {case_id}: intake -> signed webhook -> the department's container -> audit in "
-          f"{time.monotonic() - started:.1f} s")
-    types = [e["type"] for e in events]
-    assert types[:2] == ["case.received.v1", "case.dispatched.v1"]
-    # the webhook reached the department's container (2xx), which verified its signature before acting on it
-    notified = [e for e in events if e["type"] == "task.notified.v1"]
-    assert {e["department"] for e in notified} == set(DEPARTMENTS)
-    accepted = next(e for e in events if e["type"] == "task.accepted.v1" and e["department"] == "property-firm")
-    assert accepted["actor"] != "system"
+    a_case_through_to_audit(topology.urls["intake"], topology.urls["audit"], CASE, timeout=90)
 
 
 def test_the_containers_run_as_no_root_and_hold_no_secret(topology: Topology) -> None:

@@ -19,15 +19,14 @@ import pytest
 
 from deploy.local_stack import free_port
 from tests.containers.compose import ComposeProject, own_master_key_file
+from tests.containers.journey import DEPARTMENTS, a_case_through_to_audit
 from tests.support.staff import as_role, staff_env
-from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(1800)]
 
 CASE = {"text": "小区路灯坏了一个月 / the estate's street lights have been out for a month",
         "channel": "hotline", "category": "property_management",
         "place": {"district": "Xicheng", "street": "Xinjiekou", "community": "Zhaodengyu"}}
-DEPARTMENTS = ("property-firm", "housing")  # the lead and the supporting department of such a case
 SERVICES = ("kafka", "postgres", "intake", "dispatch-1", "dispatch-2", "gateway-1", "gateway-2", "audit-1",
             "audit-2", "console")
 
@@ -92,26 +91,7 @@ def start_reference_department(stack: Stack) -> None:
 
 def test_compose_takes_a_case_from_intake_to_the_departments_container_and_audit(stack: Stack) -> None:
     start_reference_department(stack)
-    started = time.monotonic()
-    created = httpx.post(f"{stack.urls['intake']}/cases", json=CASE, headers=as_role("intake"))
-    assert created.status_code == 201, created.text
-    case_id = created.json()["case_id"]
-
-    def timeline() -> list[dict] | None:
-        answer = httpx.get(f"{stack.urls['audit']}/cases/{case_id}/timeline", headers=as_role("coordinator"))
-        events = answer.json()["events"] if answer.status_code == 200 else []
-        done = {(e["type"], e["department"]) for e in events}
-        return events if {("task.accepted.v1", "property-firm"), ("task.completed.v1", "property-firm")} <= done \
-            else None
-
-    events = eventually(timeline, timeout=120, interval=0.5, what="the department's acceptance and completion in audit")
-    print(f"case {case_id} through compose's stack in {time.monotonic() - started:.1f} s")
-    types = [e["type"] for e in events]
-    assert types[:2] == ["case.received.v1", "case.dispatched.v1"]
-    # the webhook reached the department's container (2xx), which verified its signature before acting on it
-    assert {e["department"] for e in events if e["type"] == "task.notified.v1"} == set(DEPARTMENTS)
-    accepted = next(e for e in events if e["type"] == "task.accepted.v1" and e["department"] == "property-firm")
-    assert accepted["actor"] != "system"
+    case_id, _ = a_case_through_to_audit(stack.urls["intake"], stack.urls["audit"], CASE, timeout=120)
 
     # the second gateway shares the first one's database: it shows the same signed deliveries, delivered
     deliveries = httpx.get(f"{stack.urls['gateway_2']}/admin/departments/property-firm/deliveries",

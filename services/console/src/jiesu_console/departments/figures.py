@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from jiesu_console.coordinators.case import duration
 from jiesu_console.departments.workbench import Department  # its navigation entry comes first
 from jiesu_console.guards import console_of
-from jiesu_console.i18n import N_, _
+from jiesu_console.i18n import N_
 from jiesu_console.nav import NavItem, register
 from jiesu_console.pages import render
 from jiesu_console.sessions import DEPARTMENT
