@@ -60,7 +60,10 @@ class AuditService:
     def outcomes(self, month: str | None) -> dict[str, int]:
         return self.ask(rates.outcome_mix, month)
 
-    def recurring(self, window_days: int | None, min_cases: int | None, level: str | None) -> list[dict[str, Any]]:
+    def recurring(self, window_days: int | None, min_cases: int | None, level: str | None, limit: int,
+                  offset: int) -> tuple[list[dict[str, Any]], int]:
+        """A page of the recurring problems and how many there are, with the configured defaults."""
         defaults = self.rates_config["recurring"]
-        return self.ask(recurring.recurring, window_days=window_days or defaults["window_days"],
-                          min_cases=min_cases or defaults["min_cases"], level=level or defaults["level"])
+        return self.ask(recurring.recurring_page, window_days=window_days or defaults["window_days"],
+                        min_cases=min_cases or defaults["min_cases"], level=level or defaults["level"],
+                        limit=limit, offset=offset)

@@ -12,7 +12,6 @@ from jiesu_shared.http.problems import Problem
 from jiesu_audit.entrypoints.access import ANALYSTS
 from jiesu_audit.entrypoints.http import Service
 from jiesu_audit.queries.rankings import research_rankings
-from jiesu_audit.queries.recurring import recurring_page
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[ANALYSTS])
 
@@ -94,8 +93,5 @@ def recurring(service: Service, window_days: Annotated[int | None, Query(ge=1, l
               min_cases: Annotated[int | None, Query(ge=2, le=1000)] = None,
               level: Literal["street", "community", "grid"] | None = None, limit: Limit = 100,
               offset: Offset = 0) -> dict[str, Any]:
-    defaults = service.rates_config["recurring"]
-    problems, total = service.ask(recurring_page, window_days=window_days or defaults["window_days"],
-                                  min_cases=min_cases or defaults["min_cases"], level=level or defaults["level"],
-                                  limit=limit, offset=offset)
+    problems, total = service.recurring(window_days, min_cases, level, limit, offset)
     return {"problems": problems, "page": {"total": total, "limit": limit, "offset": offset}}

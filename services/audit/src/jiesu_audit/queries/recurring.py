@@ -29,15 +29,16 @@ class Densest:
 
 
 def recurring(conn: Connection, *, window_days: int, min_cases: int, level: str) -> list[dict[str, Any]]:
-    found = densest_windows(conn, window_days=window_days, min_cases=min_cases, level=level)
-    return [problem(conn, group, window_days, level) for group in found]
+    """Every problem, in ranking order."""
+    return recurring_page(conn, window_days=window_days, min_cases=min_cases, level=level, limit=None, offset=0)[0]
 
 
-def recurring_page(conn: Connection, *, window_days: int, min_cases: int, level: str, limit: int,
+def recurring_page(conn: Connection, *, window_days: int, min_cases: int, level: str, limit: int | None,
                    offset: int) -> tuple[list[dict[str, Any]], int]:
     """One page of the ranking and how many problems there are: only the page's cases are read."""
     found = densest_windows(conn, window_days=window_days, min_cases=min_cases, level=level)
-    return [problem(conn, group, window_days, level) for group in found[offset:offset + limit]], len(found)
+    page = found[offset:] if limit is None else found[offset:offset + limit]
+    return [problem(conn, group, window_days, level) for group in page], len(found)
 
 
 def densest_windows(conn: Connection, *, window_days: int, min_cases: int, level: str) -> list[Densest]:
