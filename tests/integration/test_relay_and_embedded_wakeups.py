@@ -40,7 +40,12 @@ async def test_the_relay_publishes_a_commit_nobody_announced_without_waiting_for
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     try:
-        await asyncio.sleep(0.2)  # the relay has looked once and waits
+        with database.transaction() as s:  # a first entry published proves the relay has looked and now waits
+            STORE.append(s, stream_id="case-first", expected_version=0, subject="first", payloads=[received("first")])
+        relay.wake_threadsafe()
+        await eventually_async(lambda: asyncio.sleep(0, publisher.published), timeout=10,
+                               what="the relay's first look")
+        publisher.published.clear()
         with database.transaction() as s:  # no wake_threadsafe(): the commit itself wakes the relay
             STORE.append(s, stream_id="case-quiet", expected_version=0, subject="quiet", payloads=[received("quiet")])
         await eventually_async(lambda: asyncio.sleep(0, publisher.published), timeout=10,
