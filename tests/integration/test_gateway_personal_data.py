@@ -26,9 +26,11 @@ from tests.support.receiver import WebhookReceiver
 from tests.support.waiting import eventually
 
 PHONE, STREET, NAME, EMAIL = "13912345678", "沙滩北街27号", "司马相如", "sima.xiangru@example.cn"
+ADDRESS_ID = "BJ-DC-SHATAN-027"  # a gazetteer id pinpoints the house as the words do
 PLANTED = {"text": f"我是{NAME}，住东城区{STREET}，楼道灯坏了，电话{PHONE}", "address": f"北京市东城区{STREET}",
-           "latitude": 39.9246, "longitude": 116.3985, "contact": {"name": NAME, "phone": PHONE, "email": EMAIL}}
-NEEDLES = (PHONE, STREET, NAME, EMAIL)
+           "address_id": ADDRESS_ID, "latitude": 39.9246, "longitude": 116.3985,
+           "contact": {"name": NAME, "phone": PHONE, "email": EMAIL}}
+NEEDLES = (PHONE, STREET, NAME, EMAIL, ADDRESS_ID)
 
 
 class Stack:

@@ -67,12 +67,18 @@ def test_identical_posts_are_one_request_only_within_the_window(settings: Intake
     assert ids[0] == ids[1] != ids[2]
 
 
-def test_a_posted_address_id_is_kept_as_an_address_id_beside_the_words(settings: IntakeSettings) -> None:
-    from tests.integration.test_intake_http import OFFICER
+def test_a_posted_address_id_is_kept_as_an_address_id_beside_the_words_and_sealed(settings: IntakeSettings) -> None:
+    from tests.integration.test_intake_http import CALLER, OFFICER
 
     with_id = CLIENT_POST + b"&" + urlencode({"address_id": "BJ-DC-000417"}).encode()
     only_id = urlencode({"api_key": OPEN311_KEY, "service_code": "noise", "address_id": "BJ-DC-000418"}).encode()
+    too_long = urlencode({"api_key": OPEN311_KEY, "service_code": "noise", "address_id": "X" * 65}).encode()
     with TestClient(build_app(settings), headers=RECORDER) as client:
         ids = [post(client, "json", body).json()[0]["service_request_id"] for body in (with_id, only_id)]
-        places = [client.get(f"/cases/{i}", headers=OFFICER).json()["place"]["address"] for i in ids]
-    assert places == ["景山前街 4 号 · address_id: BJ-DC-000417", "address_id: BJ-DC-000418"]
+        exact = [client.get(f"/cases/{i}", headers=OFFICER).json()["place"] for i in ids]
+        generalised = [client.get(f"/cases/{i}", headers=CALLER).json()["place"] for i in ids]
+        refused = post(client, "json", too_long)
+    assert [(p["address"], p["address_id"]) for p in exact] == [("景山前街 4 号", "BJ-DC-000417"),
+                                                                  (None, "BJ-DC-000418")]
+    assert [(p["address"], p["address_id"]) for p in generalised] == [(None, None), (None, None)]
+    assert refused.status_code == 400 and "address_id" in refused.json()[0]["description"]

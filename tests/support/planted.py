@@ -33,6 +33,7 @@ PLANTED = (
     Planted("Open311 first_name", "婉儿"),
     Planted("address (place.address)", "东城区沙滩北街27号"),
     Planted("address, street and number", "沙滩北街27号"),
+    Planted("address id (place.address_id, Open311 address_id)", "BJDC-SHATAN-0027"),
     Planted("house number in the text", "景山前街8号院3号楼2单元401室"),
     Planted("house number, its flat", "2单元401室"),
     Planted("latitude", "39.928431", coordinate=True),
@@ -56,7 +57,7 @@ TEXT = ("我是司马相如，住景山前街8号院3号楼2单元401室，"
         "座机010-64012345，身份证11010519491231002X，邮箱sima.xiangru@example.cn")
 NATIVE_CHANNELS = ("hotline", "web_board", "wechat", "grid_patrol", "proactive")
 CONTACT_PHONES = ("13912345678", "+86 139 8765 4321", "137-1111-2222", "136 3333 4444", "13912345678")
-PLACE = {"district": "Dongcheng", "street": "Jingshan", "address": "东城区沙滩北街27号",
+PLACE = {"district": "Dongcheng", "street": "Jingshan", "address": "东城区沙滩北街27号", "address_id": "BJDC-SHATAN-0027",
          "latitude": 39.928431, "longitude": 116.396827}
 
 
@@ -73,7 +74,7 @@ def native_case(channel: str) -> dict:
 def open311_form(api_key: str) -> dict[str, str]:
     """Another citizen (a phone of their own, no ID number) whose text holds the first citizen's numbers."""
     return {"api_key": api_key, "service_code": "property_management", "description": TEXT,
-            "address_string": PLACE["address"], "lat": str(PLACE["latitude"]), "long": str(PLACE["longitude"]),
+            "address_string": PLACE["address"], "address_id": PLACE["address_id"], "lat": str(PLACE["latitude"]), "long": str(PLACE["longitude"]),
             "first_name": "婉儿", "last_name": "上官", "phone": "+86 135 5555 6666",
             "email": "chunhua.ouyang@example.org", "attribute[district]": "Dongcheng",
             "attribute[street]": "Jingshan", "attribute[community]": "community-open311"}

@@ -34,6 +34,7 @@ class Personal(BaseModel):
 
     text: str = Field(description="the case's text, with the names, numbers and addresses it held restored")
     address: str | None = Field(default=None, description="the exact address")
+    address_id: str | None = Field(default=None, description="the gazetteer's id of the exact address")
     latitude: float | None = None
     longitude: float | None = None
     contact: Contact | None = Field(default=None, description="how to reach the citizen")

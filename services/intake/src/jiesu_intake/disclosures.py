@@ -40,7 +40,8 @@ class Recipient:
 
 def disclosed_fields(contact: Contact, *, with_id_number: bool) -> list[str]:
     """The names of the personal fields that held something; `text` when placeholders were restored."""
-    values = {"text": contact.in_text, "address": contact.address, "latitude": contact.latitude,
+    values = {"text": contact.in_text, "address": contact.address, "address_id": contact.address_id,
+              "latitude": contact.latitude,
               "longitude": contact.longitude, "name": contact.name, "phone": contact.phone, "email": contact.email}
     if with_id_number:
         values["id_number"] = contact.id_number

@@ -73,12 +73,13 @@ class Contact:
     email: str | None = None
     in_text: dict[str, str] = field(default_factory=dict)  # placeholder -> original words
     address: str | None = None  # the exact place: the log keeps only district/street/community/grid
+    address_id: str | None = None  # the gazetteer's id of that address, as exact as the words
     latitude: float | None = None
     longitude: float | None = None
 
     def is_empty(self) -> bool:
         return not (self.name or self.phone or self.id_number or self.email or self.in_text or self.address
-                    or self.latitude is not None or self.longitude is not None)
+                    or self.address_id or self.latitude is not None or self.longitude is not None)
 
 
 class ContactErased(Exception):

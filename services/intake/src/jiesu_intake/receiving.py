@@ -112,7 +112,8 @@ class _Batch:
         new, verdict = case.new, case.verdict
         given, place = new.contact or Contact(), new.place
         contact = Contact(name=given.name, phone=given.phone, id_number=given.id_number, email=given.email,
-                          in_text=case.redacted.originals, address=place.address, latitude=place.latitude,
+                          in_text=case.redacted.originals, address=place.address, address_id=place.address_id,
+                          latitude=place.latitude,
                           longitude=place.longitude)
         command = ReceiveCase(
             case_id=case.case_id, channel=new.channel, text=case.redacted.text, category=verdict.category,
@@ -141,7 +142,7 @@ class _Batch:
 
 def generalised(place: Place) -> Place:
     """The place as the log keeps it: district/street/community/grid; the exact address and point are sealed."""
-    return place.model_copy(update={"address": None, "latitude": None, "longitude": None})
+    return place.model_copy(update={"address": None, "address_id": None, "latitude": None, "longitude": None})
 
 
 def _problem(category: str, place: Place) -> tuple:

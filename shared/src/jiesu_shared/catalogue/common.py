@@ -27,6 +27,8 @@ class Place(BaseModel):
     community: str | None = Field(default=None, max_length=64)
     grid: str | None = Field(default=None, max_length=64)
     address: str | None = Field(default=None, max_length=256)
+    # A gazetteer's id for the address (Open311's address_id): it pinpoints a house as the words do.
+    address_id: str | None = Field(default=None, min_length=1, max_length=64)
     # strict: a number (int or float, as events on the log hold), never a bool or a numeric string
     latitude: float | None = Field(default=None, ge=-90, le=90, strict=True)
     longitude: float | None = Field(default=None, ge=-180, le=180, strict=True)

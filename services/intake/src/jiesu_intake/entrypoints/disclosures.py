@@ -31,7 +31,8 @@ def disclose(case_id: str, body: DisclosureIn, service: Service, gateway: Disclo
     if c is None:  # nothing was sealed for this case
         return DisclosureOut(case_id=case_id, text=view.text)
     contact = DisclosedContact(name=c.name, phone=c.phone, email=c.email) if (c.name or c.phone or c.email) else None
-    return DisclosureOut(case_id=case_id, text=view.text, address=c.address, latitude=c.latitude,
+    return DisclosureOut(case_id=case_id, text=view.text, address=c.address, address_id=c.address_id,
+                         latitude=c.latitude,
                          longitude=c.longitude, contact=contact)
 
 

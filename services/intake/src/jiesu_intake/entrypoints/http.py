@@ -166,6 +166,7 @@ def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
 
 def _place(row: Any, contact: Contact | None) -> Place:
     """The generalised place; with the exact address and point only when the contact was unsealed."""
-    exact = {} if contact is None else {"address": contact.address, "latitude": contact.latitude,
+    exact = {} if contact is None else {"address": contact.address, "address_id": contact.address_id,
+                                        "latitude": contact.latitude,
                                         "longitude": contact.longitude}
     return Place(district=row.district, street=row.street, community=row.community, grid=row.grid, **exact)

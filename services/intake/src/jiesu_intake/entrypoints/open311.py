@@ -177,7 +177,7 @@ def _new_case(service: IntakeService, form: dict[str, str], settings: IntakeSett
         raise Open311Error(404, f"service_code {code} not found")
     has_point = form.get("lat") and form.get("long")
     if not (has_point or form.get("address_string") or form.get("address_id")):
-        raise Open311Error(400, "a location is required: lat and long, or address_string")
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
     attribute = {k[len("attribute["):-1]: v for k, v in form.items() if k.startswith("attribute[") and k.endswith("]")}
     request_type = attribute.get("request_type")
     if request_type is not None and request_type not in REQUEST_TYPES:
@@ -197,18 +197,11 @@ def _place(form: dict[str, str], attribute: dict[str, str], unlocated: str, *, h
     try:
         return Place(district=attribute.get("district") or unlocated, street=attribute.get("street") or unlocated,
                      community=attribute.get("community"), grid=attribute.get("grid"),
-                     address=_address(form), latitude=latitude,
+                     address=form.get("address_string") or None, address_id=form.get("address_id") or None,
+                     latitude=latitude,
                      longitude=longitude)
     except ValidationError as exc:  # the rule broken, never the value sent
         raise Open311Error(400, f"the location is invalid: {_fields(exc)}") from None
-
-
-def _address(form: dict[str, str]) -> str | None:
-    """The words and the gazetteer's address_id, both kept and told apart (sealed with the place: an id
-    pinpoints a house as an address does). The catalogue's place has no field of its own for the id."""
-    words, address_id = form.get("address_string"), form.get("address_id")
-    labelled = f"address_id: {address_id}" if address_id else None
-    return " · ".join(p for p in (words, labelled) if p) or None
 
 
 def _contact(form: dict[str, str]) -> Contact:

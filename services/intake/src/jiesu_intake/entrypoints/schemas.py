@@ -130,6 +130,7 @@ class DisclosureOut(BaseModel):
     case_id: str
     text: str = Field(description="the citizen's own words, placeholders restored")
     address: str | None = None
+    address_id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     contact: DisclosedContact | None = None
