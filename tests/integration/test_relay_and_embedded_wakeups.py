@@ -56,6 +56,40 @@ async def test_the_relay_publishes_a_commit_nobody_announced_without_waiting_for
     assert [r.key for r in publisher.published] == [b"quiet"]
 
 
+async def test_on_postgresql_another_instance_s_commit_wakes_the_relay_holding_the_lock(
+        request: pytest.FixtureRequest) -> None:
+    """Two instances of a service on one PostgreSQL: the one without the relay lock commits, and the lock
+    holder publishes it long before its own next look (a minute away), woken by LISTEN/NOTIFY."""
+    url = request.getfixturevalue("postgres_database_url")
+    holder, other = Database(url), Database(url)  # each instance has its own engine and pool
+    holder.create_schema()
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(database=holder, publisher=publisher, idle_pause=60)
+    OutboxRelay(database=other, publisher=RecordingPublisher())  # the other instance's relay (never gets the lock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        with holder.transaction() as s:  # a first entry published proves the relay has looked and now waits
+            STORE.append(s, stream_id="case-first", expected_version=0, subject="first", payloads=[received("first")])
+        await eventually_async(lambda: asyncio.sleep(0, publisher.published), timeout=10,
+                               what="the relay's first look")
+        publisher.published.clear()
+        with other.transaction() as s:
+            STORE.append(s, stream_id="case-elsewhere", expected_version=0, subject="elsewhere",
+                         payloads=[received("elsewhere")])
+        with other.transaction() as s:  # rolled back: announces nothing and publishes nothing
+            STORE.append(s, stream_id="case-undone", expected_version=0, subject="undone", payloads=[received("undone")])
+            s.rollback()
+        await eventually_async(lambda: asyncio.sleep(0, publisher.published), timeout=10,
+                               what="the lock holder to publish the other instance's commit")
+    finally:
+        stop.set()
+        await task
+        other.dispose()
+        holder.dispose()
+    assert [r.key for r in publisher.published] == [b"elsewhere"]
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="doorbells are named pipes")
 async def test_an_embedded_log_reader_waiting_in_poll_gets_another_process_s_append_at_once(tmp_path: Path) -> None:
     log_path = tmp_path / "log.sqlite3"

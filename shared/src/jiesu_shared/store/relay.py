@@ -5,8 +5,9 @@ consumers drop the duplicates by event id. On PostgreSQL an advisory lock keeps 
 database active, so several instances of a service never interleave their publishing.
 
 Woken by the commit: any connection of this process that inserted into the outbox wakes the relay when it
-goes back to the pool (its transaction over). It still looks once a second for what it was not told of
-(another instance's commits on a shared PostgreSQL, a wake-up lost to a failure).
+goes back to the pool (its transaction over); on PostgreSQL another instance's commit wakes it through
+LISTEN/NOTIFY (`outbox_notify`). It still looks once a second for what it was not told of (a wake-up lost to
+a failure).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from jiesu_shared.bus.headers import headers_from_text
 from jiesu_shared.bus.port import OutgoingRecord, Publisher
 from jiesu_shared.quiet_log import QuietLog
 from jiesu_shared.store.database import Database
+from jiesu_shared.store.outbox_notify import OutboxListener, notify_on_outbox_commits
 from jiesu_shared.store.tables import OutboxEntry
 from jiesu_shared.wakeup import Wakeup
 
@@ -44,6 +46,8 @@ class OutboxRelay:
         self._idle_pause = idle_pause
         self._wakeup = Wakeup()
         _wake_after_outbox_commits(database.engine, self.wake_threadsafe)
+        if database.engine.dialect.name == "postgresql":
+            notify_on_outbox_commits(database.engine, _OUTBOX)
         # capped low: an entry held back while other producers append skews the log's time order (see kafka.py)
         self.backoff = Backoff(first=0.5, cap=2.0)
         self._quiet = QuietLog(log, per_second=0.5, burst=1)
@@ -76,6 +80,17 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         self._wakeup.bind()
+        listener = OutboxListener(self._db.engine, self.wake_threadsafe) \
+            if self._db.engine.dialect.name == "postgresql" else None
+        if listener is not None:
+            listener.start()
+        try:
+            await self._run(stop)
+        finally:
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         lock = _RelayLock(self._db)
         while not stop.is_set():
             try:
