@@ -14,6 +14,7 @@ from jiesu_shared.store.tables import StoredEvent
 from sqlmodel import select
 
 from jiesu_dispatch.config import DispatchSettings
+from jiesu_dispatch.coordination import message_bus
 from jiesu_dispatch.handlers import Dispatcher, case_stream
 from jiesu_dispatch.timer_worker import TimerWorker
 
@@ -33,7 +34,7 @@ def instance(database: Database, clock: Clock) -> TimerWorker:
     settings = DispatchSettings()
     dispatcher = Dispatcher(store=EventStore(source="/jiesu/dispatch", topic="t"), routing=settings.routing_table(),
                             sla=settings.sla_policy(), clock=clock)
-    return TimerWorker(database=database, dispatcher=dispatcher)
+    return TimerWorker(database=database, dispatcher=dispatcher, bus=message_bus(database, dispatcher))
 
 
 def receive(worker: TimerWorker, case_id: str) -> None:

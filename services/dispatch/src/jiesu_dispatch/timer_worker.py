@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from jiesu_shared.messagebus import Busy, MessageBus
 from jiesu_shared.store import Database
 
 from jiesu_dispatch.adapters import ledger
-from jiesu_dispatch.coordination import message_bus
 from jiesu_dispatch.handlers import Dispatcher
 from jiesu_dispatch.messages import FireTimer
 from jiesu_dispatch.watermark import Watermarks
@@ -33,14 +32,10 @@ log = logging.getLogger(__name__)
 class TimerWorker:
     database: Database
     dispatcher: Dispatcher
+    bus: MessageBus  # the service's one message path: a timer fires as a FireTimer command on it
     poll_seconds: float = 1.0
     batch: int = 500
     watermarks: Watermarks | None = None  # None: the log counts as read up to the clock (no consumer here)
-    bus: MessageBus | None = field(default=None)  # the service's; by default one of its own on `database`
-
-    def __post_init__(self) -> None:
-        if self.bus is None:
-            self.bus = message_bus(self.database, self.dispatcher)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -71,7 +66,6 @@ class TimerWorker:
         return mark is not None and mark >= moment
 
     def fire_one(self, timer_id: str) -> bool:
-        assert self.bus is not None
         try:
             return bool(self.bus.handle(FireTimer(timer_id)).body)
         except Busy:
