@@ -25,7 +25,7 @@ from jiesu_simulator.scenario import Scenario, default_scenario  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = {"government": "government_department"}  # the scenario's kind names → dispatch's directory kinds
 SHOWN = {"case.received.v1": "received", "case.dispatched.v1": "dispatched", "task.offered.v1": "offered",
-         "task.notified.v1": "webhook delivered", "task.accepted.v1": "accepted", "task.rejected.v1": "RETURNED (退单)",
+         "task.notified.v1": "webhook delivered", "task.accepted.v1": "accepted", "task.returned.v2": "RETURNED (退单)",
          "case.rerouted.v1": "re-routed", "case.escalated.v1": "ESCALATED", "task.responded.v1": "citizen contacted",
          "task.completed.v1": "completed", "case.handled.v1": "handled", "case.callback_due.v1": "call-back due",
          "case.callback_recorded.v1": "call-back verdict", "case.reopened.v1": "REOPENED", "case.closed.v1": "closed",
@@ -41,7 +41,7 @@ def describe(event: dict) -> str:
         case "case.dispatched.v1":
             extra = f" (+ {', '.join(data['supporting_departments'])})" if data["supporting_departments"] else ""
             return f"lead {data['lead_department']}{extra} by {data['rule']}"
-        case "task.rejected.v1":
+        case "task.returned.v2":
             return f"{data['department_id']}: {data['reason']}"
         case "case.rerouted.v1":
             return f"{data['from_department']} → {data['to_department']}"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 def test_the_pictures_show_the_rates_weights_and_who_returned_to_whom(
         page: Page, stack: ConsoleStack, sign_in: Callable[..., None], shoot: Callable[..., object]) -> None:
     case_id = record_case(stack, f"小区电梯又坏了，物业不修 {secrets.token_hex(3)}")
-    act(stack, "property-firm", task_of(stack, "property-firm", case_id)["task_id"], "reject",
+    act(stack, "property-firm", task_of(stack, "property-firm", case_id)["task_id"], "return",
         {"reason": "not_our_remit", "suggested_department": "street-office"})
     eventually(lambda: any(e["from"] == "property-firm" for e in httpx.get(
         f"{stack.urls['audit']}/analytics/handovers", headers=stack.as_role("researcher")).json()["edges"]),

@@ -38,7 +38,7 @@ def test_journey_a_returned_task_escalates_and_the_coordinator_rules(
     expect(page.get_by_role("row").filter(has_text=case_id[:8])).to_have_count(0)
 
     second = lead_offered(stack, case_id, other_than=FIRM)  # returned once more: the case escalates
-    act(stack, second, task_of(stack, second, case_id)["task_id"], "reject",
+    act(stack, second, task_of(stack, second, case_id)["task_id"], "return",
         {"reason": "not_our_remit", "note": "物业服务合同范围内"})
 
     page.get_by_role("button", name="退出登录").click()

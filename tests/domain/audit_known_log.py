@@ -76,8 +76,8 @@ def _case_1(log: _Log) -> None:
                                          supporting_departments=["urban-management"], rule="r1"))
     log.offer(t(1, 8, 5), "T1", C1, "property-firm", JINGSHAN)
     log.offer(t(1, 8, 5), "T2", C1, "urban-management", JINGSHAN, role="supporting")
-    log.add(t(1, 8, 35), g.TaskRejected(task_id="T1", case_id=C1, department_id="property-firm",
-                                        reason="not_our_remit", suggested_department="housing", rejected_at=t(1, 8, 35),
+    log.add(t(1, 8, 35), g.TaskReturned(task_id="T1", case_id=C1, department_id="property-firm",
+                                        reason="not_our_remit", suggested_department="housing", returned_at=t(1, 8, 35),
                                         note="请联系 li.si@example.org 或 13800001111"))
     log.add(t(1, 8, 40), d.CaseRerouted(case_id=C1, from_department="property-firm", to_department="housing",
                                         reason="named by the returning department", return_count=1))
@@ -108,11 +108,11 @@ def _case_2(log: _Log) -> None:
     log.add(t(5, 8), d.CaseDispatched(case_id=C2, lead_department="property-firm", supporting_departments=[],
                                       rule="r1"))
     log.offer(t(5, 8), "T4", C2, "property-firm", JINGSHAN)
-    log.add(t(5, 8, 10), g.TaskRejected(task_id="T4", case_id=C2, department_id="property-firm",
-                                        reason="wrong_jurisdiction", rejected_at=t(5, 8, 10)))
+    log.add(t(5, 8, 10), g.TaskReturned(task_id="T4", case_id=C2, department_id="property-firm",
+                                        reason="wrong_jurisdiction", returned_at=t(5, 8, 10)))
     log.offer(t(5, 8, 20), "T5", C2, "housing", JINGSHAN)
-    log.add(t(5, 9, 20), g.TaskRejected(task_id="T5", case_id=C2, department_id="housing", reason="not_our_remit",
-                                        rejected_at=t(5, 9, 20)))
+    log.add(t(5, 9, 20), g.TaskReturned(task_id="T5", case_id=C2, department_id="housing", reason="not_our_remit",
+                                        returned_at=t(5, 9, 20)))
     log.offer(t(5, 9, 30), "T6", C2, "property-firm", JINGSHAN)
     log.add(t(5, 10, 30), g.TaskAccepted(task_id="T6", case_id=C2, department_id="property-firm",
                                          accepted_at=t(5, 10, 30)))

@@ -42,8 +42,8 @@ def _report_in(task: d.TaskOffered, at: datetime) -> BaseModel:
 
 
 def _return(task: d.TaskOffered, at: datetime) -> BaseModel:
-    return g.TaskRejected(task_id=task.task_id, case_id="c1", department_id=task.department_id,
-                          reason="not_our_remit", rejected_at=at)
+    return g.TaskReturned(task_id=task.task_id, case_id="c1", department_id=task.department_id,
+                          reason="not_our_remit", returned_at=at)
 
 
 CLOCKS: dict[str, tuple[Stop, type[BaseModel]]] = {

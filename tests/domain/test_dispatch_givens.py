@@ -68,10 +68,10 @@ class Story:
                   and e.kind == kind]
         return offers[-1]
 
-    def rejected(self, department: str, *, suggested: str | None = None) -> g.TaskRejected:
+    def returned(self, department: str, *, suggested: str | None = None) -> g.TaskReturned:
         task = self.task_of(department)
-        return g.TaskRejected(task_id=task.task_id, case_id="c1", department_id=department, reason="not_our_remit",
-                              suggested_department=suggested, rejected_at=NOW)
+        return g.TaskReturned(task_id=task.task_id, case_id="c1", department_id=department, reason="not_our_remit",
+                              suggested_department=suggested, returned_at=NOW)
 
     def accepted(self, department: str) -> g.TaskAccepted:
         return g.TaskAccepted(task_id=self.task_of(department).task_id, case_id="c1", department_id=department,

@@ -19,7 +19,7 @@ def dispatched(**ctx: object) -> Story:
 
 def test_a_return_goes_to_the_department_the_returner_named() -> None:
     story = dispatched()
-    rerouted, offer = story.happen(story.rejected("urban-management", suggested="fire-safety"))
+    rerouted, offer = story.happen(story.returned("urban-management", suggested="fire-safety"))
     assert rerouted == d.CaseRerouted(case_id="c1", from_department="urban-management", to_department="fire-safety",
                                       reason="named by the returning department", return_count=1)
     assert (offer.department_id, offer.role) == ("fire-safety", "lead")
@@ -28,23 +28,23 @@ def test_a_return_goes_to_the_department_the_returner_named() -> None:
 
 def test_without_a_named_department_the_next_rule_candidate_gets_it() -> None:
     story = dispatched()
-    rerouted, offer = story.happen(story.rejected("urban-management"))
+    rerouted, offer = story.happen(story.returned("urban-management"))
     assert (rerouted.to_department, rerouted.reason) == ("street-office", "next rule candidate")
 
 
 def test_a_named_department_that_is_unknown_or_returned_before_is_skipped() -> None:
     story = dispatched(max_returns=5)
-    story.happen(story.rejected("urban-management", suggested="street-office"))
-    rerouted, _ = story.happen(story.rejected("street-office", suggested="urban-management"))
+    story.happen(story.returned("urban-management", suggested="street-office"))
+    rerouted, _ = story.happen(story.returned("street-office", suggested="urban-management"))
     assert rerouted.to_department == "community"  # urban-management returned it already: never offered again
-    events = story.happen(story.rejected("community", suggested="no-such-bureau"))
+    events = story.happen(story.returned("community", suggested="no-such-bureau"))
     assert events == [d.CaseEscalated(case_id="c1", reason="no department left to try", return_count=3)]
 
 
 def test_a_department_whose_jurisdiction_does_not_cover_the_place_is_skipped() -> None:
     story = dispatched(areas={"street-office": ("Dongcheng/Donghuamen",), "fire-safety": ("Xicheng",),
                               "community": ("Dongcheng/Jingshan",)})
-    rerouted, offer = story.happen(story.rejected("urban-management", suggested="fire-safety"))
+    rerouted, offer = story.happen(story.returned("urban-management", suggested="fire-safety"))
     assert (rerouted.to_department, rerouted.reason) == ("community", "next rule candidate")
 
 
@@ -61,7 +61,7 @@ def test_a_bouncing_case_is_never_offered_twice_to_the_same_department() -> None
     story = dispatched(max_returns=10)
     offered = ["urban-management"]
     while story.state.status == "open":
-        events = story.happen(story.rejected(story.state.lead))
+        events = story.happen(story.returned(story.state.lead))
         offered += [e.department_id for e in events if isinstance(e, d.TaskOffered)]
     assert len(offered) == len(set(offered)) == 3  # every candidate of the rule and the fallback, once
     assert story.history[-1] == d.CaseEscalated(case_id="c1", reason="no department left to try", return_count=3)
@@ -69,23 +69,23 @@ def test_a_bouncing_case_is_never_offered_twice_to_the_same_department() -> None
 
 def test_after_the_configured_number_of_returns_the_case_escalates() -> None:
     story = dispatched(max_returns=2)
-    story.happen(story.rejected("urban-management"))
-    events = story.happen(story.rejected("street-office", suggested="fire-safety"))
+    story.happen(story.returned("urban-management"))
+    events = story.happen(story.returned("street-office", suggested="fire-safety"))
     assert events == [d.CaseEscalated(case_id="c1", reason="returned 2 times", return_count=2)]
     assert story.state.status == "escalated" and story.state.returned_by == {"urban-management", "street-office"}
 
 
 def test_a_supporting_return_reroutes_the_support_and_does_not_count_as_a_return() -> None:
     story = dispatched()
-    rerouted, offer = story.happen(story.rejected("housing", suggested="environment"))
+    rerouted, offer = story.happen(story.returned("housing", suggested="environment"))
     assert (offer.department_id, offer.role, rerouted.to_department) == ("environment", "supporting", "environment")
     assert story.state.return_count == 0 and story.state.lead == "urban-management"
 
 
 def escalated() -> Story:
     story = dispatched(max_returns=2)
-    story.happen(story.rejected("urban-management"))
-    story.happen(story.rejected("street-office"))
+    story.happen(story.returned("urban-management"))
+    story.happen(story.returned("street-office"))
     return story
 
 
@@ -118,7 +118,7 @@ def test_a_ruling_to_a_department_that_returned_the_case_needs_an_override() -> 
 def test_the_ruling_binds_a_return_is_refused_and_the_task_offered_again() -> None:
     story = escalated()
     rule(story, "fire-safety")
-    rerouted, offer = story.happen(story.rejected("fire-safety"))
+    rerouted, offer = story.happen(story.returned("fire-safety"))
     assert (rerouted.to_department, rerouted.reason) == ("fire-safety", "the ruling binds: return refused")
     assert offer.department_id == "fire-safety" and story.state.return_count == 2
 
@@ -168,7 +168,7 @@ def test_handled_when_every_department_completed() -> None:
 
 def test_a_reopened_case_goes_back_to_the_departments_that_handled_it() -> None:
     story = dispatched()
-    story.happen(story.rejected("urban-management"))
+    story.happen(story.returned("urban-management"))
     story.happen(story.completed("housing"))
     story.happen(story.completed("street-office"))
     events = story.happen(i.CaseReopened(case_id="c1", reason="the shed is back", reopen_count=1))

@@ -34,18 +34,18 @@ def test_a_task_cannot_be_accepted_twice() -> None:
 from jiesu_shared.catalogue.gateway import (  # noqa: E402
     TaskCompleted,
     TaskProgressReported,
-    TaskRejected,
     TaskReportedIn,
     TaskResponded,
+    TaskReturned,
 )
 
 from jiesu_gateway.domain.task import (  # noqa: E402
     Accept,
     Complete,
-    Reject,
     ReportIn,
     ReportProgress,
     Respond,
+    Return,
     cancel,
     decide,
     evolve,
@@ -80,20 +80,20 @@ def test_progress_keeps_the_status_and_carries_its_attachments() -> None:
     assert evolve(task, event).status == "accepted"
 
 
-def test_rejecting_names_the_reason_and_who_should_take_it() -> None:
-    event = decide(Reject(reason="not_our_remit", note="a matter for the property firm",
+def test_returning_names_the_reason_and_who_should_take_it() -> None:
+    event = decide(Return(reason="not_our_remit", note="a matter for the property firm",
                           suggested_department="property-firm"), given("offered"), department_id="housing", now=NOW)
-    assert isinstance(event, TaskRejected)
-    assert (event.reason, event.suggested_department, event.rejected_at) == ("not_our_remit", "property-firm", NOW)
-    assert evolve(given("offered"), event).status == "rejected"
+    assert isinstance(event, TaskReturned)
+    assert (event.reason, event.suggested_department, event.returned_at) == ("not_our_remit", "property-firm", NOW)
+    assert evolve(given("offered"), event).status == "returned"
 
 
 @pytest.mark.parametrize(("status", "command"), [
     ("offered", Complete(resolution="done")),       # complete before accept
     ("offered", Respond()),                         # respond before accept
     ("offered", ReportProgress(note="x")),
-    ("rejected", Accept()),                         # accept after reject
-    ("accepted", Reject(reason="other")),           # an accepted task is not returned, it is worked
+    ("returned", Accept()),                         # accept after return
+    ("accepted", Return(reason="other")),           # an accepted task is not returned, it is worked
     ("completed", Complete(resolution="again")),
     ("responded", Respond()),                       # first contact happens once
     ("cancelled", Accept()),
@@ -115,7 +115,7 @@ def test_only_a_whistle_task_reports_in_and_then_it_can_be_completed() -> None:
     assert run(task, Accept(), ReportIn()).status == "reported_in"
 
 
-@pytest.mark.parametrize("command", [Accept(), Reject(reason="other"), Respond(), ReportProgress(note="x"),
+@pytest.mark.parametrize("command", [Accept(), Return(reason="other"), Respond(), ReportProgress(note="x"),
                                      Complete(resolution="x"), ReportIn()])
 def test_every_command_on_another_departments_task_looks_like_a_missing_task(command) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TaskNotFound):
@@ -131,4 +131,4 @@ def test_cancelling_withdraws_open_tasks_but_not_finished_ones() -> None:
     assert cancel(given("accepted")).status == "cancelled"
     assert cancel(given("offered")).status == "cancelled"
     assert cancel(given("completed")).status == "completed"
-    assert cancel(given("rejected")).status == "rejected"
+    assert cancel(given("returned")).status == "returned"

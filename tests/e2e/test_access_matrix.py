@@ -33,8 +33,10 @@ TEXT = f"楼上漏水三天了，物业不管 {MARKER} 请回电 {PHONE}"
 CASE_SECRETS = (MARKER, PHONE, ADDRESS, TEXT)
 FIRM, STRANGER = "property-firm", "fire-safety"  # the case goes to FIRM by the default routing rules
 # Valid bodies for a department's actions on a task, so that only whose task it is can refuse them.
-TASK_ACTIONS = {"reject": {"reason": "not_our_remit"}, "respond": {"note": "called"}, "progress": {"note": "on it"},
-                "complete": {"resolution": "done"}, "report-in": {"note": "here"}}
+# (`reject` is the deprecated alias of `return`.)
+TASK_ACTIONS = {"return": {"reason": "not_our_remit"}, "reject": {"reason": "not_our_remit"},
+                "respond": {"note": "called"}, "progress": {"note": "on it"}, "complete": {"resolution": "done"},
+                "report-in": {"note": "here"}}
 
 
 @dataclass

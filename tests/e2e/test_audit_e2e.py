@@ -50,7 +50,7 @@ def test_a_returned_case_in_the_audit_and_in_the_research_export(deployment: Dep
     case_id = created.json()["case_id"]
 
     first = task(deployment, keys["urban-management"], case_id)
-    act(deployment, keys["urban-management"], first["task_id"], "reject",
+    act(deployment, keys["urban-management"], first["task_id"], "return",
         {"reason": "wrong_jurisdiction", "suggested_department": "street-office"})
     lead = task(deployment, keys["street-office"], case_id)
     for action, body in (("accept", None), ("respond", {"note": "called back"}), ("complete", {"resolution": "removed"})):
@@ -70,8 +70,8 @@ def test_a_returned_case_in_the_audit_and_in_the_research_export(deployment: Dep
     assert intervals["returns"][0]["cost_seconds"] > 0
     assert intervals["flying_seconds"] > 0 and intervals["flying_now"] is False
     assert intervals["accepted_to_first_contact_seconds"] >= 0 and intervals["accepted_to_completed_seconds"] >= 0
-    rejected = next(e for e in timeline["events"] if e["type"] == "task.rejected.v1")
-    assert (rejected["actor"], rejected["department"]) == ("urban-management", "urban-management")
+    returned = next(e for e in timeline["events"] if e["type"] == "task.returned.v2")
+    assert (returned["actor"], returned["department"]) == ("urban-management", "urban-management")
 
     rows = {r["department"]: r for r in audit(deployment, "/analytics/departments")["rows"]}
     assert (rows["urban-management"]["returned"], rows["urban-management"]["return_rate"]) == (1, 1.0)

@@ -102,10 +102,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Ite
 def test_a_case_returned_twice_is_escalated_and_ruled(stack: Stack) -> None:
     case_id = stack.case("illegal_construction", "小区里有人私搭乱建 someone built a shed in the yard")
     first = stack.task("urban-management", case_id)
-    stack.act("urban-management", first["task_id"], "reject",
+    stack.act("urban-management", first["task_id"], "return",
               {"reason": "wrong_jurisdiction", "note": "the yard is private land", "suggested_department": "street-office"})
     second = stack.task("street-office", case_id)
-    stack.act("street-office", second["task_id"], "reject", {"reason": "not_our_remit"})
+    assert stack.act("street-office", second["task_id"], "return", {"reason": "not_our_remit"})["status"] == "returned"
 
     stack.timeline(case_id, "case.escalated.v1")
     view = eventually(lambda: (v := stack.dispatch_view(case_id))["status"] == "escalated" and v, what="escalation")
@@ -130,7 +130,7 @@ def test_a_case_returned_twice_is_escalated_and_ruled(stack: Stack) -> None:
 
     events = stack.timeline(case_id, "case.handled.v1")
     types = [e["type"] for e in events]
-    assert types.count("case.rerouted.v1") == 1 and types.count("task.rejected.v1") == 2
+    assert types.count("case.rerouted.v1") == 1 and types.count("task.returned.v2") == 2
     assert types.index("case.escalated.v1") < types.index("task.completed.v1")
     ruling = [e for e in events if e["type"] == "case.dispatched.v1"][-1]["data"]
     assert (ruling["rule"], ruling["coordinator"], ruling["lead_department"]) == ("ruling", "wang.li", "street-office")

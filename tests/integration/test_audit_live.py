@@ -70,7 +70,7 @@ def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings,
     assert [e["event_id"] for e in timeline["events"]] == [e.id for e in EVENTS if e.subject == C1]
     received = timeline["events"][0]
     assert received["since_previous_seconds"] is None and timeline["events"][1]["since_previous_seconds"] == 300
-    assert timeline["events"][4]["actor"] == "property-firm" and timeline["events"][4]["type"] == "task.rejected.v1"
+    assert timeline["events"][4]["actor"] == "property-firm" and timeline["events"][4]["type"] == "task.returned.v2"
     assert timeline["intervals"]["flying_seconds"] == 7200
     assert timeline["intervals"]["returns"][0]["cost_seconds"] == 2100
     assert [(r["rank"], r["department"], r["composite"]) for r in rates["departments"]] == [

@@ -109,8 +109,8 @@ def test_parquet_has_one_flat_row_per_event(export: Path) -> None:
     table = pq.read_table(export / "events.parquet")
     assert table.num_rows == ALL_EVENTS
     rows = table.to_pylist()
-    rejected = next(r for r in rows if r["type"] == "task.rejected.v1")
-    assert (rejected["case_id"], rejected["department"], rejected["reason"], rejected["street"]) == (
+    returned = next(r for r in rows if r["type"] == "task.returned.v2")
+    assert (returned["case_id"], returned["department"], returned["reason"], returned["street"]) == (
         C1, "property-firm", "not_our_remit", None)
     assert rows[0]["street"] == "Jingshan" and rows[0]["citizen"].startswith("cit-")
 

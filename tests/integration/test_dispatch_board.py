@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.integration.test_dispatch_http import START, WANG, Clock, client, clock, received, refused, reject  # noqa: F401
+from tests.integration.test_dispatch_http import (  # noqa: F401
+    START, WANG, Clock, client, clock, received, refused, return_task)
 
 
 def counts(client: TestClient, **filters: str) -> dict[str, int]:
@@ -34,9 +35,9 @@ def test_cases_move_through_the_deadline_buckets_as_the_clock_runs(client: TestC
 def test_returns_escalation_and_filters(client: TestClient, clock: Clock) -> None:
     case_id = received(client)
     other = received(client, category="noise")
-    reject(client, case_id, "urban-management")
+    return_task(client, case_id, "urban-management")
     assert [i["case_id"] for i in listed(client, "returned-24h")] == [case_id]
-    reject(client, case_id, "street-office")
+    return_task(client, case_id, "street-office")
     [ruling] = listed(client, "ruling")
     assert ruling["case_id"] == case_id
     assert [r["department_id"] for r in ruling["returns"]] == ["urban-management", "street-office"]

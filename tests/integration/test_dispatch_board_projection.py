@@ -19,7 +19,7 @@ from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardDepartmentRow, Boa
 from jiesu_dispatch.bootstrap import build_app
 from jiesu_dispatch.config import DispatchSettings
 from tests.integration.test_dispatch_board import counts, listed
-from tests.integration.test_dispatch_http import START, WANG, Clock, deliver, received, reject
+from tests.integration.test_dispatch_http import START, WANG, Clock, deliver, received, return_task
 
 
 def dispatch_on(database: Database, tmp_path: Path, clock: Clock) -> TestClient:
@@ -62,7 +62,7 @@ def test_a_list_pages_through_its_cases_earliest_deadline_first(client: TestClie
 
 def test_filters_by_department_and_a_closed_case_leaves_the_board(client: TestClient) -> None:
     kept, closed = received(client), received(client)
-    reject(client, kept, "urban-management")  # the lead returns it: someone else leads now
+    return_task(client, kept, "urban-management")  # the lead returns it: someone else leads now
     assert counts(client, department="housing")["state-open"] == 2
     assert [i["case_id"] for i in listed(client, "returned-24h", department="housing")] == [kept]
     deliver(client, CaseClosed(case_id=closed, closed_at=START + timedelta(hours=1), outcome="resolved_satisfied"))
@@ -73,7 +73,7 @@ def test_a_database_from_before_the_board_gets_it_filled_from_the_ledger(
         database: Database, tmp_path: Path, clock: Clock) -> None:
     with dispatch_on(database, tmp_path, clock) as first:
         cases = [received(first) for _ in range(3)]
-        reject(first, cases[0], "urban-management")
+        return_task(first, cases[0], "urban-management")
         clock.now = START + timedelta(minutes=110)
         before = counts(first), page(first, "state-open")["items"]
     SQLModel.metadata.drop_all(database.engine, tables=[t.__table__ for t in (  # type: ignore[attr-defined]

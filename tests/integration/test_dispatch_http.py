@@ -76,11 +76,11 @@ def refused(response, status: int, slug: str) -> dict:  # type: ignore[no-untype
     return body
 
 
-def reject(client: TestClient, case_id: str, department: str) -> None:
+def return_task(client: TestClient, case_id: str, department: str) -> None:
     task = next(t for t in client.get(f"/cases/{case_id}").json()["tasks"]
                 if t["department_id"] == department and t["status"] == "offered" and t["role"] == "lead")
-    deliver(client, g.TaskRejected(task_id=task["task_id"], case_id=case_id, department_id=department,
-                                   reason="not_our_remit", rejected_at=START))
+    deliver(client, g.TaskReturned(task_id=task["task_id"], case_id=case_id, department_id=department,
+                                   reason="not_our_remit", returned_at=START))
 
 
 def test_a_received_case_shows_its_lead_supporting_and_deadlines(client: TestClient) -> None:
@@ -103,8 +103,8 @@ def test_coordinator_commands_need_credentials(client: TestClient) -> None:
 
 def test_bad_commands_answer_problems_and_append_nothing(client: TestClient) -> None:
     case_id = received(client)
-    reject(client, case_id, "urban-management")
-    reject(client, case_id, "street-office")  # returned twice: escalated
+    return_task(client, case_id, "urban-management")
+    return_task(client, case_id, "street-office")  # returned twice: escalated
     assert client.get(f"/cases/{case_id}").json()["status"] == "escalated"
     awaiting = client.get("/cases", params={"status": "escalated"}).json()
     assert [(c["case_id"], c["return_count"]) for c in awaiting] == [(case_id, 2)]

@@ -208,7 +208,7 @@ def test_the_openapi_document_is_enough_to_generate_a_client(client: TestClient)
                   if path not in ("/health", "/ready")]  # open: the orchestrator's probes
     ids = [op.get("operationId") for _, _, op in operations]
     assert all(ids) and len(set(ids)) == len(ids)
-    assert {"listTasks", "getTask", "acceptTask", "rejectTask", "respondToTask", "reportTaskProgress",
+    assert {"listTasks", "getTask", "acceptTask", "returnTask", "rejectTask", "respondToTask", "reportTaskProgress",
             "completeTask", "reportInToTask", "registerDepartment", "rotateApiKey", "rotateWebhookSecret"} <= set(ids)
     for path, method, op in operations:
         assert op["security"], f"{method} {path} declares no security scheme"

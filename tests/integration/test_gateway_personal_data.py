@@ -131,15 +131,15 @@ def test_a_live_tasks_webhook_carries_the_citizens_details_that_the_gateway_neve
 def test_a_task_no_longer_live_shows_no_personal_data_and_intake_is_not_even_asked(stack: Stack) -> None:
     with stack.gateway() as client:
         key = stack.register(client, "housing", webhook=False)
-        rejected, completed, accepted = (stack.offer("housing") for _ in range(3))
-        for task in (rejected, completed, accepted):
+        returned, completed, accepted = (stack.offer("housing") for _ in range(3))
+        for task in (returned, completed, accepted):
             polled(client, key, task.task_id)
-        steps = [(rejected, "reject", {"reason": "not_our_remit"}), (completed, "accept", None),
+        steps = [(returned, "return", {"reason": "not_our_remit"}), (completed, "accept", None),
                  (completed, "complete", {"resolution": "light replaced"}), (accepted, "accept", None)]
         for task, action, body in steps:
             assert client.post(f"/tasks/{task.task_id}/{action}", json=body, headers=bearer(key)).status_code == 200
         asked_before = len(stack.intake.calls)
-        for task in (rejected, completed):
+        for task in (returned, completed):
             shown = polled(client, key, task.task_id)
             assert (shown["personal"], shown["personal_status"]) == (None, "not_live"), shown["status"]
         assert len(stack.intake.calls) == asked_before

@@ -71,7 +71,7 @@ def test_the_reference_department_answers_by_its_configured_behaviour(stack: tup
     hooks = f"http://127.0.0.1:{port}/webhooks"
     credentials = {d: register(gateway, d, f"{hooks}/{d}") for d in ("property-firm", "housing", "fire-safety")}
     credentials["street-office"] = register(gateway, "street-office", None)  # no webhook: it polls
-    behaviour = {"housing": {"reject_rate": 1.0, "reject_reasons": ["wrong_jurisdiction"],
+    behaviour = {"housing": {"return_rate": 1.0, "return_reasons": ["wrong_jurisdiction"],
                              "suggest_department": "street-office"},
                  "fire-safety": {"complete_after_seconds": None}}
     department = Served(build_department(ReferenceDepartmentSettings(
@@ -88,7 +88,7 @@ def test_the_reference_department_answers_by_its_configured_behaviour(stack: tup
 
         def story() -> dict[str, list[str]]:
             events = stored_events(Client(gateway.app))  # type: ignore[arg-type]
-            return {d: [t.removeprefix("task.").removesuffix(".v1") for t, data in events
+            return {d: [t.removeprefix("task.").rsplit(".v", 1)[0] for t, data in events
                         if data["task_id"] == o.task_id] for d, o in offers.items()}
 
         def answers() -> dict[str, list[str]]:  # the webhook's outcome may land just before or after the answer
@@ -96,7 +96,7 @@ def test_the_reference_department_answers_by_its_configured_behaviour(stack: tup
                     for d, told in story().items()}
 
         expected = {"property-firm": ["accepted", "responded", "completed", "notified"],
-                    "housing": ["rejected", "notified"],
+                    "housing": ["returned", "notified"],
                     "fire-safety": ["reported_in", "notified"],  # configured never to complete
                     "street-office": ["accepted", "responded", "completed"]}  # found by polling, no webhook
         def settled() -> bool:
@@ -105,7 +105,7 @@ def test_the_reference_department_answers_by_its_configured_behaviour(stack: tup
             return True
 
         eventually(settled, timeout=30, what="the departments' answers")
-        (rejection,) = [d for t, d in stored_events(Client(gateway.app)) if t == "task.rejected.v1"]  # type: ignore[arg-type]
-        assert (rejection["reason"], rejection["suggested_department"]) == ("wrong_jurisdiction", "street-office")
+        (returned,) = [d for t, d in stored_events(Client(gateway.app)) if t == "task.returned.v2"]  # type: ignore[arg-type]
+        assert (returned["reason"], returned["suggested_department"]) == ("wrong_jurisdiction", "street-office")
     finally:
         department.stop()

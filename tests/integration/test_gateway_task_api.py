@@ -21,7 +21,8 @@ from tests.support.waiting import eventually
 ENDPOINTS = [
     ("GET", "/tasks/{id}", None),
     ("POST", "/tasks/{id}/accept", None),
-    ("POST", "/tasks/{id}/reject", {"reason": "not_our_remit", "suggested_department": "housing"}),
+    ("POST", "/tasks/{id}/return", {"reason": "not_our_remit", "suggested_department": "housing"}),
+    ("POST", "/tasks/{id}/reject", {"reason": "not_our_remit", "suggested_department": "housing"}),  # deprecated alias
     ("POST", "/tasks/{id}/respond", {"note": "called the resident"}),
     ("POST", "/tasks/{id}/progress", {"note": "on site", "attachments": ["https://files.example/1.jpg"]}),
     ("POST", "/tasks/{id}/complete", {"resolution": "light replaced"}),
@@ -141,9 +142,9 @@ def test_malformed_bodies_answer_422_naming_the_field_and_append_nothing(shared:
 
 
 @pytest.mark.parametrize(("path", "body", "field"), [
-    ("/tasks/{id}/reject", {"reason": "too_busy"}, "reason"),
-    ("/tasks/{id}/reject", {}, "reason"),
-    ("/tasks/{id}/reject", {"reason": "other", "suggested_department": "Not A Department!"}, "suggested_department"),
+    ("/tasks/{id}/return", {"reason": "too_busy"}, "reason"),
+    ("/tasks/{id}/return", {}, "reason"),
+    ("/tasks/{id}/return", {"reason": "other", "suggested_department": "Not A Department!"}, "suggested_department"),
     ("/tasks/{id}/progress", {"note": ""}, "note"),
     ("/tasks/{id}/progress", {"note": "x", "attachments": ["not a url"]}, "attachments.0"),
     ("/tasks/{id}/complete", {}, "resolution"),
@@ -176,14 +177,14 @@ def test_a_task_is_accepted_responded_worked_and_completed(gateway: Gateway) -> 
     assert gateway.call("GET", "/tasks/{id}", "case", key=key).json()["status"] == "completed"
 
 
-def test_a_rejected_task_cannot_be_accepted_and_the_rejection_carries_its_reason(gateway: Gateway) -> None:
+def test_a_returned_task_cannot_be_accepted_and_the_return_carries_its_reason(gateway: Gateway) -> None:
     key = gateway.keys["housing"]
     body = {"reason": "not_our_remit", "note": "the property firm's job", "suggested_department": "property-firm"}
-    assert gateway.call("POST", "/tasks/{id}/reject", "case", body, key=key).json()["status"] == "rejected"
+    assert gateway.call("POST", "/tasks/{id}/return", "case", body, key=key).json()["status"] == "returned"
     late = gateway.call("POST", "/tasks/{id}/accept", "case", key=key)
-    assert assert_problem(late, 409, "invalid-transition")["task_status"] == "rejected"
-    (rejected,) = [d for t, d in stored_events(gateway.client) if t == "task.rejected.v1"]
-    assert {k: rejected[k] for k in body} == body
+    assert assert_problem(late, 409, "invalid-transition")["task_status"] == "returned"
+    (returned,) = [d for t, d in stored_events(gateway.client) if t == "task.returned.v2"]
+    assert {k: returned[k] for k in body} == body
 
 
 def test_only_a_whistle_task_reports_in(gateway: Gateway) -> None:

@@ -81,7 +81,8 @@ MATRIX: dict[Operation, Rule] = {
     ("gateway", "GET", "/tasks"): DEPARTMENT,
     ("gateway", "GET", "/tasks/{task_id}"): DEPARTMENT,
     ("gateway", "POST", "/tasks/{task_id}/accept"): DEPARTMENT,
-    ("gateway", "POST", "/tasks/{task_id}/reject"): DEPARTMENT,
+    ("gateway", "POST", "/tasks/{task_id}/return"): DEPARTMENT,
+    ("gateway", "POST", "/tasks/{task_id}/reject"): DEPARTMENT,  # the deprecated alias of …/return
     ("gateway", "POST", "/tasks/{task_id}/respond"): DEPARTMENT,
     ("gateway", "POST", "/tasks/{task_id}/progress"): DEPARTMENT,
     ("gateway", "POST", "/tasks/{task_id}/complete"): DEPARTMENT,

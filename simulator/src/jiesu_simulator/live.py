@@ -27,7 +27,7 @@ def department_behaviours(scenario: Scenario, seconds_per_hour: float) -> dict[s
         reasons = [reason for reason, _weight in b.return_reasons]
         out[department.department_id] = {
             "decide_after_seconds": round(b.decide_minutes / 60 * seconds_per_hour, 3),
-            "reject_rate": b.return_rate, "reject_reasons": reasons,
+            "return_rate": b.return_rate, "return_reasons": reasons,
             "respond_after_seconds": round(b.respond_hours * seconds_per_hour, 3),
             "complete_after_seconds": round(b.complete_hours * seconds_per_hour, 3),
         }

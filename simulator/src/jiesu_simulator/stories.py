@@ -126,9 +126,9 @@ class Storyteller:
                 story.truth["final_lead"] = department
                 return self._work(story, offer, department, t, accepted=True, decided=decided)
             reason = self._pick(dict(behaviour.return_reasons))
-            rejected = self._emit(story, "gateway", f"task-{offer.data['task_id']}", g.TaskRejected(
+            returned = self._emit(story, "gateway", f"task-{offer.data['task_id']}", g.TaskReturned(
                 task_id=offer.data["task_id"], case_id=story.case_id, department_id=department, reason=reason,
-                rejected_at=decided), decided, offer)
+                returned_at=decided), decided, offer)
             returned_by.append(department)
             story.truth.setdefault("returns", []).append(  # type: ignore[union-attr]
                 (department, reason, offer.data["task_id"]))
@@ -136,11 +136,11 @@ class Storyteller:
             if len(returned_by) >= self.s.max_returns:
                 self._emit(story, "dispatch", "case", d.CaseEscalated(
                     case_id=story.case_id, reason=f"returned {len(returned_by)} times",
-                    return_count=len(returned_by)), t, rejected)
+                    return_count=len(returned_by)), t, returned)
                 t += timedelta(hours=self._spread(3))
                 cause = self._emit(story, "dispatch", "case", d.CaseDispatched(
                     case_id=story.case_id, lead_department=lead, supporting_departments=[], rule="ruling",
-                    coordinator="coordinator-1", reason="审定: the rule's lead department is responsible"), t, rejected)
+                    coordinator="coordinator-1", reason="审定: the rule's lead department is responsible"), t, returned)
                 offer = self._offer(story, cause, lead, "lead", category, place, t)
                 story.truth["final_lead"] = lead
                 return self._work(story, offer, lead, t, accepted=True, ruled=True)
@@ -148,7 +148,7 @@ class Storyteller:
             department = "street-office" if "street-office" in candidates else candidates[0]
             cause = self._emit(story, "dispatch", "case", d.CaseRerouted(
                 case_id=story.case_id, from_department=returned_by[-1], to_department=department,
-                reason="next rule candidate", return_count=len(returned_by)), t, rejected)
+                reason="next rule candidate", return_count=len(returned_by)), t, returned)
 
     def _offer(self, story: Story, cause: Draft, department: str, role: str, category: str, place: Place,
                t: datetime, **extra) -> Draft:  # type: ignore[no-untyped-def]

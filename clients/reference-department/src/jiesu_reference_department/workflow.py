@@ -38,9 +38,9 @@ class Department:
         b, task_id = self.behaviour, task["task_id"]
         try:
             await asyncio.sleep(b.decide_after_seconds)
-            if self.rng.random() < b.reject_rate:
-                reason = self.rng.choice(b.reject_reasons)
-                await self._step(task_id, "reject", {"reason": reason, "note": b.reject_note,
+            if self.rng.random() < b.return_rate:
+                reason = self.rng.choice(b.return_reasons)
+                await self._step(task_id, "return", {"reason": reason, "note": b.return_note,
                                                      "suggested_department": b.suggest_department})
                 return
             first = "report-in" if task.get("kind") == "whistle_report_in" else "accept"

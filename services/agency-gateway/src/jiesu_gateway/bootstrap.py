@@ -1,6 +1,7 @@
 """The gateway's composition root."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,12 +13,14 @@ from pydantic import SecretStr
 
 from jiesu_shared.service import ServiceKernel
 
+from jiesu_gateway.adapters.renamed_status import rename_rejected_tasks
 from jiesu_gateway.config import GatewaySettings
 from jiesu_gateway.delivery import Clock, DeliveryWorker, system_clock
 from jiesu_gateway.departments import DepartmentService
 from jiesu_gateway.delivery_log import DeliveryLog
 from jiesu_gateway.disclosure import IntakeDisclosures
 from jiesu_gateway.entrypoints import admin, deliveries, figures, me, tasks
+from jiesu_gateway.entrypoints.deprecation import DeprecatedAliases
 from jiesu_gateway.entrypoints.webhooks import document_webhooks
 from jiesu_gateway.figures import AuditFigures
 from jiesu_gateway.metrics import WebhookCollector
@@ -87,16 +90,20 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
     app.description = DESCRIPTION
     app.version = "1.0.0"
     document_webhooks(app)
-    _close_at_shutdown(app, disclosures, own_figures)
+    app.add_middleware(DeprecatedAliases)
+    _wrap_lifespan(app, kernel, disclosures, own_figures)
     return app
 
 
-def _close_at_shutdown(app: FastAPI, disclosures: IntakeDisclosures, own_figures: AuditFigures) -> None:
-    """Close intake's and audit's clients after the kernel's lifespan has stopped the workers that use them."""
+def _wrap_lifespan(app: FastAPI, kernel: ServiceKernel, disclosures: IntakeDisclosures,
+                   own_figures: AuditFigures) -> None:
+    """Before the kernel starts the workers, rename what older versions stored; close intake's and audit's
+    clients after the kernel's lifespan has stopped the workers that use them."""
     kernel_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(rename_rejected_tasks, kernel.database)
         try:
             async with kernel_lifespan(application):
                 yield

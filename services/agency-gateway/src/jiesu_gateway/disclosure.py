@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 Purpose = Literal["webhook", "task_api"]
 PersonalStatus = Literal["disclosed", "not_live", "erased", "unavailable", "not_configured"]
 PERSONAL_STATUS_DESCRIPTION = (
-    "`disclosed`: `personal` holds the case's details; `not_live`: the task was rejected, cancelled or "
+    "`disclosed`: `personal` holds the case's details; `not_live`: the task was returned, cancelled or "
     "completed, so its department no longer sees them; `erased`: the citizen's data was erased; "
     "`unavailable`: intake could not be asked just now (fetch `GET /tasks/{task_id}` later); "
     "`not_configured`: this gateway is not set up to disclose personal data")

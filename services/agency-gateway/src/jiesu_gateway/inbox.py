@@ -26,7 +26,7 @@ from jiesu_gateway.messages import CASE_UPDATE_EVENTS, unversioned, webhook_body
 from jiesu_gateway.tasks import view_of
 
 Clock = Callable[[], datetime]
-NOT_PARTY = frozenset({"rejected", "cancelled"})  # a department that returned or lost the task is no longer party
+NOT_PARTY = frozenset({"returned", "cancelled"})  # a department that returned or lost the task is no longer party
 
 
 @dataclass

@@ -31,8 +31,9 @@ ROLES = {"intake": N_("Call recording"), "triage": N_("Triage"), "callback": N_(
          "admin": N_("Administrator"), "researcher": N_("Researcher"), "disclosure": N_("Service"), "figures": N_("Service"),
          "department": N_("Department")}
 TASK_STATUSES = {"offered": N_("Offered"), "accepted": N_("Accepted"), "responded": N_("Citizen contacted"),
-                 "reported_in": N_("Reported in"), "completed": N_("Completed"), "rejected": N_("Returned"),
-                 "returned": N_("Returned"), "cancelled": N_("Withdrawn by dispatch"), "unknown": N_("Unknown")}
+                 "reported_in": N_("Reported in"), "completed": N_("Completed"), "returned": N_("Returned"),
+                 "rejected": N_("Returned"),  # a gateway's name for `returned` before 退单 had one name
+                 "cancelled": N_("Withdrawn by dispatch"), "unknown": N_("Unknown")}
 TASK_KINDS = {"case": N_("Case"), "whistle_report_in": N_("Whistle: report in"),
               "meeting_decision": N_("Joint-meeting decision")}
 TASK_ROLES = {"lead": N_("Lead"), "supporting": N_("Supporting")}

@@ -127,7 +127,7 @@ class Dispatcher:
 
 CONSUMED: tuple[type[BaseModel], ...] = (
     i.CaseReceived, i.CaseReclassified, i.CaseReopened, i.CaseWithdrawn, i.CaseClosed, g.TaskAccepted,
-    g.TaskRejected, g.TaskResponded, g.TaskProgressReported, g.TaskCompleted, g.TaskReportedIn,
+    g.TaskReturned, g.TaskResponded, g.TaskProgressReported, g.TaskCompleted, g.TaskReportedIn,
     g.TaskNotificationFailed)
 
 

@@ -10,6 +10,7 @@ from jiesu_shared.catalogue.registry import (
     UnknownEventType,
     parse_payload,
     type_name_of,
+    upcast,
 )
 
-__all__ = ["EVENT_TYPES", "PayloadError", "UnknownEventType", "parse_payload", "type_name_of"]
+__all__ = ["EVENT_TYPES", "PayloadError", "UnknownEventType", "parse_payload", "type_name_of", "upcast"]

@@ -9,7 +9,8 @@ TaskRole = Literal["lead", "supporting"]
 TaskKind = Literal["case", "whistle_report_in", "meeting_decision"]
 RequestType = Literal["consultation", "help", "complaint", "report", "suggestion", "praise"]  # 咨询 求助 投诉 举报 建议 表扬
 Urgency = Literal["normal", "urgent", "emergency"]
-RejectionReason = Literal["not_our_remit", "wrong_jurisdiction", "insufficient_information", "duplicate", "other"]
+# Why a department returns a task (退单).
+ReturnReason = Literal["not_our_remit", "wrong_jurisdiction", "insufficient_information", "duplicate", "other"]
 # The citizen's verdict at call-back (回访), in seed 000's five outcomes.
 Outcome = Literal["resolved_satisfied", "satisfied_unresolved", "resolved_unsatisfied", "neither", "unresolvable"]
 UnresolvableReason = Literal["coordination_timeout", "outside_remit", "beyond_grassroots_capacity"]

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from jiesu_shared.catalogue.common import RejectionReason
-from jiesu_shared.catalogue.registry import Payload, event_type
+from jiesu_shared.catalogue.common import ReturnReason
+from jiesu_shared.catalogue.registry import UPCASTERS, Payload, event_type
 
 
 @event_type("task.notified.v1")
@@ -39,17 +40,30 @@ class TaskAccepted(Payload):
     accepted_at: datetime
 
 
-@event_type("task.rejected.v1")
-class TaskRejected(Payload):
-    """退单: the department returns the task, saying why and, if it knows, who should take it."""
+@event_type("task.returned.v2")
+class TaskReturned(Payload):
+    """退单: the department returns the task, saying why and, if it knows, who should take it.
+
+    v1 was `task.rejected.v1` with `rejected_at`; the catalogue upcasts it (below), so older logs still read."""
 
     task_id: str
     case_id: str
     department_id: str
-    reason: RejectionReason
+    reason: ReturnReason
     note: str | None = None
     suggested_department: str | None = None
-    rejected_at: datetime
+    returned_at: datetime
+
+
+def _returned_from_rejected(data: dict[str, Any]) -> dict[str, Any]:
+    """`task.rejected.v1` -> `task.returned.v2`: the same fact, its time renamed."""
+    returned = dict(data)
+    if "rejected_at" in returned:
+        returned["returned_at"] = returned.pop("rejected_at")
+    return returned
+
+
+UPCASTERS["task.rejected.v1"] = ("task.returned.v2", _returned_from_rejected)
 
 
 @event_type("task.responded.v1")

@@ -43,10 +43,17 @@ def type_name_of(payload: BaseModel) -> str:
     return type(payload).__event_type__  # type: ignore[attr-defined]
 
 
-def parse_payload(type_name: str, data: dict[str, Any]) -> BaseModel:
+def upcast(type_name: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An event's type name and data in the catalogue's current version (unchanged if it is current). For
+    readers of raw events (audit's folds) that must treat an old version as the new one."""
     while type_name in UPCASTERS:
-        type_name, upcast = UPCASTERS[type_name]
-        data = upcast(data)
+        type_name, step = UPCASTERS[type_name]
+        data = step(data)
+    return type_name, data
+
+
+def parse_payload(type_name: str, data: dict[str, Any]) -> BaseModel:
+    type_name, data = upcast(type_name, data)
     model = EVENT_TYPES.get(type_name)
     if model is None:
         raise UnknownEventType(type_name)

@@ -93,8 +93,8 @@ def _step(writer: CaseWriter, step: str, case_id: str, at: datetime) -> None:
                                         responded_at=at), at)
     elif step == "return":
         for task in writer.open_tasks("lead")[:1]:
-            writer.fact(g.TaskRejected(task_id=task.task_id, case_id=case_id, department_id=task.department_id,
-                                       reason="not_our_remit", rejected_at=at), at)
+            writer.fact(g.TaskReturned(task_id=task.task_id, case_id=case_id, department_id=task.department_id,
+                                       reason="not_our_remit", returned_at=at), at)
     elif step == "complete":
         for task in writer.open_tasks():
             writer.fact(g.TaskCompleted(task_id=task.task_id, case_id=case_id, department_id=task.department_id,

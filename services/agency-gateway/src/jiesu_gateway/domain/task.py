@@ -2,7 +2,7 @@
 
     offered ──accept──▶ accepted ──respond──▶ responded ──complete──▶ completed
        │                   │ └──────────────complete────────────────────▲
-       ├──reject──▶ rejected (退单)        progress: accepted, responded, reported_in (status unchanged)
+       ├──return──▶ returned (退单)        progress: accepted, responded, reported_in (status unchanged)
        └──report_in (whistle tasks only, also from accepted)──▶ reported_in ──complete──▶ completed
     any open state ──dispatch cancels──▶ cancelled
 """
@@ -13,17 +13,17 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from jiesu_shared.catalogue.common import RejectionReason, TaskKind
+from jiesu_shared.catalogue.common import ReturnReason, TaskKind
 from jiesu_shared.catalogue.gateway import (
     TaskAccepted,
     TaskCompleted,
     TaskProgressReported,
-    TaskRejected,
     TaskReportedIn,
     TaskResponded,
+    TaskReturned,
 )
 
-TERMINAL = frozenset({"completed", "rejected", "cancelled"})
+TERMINAL = frozenset({"completed", "returned", "cancelled"})
 WORKING = frozenset({"accepted", "responded", "reported_in"})
 # While a task is live its department has a need to know the citizen's address and contact (issue 11);
 # once it returned, lost or finished the task, it has none.
@@ -58,8 +58,8 @@ class Accept:
 
 
 @dataclass(frozen=True)
-class Reject:
-    reason: RejectionReason
+class Return:
+    reason: ReturnReason
     note: str | None = None
     suggested_department: str | None = None
 
@@ -85,18 +85,18 @@ class ReportIn:
     note: str | None = None
 
 
-Command = Accept | Reject | Respond | ReportProgress | Complete | ReportIn
+Command = Accept | Return | Respond | ReportProgress | Complete | ReportIn
 
 # Which states each command may start from.
 _ALLOWED_FROM: dict[type, frozenset[str]] = {
     Accept: frozenset({"offered"}),
-    Reject: frozenset({"offered"}),
+    Return: frozenset({"offered"}),
     Respond: frozenset({"accepted"}),
     ReportProgress: WORKING,
     Complete: WORKING,
     ReportIn: frozenset({"offered", "accepted"}),
 }
-_ACTION = {Accept: "accept", Reject: "reject", Respond: "respond to", ReportProgress: "report progress on",
+_ACTION = {Accept: "accept", Return: "return", Respond: "respond to", ReportProgress: "report progress on",
            Complete: "complete", ReportIn: "report in to"}
 
 
@@ -113,8 +113,8 @@ def decide(command: Command, task: TaskView | None, *, department_id: str, now: 
     match command:
         case Accept():
             return TaskAccepted(**ids, accepted_at=now)
-        case Reject(reason=reason, note=note, suggested_department=suggested):
-            return TaskRejected(**ids, reason=reason, note=note, suggested_department=suggested, rejected_at=now)
+        case Return(reason=reason, note=note, suggested_department=suggested):
+            return TaskReturned(**ids, reason=reason, note=note, suggested_department=suggested, returned_at=now)
         case Respond(note=note):
             return TaskResponded(**ids, responded_at=now, note=note)
         case ReportProgress(note=note, attachments=attachments):
@@ -126,7 +126,7 @@ def decide(command: Command, task: TaskView | None, *, department_id: str, now: 
     raise TypeError(f"unknown command {command!r}")
 
 
-_STATUS_AFTER: dict[type, str] = {TaskAccepted: "accepted", TaskRejected: "rejected", TaskResponded: "responded",
+_STATUS_AFTER: dict[type, str] = {TaskAccepted: "accepted", TaskReturned: "returned", TaskResponded: "responded",
                                   TaskCompleted: "completed", TaskReportedIn: "reported_in"}
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from jiesu_shared.catalogue.common import RejectionReason, TaskKind, TaskRole
+from jiesu_shared.catalogue.common import ReturnReason, TaskKind, TaskRole
 
 from jiesu_gateway.disclosure import PERSONAL_STATUS_DESCRIPTION, Personal, PersonalStatus
 
@@ -48,7 +48,8 @@ class TaskRead(BaseModel):
     role: TaskRole
     kind: TaskKind
     whistle_id: str | None = None
-    status: str = Field(description="offered, accepted, responded, reported_in, completed, rejected or cancelled")
+    status: str = Field(description="offered, accepted, responded, reported_in, completed, returned (退单; "
+                                    "earlier versions of this API said `rejected`) or cancelled")
     offered_at: datetime
     updated_at: datetime
     offer: dict[str, Any] = Field(description="the offer as dispatch made it: category, summary, place, deadlines")
@@ -67,8 +68,8 @@ class TaskPage(BaseModel):
     next_offset: int | None = Field(description="pass as `offset` for the next page; null on the last page")
 
 
-class RejectBody(_Strict):
-    reason: RejectionReason
+class ReturnBody(_Strict):
+    reason: ReturnReason
     note: str | None = Field(default=None, max_length=2000)
     suggested_department: str | None = Field(default=None, pattern=DEPARTMENT_ID)
 

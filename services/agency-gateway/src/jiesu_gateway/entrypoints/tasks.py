@@ -17,19 +17,20 @@ from jiesu_gateway.domain.task import (
     Command,
     Complete,
     InvalidTransition,
-    Reject,
     ReportIn,
     ReportProgress,
     Respond,
+    Return,
     TaskNotFound,
 )
 from jiesu_gateway.entrypoints.access import CurrentDepartment
+from jiesu_gateway.entrypoints.deprecation import RETURN_ALIAS
 from jiesu_gateway.entrypoints.schemas import (
     CompleteBody,
     ProgressBody,
-    RejectBody,
     ReportInBody,
     RespondBody,
+    ReturnBody,
     TaskDetail,
     TaskPage,
     TaskRead,
@@ -41,7 +42,9 @@ router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401, 422)
 IdempotencyKeyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=255,
     description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
-TaskStatus = Literal["offered", "accepted", "responded", "reported_in", "completed", "rejected", "cancelled"]
+# `rejected` is what earlier versions of this API called `returned`: still accepted as a filter.
+TaskStatus = Literal["offered", "accepted", "responded", "reported_in", "completed", "returned", "cancelled",
+                     "rejected"]
 ACTION = {"response_model": TaskRead, "responses": problems(404, 409, 422)}
 
 
@@ -52,10 +55,13 @@ def _not_found(task_id: str) -> Problem:
 @router.get("", response_model=TaskPage, operation_id="listTasks", summary="Your tasks, oldest offer first",
             responses=problems(422))
 def list_tasks(department: CurrentDepartment, request: Request,
-               status: Annotated[TaskStatus | None, Query(description="e.g. `offered` to poll for new offers")] = None,
+               status: Annotated[TaskStatus | None, Query(description="e.g. `offered` to poll for new offers; "
+                                                          "`rejected` (deprecated) is `returned`")] = None,
                case_id: Annotated[str | None, Query(max_length=64)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
                offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> dict[str, Any]:
+    if status == "rejected":
+        status = "returned"
     tasks = request.app.state.service.tasks.list(department_id=department.department_id, status=status,
                                                  case_id=case_id, limit=limit + 1, offset=offset)
     more = len(tasks) > limit
@@ -79,12 +85,19 @@ def accept_task(task_id: str, department: CurrentDepartment, request: Request,
     return _act(request, department.department_id, task_id, Accept(), None, idempotency_key)
 
 
-@router.post("/{task_id}/reject", operation_id="rejectTask",
+@router.post("/{task_id}/return", operation_id="returnTask",
              summary="Return an offered task (退单) with a reason, and who should take it if you know", **ACTION)
-def reject_task(task_id: str, body: RejectBody, department: CurrentDepartment, request: Request,
+def return_task(task_id: str, body: ReturnBody, department: CurrentDepartment, request: Request,
                 idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-    command = Reject(reason=body.reason, note=body.note, suggested_department=body.suggested_department)
+    command = Return(reason=body.reason, note=body.note, suggested_department=body.suggested_department)
     return _act(request, department.department_id, task_id, command, body.model_dump(mode="json"), idempotency_key)
+
+
+# The route departments integrated before 退单 had one name in the API: the same handler, marked deprecated
+# here and, on every answer, by the `Deprecation` and `Link` headers (see deprecation.py).
+router.add_api_route("/{task_id}/reject", return_task, methods=["POST"], operation_id="rejectTask", deprecated=True,
+                     summary="Deprecated: the same as `POST /tasks/{task_id}/return`",
+                     description=RETURN_ALIAS.description, **ACTION)
 
 
 @router.post("/{task_id}/respond", operation_id="respondToTask",

@@ -37,7 +37,7 @@ def _message(name: str, data: type[BaseModel] | None, what: str) -> type[BaseMod
 
 
 def document_webhooks(app: FastAPI) -> None:
-    messages = [("task.offered", TaskOffered, "a task for you: accept or reject before `decide_by`"),
+    messages = [("task.offered", TaskOffered, "a task for you: accept or return before `decide_by`"),
                 ("task.cancelled", TaskCancelled, "dispatch withdrew the task: stop working on it"),
                 ("task.reminder", SlaWarning, "a deadline of your task (`clock`) is near"),
                 *((name, None, "the case your task belongs to changed (the event's data)") for name in CASE_UPDATES)]

@@ -2,7 +2,7 @@
 
 Pure: `CaseHistory.apply(envelope)` for each event in log order. Every catalogued type either shapes
 the history (`SHAPING`) or is about no single case (`NOT_ABOUT_A_CASE`); a type the catalogue does not
-know is ignored here (it stays on the timeline). Times are the facts the events state (`accepted_at`, `rejected_at`, …),
+know is ignored here (it stays on the timeline). Times are the facts the events state (`accepted_at`, `returned_at`, …),
 falling back to the envelope's time for events that carry none (offers, dispatch, reopening).
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from jiesu_shared.catalogue import upcast
 from jiesu_shared.events import Envelope
 
 from jiesu_audit.domain import signals
@@ -124,12 +125,17 @@ def _let_go(h: CaseHistory, offer: Offer, at: datetime) -> None:
         h._start_flying(at)
 
 
-def _rejected(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+def _returned(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     if (offer := _offer(h, d)) is None:
         return
-    offer.returned_at = _t(d, "rejected_at", at)
+    offer.returned_at = _t(d, "returned_at", at)
     offer.return_reason, offer.suggested_department = _word(d.get("reason")), _word(d.get("suggested_department"))
     _let_go(h, offer, offer.returned_at)
+
+
+def _returned_v1(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
+    """`task.rejected.v1`, on logs written before 退单 had one name: read as the catalogue upcasts it."""
+    _returned(h, upcast("task.rejected.v1", d)[1], at)
 
 
 def _cancelled(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
@@ -214,7 +220,8 @@ def _decision(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
 _APPLIERS = {
     "case.received.v1": _received, "case.reclassified.v1": _reclassified,
     "case.dispatched.v1": _dispatched, "task.offered.v1": _offered, "task.accepted.v1": _accepted,
-    "task.rejected.v1": _rejected, "task.cancelled.v1": _cancelled, "task.responded.v1": _responded,
+    "task.returned.v2": _returned, "task.rejected.v1": _returned_v1, "task.cancelled.v1": _cancelled,
+    "task.responded.v1": _responded,
     "task.completed.v1": _completed, "task.reported_in.v1": _reported_in, "sla.breached.v1": _breached,
     "case.handled.v1": _handled, "case.callback_recorded.v1": _callback, "case.reopened.v1": _reopened,
     "case.closed.v1": _closed, "case.withdrawn.v1": _withdrawn, "whistle.blown.v1": _whistle,

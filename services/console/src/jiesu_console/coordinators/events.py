@@ -12,7 +12,8 @@ EVENTS: dict[str, tuple[str, str, bool]] = {
     "case.dispatched": ("➜", N_("Dispatched"), False),
     "task.offered": ("✉", N_("Task offered"), False),
     "task.accepted": ("✔", N_("Task accepted"), False),
-    "task.rejected": ("↩", N_("Task returned"), False),
+    "task.returned": ("↩", N_("Task returned"), False),
+    "task.rejected": ("↩", N_("Task returned"), False),  # its name on logs written before task.returned.v2
     "task.responded": ("☏", N_("Citizen contacted"), False),
     "task.progress_reported": ("✎", N_("Progress reported"), False),
     "task.completed": ("✅", N_("Task completed"), False),

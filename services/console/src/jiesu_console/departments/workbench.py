@@ -22,7 +22,7 @@ from jiesu_console.upstream import UpstreamError
 router = APIRouter(prefix="/department/tasks")
 Department = page_for(DEPARTMENT)
 register(NavItem("/department/tasks", N_("Our tasks"), (DEPARTMENT,)))
-ACTIONS = {"accept": ("offered",), "reject": ("offered",), "respond": ("accepted",),
+ACTIONS = {"accept": ("offered",), "return": ("offered",), "respond": ("accepted",),
            "progress": ("accepted", "responded"), "complete": ("accepted", "responded"),
            "report-in": ("offered", "accepted")}
 
@@ -54,7 +54,7 @@ async def _task_page(request: Request, person: Any, task_id: str, *, problem: st
     if task["kind"] != "whistle_report_in":
         allowed.discard("report-in")
     else:
-        allowed -= {"reject", "respond", "progress", "complete"}
+        allowed -= {"return", "respond", "progress", "complete"}
     return render(request, "departments/task.html", status=status, task=task, due=due_of(task), allowed=allowed,
                   reasons=RETURN_REASONS, problem=problem, done=done)
 
@@ -71,7 +71,7 @@ async def _act(request: Request, person: Any, task_id: str, action: str, body: d
         if exc.status not in (409, 422):
             raise
         return await _task_page(request, person, task_id, problem=sentence(exc), status=exc.status)
-    if action == "reject":
+    if action == "return":
         return RedirectResponse(f"/department/tasks?returned={task_id}", status_code=303)
     return RedirectResponse(f"/department/tasks/{task_id}?done={action}", status_code=303)
 
@@ -85,11 +85,11 @@ async def accept(request: Request, task_id: str, person: Department) -> Response
     return await _act(request, person, task_id, "accept", None)
 
 
-@router.post("/{task_id}/reject")
-async def reject(request: Request, task_id: str, person: Department, reason: Annotated[str, Form()],
+@router.post("/{task_id}/return")
+async def return_task(request: Request, task_id: str, person: Department, reason: Annotated[str, Form()],
                  note: Annotated[str, Form()] = "", suggested_department: Annotated[str, Form()] = "") -> Response:
     body = {"reason": reason, "note": _text(note), "suggested_department": _text(suggested_department)}
-    return await _act(request, person, task_id, "reject", body)
+    return await _act(request, person, task_id, "return", body)
 
 
 @router.post("/{task_id}/respond")

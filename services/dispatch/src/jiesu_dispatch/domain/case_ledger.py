@@ -33,10 +33,10 @@ class CaseLedger:
         self.own += own
         if isinstance(event, d.TaskOffered):
             self.offered_at[event.task_id] = at
-        elif isinstance(event, g.TaskRejected):
+        elif isinstance(event, g.TaskReturned):
             self.returns.append({"department_id": event.department_id, "reason": event.reason, "note": event.note,
                                  "suggested_department": event.suggested_department,
-                                 "returned_at": _utc_iso(event.rejected_at)})
+                                 "returned_at": _utc_iso(event.returned_at)})
 
 
 def _utc_iso(moment: datetime) -> str:

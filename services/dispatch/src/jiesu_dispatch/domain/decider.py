@@ -91,7 +91,7 @@ def react(state: CaseState | None, fact: BaseModel, ctx: Context) -> list[BaseMo
         case i.CaseWithdrawn() | i.CaseClosed():
             return cancel_open(state, f"case {type(fact).__name__[4:].lower()}", ("case", "whistle_report_in",
                                                                                     "meeting_decision"))
-        case g.TaskRejected():
+        case g.TaskReturned():
             return on_return(state, fact, ctx)
         case g.TaskCompleted():
             return handled_if_done(state, ctx.now, fact.resolution)
@@ -108,8 +108,8 @@ def escalate(state: CaseState, reason: str) -> d.CaseEscalated:
     return d.CaseEscalated(case_id=state.case_id, reason=reason, return_count=state.return_count)
 
 
-def on_return(state: CaseState, rejected: g.TaskRejected, ctx: Context) -> list[BaseModel]:
-    task = state.tasks.get(rejected.task_id)
+def on_return(state: CaseState, returned: g.TaskReturned, ctx: Context) -> list[BaseModel]:
+    task = state.tasks.get(returned.task_id)
     if task is None or task.kind != "case" or task.status != "returned" or state.status != "open":
         return []
     if task.binding:  # the ruling binds: the department cannot hand the case back
@@ -118,10 +118,10 @@ def on_return(state: CaseState, rejected: g.TaskRejected, ctx: Context) -> list[
                                return_count=state.return_count),
                 offer(state, task.department_id, task.role, ctx)]
     if task.role == "supporting":
-        return reroute_supporting(state, task, rejected, ctx)
+        return reroute_supporting(state, task, returned, ctx)
     if state.return_count >= ctx.max_returns:
         return [escalate(state, f"returned {state.return_count} times")]
-    target = next_lead(state, rejected.suggested_department, ctx)
+    target = next_lead(state, returned.suggested_department, ctx)
     if target is None:
         return [escalate(state, "no department left to try")]
     to, reason = target
@@ -144,8 +144,8 @@ def next_lead(state: CaseState, suggested: str | None, ctx: Context) -> tuple[st
     return None
 
 
-def reroute_supporting(state: CaseState, task: Task, rejected: g.TaskRejected, ctx: Context) -> list[BaseModel]:
-    suggested = rejected.suggested_department
+def reroute_supporting(state: CaseState, task: Task, returned: g.TaskReturned, ctx: Context) -> list[BaseModel]:
+    suggested = returned.suggested_department
     if not suggested or suggested not in ctx.known() or suggested in state.returned_by | state.holders():
         return handled_if_done(state, ctx.now, None)  # the supporting department is released by its return
     return [d.CaseRerouted(case_id=state.case_id, from_department=task.department_id, to_department=suggested,

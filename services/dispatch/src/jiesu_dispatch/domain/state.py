@@ -110,11 +110,11 @@ def _offered(state: CaseState, e: d.TaskOffered) -> CaseState:
     return replace(state, tasks={**state.tasks, e.task_id: task})
 
 
-def _rejected(state: CaseState, e: g.TaskRejected) -> CaseState:
+def _returned(state: CaseState, e: g.TaskReturned) -> CaseState:
     task = state.tasks.get(e.task_id)
     if task is None or not task.open:
         return state
-    state = state.with_task(e.task_id, status="returned", stopped_at=e.rejected_at)
+    state = state.with_task(e.task_id, status="returned", stopped_at=e.returned_at)
     if task.kind != "case" or task.binding:
         return state
     return replace(state, returned_by=state.returned_by | {e.department_id},
@@ -156,8 +156,8 @@ def evolve(state: CaseState | None, event: BaseModel, at: datetime | None = None
         case d.WhistleBlown():
             whistle = Whistle(event.whistle_id, event.street_office, event.report_in_by, tuple(event.summoned))
             return replace(state, whistles={**state.whistles, event.whistle_id: whistle})
-        case g.TaskRejected():
-            return _rejected(state, event)
+        case g.TaskReturned():
+            return _returned(state, event)
     return _task_progress(state, event)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from jiesu_shared.catalogue.common import Place
 
 NOT_BY_RULES = frozenset({"manual", "ruling", "reopened"})  # dispatches a person or the case's past decided
+RETURNED = frozenset({"task.returned.v2", "task.rejected.v1"})  # 退单, and its name on logs written before v2
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _apply(case: CaseHistory, kind: str, data: dict, at: datetime) -> None:  # t
                                        tuple(data.get("supporting_departments") or ()), data["rule"]))
     elif kind == "task.offered.v1" and data.get("role") == "lead" and data.get("kind", "case") == "case":
         case.lead_tasks[data["task_id"]] = data["department_id"]
-    elif kind == "task.rejected.v1" and data["task_id"] in case.lead_tasks:
+    elif kind in RETURNED and data["task_id"] in case.lead_tasks:
         case.returns.append(Return(data["task_id"], data["department_id"], data["reason"], case.category, at))
     elif kind == "task.accepted.v1" and data["task_id"] in case.lead_tasks:
         case.owner = data["department_id"]
