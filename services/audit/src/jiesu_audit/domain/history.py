@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from jiesu_shared.catalogue import upcast
+from jiesu_shared.catalogue import dispatch as decided
+from jiesu_shared.catalogue import gateway as answered
+from jiesu_shared.catalogue import intake as received
 from jiesu_shared.events import Envelope
 
 from jiesu_audit.domain import signals
+from jiesu_audit.domain.appliers import by_type_name
 from jiesu_audit.domain.parts import Callback, Escalation, Mark, MeetingTask, Offer, Whistle
 from jiesu_audit.domain.times import parse_time
 
@@ -133,11 +136,6 @@ def _returned(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     _let_go(h, offer, offer.returned_at)
 
 
-def _returned_v1(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
-    """`task.rejected.v1`, on logs written before 退单 had one name: read as the catalogue upcasts it."""
-    _returned(h, upcast("task.rejected.v1", d)[1], at)
-
-
 def _cancelled(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
     if (offer := _offer(h, d)) is not None:
         offer.cancelled_at = at
@@ -217,20 +215,21 @@ def _decision(h: CaseHistory, d: dict[str, Any], at: datetime) -> None:
         deadline=parse_time(d.get("deadline")), recorded_at=at)
 
 
-_APPLIERS = {
-    "case.received.v1": _received, "case.reclassified.v1": _reclassified,
-    "case.dispatched.v1": _dispatched, "task.offered.v1": _offered, "task.accepted.v1": _accepted,
-    "task.returned.v2": _returned, "task.rejected.v1": _returned_v1, "task.cancelled.v1": _cancelled,
-    "task.responded.v1": _responded,
-    "task.completed.v1": _completed, "task.reported_in.v1": _reported_in, "sla.breached.v1": _breached,
-    "case.handled.v1": _handled, "case.callback_recorded.v1": _callback, "case.reopened.v1": _reopened,
-    "case.closed.v1": _closed, "case.withdrawn.v1": _withdrawn, "whistle.blown.v1": _whistle,
-    "whistle.no_show.v1": _no_show, "meeting.decision_recorded.v1": _decision, **signals.SIGNAL_APPLIERS,
-}
+# Keyed by the catalogue's classes, so a type renamed there fails here at import; older versions the
+# catalogue upcasts (task.rejected.v1) are folded as the version they became.
+_APPLIERS = by_type_name({
+    received.CaseReceived: _received, received.CaseReclassified: _reclassified,
+    decided.CaseDispatched: _dispatched, decided.TaskOffered: _offered, answered.TaskAccepted: _accepted,
+    answered.TaskReturned: _returned, decided.TaskCancelled: _cancelled, answered.TaskResponded: _responded,
+    answered.TaskCompleted: _completed, answered.TaskReportedIn: _reported_in, decided.SlaBreached: _breached,
+    decided.CaseHandled: _handled, received.CallbackRecorded: _callback, received.CaseReopened: _reopened,
+    received.CaseClosed: _closed, received.CaseWithdrawn: _withdrawn, decided.WhistleBlown: _whistle,
+    decided.WhistleNoShow: _no_show, decided.MeetingDecisionRecorded: _decision, **signals.SIGNAL_APPLIERS,
+})
 # Catalogued types that are about no single case: the directory, the routing rules, a meeting's own
 # convening and adjournment (its decisions, which name a case, are folded above).
-NOT_ABOUT_A_CASE = frozenset({"directory.department_registered.v1", "routing.rules_published.v1",
-                              "meeting.convened.v1", "meeting.adjourned.v1"})
+NOT_ABOUT_A_CASE = frozenset(by_type_name({decided.DepartmentRegistered: None, decided.RoutingRulesPublished: None,
+                                           decided.MeetingConvened: None, decided.MeetingAdjourned: None}))
 SHAPING = frozenset(_APPLIERS)
 
 

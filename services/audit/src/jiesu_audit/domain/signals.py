@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from jiesu_shared.catalogue import dispatch as decided
+from jiesu_shared.catalogue import gateway as answered
+from jiesu_shared.catalogue import intake as received
+
 from jiesu_audit.domain.parts import Escalation, Mark, Warning
 from jiesu_audit.domain.times import parse_time
 
 # Counted events: (kind, the field naming the department concerned)
-_MARKS = {"case.linked_as_duplicate.v1": ("duplicate_linked", None),
-          "case.callback_due.v1": ("callback_due", "lead_department"),
-          "case.rerouted.v1": ("rerouted", "to_department"),
-          "task.progress_reported.v1": ("progress_reported", "department_id"),
-          "whistle.reported_in_late.v1": ("reported_in_late", "department_id")}
+_MARKS = {received.CaseLinkedAsDuplicate: ("duplicate_linked", None),
+          received.CallbackDue: ("callback_due", "lead_department"),
+          decided.CaseRerouted: ("rerouted", "to_department"),
+          answered.TaskProgressReported: ("progress_reported", "department_id"),
+          decided.WhistleReportedInLate: ("reported_in_late", "department_id")}
 
 
 def _offer(h: Any, d: dict[str, Any]) -> Any:
@@ -57,7 +61,7 @@ def _marker(kind: str, department_field: str | None):  # type: ignore[no-untyped
     return mark
 
 
-SIGNAL_APPLIERS = {"task.notified.v1": notified, "task.notification_failed.v1": notification_failed,
-                   "sla.warning.v1": warned, "case.escalated.v1": escalated,
-                   **{name: _marker(kind, department) for name, (kind, department) in _MARKS.items()}}
+SIGNAL_APPLIERS = {answered.TaskNotified: notified, answered.TaskNotificationFailed: notification_failed,
+                   decided.SlaWarning: warned, decided.CaseEscalated: escalated,
+                   **{model: _marker(kind, department) for model, (kind, department) in _MARKS.items()}}
 MARK_KINDS = tuple(kind for kind, _ in _MARKS.values())
