@@ -88,7 +88,7 @@ def _in_flight(stack: StaffedStack) -> Walk:
     assert meeting.status_code == 201, meeting.text
     ids = RealIds(case_id=case_id, task_id=offer.body["data"]["task_id"], department_id=FIRM,
                   meeting_id=meeting.json()["meeting_id"], citizen_id=citizen_id, service_code="property_management",
-                  month=period_of(datetime.now(UTC), "month"))
+                  month=period_of(datetime.now(UTC), "month"), place="Dongcheng/Jingshan")
     return Walk(stack=stack, ids=ids, firm=_bearer(firm), stranger=_bearer(stranger))
 
 

@@ -93,10 +93,24 @@ def test_every_answer_equals_the_folding(client: TestClient, district: list) -> 
     assert client.get("/analytics/outcomes").json()["outcomes"] == outcome_mix(histories)
     for window, least, level in ((30, 3, "community"), (7, 2, "grid"), (90, 5, "street")):
         answer = client.get("/analytics/recurring", params={"window_days": window, "min_cases": least,
-                                                            "level": level, "limit": 1000}).json()
+                                                            "level": level, "limit": 1000, "case_limit": 2}).json()
         expected = plain(recurring_problems(histories, window_days=window, min_cases=least, level=level))
-        assert answer["problems"] == expected[:1000] and answer["page"]["total"] == len(expected)
-        assert expected, (window, least, level)
+        assert answer["problems"] == [{**p, "case_ids": p["case_ids"][:2]} for p in expected[:1000]]
+        assert answer["page"]["total"] == len(expected)
+        assert expected and expected[0]["cases"] > 2, (window, least, level)  # the case lists are paged
+        for problem in expected[:20]:
+            assert every_case(client, problem, window) == problem, (window, level, problem["place"])
+
+
+def every_case(client: TestClient, problem: dict[str, Any], window_days: int) -> dict[str, Any]:
+    """A problem as /analytics/recurring/cases gives it, its cases read two at a time."""
+    params = {"category": problem["category"], "place": "/".join(problem["place"].values()),
+              "window_days": window_days, "limit": 2}
+    answer = client.get("/analytics/recurring/cases", params={**params, "offset": 0}).json()
+    for offset in range(2, answer.pop("page")["total"], 2):
+        answer["case_ids"] += client.get("/analytics/recurring/cases", params={**params, "offset": offset}).json()[
+            "case_ids"]
+    return answer
 
 
 def test_the_figures_from_once_ignored_events_count_every_such_event(client: TestClient, district: list) -> None:

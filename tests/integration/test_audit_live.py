@@ -63,6 +63,11 @@ def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings,
         handovers = client.get("/analytics/handovers").json()
         housing = client.get("/analytics/departments/housing").json()
         recurring = client.get("/analytics/recurring").json()
+        first_two = client.get("/analytics/recurring", params={"case_limit": 2}).json()["problems"]
+        sanyanjing = {"category": "property_management", "place": "Dongcheng/Jingshan/Sanyanjing"}
+        the_rest = client.get("/analytics/recurring/cases", params={**sanyanjing, "limit": 2, "offset": 2}).json()
+        unnamed = client.get("/analytics/recurring/cases", params={**sanyanjing, "place": "Dongcheng"})
+        unknown = client.get("/analytics/recurring/cases", params={**sanyanjing, "category": "no_such_subject"})
         bad_month = client.get("/analytics/three-rates", params={"month": "2026-13"})
         missing = client.get("/cases/no-such-case/timeline")
         weekly = client.get("/analytics/departments", params={"period": "week", "from": "2026-W47"}).json()
@@ -81,6 +86,12 @@ def test_the_running_audit_reproduces_the_known_answers(settings: AuditSettings,
     assert housing["rows"][0]["time_to_decide_seconds"] == {"count": 3, "median": 3600, "p90": 4800}
     assert housing["rows"][0]["meeting_tasks"] == {"open": 1, "overdue": 1}
     assert [(p["category"], p["cases"]) for p in recurring["problems"]] == [("property_management", 3)]
+    assert [(p["cases"], p["case_ids"]) for p in first_two] == [(3, [C1, C2])]  # the rest on the next page:
+    assert (the_rest["case_ids"], the_rest["page"]) == ([C3], {"total": 3, "limit": 2, "offset": 2})
+    assert (the_rest["first_received"], the_rest["last_received"]) == (
+        recurring["problems"][0]["first_received"], recurring["problems"][0]["last_received"])
+    for refused, status in ((unnamed, 422), (unknown, 404)):
+        assert refused.status_code == status and refused.headers["content-type"] == "application/problem+json"
     assert bad_month.status_code == 422 and bad_month.headers["content-type"] == "application/problem+json"
     assert missing.status_code == 404
     # ISO week 47 (11-16…11-22) on: only case 3 — housing's T8, urban-management and fire-safety summoned

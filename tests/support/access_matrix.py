@@ -103,6 +103,7 @@ MATRIX: dict[Operation, Rule] = {
     ("audit", "GET", "/analytics/definitions"): _ANALYSTS,
     ("audit", "GET", "/analytics/outcomes"): _ANALYSTS,
     ("audit", "GET", "/analytics/recurring"): _ANALYSTS,
+    ("audit", "GET", "/analytics/recurring/cases"): _ANALYSTS,
     ("audit", "GET", "/analytics/deliveries"): _ANALYSTS,
     ("audit", "GET", "/analytics/sla-warnings"): _ANALYSTS,
     ("audit", "GET", "/analytics/rulings"): _ANALYSTS,

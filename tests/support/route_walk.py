@@ -66,6 +66,7 @@ class RealIds:
     citizen_id: str
     service_code: str
     month: str  # for the figures of a month, e.g. 2026-12
+    place: str  # the case's, as audit's recurring problems name one: district/street
 
     def by_collection(self) -> dict[str, str]:
         """The id to put after each collection's name in a path."""
@@ -87,6 +88,6 @@ def fill(path: str, ids: RealIds, query: Sequence[str] = ()) -> str:
             assert value is not None, f"no real id known for a parameter after /{collection}/ in {path}"
             segment = re.sub(r"\{[^}]+\}", value, segment)
         segments[index] = segment
-    known = {"month": ids.month}
+    known = {"month": ids.month, "category": ids.service_code, "place": ids.place}
     assert set(query) <= known.keys(), f"no value known for the query parameters {query} of {path}"
     return "/".join(segments) + ("?" + "&".join(f"{name}={known[name]}" for name in query) if query else "")

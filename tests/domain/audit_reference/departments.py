@@ -109,11 +109,17 @@ def handover_network(histories: Iterable[CaseHistory]) -> dict[str, Any]:
         if (row := _multi_department(h)) is not None:
             multi.append(row)
     return {
-        "edges": [{"from": a, "to": b, "returns": len(c), "total_cost_seconds": sum(c),
+        "edges": [{"from": a, "to": b, "returns": len(c), "total_cost_seconds": _exact_total(c),
                    "median_cost_seconds": median(c)} for (a, b), c in sorted(edges.items())],
         "ping_pong": sorted(chains, key=lambda c: c["case_id"]),
         "multi_department_cases": sorted(multi, key=lambda r: (-(r["slowest_seconds"] or 0), r["case_id"])),
     }
+
+
+def _exact_total(costs: list[float]) -> float:
+    """The costs are whole microseconds (differences of event times): their exact sum, rounded once. (A float
+    sum's last bits would depend on the order the cases are added in.)"""
+    return sum(round(seconds * 1_000_000) for seconds in costs) / 1_000_000
 
 
 def _ping_pong(h: CaseHistory) -> dict[str, Any] | None:

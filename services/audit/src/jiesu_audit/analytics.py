@@ -61,9 +61,16 @@ class AuditService:
         return self.ask(rates.outcome_mix, month)
 
     def recurring(self, window_days: int | None, min_cases: int | None, level: str | None, limit: int,
-                  offset: int) -> tuple[list[dict[str, Any]], int]:
+                  offset: int, case_limit: int) -> tuple[list[dict[str, Any]], int]:
         """A page of the recurring problems and how many there are, with the configured defaults."""
         defaults = self.rates_config["recurring"]
         return self.ask(recurring.recurring_page, window_days=window_days or defaults["window_days"],
                         min_cases=min_cases or defaults["min_cases"], level=level or defaults["level"],
+                        limit=limit, offset=offset, case_limit=case_limit)
+
+    def recurring_cases(self, category: str, place: tuple[str, ...], window_days: int | None, level: str,
+                        limit: int, offset: int) -> dict[str, Any] | None:
+        """A page of one group's densest window (None if the group never received a case)."""
+        return self.ask(recurring.problem_cases, category=category, place=place,
+                        window_days=window_days or self.rates_config["recurring"]["window_days"], level=level,
                         limit=limit, offset=offset)

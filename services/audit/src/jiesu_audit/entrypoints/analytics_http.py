@@ -12,6 +12,7 @@ from jiesu_shared.http.problems import Problem
 from jiesu_audit.entrypoints.access import ANALYSTS
 from jiesu_audit.entrypoints.http import Service
 from jiesu_audit.queries.rankings import research_rankings
+from jiesu_audit.queries.recurring import LEVELS
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[ANALYSTS])
 
@@ -88,10 +89,42 @@ def outcomes(service: Service, month: Annotated[str | None, Query(pattern=r"^\d{
     return {"month": month, "outcomes": service.outcomes(month)}
 
 
-@router.get("/recurring", summary="The same subject at the same place within a window (未诉先办), ranked (paged)")
-def recurring(service: Service, window_days: Annotated[int | None, Query(ge=1, le=366)] = None,
-              min_cases: Annotated[int | None, Query(ge=2, le=1000)] = None,
-              level: Literal["street", "community", "grid"] | None = None, limit: Limit = 100,
-              offset: Offset = 0) -> dict[str, Any]:
-    problems, total = service.recurring(window_days, min_cases, level, limit, offset)
+RecurringLevel = Literal["street", "community", "grid"]
+WindowDays = Annotated[int | None, Query(ge=1, le=366)]
+CaseLimit = Annotated[int, Query(ge=1, le=1000, description="at most this many case ids in each problem; the rest "
+                                                             "from /analytics/recurring/cases")]
+
+
+@router.get("/recurring", summary="The same subject at the same place within a window (未诉先办), ranked (paged; "
+                                  "each problem lists the first case_limit of its cases)")
+def recurring(service: Service, window_days: WindowDays = None,
+              min_cases: Annotated[int | None, Query(ge=2, le=1000)] = None, level: RecurringLevel | None = None,
+              limit: Limit = 100, offset: Offset = 0, case_limit: CaseLimit = 100) -> dict[str, Any]:
+    problems, total = service.recurring(window_days, min_cases, level, limit, offset, case_limit)
     return {"problems": problems, "page": {"total": total, "limit": limit, "offset": offset}}
+
+
+Place = Annotated[str, Query(min_length=3, max_length=803, description="as a problem's place, its names joined by "
+                                                                     "'/': district/street[/community[/grid]]")]
+_LEVEL_OF = {len(names): level for level, names in LEVELS.items()}
+
+
+def _level_of(place: str) -> tuple[str, tuple[str, ...]]:
+    """The level a place names (by how many names it has) and its names."""
+    names = tuple(place.split("/"))
+    if len(names) not in _LEVEL_OF or not all(names):
+        raise Problem(422, "validation-error", "The request is invalid", "place is district/street, "
+                      "district/street/community or district/street/community/grid",
+                      errors=[{"field": "place", "location": "query", "message": "2 to 4 names joined by '/'"}])
+    return _LEVEL_OF[len(names)], names
+
+
+@router.get("/recurring/cases", summary="One recurring problem's cases, paged: the densest window of a subject at "
+                                        "a place, as /analytics/recurring finds it at the place's level")
+def recurring_cases(service: Service, category: Annotated[str, Query(min_length=1, max_length=200)], place: Place,
+                    window_days: WindowDays = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    level, names = _level_of(place)
+    found = service.recurring_cases(category, names, window_days, level, limit, offset)
+    if found is None:
+        raise Problem(404, "not-found", "No such subject at this place", f"no {category} case was received at {place}")
+    return {**found, "page": {"total": found["cases"], "limit": limit, "offset": offset}}

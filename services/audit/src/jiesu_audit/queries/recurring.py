@@ -1,16 +1,16 @@
 """The same subject at the same place within a window (未诉先办): the most cases any window holds, ranked.
 
 Each (category, place) group's arrival times are read as one string (one group at a time) and its densest
-window found with numpy; the cases of a window are read only for the problems asked for (a page)."""
+window found with numpy; the cases of a window are read only for the problems asked for (a page), and only a
+page of them: a window can hold thousands (`problem_cases` pages on through one problem's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, String, cast, func, select
+from sqlalchemy import Connection, String, cast, func, or_, select
 
-from jiesu_audit.queries.common import code_point_order
 from jiesu_audit.readmodel.tables import cases
 
 LEVELS = {"street": ("district", "street"), "community": ("district", "street", "community"),
@@ -19,66 +19,110 @@ _DAY_US = 86_400_000_000
 
 
 @dataclass(frozen=True)
+class Part:
+    """Where a page of a window's cases lies in time: `count` cases received from `low_us` to `high_us`, after
+    `skip` others received at `low_us` too (in case id order)."""
+
+    low_us: int
+    high_us: int
+    skip: int
+    count: int
+
+
+@dataclass(frozen=True)
 class Densest:
-    """A group's densest window: `cases` cases, the last of them received at `end_us`."""
+    """A group's densest window: `cases` cases received from `start_us` to `end_us`; the last of them is the
+    one after `ties` others received at `end_us` too (in case id order). `part`: the page of them asked for."""
 
     category: str
     place: tuple[str, ...]
     cases: int
+    start_us: int
     end_us: int
+    ties: int
+    part: Part
 
 
 def recurring(conn: Connection, *, window_days: int, min_cases: int, level: str) -> list[dict[str, Any]]:
-    """Every problem, in ranking order."""
-    return recurring_page(conn, window_days=window_days, min_cases=min_cases, level=level, limit=None, offset=0)[0]
+    """Every problem, in ranking order, each with all its cases."""
+    return recurring_page(conn, window_days=window_days, min_cases=min_cases, level=level, limit=None, offset=0,
+                          case_limit=None)[0]
 
 
 def recurring_page(conn: Connection, *, window_days: int, min_cases: int, level: str, limit: int | None,
-                   offset: int) -> tuple[list[dict[str, Any]], int]:
-    """One page of the ranking and how many problems there are: only the page's cases are read."""
-    found = densest_windows(conn, window_days=window_days, min_cases=min_cases, level=level)
+                   offset: int, case_limit: int | None) -> tuple[list[dict[str, Any]], int]:
+    """One page of the ranking and how many problems there are; each problem lists its first `case_limit`
+    cases (all if None): only those are read."""
+    found = densest_windows(conn, window_days=window_days, min_cases=min_cases, level=level, case_limit=case_limit)
     page = found[offset:] if limit is None else found[offset:offset + limit]
-    return [problem(conn, group, window_days, level) for group in page], len(found)
+    return [problem(conn, group, level) for group in page], len(found)
 
 
-def densest_windows(conn: Connection, *, window_days: int, min_cases: int, level: str) -> list[Densest]:
-    """Every group whose densest window holds at least `min_cases` cases, most cases first."""
+def problem_cases(conn: Connection, *, category: str, place: tuple[str, ...], window_days: int, level: str,
+                  limit: int, offset: int) -> dict[str, Any] | None:
+    """One group's densest window with a page of its cases; None if no case of the group was received."""
+    where = _in_group(level, category, place)
+    joined = conn.execute(select(_joined_times()).where(cases.c.received_us.is_not(None), *where)).scalar()
+    if joined is None:
+        return None
+    return problem(conn, _densest(category, place, _times(joined), window_days * _DAY_US, offset, limit), level)
+
+
+def densest_windows(conn: Connection, *, window_days: int, min_cases: int, level: str,
+                    case_limit: int | None = None) -> list[Densest]:
+    """Every group whose densest window holds at least `min_cases` cases, most cases first; each with its first
+    `case_limit` cases as its part (all if None)."""
     places = [cases.c[name] for name in LEVELS[level]]
     keys = [cases.c.category, *places]
     # One row a group, its arrival times joined into one string (parsed by numpy): a million times cost one
     # pass in the database, not a million rows through Python.
-    times = func.aggregate_strings(cast(cases.c.received_us, String), ",")
-    groups = conn.execute(select(*keys, times).where(cases.c.received_us.is_not(None), *_named(keys))
+    groups = conn.execute(select(*keys, _joined_times()).where(cases.c.received_us.is_not(None), *_named(keys))
                           .group_by(*keys)).yield_per(10)
     found = []
     for category, *place, joined in groups:
-        count, end_us = _densest(np.sort(np.array(joined.split(","), dtype=np.int64)), window_days * _DAY_US)
-        if count >= min_cases:
-            found.append(Densest(category, tuple(place), count, end_us))
+        group = _densest(category, tuple(place), _times(joined), window_days * _DAY_US, 0, case_limit)
+        if group.cases >= min_cases:
+            found.append(group)
     found.sort(key=lambda g: (-g.cases, g.category, g.place))
     return found
 
 
-def _densest(times: np.ndarray, window_us: int) -> tuple[int, int]:
-    """(cases, time of the last) of the first window ending at a case that holds the most cases received at
-    most `window_us` before it; in (time, case id) order, ties in time counted up to the case itself."""
+def _joined_times():  # type: ignore[no-untyped-def]
+    return func.aggregate_strings(cast(cases.c.received_us, String), ",")
+
+
+def _times(joined: str) -> np.ndarray:
+    return np.sort(np.fromstring(joined, dtype=np.int64, sep=","))  # exact: parsed as integers
+
+
+def _densest(category: str, place: tuple[str, ...], times: np.ndarray, window_us: int, offset: int,
+             limit: int | None) -> Densest:
+    """The first window ending at a case that holds the most cases received at most `window_us` before it;
+    in (time, case id) order, ties in time counted up to the case itself."""
     first = np.searchsorted(times, times - window_us, side="left")
     held = np.arange(len(times)) - first + 1
     end = int(np.argmax(held))  # the first of the largest
-    return int(held[end]), int(times[end])
+    cases_held, start = int(held[end]), int(first[end])
+    ties = end - int(np.searchsorted(times, times[end], side="left"))
+    count = max(0, cases_held - offset if limit is None else min(limit, cases_held - offset))
+    low, high = (int(times[start + offset]), int(times[start + offset + count - 1])) if count else (0, 0)
+    part = Part(low, high, start + offset - int(np.searchsorted(times, low, side="left")) if count else 0, count)
+    return Densest(category, place, cases_held, int(times[start]), int(times[end]), ties, part)
 
 
-def problem(conn: Connection, group: Densest, window_days: int, level: str) -> dict[str, Any]:
-    """The window's cases in (time, case id) order: the first `cases` received from `window` before its end."""
-    rows = conn.execute(select(cases.c.case_id, cases.c.received_at)
-                        .where(*_in_group(level, group.category, group.place),
-                               cases.c.received_us >= group.end_us - window_days * _DAY_US,
-                               cases.c.received_us <= group.end_us)
-                        .order_by(cases.c.received_us, code_point_order(conn, cases.c.case_id))
-                        .limit(group.cases)).all()
+def problem(conn: Connection, group: Densest, level: str) -> dict[str, Any]:
+    """The window's part and its ends, in (time, case id) order, from one read of the few rows at those times
+    (the place's index gives them in no useful order below its level: sorted here)."""
+    part, at = group.part, cases.c.received_us
+    rows = sorted(conn.execute(select(at, cases.c.case_id, cases.c.received_at).where(
+        *_in_group(level, group.category, group.place),
+        or_(at.between(part.low_us, part.high_us), at.in_([group.start_us, group.end_us])))).all())
+    listed = [case_id for us, case_id, _ in rows if part.low_us <= us <= part.high_us]
+    at_start = [received for us, _, received in rows if us == group.start_us]
+    at_end = [received for us, _, received in rows if us == group.end_us]
     return {"category": group.category, "place": dict(zip(LEVELS[level], group.place)), "cases": group.cases,
-            "case_ids": [case_id for case_id, _ in rows],
-            "first_received": rows[0][1] if rows else None, "last_received": rows[-1][1] if rows else None}
+            "case_ids": listed[part.skip:part.skip + part.count] if part.count else [],
+            "first_received": at_start[0], "last_received": at_end[group.ties]}
 
 
 def _named(columns: list) -> list:  # type: ignore[type-arg]

@@ -138,3 +138,9 @@ Index("ix_audit_returns_case_order", returns.c.case_id, returns.c.id, returns.c.
 # A month's call-back verdicts in case order (queries/rates.py `callback_verdicts`: the three rates, rankings):
 Index("ix_audit_callbacks_month", callbacks.c.recorded_month, callbacks.c.case_id, callbacks.c.id,
       callbacks.c.lead_department, callbacks.c.outcome, callbacks.c.satisfaction)
+
+# --- Issue 14, the hand-over edges (queries/handovers.py `edges`): each edge's count and exact total read by one
+# pass over this index, its median at its rank in cost order. The plain cost last makes it covering.
+EDGE_COST = func.coalesce(returns.c.cost_seconds, literal_column("0.0"))
+Index("ix_audit_returns_edge_cost", returns.c.from_department, returns.c.to_department, EDGE_COST,
+      returns.c.cost_seconds)

@@ -47,11 +47,12 @@ async def pictures(request: Request, person: Analyst, month: str = "") -> Respon
     delays = [r for r in (await _audit(request, person, "/departments", period="month"))["rows"]
               if r["period"] == month]
     outcomes = (await _audit(request, person, "/outcomes", month=month))["outcomes"]
-    recurring = (await _audit(request, person, "/recurring"))["problems"]
+    # The top 20 problems are shown, each as its count and time span: one case id of each is enough.
+    recurring = (await _audit(request, person, "/recurring", limit=20, case_limit=1))["problems"]
     nodes, edges = charts.network(handovers["edges"])
     slowest = {measure: max((r[measure]["p90"] or 0 for r in delays), default=0) for measure in DELAYS}
     return render(request, "coordinators/pictures.html", month=month, rates=rates, rate_names=RATES,
                   nodes=nodes, edges=edges, ping_pong=handovers["ping_pong"], delays=delays, slowest=slowest,
                   delay_titles=DELAYS, dept=await department_names(request, person),
                   outcomes=outcomes, outcome_names=OUTCOMES, most_outcomes=max(outcomes.values(), default=0),
-                  recurring=recurring[:20], bar=charts.bar, hours=charts.hours)
+                  recurring=recurring, bar=charts.bar, hours=charts.hours)
