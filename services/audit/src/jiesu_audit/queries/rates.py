@@ -1,6 +1,6 @@
 """The three rates (三率) per department and street, ranked, and the outcome mix — by the configured
-definitions (three_rates.json). The database counts how often each score was given per department and per
-street (from indexes, in their groups' order); the sums over those counts are exact, so, unlike a float sum
+definitions (three_rates.json). The database counts how often each score was given per department and
+street (from an index, in its groups' order); the sums over those counts are exact, so, unlike a float sum
 of the scores one by one, they do not depend on the order the rows come in."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Column, Connection, case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from jiesu_audit.domain.times import ratio
 from jiesu_audit.readmodel.facts import micros
@@ -18,9 +18,6 @@ from jiesu_audit.readmodel.tables import callbacks, cases, offers
 
 OUTCOMES = ("resolved_satisfied", "satisfied_unresolved", "resolved_unsatisfied", "neither", "unresolvable")
 RATES = ("response", "resolution", "satisfaction")
-# What a unit is, in the offers (responses) and in the call-backs (verdicts).
-UNITS = {"department": (offers.c.department, callbacks.c.lead_department),
-         "street": (offers.c.street_key, callbacks.c.street_key)}
 
 
 @dataclass
@@ -58,35 +55,39 @@ def three_rates(conn: Connection, config: dict[str, Any], *, month: str, as_of: 
 def scores_of(conn: Connection, config: dict[str, Any], month: str, as_of: datetime) -> dict[str, dict[str, Scores]]:
     """{"department": {name: Scores}, "street": {street key: Scores}} of the month."""
     outcome_scores, satisfaction_scores = config["resolution"]["outcome_scores"], config["satisfaction"]["scores"]
-    found: dict[str, dict[str, Scores]] = {}
-    for label, (offer_unit, callback_unit) in UNITS.items():
-        units = found[label] = defaultdict(Scores)
-        for unit, on_time, n in response_counts(conn, offer_unit, month, micros(as_of)):
-            units[unit].add("response", 1.0, int(on_time))
-            units[unit].add("response", 0.0, int(n - on_time))
-        for unit, outcome, satisfaction, n in verdict_counts(conn, callback_unit, month):
-            units[unit].add("resolution", outcome_scores.get(outcome), n)
-            units[unit].add("satisfaction", satisfaction_scores.get(satisfaction or ""), n)
-    return found
+    departments: dict[str, Scores] = defaultdict(Scores)
+    streets: dict[str, Scores] = defaultdict(Scores)
+
+    def add(department: str, street: str | None, rate: str, score: float | None, times: int) -> None:
+        departments[department].add(rate, score, times)
+        if street:
+            streets[street].add(rate, score, times)
+
+    for department, street, on_time, n in response_counts(conn, month, micros(as_of)):
+        add(department, street, "response", 1.0, int(on_time))
+        add(department, street, "response", 0.0, int(n - on_time))
+    for department, street, outcome, satisfaction, n in verdict_counts(conn, month):
+        add(department, street, "resolution", outcome_scores.get(outcome), n)
+        add(department, street, "satisfaction", satisfaction_scores.get(satisfaction or ""), n)
+    return {"department": departments, "street": streets}
 
 
-def response_counts(conn: Connection, unit: Column, month: str, as_of_us: int | None):  # type: ignore[no-untyped-def]
-    """Per unit, of the accepted lead case tasks offered in the month with a response deadline that were
-    responded to or are overdue: how many were responded to in time, and how many there are."""
+def response_counts(conn: Connection, month: str, as_of_us: int | None):  # type: ignore[no-untyped-def]
+    """Per (department, street), of the accepted lead case tasks offered in the month with a response deadline
+    that were responded to or are overdue: how many were responded to in time, and how many there are."""
     o = offers.c
     on_time = case((o.responded_us <= o.respond_by_us, 1), else_=0)
-    return conn.execute(select(unit, func.sum(on_time), func.count())
-                        .where(o.is_lead_case, o.has_accepted_at, o.offered_month == month, unit.is_not(None),
+    return conn.execute(select(o.department, o.street_key, func.sum(on_time), func.count())
+                        .where(o.is_lead_case, o.has_accepted_at, o.offered_month == month,
                                o.respond_by_us.is_not(None), o.responded_us.is_not(None) | (o.respond_by_us < as_of_us))
-                        .group_by(unit)).all()
+                        .group_by(o.department, o.street_key)).all()
 
 
-def verdict_counts(conn: Connection, unit: Column, month: str):  # type: ignore[no-untyped-def]
-    """Per unit, the month's call-backs with a lead department, counted by (outcome, satisfaction)."""
+def verdict_counts(conn: Connection, month: str):  # type: ignore[no-untyped-def]
+    """Per (lead department, street), the month's call-backs with a lead department, by (outcome, satisfaction)."""
     c = callbacks.c
-    keys = (unit, c.outcome, c.satisfaction)
-    return conn.execute(select(*keys, func.count())
-                        .where(c.recorded_month == month, c.lead_department.is_not(None), unit.is_not(None))
+    keys = (c.lead_department, c.street_key, c.outcome, c.satisfaction)
+    return conn.execute(select(*keys, func.count()).where(c.recorded_month == month, c.lead_department.is_not(None))
                         .group_by(*keys)).all()
 
 

@@ -1,7 +1,7 @@
 """Offers and call-backs carry their case's street (`street_key`), so that the three rates and the rankings
 count a month's rows per street from an index instead of joining each row to its case. A read model written
-before they did gets the column and its values from the cases once, at start, before the schema's indexes
-are made (they name the column)."""
+before they did gets the column and its values from the cases once, at start, and then the indexes that name
+it (`create_all` makes a missing table's indexes, not a new index of a table that exists)."""
 from __future__ import annotations
 
 from sqlalchemy import Connection, inspect, text
@@ -28,6 +28,9 @@ def add_street_keys(database: Database) -> list[str]:
         if added:
             for index in _RETIRED_INDEXES:
                 conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
+            for table in (offers, callbacks):
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
     return added
 
 
