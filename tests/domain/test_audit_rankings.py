@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from collections import Counter
 from importlib import resources
 
 import numpy as np
@@ -15,7 +16,7 @@ from scipy import stats
 
 from jiesu_audit.queries import rates
 from jiesu_audit.queries.confidence import Group, composite_interval, decomposition, wilson
-from jiesu_audit.queries.rankings import DEFAULTS, Unit, ranked, research_rankings
+from jiesu_audit.queries.rankings import DEFAULTS, ranked, research_rankings
 from jiesu_simulator.offline import generate
 from jiesu_simulator.scenario import default_scenario
 from tests.domain.audit_readmodel import fresh_database, project
@@ -36,20 +37,43 @@ def test_wilson_equals_scipy_and_the_published_example() -> None:
 
 def test_the_composite_interval_is_reproduced_by_its_seed_and_narrows_with_more_cases() -> None:
     rng = np.random.default_rng(1)
-    few = {"response": list(rng.integers(0, 2, 20)), "satisfaction": list(rng.choice([0, 0.8, 1], 20))}
-    many = {r: v * 20 for r, v in few.items()}
+    scores = {"response": list(rng.integers(0, 2, 20)), "satisfaction": list(rng.choice([0, 0.8, 1], 20))}
+    few = {r: Counter(v) for r, v in scores.items()}
+    many = {r: Counter({score: 20 * times for score, times in counted.items()}) for r, counted in few.items()}
     weights = CONFIG["weights"]
     a, b = composite_interval(few, weights, seed=7), composite_interval(few, weights, seed=7)
     assert a == b and a != composite_interval(few, weights, seed=8)
-    point = (0.2 * np.mean(few["response"]) + 0.4 * np.mean(few["satisfaction"])) / 0.6
+    point = (0.2 * np.mean(scores["response"]) + 0.4 * np.mean(scores["satisfaction"])) / 0.6
     wide, narrow = composite_interval(few, weights), composite_interval(many, weights)
     assert wide[0] < point < wide[1] and narrow[0] < point < narrow[1]
     assert narrow[1] - narrow[0] < (wide[1] - wide[0]) / 3
-    assert composite_interval({"response": [1.0]}, weights) is None  # one score: nothing to resample
+    assert composite_interval({"response": Counter([1.0])}, weights) is None  # one score: nothing to resample
 
 
-def unit(on_time: int, late: int, satisfied: int, dissatisfied: int) -> Unit:
-    u = Unit()
+def test_drawing_how_often_each_score_is_drawn_resamples_as_drawing_the_scores_one_by_one() -> None:
+    rng = np.random.default_rng(2)
+    scores = {"response": rng.integers(0, 2, 40).astype(float), "satisfaction": rng.choice([0, 0.8, 1], 30)}
+    weights = CONFIG["weights"]
+
+    def composite(response: np.ndarray, satisfaction: np.ndarray, axis: int = -1) -> np.ndarray:
+        return (0.2 * response.mean(axis=axis) + 0.4 * satisfaction.mean(axis=axis)) / 0.6
+
+    one_by_one = stats.bootstrap(list(scores.values()), composite, n_resamples=20_000, method="percentile",
+                                 vectorized=True, rng=np.random.default_rng(3)).confidence_interval
+    drawn = composite_interval({r: Counter(v.tolist()) for r, v in scores.items()}, weights, resamples=20_000)
+    assert drawn == pytest.approx((one_by_one.low, one_by_one.high), abs=0.01)  # Monte Carlo error: ~0.003
+
+
+def test_a_rate_is_the_exact_mean_of_its_scores_whatever_their_order() -> None:
+    ten = rates.Scores()
+    ten.add("satisfaction", 0.8, 10)
+    assert sum([0.8] * 10) != 8.0 and ten.points("satisfaction") == 8.0 and ten.count("satisfaction") == 10
+    ten.add("satisfaction", None, 5)  # a verdict without a score is not counted
+    assert ten.view(CONFIG["weights"])["satisfaction_rate"] == 0.8 and ten.count("satisfaction") == 10
+
+
+def unit(on_time: int, late: int, satisfied: int, dissatisfied: int) -> rates.Scores:
+    u = rates.Scores()
     u.add("response", 1.0, on_time)
     u.add("response", 0.0, late)
     for score, times in ((1.0, satisfied), (0.0, dissatisfied)):

@@ -20,11 +20,15 @@ from jiesu_audit.readmodel import tables  # noqa: F401  (registers the read-mode
 from jiesu_audit.readmodel.consumer import AuditConsumer
 from jiesu_audit.readmodel.period_zone import settle_period_zone
 from jiesu_audit.readmodel.states import CaseStates
+from jiesu_audit.readmodel.indexes import settle_indexes
+from jiesu_audit.readmodel.street_keys import add_street_keys
 
 
 def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or AuditSettings()
     kernel = ServiceKernel.build("audit", settings)
+    add_street_keys(kernel.database)  # a read model from before offers and call-backs carried their street
+    settle_indexes(kernel.database)  # and the indexes added since its version, if any
     settle_period_zone(kernel.database, settings.timezone)  # before any period key is written or asked for
     service = AuditService(kernel.database, settings.three_rates(), clock)
     consumer = AuditConsumer(bus=kernel.bus, group=settings.group("audit.readmodel"), topic=settings.topic,

@@ -1,16 +1,18 @@
 """The three rates (三率) per department and street, ranked, and the outcome mix — by the configured
-definitions (three_rates.json). The database counts; the few scores per group are weighed here."""
+definitions (three_rates.json). The database counts how often each score was given per department and
+street (from an index, in its groups' order); the sums over those counts are exact, so, unlike a float sum
+of the scores one by one, they do not depend on the order the rows come in."""
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
 from jiesu_audit.domain.times import ratio
-from jiesu_audit.queries.common import code_point_order
 from jiesu_audit.readmodel.facts import micros
 from jiesu_audit.readmodel.tables import callbacks, cases, offers
 
@@ -20,61 +22,73 @@ RATES = ("response", "resolution", "satisfaction")
 
 @dataclass
 class Scores:
-    points: dict[str, float] = field(default_factory=lambda: dict.fromkeys(RATES, 0.0))
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
+    """One department's or street's scores: per rate, how many times each score was given."""
 
-    def add(self, rate: str, score: float | None, times: int) -> None:
-        if score is not None:
-            self.points[rate] += score * times  # responses score 0 or 1: exact whatever the grouping
-            self.counts[rate] += times
+    tallies: dict[str, Counter[float]] = field(default_factory=lambda: {r: Counter() for r in RATES})
+
+    def add(self, rate: str, score: float | None, times: int = 1) -> None:
+        if score is not None and times:
+            self.tallies[rate][score] += times
+
+    def count(self, rate: str) -> int:
+        return sum(self.tallies[rate].values())
+
+    def points(self, rate: str) -> float:
+        """The sum of the scores, computed exactly (in fractions) and rounded once."""
+        return float(sum((Fraction(score) * times for score, times in self.tallies[rate].items()), Fraction(0)))
 
     def view(self, weights: dict[str, float]) -> dict[str, Any]:
-        rates = {r: ratio(self.points[r], self.counts[r]) for r in RATES}
+        counts = {r: self.count(r) for r in RATES}
+        rates = {r: ratio(self.points(r), counts[r]) for r in RATES}
         present = [r for r in RATES if rates[r] is not None and weights.get(r)]
         total = sum(weights[r] for r in present)
         composite = round(sum(weights[r] * rates[r] for r in present) / total, 6) if total else None
-        return {**{f"{r}_rate": rates[r] for r in RATES}, "counted": dict(self.counts), "composite": composite}
+        return {**{f"{r}_rate": rates[r] for r in RATES}, "counted": counts, "composite": composite}
 
 
 def three_rates(conn: Connection, config: dict[str, Any], *, month: str, as_of: datetime) -> dict[str, Any]:
-    by_department: dict[str, Scores] = defaultdict(Scores)
-    by_street: dict[str, Scores] = defaultdict(Scores)
+    units, weights = scores_of(conn, config, month, as_of), config["weights"]
+    return {"month": month, "weights": weights, "departments": _ranked("department", units["department"], weights),
+            "streets": _ranked("street", units["street"], weights)}
+
+
+def scores_of(conn: Connection, config: dict[str, Any], month: str, as_of: datetime) -> dict[str, dict[str, Scores]]:
+    """{"department": {name: Scores}, "street": {street key: Scores}} of the month."""
+    outcome_scores, satisfaction_scores = config["resolution"]["outcome_scores"], config["satisfaction"]["scores"]
+    departments: dict[str, Scores] = defaultdict(Scores)
+    streets: dict[str, Scores] = defaultdict(Scores)
 
     def add(department: str, street: str | None, rate: str, score: float | None, times: int) -> None:
-        by_department[department].add(rate, score, times)
+        departments[department].add(rate, score, times)
         if street:
-            by_street[street].add(rate, score, times)
+            streets[street].add(rate, score, times)
 
     for department, street, on_time, n in response_counts(conn, month, micros(as_of)):
-        add(department, street, "response", float(on_time), n)
-    outcome_scores, satisfaction_scores = config["resolution"]["outcome_scores"], config["satisfaction"]["scores"]
-    for department, street, outcome, satisfaction in callback_verdicts(conn, month):
-        add(department, street, "resolution", outcome_scores.get(outcome), 1)
-        add(department, street, "satisfaction", satisfaction_scores.get(satisfaction or ""), 1)
-    weights = config["weights"]
-    return {"month": month, "weights": weights, "departments": _ranked("department", by_department, weights),
-            "streets": _ranked("street", by_street, weights)}
+        add(department, street, "response", 1.0, int(on_time))
+        add(department, street, "response", 0.0, int(n - on_time))
+    for department, street, outcome, satisfaction, n in verdict_counts(conn, month):
+        add(department, street, "resolution", outcome_scores.get(outcome), n)
+        add(department, street, "satisfaction", satisfaction_scores.get(satisfaction or ""), n)
+    return {"department": departments, "street": streets}
 
 
 def response_counts(conn: Connection, month: str, as_of_us: int | None):  # type: ignore[no-untyped-def]
-    """Accepted lead case tasks offered in the month with a response deadline, responded to or overdue."""
+    """Per (department, street), of the accepted lead case tasks offered in the month with a response deadline
+    that were responded to or are overdue: how many were responded to in time, and how many there are."""
     o = offers.c
-    on_time = case((o.responded_us.is_(None), 0), (o.responded_us <= o.respond_by_us, 1), else_=0)
-    keys = [o.department, cases.c.street_key, on_time]
-    return conn.execute(select(*keys, func.count()).select_from(offers.join(cases, cases.c.case_id == o.case_id))
+    on_time = case((o.responded_us <= o.respond_by_us, 1), else_=0)
+    return conn.execute(select(o.department, o.street_key, func.sum(on_time), func.count())
                         .where(o.is_lead_case, o.has_accepted_at, o.offered_month == month,
                                o.respond_by_us.is_not(None), o.responded_us.is_not(None) | (o.respond_by_us < as_of_us))
-                        .group_by(*keys)).all()
+                        .group_by(o.department, o.street_key)).all()
 
 
-def callback_verdicts(conn: Connection, month: str):  # type: ignore[no-untyped-def]
-    """The month's verdicts one by one, in case order: scores such as 0.8 are summed in floating point, whose
-    result depends on the order, and the rates are rounded to 6 places — so they are added as ever."""
+def verdict_counts(conn: Connection, month: str):  # type: ignore[no-untyped-def]
+    """Per (lead department, street), the month's call-backs with a lead department, by (outcome, satisfaction)."""
     c = callbacks.c
-    return conn.execute(select(c.lead_department, cases.c.street_key, c.outcome, c.satisfaction)
-                        .select_from(callbacks.join(cases, cases.c.case_id == c.case_id))
-                        .where(c.recorded_month == month, c.lead_department.is_not(None))
-                        .order_by(code_point_order(conn, c.case_id), c.id)).yield_per(5000)
+    keys = (c.lead_department, c.street_key, c.outcome, c.satisfaction)
+    return conn.execute(select(*keys, func.count()).where(c.recorded_month == month, c.lead_department.is_not(None))
+                        .group_by(*keys)).all()
 
 
 def _ranked(label: str, scores: dict[str, Scores], weights: dict[str, float]) -> list[dict[str, Any]]:

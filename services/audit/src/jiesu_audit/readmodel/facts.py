@@ -31,14 +31,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "audit_offers": (*_with_periods("offered", "task_id", "case_id", "department", "kind", "is_lead_case"),
                      "was_accepted", "has_accepted_at", "returned", "cancelled_undecided", "return_reason",
                      "decided_after", "responded_after", "completed_after", "respond_by_us", "responded_us",
-                     "notified_after", "notify_attempts", "notification_failures"),
+                     "notified_after", "notify_attempts", "notification_failures", "street_key"),
     "audit_breaches": (*_with_periods("offered", "case_id", "task_id", "department", "kind"), "clock"),
     "audit_warnings": (*_with_periods("warned", "case_id", "task_id", "department", "clock"), "heeded"),
     "audit_rulings": (*_with_periods("escalated", "case_id"), "street_key", "coordinator", "ruled",
                       "waited_seconds"),
     "audit_marks": _with_periods("at", "case_id", "kind", "department"),
     "audit_returns": ("case_id", "from_department", "to_department", "cost_seconds"),
-    "audit_callbacks": ("case_id", "recorded_month", "outcome", "satisfaction", "lead_department"),
+    "audit_callbacks": ("case_id", "recorded_month", "outcome", "satisfaction", "lead_department", "street_key"),
     "audit_summons": (*_with_periods("blown", "case_id", "whistle_id", "department"), "reported_in",
                       "report_in_seconds", "no_show"),
     "audit_meeting_tasks": (*_with_periods("recorded", "case_id", "task_id", "owner"), "deadline_us",
@@ -68,6 +68,12 @@ def periods(moment: datetime) -> tuple[str, str, str]:
     return day[:7], week, day
 
 
+def street_key(h: CaseHistory) -> str | None:
+    """The case's street as the three rates and the rulings group by it: district/street."""
+    district, street = h.place.get("district"), h.place.get("street")
+    return f"{district}/{street}" if district and street else None
+
+
 def case_row(h: CaseHistory) -> tuple:
     place = h.place
     district, street = place.get("district"), place.get("street")
@@ -76,8 +82,7 @@ def case_row(h: CaseHistory) -> tuple:
     multi = multi_department(h)
     return (h.case_id, micros(h.received_at), h.received_at.isoformat() if h.received_at else None, h.category,
             district, street, place.get("community"), place.get("grid"),
-            f"{district}/{street}" if district and street else None,
-            last.outcome if last else None, period_of(last.recorded_at, "month") if last else None,
+            street_key(h), last.outcome if last else None, period_of(last.recorded_at, "month") if last else None,
             json.dumps(chain) if bounces else None, bounces,
             json.dumps(multi["departments"]) if multi else None,
             multi["slowest_department"] if multi else None, multi["slowest_seconds"] if multi else None,
@@ -85,23 +90,23 @@ def case_row(h: CaseHistory) -> tuple:
 
 
 def offer_rows(h: CaseHistory) -> tuple[list[tuple], list[tuple]]:
-    rows, breach_rows = [], []
+    rows, breach_rows, street = [], [], street_key(h)
     for o in h.offers.values():
         offered = periods(o.offered_at)
-        rows.append(_offer_row(h.case_id, o, offered))
+        rows.append(_offer_row(h.case_id, o, offered, street))
         if o.kind == "case":
             breach_rows += [(h.case_id, o.task_id, o.department, o.kind, *offered, clock) for clock in o.breaches]
     return rows, breach_rows
 
 
-def _offer_row(case_id: str, o: Offer, offered: tuple[str, str, str]) -> tuple:
+def _offer_row(case_id: str, o: Offer, offered: tuple[str, str, str], street: str | None) -> tuple:
     returned = o.outcome == "returned"
     return (o.task_id, case_id, o.department, o.kind, o.is_lead_case_task(), *offered,
             o.was_accepted, o.accepted_at is not None, returned,
             o.cancelled_at is not None and o.accepted_at is None and o.returned_at is None,
             o.return_reason if returned else None, o.decided_after, o.responded_after, o.completed_after,
             micros(o.respond_by), micros(o.responded_at), seconds_between(o.offered_at, o.notified_at),
-            o.notify_attempts, o.notification_failures)
+            o.notify_attempts, o.notification_failures, street)
 
 
 def warning_rows(h: CaseHistory) -> list[tuple]:
@@ -114,9 +119,8 @@ def warning_rows(h: CaseHistory) -> list[tuple]:
 
 
 def ruling_rows(h: CaseHistory) -> list[tuple]:
-    district, street = h.place.get("district"), h.place.get("street")
-    street_key = f"{district}/{street}" if district and street else None
-    return [(h.case_id, *periods(e.escalated_at), street_key, e.coordinator, e.ruled_at is not None,
+    street = street_key(h)
+    return [(h.case_id, *periods(e.escalated_at), street, e.coordinator, e.ruled_at is not None,
              seconds_between(e.escalated_at, e.ruled_at)) for e in h.escalations]
 
 
@@ -129,7 +133,8 @@ def return_rows(h: CaseHistory) -> list[tuple]:
 
 
 def callback_rows(h: CaseHistory) -> list[tuple]:
-    return [(h.case_id, period_of(c.recorded_at, "month"), c.outcome, c.satisfaction, c.lead_department)
+    street = street_key(h)
+    return [(h.case_id, period_of(c.recorded_at, "month"), c.outcome, c.satisfaction, c.lead_department, street)
             for c in h.callbacks]
 
 

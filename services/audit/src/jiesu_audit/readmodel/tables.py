@@ -4,8 +4,8 @@ the epoch, so the database compares and subtracts exactly what the folding would
 day) are stored as keys, so grouping by period needs no date functions that differ between databases."""
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, String, Table, Text, func,
-                        literal_column)
+from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, String, Table, Text, and_,
+                        func, literal_column)
 from sqlmodel import SQLModel
 
 _meta = SQLModel.metadata
@@ -66,6 +66,7 @@ offers = Table(
     Column("respond_by_us", BigInteger), Column("responded_us", BigInteger),
     Column("notified_after", Float), Column("notify_attempts", Integer),
     Column("notification_failures", Integer, nullable=False),
+    Column("street_key", String(2 * _NAME + 1)),  # the case's, as in audit_cases: see street_keys.py
 )
 
 breaches = Table("audit_breaches", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
@@ -82,7 +83,8 @@ returns = Table("audit_returns", _meta, Column("id", Integer, primary_key=True, 
 callbacks = Table("audit_callbacks", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
                   Column("case_id", String(_ID), nullable=False, index=True),
                   Column("recorded_month", String(7), nullable=False), Column("outcome", String(_NAME)),
-                  Column("satisfaction", String(_NAME)), Column("lead_department", String(_NAME)))
+                  Column("satisfaction", String(_NAME)), Column("lead_department", String(_NAME)),
+                  Column("street_key", String(2 * _NAME + 1)))  # the case's, as in audit_cases
 
 summons = Table("audit_summons", _meta, Column("id", Integer, primary_key=True, autoincrement=True),
                 Column("case_id", String(_ID), nullable=False, index=True), Column("whistle_id", String(_ID)),
@@ -130,14 +132,20 @@ stale_groups = Table("audit_stale_groups", _meta,
 PER_CASE = (offers, breaches, returns, callbacks, summons, meeting_tasks, warnings, rulings, marks)
 
 # --- Issue 14, the analytics at a million cases (queries/): what the questions read in order, from the index
-# alone, instead of sorting a table's rows at every question. A float sum depends on its order, so these are
-# read in the folding's order (case by case) and summed as it sums them.
-# Each hand-over edge's cost (queries/handovers.py `edges`), every return in case order:
-Index("ix_audit_returns_case_order", returns.c.case_id, returns.c.id, returns.c.from_department,
-      returns.c.to_department, returns.c.cost_seconds)
-# A month's call-back verdicts in case order (queries/rates.py `callback_verdicts`: the three rates, rankings):
-Index("ix_audit_callbacks_month", callbacks.c.recorded_month, callbacks.c.case_id, callbacks.c.id,
-      callbacks.c.lead_department, callbacks.c.outcome, callbacks.c.satisfaction)
+# alone, instead of sorting a table's rows at every question.
+# The three rates and the rankings (queries/rates.py, rankings.py): a month's responses and verdicts counted per
+# (department, street) from the index alone, in the order of their groups (no sort, no join to the cases; the
+# scores are counted, and summed exactly, so their order does not matter); and the response times by street.
+# The partial indexes' own columns are listed too: SQLite reads a row for a column the query names that its
+# index lacks, even one its WHERE already implies.
+_accepted_lead = and_(offers.c.is_lead_case, offers.c.has_accepted_at)
+Index("ix_audit_offers_responses", offers.c.offered_month, offers.c.department, offers.c.street_key,
+      offers.c.respond_by_us, offers.c.responded_us, offers.c.is_lead_case, offers.c.has_accepted_at,
+      sqlite_where=_accepted_lead, postgresql_where=_accepted_lead)
+Index("ix_audit_offers_response_times", offers.c.offered_month, offers.c.street_key, offers.c.responded_after,
+      offers.c.is_lead_case, offers.c.has_accepted_at, sqlite_where=_accepted_lead, postgresql_where=_accepted_lead)
+Index("ix_audit_callbacks_verdicts", callbacks.c.recorded_month, callbacks.c.lead_department, callbacks.c.street_key,
+      callbacks.c.outcome, callbacks.c.satisfaction)
 
 # --- Issue 14, the hand-over edges (queries/handovers.py `edges`): each edge's count and exact total read by one
 # pass over this index, its median at its rank in cost order. The plain cost last makes it covering.
