@@ -4,7 +4,7 @@ indexes added since (built once, which takes a while on a large one), and loses 
 (each costs every rewrite of a case's rows)."""
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 from jiesu_shared.store import Database
 
@@ -24,7 +24,10 @@ def settle_indexes(database: Database) -> list[str]:
         for name in RETIRED:
             conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
         created = []
+        found = inspect(conn)
         for table in (cases, *PER_CASE):
+            if not found.has_table(table.name):  # a fresh read model: create_all makes the table with them
+                continue
             present = _index_names(conn, table.name)
             for index in table.indexes:
                 if index.name not in present and _for_this_database(index, conn.dialect.name):
