@@ -74,6 +74,7 @@ class Dispatcher:
         case was loaded at; start their offers' clocks; carry the case forward and write its summary and board."""
         now = self.clock()
         stream = case_stream(case.case_id)
+        fresh = case.entries == 0  # nothing of the case was committed before: no summary or board rows yet
         envelopes = self.store.append(session, stream_id=stream, expected_version=case.own, subject=case.case_id,
                                       payloads=events, cause=cause) if events else []
         entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
@@ -82,8 +83,8 @@ class Dispatcher:
         for event, own in entries:
             case.add(event, now if own or fact_time is None else fact_time, own)
         if entries and case.state is not None:
-            ledger.summarise(session, case, now)
-            board_projection.project(session, case, now)  # the board moves with the case, in this transaction
+            ledger.summarise(session, case, now, fresh)
+            board_projection.project(session, case, now, fresh)  # the board moves with the case, in this transaction
         return envelopes
 
     def commit(self, session: Session, stream_id: str, subject: str, events: Sequence[BaseModel], *,
@@ -102,11 +103,11 @@ class Dispatcher:
         case = ledger.load_case(session, case_id)
         if case.state is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)
-        record = current_record.get()
-        if case.state is None and record is not None:
-            ledger.note_partition(session, case_id, record.partition)
+        fresh, record = case.state is None, current_record.get()
         events = react(evolve(case.state, payload, envelope.time), payload, self.context(session))
         self.commit_case(session, case, events, cause=envelope, fact=payload, fact_time=envelope.time)
+        if fresh and record is not None:  # after the ledger's rows: a concurrent first writer fails there
+            ledger.note_partition(session, case_id, record.partition)
 
 
 CONSUMED: tuple[type[BaseModel], ...] = (
