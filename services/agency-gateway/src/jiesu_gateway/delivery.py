@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from opentelemetry import trace
-from sqlalchemy import Row, update
+from sqlalchemy import Row, bindparam, update
 from sqlmodel import Session, col, select
 
 from jiesu_shared.quiet_log import QuietLog
@@ -44,6 +44,9 @@ _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 _ANY_PENDING = select(_DELIVERY.c.id).where(_DELIVERY.c.status == "pending").limit(1)
 _PENDING_IN_ORDER = (select(_DELIVERY.c.id, _DELIVERY.c.department_id, _DELIVERY.c.case_id, _DELIVERY.c.next_attempt_at)
                      .where(_DELIVERY.c.status == "pending").order_by(_DELIVERY.c.id).limit(1000))
+# A lease on a pending delivery, unless another instance took it since it was read (built once: every claim runs it).
+_CLAIM = update(_DELIVERY).where(_DELIVERY.c.id == bindparam("delivery"), _DELIVERY.c.status == "pending",
+                                 _DELIVERY.c.next_attempt_at == bindparam("due_at"))
 
 
 def system_clock() -> datetime:
@@ -178,17 +181,16 @@ class DeliveryWorker:
         if not claimed:
             return [], pause
         due = s.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id))).all()
-        departments = {d.department_id: d for d in s.exec(select(Department)).all()}
+        departments = {d.department_id: d for d in s.exec(select(Department).where(
+            col(Department.department_id).in_({d.department_id for d in due}))).all()}
         tasks = {t.task_id: t for t in s.exec(select(Task).where(col(Task.task_id).in_({d.task_id for d in due})))}
         return [(d, departments.get(d.department_id), tasks.get(d.task_id), lease) for d in due], pause
 
     def _claim(self, session: Session, head: Row, lease: datetime) -> bool:
         """Lease the delivery: another gateway instance skips it until the attempt is recorded, or (if this
         process dies mid-attempt) until the lease, renewed while the attempt runs, runs out."""
-        claimed = session.execute(
-            update(Delivery).where(col(Delivery.id) == head.id, col(Delivery.status) == "pending",
-                                   col(Delivery.next_attempt_at) == head.next_attempt_at)
-            .values(next_attempt_at=lease).execution_options(synchronize_session=False))
+        claimed = session.connection().execute(_CLAIM, {"delivery": head.id, "due_at": head.next_attempt_at,
+                                                        "next_attempt_at": lease})
         return claimed.rowcount == 1
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None,
