@@ -30,6 +30,8 @@ Clock = Callable[[], datetime]
 _TASKS = Task.__table__  # type: ignore[attr-defined]
 _OFFERED = select(_TASKS.c.task_id).where(_TASKS.c.task_id == bindparam("task_id"))
 _NEW_TASK = insert(_TASKS)
+_TASKS_OF_CASE = (select(_TASKS.c.task_id, _TASKS.c.department_id, _TASKS.c.status)
+                  .where(_TASKS.c.case_id == bindparam("case_id")).order_by(_TASKS.c.offered_at, _TASKS.c.task_id))
 _DEPARTMENTS = Department.__table__  # type: ignore[attr-defined]
 _WANTED = select(_DEPARTMENTS.c.event_types).where(_DEPARTMENTS.c.department_id == bindparam("department_id"))
 _NEW_DELIVERY = insert(Delivery.__table__)  # type: ignore[arg-type]
@@ -74,7 +76,7 @@ class Inbox:
             self._enqueue(session, envelope, task.department_id, task.task_id, "task.reminder", envelope.data)
 
     def on_case_update(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
-        tasks = session.exec(select(Task).where(Task.case_id == envelope.subject)).all()
+        tasks = session.connection().execute(_TASKS_OF_CASE, {"case_id": envelope.subject})
         parties = {t.department_id: t for t in tasks if t.status not in NOT_PARTY}
         for department_id, task in sorted(parties.items()):
             self._enqueue(session, envelope, department_id, task.task_id, unversioned(envelope.type), envelope.data)

@@ -27,7 +27,7 @@ def append_task_event(session: Session, store: EventStore, task: Task | Row[Any]
                  payloads=[payload], cause=Cause(id=task.offer_event_id, correlationid=task.correlation_id))
 
 
-def view_of(task: Task | None) -> TaskView | None:
+def view_of(task: Task | Row[Any] | None) -> TaskView | None:
     if task is None:
         return None
     return TaskView(task_id=task.task_id, case_id=task.case_id, department_id=task.department_id,
