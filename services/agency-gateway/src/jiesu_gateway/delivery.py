@@ -24,9 +24,9 @@ from jiesu_shared.store import Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
 from jiesu_shared.wakeup import Wakeup
 
-from jiesu_gateway.adapters.tables import Delivery, Department, Task
+from jiesu_gateway.adapters.tables import Delivery, Task
 from jiesu_gateway.delivery_outcome import ANSWERS_AWAITED, Finished, Recorder, record_despite_races
-from jiesu_gateway.departments import signing_secrets
+from jiesu_gateway.departments import Endpoint, endpoints, signing_secrets
 from jiesu_gateway.disclosure import NOT_LIVE, IntakeDisclosures
 from jiesu_gateway.messages import with_personal
 from jiesu_gateway.signing import signature_headers
@@ -39,7 +39,7 @@ database_away = QuietLog(log)  # a database outage must not stop the worker, nor
 # crashed instance's deliveries are attempted again within this time, and a live one keeps them.
 LEASE = timedelta(seconds=10)
 Clock = Callable[[], datetime]
-Due = tuple[Row, Department | None, Row | None, datetime]  # a delivery claimed, its department, task, our lease
+Due = tuple[Row, Endpoint | None, Row | None, datetime]  # a delivery claimed, its department, task, our lease
 __all__ = ["ANSWERS_AWAITED", "LEASE", "Clock", "DeliveryWorker", "system_clock"]
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 _ANY_PENDING = select(_DELIVERY.c.id).where(_DELIVERY.c.status == "pending").limit(1)
@@ -187,8 +187,7 @@ class DeliveryWorker:
         if not claimed:
             return [], pause
         due = s.connection().execute(_CLAIMED, {"ids": claimed}).all()
-        departments = {d.department_id: d for d in s.exec(select(Department).where(
-            col(Department.department_id).in_({d.department_id for d in due}))).all()}  # with retired secrets
+        departments = endpoints(s, {d.department_id for d in due})
         tasks = {t.task_id: t for t in s.connection().execute(_TASKS, {"ids": list({d.task_id for d in due})})}
         return [(d, departments.get(d.department_id), tasks.get(d.task_id), lease) for d in due], pause
 
@@ -199,7 +198,7 @@ class DeliveryWorker:
                                                         "next_attempt_at": lease})
         return claimed.rowcount == 1
 
-    async def _attempt(self, client: httpx.AsyncClient, delivery: Row, department: Department | None,
+    async def _attempt(self, client: httpx.AsyncClient, delivery: Row, department: Endpoint | None,
                        task: Row | None) -> None:
         with self._tracer.start_as_current_span(
             f"webhook {delivery.event_type}", context=context_from_traceparent(delivery.traceparent),
@@ -213,7 +212,7 @@ class DeliveryWorker:
         self._finished.append(Finished(delivery.id, outcome, retry_after))  # type: ignore[arg-type]
         self._wakeup.send_threadsafe()  # recorded at the next turn, with whatever else finished by then
 
-    async def _send(self, client: httpx.AsyncClient, delivery: Row, department: Department | None,
+    async def _send(self, client: httpx.AsyncClient, delivery: Row, department: Endpoint | None,
                     task: Row | None) -> tuple[str, float | None]:
         """Return ("ok" | "gone" | "skip" | an error text, seconds the receiver asked us to wait)."""
         if department is None or not department.webhook_url or not department.webhook_enabled:
