@@ -15,7 +15,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from opentelemetry import trace
-from sqlalchemy import Row, update
+from sqlalchemy import Row, bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from jiesu_shared.quiet_log import QuietLog
@@ -23,9 +24,9 @@ from jiesu_shared.store import Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
 from jiesu_shared.wakeup import Wakeup
 
-from jiesu_gateway.adapters.tables import Delivery, Department, Task
+from jiesu_gateway.adapters.tables import Delivery, Task
 from jiesu_gateway.delivery_outcome import ANSWERS_AWAITED, Finished, Recorder, record_despite_races
-from jiesu_gateway.departments import signing_secrets
+from jiesu_gateway.departments import Endpoint, endpoints, signing_secrets
 from jiesu_gateway.disclosure import NOT_LIVE, IntakeDisclosures
 from jiesu_gateway.messages import with_personal
 from jiesu_gateway.signing import signature_headers
@@ -38,12 +39,20 @@ database_away = QuietLog(log)  # a database outage must not stop the worker, nor
 # crashed instance's deliveries are attempted again within this time, and a live one keeps them.
 LEASE = timedelta(seconds=10)
 Clock = Callable[[], datetime]
-Due = tuple[Delivery, Department | None, Task | None, datetime]  # claimed, with our lease
+Due = tuple[Row, Endpoint | None, Row | None, datetime]  # a delivery claimed, its department, task, our lease
 __all__ = ["ANSWERS_AWAITED", "LEASE", "Clock", "DeliveryWorker", "system_clock"]
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 _ANY_PENDING = select(_DELIVERY.c.id).where(_DELIVERY.c.status == "pending").limit(1)
 _PENDING_IN_ORDER = (select(_DELIVERY.c.id, _DELIVERY.c.department_id, _DELIVERY.c.case_id, _DELIVERY.c.next_attempt_at)
                      .where(_DELIVERY.c.status == "pending").order_by(_DELIVERY.c.id).limit(1000))
+# A lease on a pending delivery, unless another instance took it since it was read (built once: every claim runs it).
+_CLAIM = update(_DELIVERY).where(_DELIVERY.c.id == bindparam("delivery"), _DELIVERY.c.status == "pending",
+                                 _DELIVERY.c.next_attempt_at == bindparam("due_at"))
+# What an attempt reads of the claimed deliveries and their tasks, as plain rows: ORM objects cost more to build.
+_CLAIMED = sa_select(_DELIVERY).where(_DELIVERY.c.id.in_(bindparam("ids", expanding=True))).order_by(_DELIVERY.c.id)
+_TASK = Task.__table__  # type: ignore[attr-defined]
+_TASKS = sa_select(_TASK.c.task_id, _TASK.c.case_id, _TASK.c.department_id, _TASK.c.status, _TASK.c.kind,
+                   _TASK.c.whistle_id).where(_TASK.c.task_id.in_(bindparam("ids", expanding=True)))
 
 
 def system_clock() -> datetime:
@@ -177,22 +186,20 @@ class DeliveryWorker:
         claimed = [row.id for row in ready if self._claim(s, row, lease)]
         if not claimed:
             return [], pause
-        due = s.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id))).all()
-        departments = {d.department_id: d for d in s.exec(select(Department)).all()}
-        tasks = {t.task_id: t for t in s.exec(select(Task).where(col(Task.task_id).in_({d.task_id for d in due})))}
+        due = s.connection().execute(_CLAIMED, {"ids": claimed}).all()
+        departments = endpoints(s, {d.department_id for d in due})
+        tasks = {t.task_id: t for t in s.connection().execute(_TASKS, {"ids": list({d.task_id for d in due})})}
         return [(d, departments.get(d.department_id), tasks.get(d.task_id), lease) for d in due], pause
 
     def _claim(self, session: Session, head: Row, lease: datetime) -> bool:
         """Lease the delivery: another gateway instance skips it until the attempt is recorded, or (if this
         process dies mid-attempt) until the lease, renewed while the attempt runs, runs out."""
-        claimed = session.execute(
-            update(Delivery).where(col(Delivery.id) == head.id, col(Delivery.status) == "pending",
-                                   col(Delivery.next_attempt_at) == head.next_attempt_at)
-            .values(next_attempt_at=lease).execution_options(synchronize_session=False))
+        claimed = session.connection().execute(_CLAIM, {"delivery": head.id, "due_at": head.next_attempt_at,
+                                                        "next_attempt_at": lease})
         return claimed.rowcount == 1
 
-    async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None,
-                       task: Task | None) -> None:
+    async def _attempt(self, client: httpx.AsyncClient, delivery: Row, department: Endpoint | None,
+                       task: Row | None) -> None:
         with self._tracer.start_as_current_span(
             f"webhook {delivery.event_type}", context=context_from_traceparent(delivery.traceparent),
             kind=trace.SpanKind.CLIENT,
@@ -205,8 +212,8 @@ class DeliveryWorker:
         self._finished.append(Finished(delivery.id, outcome, retry_after))  # type: ignore[arg-type]
         self._wakeup.send_threadsafe()  # recorded at the next turn, with whatever else finished by then
 
-    async def _send(self, client: httpx.AsyncClient, delivery: Delivery, department: Department | None,
-                    task: Task | None) -> tuple[str, float | None]:
+    async def _send(self, client: httpx.AsyncClient, delivery: Row, department: Endpoint | None,
+                    task: Row | None) -> tuple[str, float | None]:
         """Return ("ok" | "gone" | "skip" | an error text, seconds the receiver asked us to wait)."""
         if department is None or not department.webhook_url or not department.webhook_enabled:
             return "skip", None  # no endpoint: the department polls GET /tasks instead
@@ -232,7 +239,7 @@ class DeliveryWorker:
             return "gone", None
         return f"HTTP {response.status_code}", _retry_after(response, self._clock())
 
-    async def _body_to_send(self, delivery: Delivery, task: Task | None) -> str:
+    async def _body_to_send(self, delivery: Row, task: Row | None) -> str:
         """The stored body plus the case's personal data if the task is live for this department now."""
         view = view_of(task)
         if view is None or view.department_id != delivery.department_id:

@@ -8,7 +8,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlmodel import Session
 
 from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
@@ -22,6 +24,13 @@ log = logging.getLogger("jiesu_gateway.delivery")
 failures = QuietLog(log)  # a failed attempt is worth a line, a receiver outage is not worth thousands
 ANSWERS_AWAITED = frozenset({"task.offered"})  # the messages whose fate dispatch must learn
 _TRIES_ON_A_RACE = 10
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_LOCK_DELIVERY = select(_DELIVERY).where(_DELIVERY.c.id == bindparam("id")).with_for_update()
+_CHANGE_DELIVERY = update(_DELIVERY).where(_DELIVERY.c.id == bindparam("delivery"))
+_NEW_ATTEMPT = insert(DeliveryAttempt.__table__)  # type: ignore[arg-type]
+_TASKS = Task.__table__  # type: ignore[attr-defined]
+_TASK_OF = select(_TASKS.c.task_id, _TASKS.c.case_id, _TASKS.c.offer_event_id, _TASKS.c.correlation_id).where(
+    _TASKS.c.task_id == bindparam("task_id"))
 
 
 @dataclass(frozen=True)
@@ -54,49 +63,50 @@ def record_despite_races(session: Session, finished: Finished, recorder: Recorde
 
 def _record(s: Session, finished: Finished, recorder: Recorder) -> None:
     now, outcome = recorder.clock(), finished.outcome
-    d = s.get(Delivery, finished.delivery_id, with_for_update=True)
+    connection = s.connection()  # Core rows: the ORM's get and unit of work cost more than these writes
+    d = connection.execute(_LOCK_DELIVERY, {"id": finished.delivery_id}).first()
     if d is None or d.status != "pending":
         return
-    d.attempts += 1
+    attempts = d.attempts + 1
+    change: dict[str, Any] = {"attempts": attempts}
     if outcome == "skip":
-        d.status = "skipped"
+        change["status"] = "skipped"
     elif outcome == "ok":
-        d.status = "delivered"
+        change["status"] = "delivered"
         _tell_dispatch(s, d, recorder.store, TaskNotified(
             task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
-            webhook_id=d.webhook_id, attempts=d.attempts, delivered_at=now))
-    elif outcome == "gone" or d.attempts >= len(recorder.schedule):
-        _give_up(s, d, outcome, recorder.store)
+            webhook_id=d.webhook_id, attempts=attempts, delivered_at=now))
+    elif outcome == "gone" or attempts >= len(recorder.schedule):
+        change.update(_give_up(s, d, attempts, outcome, recorder.store))
     else:
-        d.last_error = outcome
-        delay = recorder.schedule[d.attempts] * random.uniform(1.0, 1.1)  # jitter spreads retries
-        d.next_attempt_at = now + timedelta(seconds=max(delay, finished.retry_after or 0))
-        failures.warning("webhook attempt %d of %s (%s) to department %s failed: %s; next at %s", d.attempts,
-                         d.webhook_id, d.event_type, d.department_id, outcome, d.next_attempt_at.isoformat())
-    s.add(d)
-    s.add(DeliveryAttempt(delivery_id=d.id, number=d.attempts, attempted_at=now, outcome=outcome[:500],
-                          next_attempt_at=d.next_attempt_at if d.status == "pending" else None))
+        delay = recorder.schedule[attempts] * random.uniform(1.0, 1.1)  # jitter spreads retries
+        wait = timedelta(seconds=max(delay, finished.retry_after or 0))
+        change.update(last_error=outcome, next_attempt_at=now + wait)
+        failures.warning("webhook attempt %d of %s (%s) to department %s failed: %s; next at %s", attempts,
+                         d.webhook_id, d.event_type, d.department_id, outcome, change["next_attempt_at"].isoformat())
+    connection.execute(_CHANGE_DELIVERY, {"delivery": d.id, **change})
+    connection.execute(_NEW_ATTEMPT, {"delivery_id": d.id, "number": attempts, "attempted_at": now,
+                                      "outcome": outcome[:500], "next_attempt_at": change.get("next_attempt_at")})
 
 
-def _give_up(s: Session, d: Delivery, outcome: str, store: EventStore) -> None:
-    d.status = "failed"
-    d.last_error = "HTTP 410 Gone: endpoint disabled" if outcome == "gone" else outcome
+def _give_up(s: Session, d: Row, attempts: int, outcome: str, store: EventStore) -> dict[str, Any]:
+    last_error = "HTTP 410 Gone: endpoint disabled" if outcome == "gone" else outcome
     if outcome == "gone":
         department = s.get(Department, d.department_id)
         if department is not None:
             department.webhook_enabled = False  # until an administrator sets a URL again
             s.add(department)
-    log.warning("webhook %s to %s failed after %d attempts: %s", d.webhook_id, d.department_id, d.attempts,
-                d.last_error)
+    log.warning("webhook %s to %s failed after %d attempts: %s", d.webhook_id, d.department_id, attempts, last_error)
     _tell_dispatch(s, d, store, TaskNotificationFailed(
         task_id=d.task_id, case_id=d.case_id, department_id=d.department_id,
-        webhook_id=d.webhook_id, attempts=d.attempts, last_error=d.last_error))
+        webhook_id=d.webhook_id, attempts=attempts, last_error=last_error))
+    return {"status": "failed", "last_error": last_error}
 
 
-def _tell_dispatch(session: Session, delivery: Delivery, store: EventStore,
+def _tell_dispatch(session: Session, delivery: Row, store: EventStore,
                    payload: TaskNotified | TaskNotificationFailed) -> None:
     if delivery.event_type not in ANSWERS_AWAITED:
         return
-    task = session.get(Task, delivery.task_id)
+    task = session.connection().execute(_TASK_OF, {"task_id": delivery.task_id}).first()
     if task is not None:
         append_task_event(session, store, task, payload)

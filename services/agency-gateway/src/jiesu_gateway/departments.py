@@ -7,10 +7,12 @@ meanwhile. Each rotated-out credential keeps its own grace period, however often
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Row, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from jiesu_shared.store import Database
@@ -22,6 +24,14 @@ from jiesu_gateway.ssrf import Resolver, check_webhook_url, system_resolver
 
 Clock = Callable[[], datetime]
 _UNSET = object()
+_DEPARTMENTS = Department.__table__  # type: ignore[attr-defined]
+_ENDPOINTS = (sa_select(_DEPARTMENTS.c.department_id, _DEPARTMENTS.c.webhook_url, _DEPARTMENTS.c.webhook_enabled,
+                        _DEPARTMENTS.c.webhook_secret)
+              .where(_DEPARTMENTS.c.department_id.in_(bindparam("ids", expanding=True))))
+_RETIRED = RetiredCredential.__table__  # type: ignore[attr-defined]
+_RETIRED_SECRETS = (sa_select(_RETIRED.c.department_id, _RETIRED.c.kind, _RETIRED.c.value, _RETIRED.c.valid_until)
+                    .where(_RETIRED.c.department_id.in_(bindparam("ids", expanding=True)),
+                           _RETIRED.c.kind == WEBHOOK_SECRET).order_by(_RETIRED.c.id))
 
 
 class DepartmentExists(Exception):
@@ -44,10 +54,33 @@ def wanted_types(department: Department) -> list[str]:
     return json.loads(department.event_types or "[]")
 
 
-def signing_secrets(department: Department, now: datetime) -> list[str]:
+def signing_secrets(department: Department | Endpoint, now: datetime) -> list[str]:
     """The current secret, then each rotated-out one whose grace period lasts, newest first."""
     retired = [r.value for r in department.retired if r.kind == WEBHOOK_SECRET and _aware(r.valid_until) > now]
     return [department.webhook_secret, *reversed(retired)]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What delivering a department's webhook needs of it, read as plain rows for the deliveries claimed
+    (building Department objects with their credentials cost more than the rest of the claim)."""
+
+    department_id: str
+    webhook_url: str | None
+    webhook_enabled: bool
+    webhook_secret: str
+    retired: tuple[Row, ...]  # its rotated-out signing secrets, oldest first: kind, value, valid_until
+
+
+def endpoints(session: Session, department_ids: Iterable[str]) -> dict[str, Endpoint]:
+    ids = list(department_ids)
+    connection = session.connection()
+    retired: dict[str, list[Row]] = {}
+    for row in connection.execute(_RETIRED_SECRETS, {"ids": ids}):
+        retired.setdefault(row.department_id, []).append(row)
+    return {d.department_id: Endpoint(d.department_id, d.webhook_url, bool(d.webhook_enabled), d.webhook_secret,
+                                      tuple(retired.get(d.department_id, ())))
+            for d in connection.execute(_ENDPOINTS, {"ids": ids})}
 
 
 @dataclass

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from jiesu_shared.store import Cause, EventStore
@@ -18,14 +19,15 @@ def stream_of(task_id: str) -> str:
     return f"task-{task_id}"
 
 
-def append_task_event(session: Session, store: EventStore, task: Task, payload: BaseModel) -> None:
-    """Append to the task's own stream, caused by the offer, so audit can follow the chain."""
+def append_task_event(session: Session, store: EventStore, task: Task | Row[Any], payload: BaseModel) -> None:
+    """Append to the task's own stream, caused by the offer, so audit can follow the chain (`task`: its row, or
+    the columns task_id, case_id, offer_event_id and correlation_id of it)."""
     stream = stream_of(task.task_id)
     store.append(session, stream_id=stream, expected_version=store.version(session, stream), subject=task.case_id,
                  payloads=[payload], cause=Cause(id=task.offer_event_id, correlationid=task.correlation_id))
 
 
-def view_of(task: Task | None) -> TaskView | None:
+def view_of(task: Task | Row[Any] | None) -> TaskView | None:
     if task is None:
         return None
     return TaskView(task_id=task.task_id, case_id=task.case_id, department_id=task.department_id,

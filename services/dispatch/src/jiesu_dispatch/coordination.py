@@ -19,11 +19,12 @@ from jiesu_shared.store.event_store import Cause
 
 from jiesu_dispatch import views
 from jiesu_dispatch.adapters import ledger
+from jiesu_dispatch.adapters.directory import DIRECTORY
 from jiesu_dispatch.domain import commands, meeting
 from jiesu_dispatch.domain.commands import CommandRejected
 from jiesu_dispatch.domain.routing import RoutingTable
 from jiesu_dispatch.domain.timers import fire
-from jiesu_dispatch.handlers import DIRECTORY, Dispatcher, case_stream, event_handlers, meeting_stream
+from jiesu_dispatch.handlers import Dispatcher, case_stream, event_handlers, meeting_stream
 from jiesu_dispatch.messages import (AdjournMeeting, BlowWhistle, ConveneMeeting, DispatchByHand, FireTimer,
                                      PublishRules, RecordDecision, RegisterDepartment, ReleaseTask)
 

@@ -14,20 +14,19 @@ from sqlmodel import Session
 from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
-from jiesu_shared.catalogue import parse_payload
 from jiesu_shared.consumer import current_record
 from jiesu_shared.events import Envelope
 from jiesu_shared.store import EventStore
 from jiesu_shared.store.event_store import Cause
 
 from jiesu_dispatch.adapters import board_projection, ledger
+from jiesu_dispatch.adapters.directory import Directory, DirectoryCache
 from jiesu_dispatch.domain.case_ledger import CaseLedger
 from jiesu_dispatch.domain.decider import Context, react
 from jiesu_dispatch.domain.routing import RoutingTable
 from jiesu_dispatch.domain.sla import SlaPolicy
 from jiesu_dispatch.domain.state import CaseState, evolve
 
-DIRECTORY = "directory"
 Clock = Callable[[], datetime]
 
 
@@ -43,13 +42,6 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Directory:
-    departments: dict[str, d.DepartmentRegistered]
-    routing: RoutingTable
-    published: d.RoutingRulesPublished | None
-
-
 @dataclass
 class Dispatcher:
     store: EventStore
@@ -58,27 +50,19 @@ class Dispatcher:
     max_returns: int = 2
     clock: Clock = system_clock
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    _directory: DirectoryCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._directory = DirectoryCache(self.store, self.routing)
 
     def directory(self, session: Session, at: datetime | None = None) -> Directory:
         """The directory and routing table in force now, or at a past moment (for the audit's question)."""
-        departments: dict[str, d.DepartmentRegistered] = {}
-        published: d.RoutingRulesPublished | None = None
-        for envelope in self.store.load(session, DIRECTORY):
-            if at is not None and envelope.time > at:
-                break
-            event = parse_payload(envelope.type, envelope.data)
-            if isinstance(event, d.DepartmentRegistered):
-                departments[event.department_id] = event
-            elif isinstance(event, d.RoutingRulesPublished):
-                published = event
-        routing = RoutingTable.from_dict(published.table) if published else self.routing
-        return Directory(departments, routing, published)
+        return self._directory.current(session) if at is None else self._directory.at(session, at)
 
     def context(self, session: Session) -> Context:
-        directory = self.directory(session)
+        directory = self._directory.current(session)
         return Context(routing=directory.routing, sla=self.sla, now=self.clock(), new_id=self.new_id,
-                       max_returns=self.max_returns, directory=frozenset(directory.departments),
-                       areas={k: tuple(v.areas) for k, v in directory.departments.items()})
+                       max_returns=self.max_returns, directory=directory.names, areas=directory.areas)
 
     def case(self, session: Session, case_id: str) -> CaseState | None:
         return ledger.load_case(session, case_id).state
@@ -90,6 +74,7 @@ class Dispatcher:
         case was loaded at; start their offers' clocks; carry the case forward and write its summary and board."""
         now = self.clock()
         stream = case_stream(case.case_id)
+        fresh = case.entries == 0  # nothing of the case was committed before: no summary or board rows yet
         envelopes = self.store.append(session, stream_id=stream, expected_version=case.own, subject=case.case_id,
                                       payloads=events, cause=cause) if events else []
         entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
@@ -98,8 +83,8 @@ class Dispatcher:
         for event, own in entries:
             case.add(event, now if own or fact_time is None else fact_time, own)
         if entries and case.state is not None:
-            ledger.summarise(session, case, now)
-            board_projection.project(session, case, now)  # the board moves with the case, in this transaction
+            ledger.summarise(session, case, now, fresh)
+            board_projection.project(session, case, now, fresh)  # the board moves with the case, in this transaction
         return envelopes
 
     def commit(self, session: Session, stream_id: str, subject: str, events: Sequence[BaseModel], *,
@@ -118,11 +103,11 @@ class Dispatcher:
         case = ledger.load_case(session, case_id)
         if case.state is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)
-        record = current_record.get()
-        if case.state is None and record is not None:
-            ledger.note_partition(session, case_id, record.partition)
+        fresh, record = case.state is None, current_record.get()
         events = react(evolve(case.state, payload, envelope.time), payload, self.context(session))
         self.commit_case(session, case, events, cause=envelope, fact=payload, fact_time=envelope.time)
+        if fresh and record is not None:  # after the ledger's rows: a concurrent first writer fails there
+            ledger.note_partition(session, case_id, record.partition)
 
 
 CONSUMED: tuple[type[BaseModel], ...] = (

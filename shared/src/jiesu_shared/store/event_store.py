@@ -21,6 +21,7 @@ _OUTBOX = insert(OutboxEntry.__table__)  # type: ignore[arg-type]
 _STREAM = StoredEvent.__table__  # type: ignore[attr-defined]
 _LOAD = (sa_select(_STREAM.c.envelope).where(_STREAM.c.stream_id == bindparam("stream_id"))
          .order_by(_STREAM.c.version))
+_HEAD = sa_select(func.max(_STREAM.c.version)).where(_STREAM.c.stream_id == bindparam("stream_id"))
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class EventStore:
 
     def version(self, session: Session, stream_id: str) -> int:
         """The stream's head version (0 for a new stream), without loading its events."""
-        head = session.exec(select(func.max(StoredEvent.version)).where(StoredEvent.stream_id == stream_id)).one()
+        head = session.connection().execute(_HEAD, {"stream_id": stream_id}).scalar()  # built once: see _LOAD
         return head or 0
 
     def append(

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -24,6 +24,10 @@ VERSION = 1  # raise when what is projected changes: dispatch then rebuilds the 
 CHUNK = 500  # streams per ledger query when rebuilding: well under SQLite's bound-parameter limit
 TABLES = (BoardCaseRow, BoardDetailRow, BoardDepartmentRow)
 NO_DEADLINE = 253402300799.0  # 9999-12-31: a case with no clock running sorts last
+# Built once: every commit of a case runs them, and building and keying a statement per call costs more than it.
+_INSERTS = tuple(insert(table.__table__) for table in TABLES)  # type: ignore[attr-defined]
+_FORGET_ONE = tuple(delete(t).where(t.c.case_id == bindparam("case_id"))
+                    for t in (table.__table__ for table in TABLES))  # type: ignore[attr-defined]
 
 
 def running_clock(task: Task) -> tuple[str, datetime] | None:
@@ -106,20 +110,18 @@ def _write(session: Session, cases: Iterable[CaseLedger], updated_at: dict[str, 
             rows[1].append(shown)
             rows[2].extend(departments)
     connection = session.connection()  # Core statements: the ORM's bulk path costs more than the writes
-    for table, values in zip(TABLES, rows, strict=True):
+    for statement, values in zip(_INSERTS, rows, strict=True):
         if values:
-            connection.execute(insert(table.__table__), values)  # type: ignore[attr-defined]
+            connection.execute(statement, values)
 
 
-def _forget(session: Session, case_ids: list[str]) -> None:
-    connection = session.connection()
-    for table in (t.__table__ for t in TABLES):  # type: ignore[attr-defined]
-        connection.execute(delete(table).where(table.c.case_id.in_(case_ids)))
-
-
-def project(session: Session, case: CaseLedger, now: datetime) -> None:
-    """Bring the case's board rows up to date with the case as just committed (gone once it is closed)."""
-    _forget(session, [case.case_id])
+def project(session: Session, case: CaseLedger, now: datetime, fresh: bool = False) -> None:
+    """Bring the case's board rows up to date with the case as just committed (gone once it is closed); a
+    `fresh` case (none in the ledger before this commit) has no rows to replace."""
+    if not fresh:
+        connection = session.connection()
+        for statement in _FORGET_ONE:
+            connection.execute(statement, {"case_id": case.case_id})
     _write(session, [case], {case.case_id: now})
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert, update
+from sqlalchemy import Row, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,9 +22,14 @@ CASE_STREAM = "case-"
 _LEDGER = LedgerRow.__table__  # type: ignore[attr-defined]
 _CASE_ROWS = (select(_LEDGER.c.stream_id, _LEDGER.c.type, _LEDGER.c.data, _LEDGER.c.own, _LEDGER.c.recorded_at)
               .order_by(_LEDGER.c.stream_id, _LEDGER.c.n))
+# Statements every fact runs, built once: building and keying one per call cost more than running it.
+_ONE_CASE = _CASE_ROWS.where(_LEDGER.c.stream_id == bindparam("stream_id"))
 _EXTEND = insert(_LEDGER)
 _SCHEDULE = insert(TimerRow.__table__)  # type: ignore[arg-type]
+_PARTITION = insert(CasePartitionRow.__table__)  # type: ignore[arg-type]
 _SUMMARY = CaseSummaryRow.__table__  # type: ignore[attr-defined]
+_NEW_SUMMARY = insert(_SUMMARY)
+_SUMMARY_NOW = update(_SUMMARY).where(_SUMMARY.c.case_id == bindparam("summary_of"))
 
 
 def load(session: Session, stream_id: str) -> list[BaseModel]:
@@ -35,14 +40,18 @@ def load(session: Session, stream_id: str) -> list[BaseModel]:
 def load_case(session: Session, case_id: str) -> CaseLedger:
     """The case folded from its ledger, each entry at when it happened (a consumed fact's own time, dispatch's
     for its own); a case dispatch never received has no state."""
-    return fold_cases(session, [case_id]).get(case_id) or CaseLedger(case_id)
+    rows = session.connection().execute(_ONE_CASE, {"stream_id": CASE_STREAM + case_id})
+    return _fold(rows).get(case_id) or CaseLedger(case_id)
 
 
 def fold_cases(session: Session, case_ids: Sequence[str]) -> dict[str, CaseLedger]:
     """Several cases folded from their ledgers in one query (the board's rebuild folds them by the chunk)."""
+    return _fold(session.connection().execute(
+        _CASE_ROWS.where(_LEDGER.c.stream_id.in_([CASE_STREAM + c for c in case_ids]))))
+
+
+def _fold(rows: Iterable[Row]) -> dict[str, CaseLedger]:
     cases: dict[str, CaseLedger] = {}
-    rows = session.connection().execute(
-        _CASE_ROWS.where(_LEDGER.c.stream_id.in_([CASE_STREAM + c for c in case_ids])))
     for stream_id, type_name, data, own, recorded_at in rows:
         case_id = stream_id.removeprefix(CASE_STREAM)
         case = cases.get(case_id) or cases.setdefault(case_id, CaseLedger(case_id))
@@ -103,8 +112,8 @@ def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, d
 
 
 def note_partition(session: Session, case_id: str, partition: int) -> None:
-    if session.get(CasePartitionRow, case_id) is None:
-        session.add(CasePartitionRow(case_id=case_id, partition=partition))
+    """Which partition holds a case, noted with its first entries (so never there before)."""
+    session.connection().execute(_PARTITION, {"case_id": case_id, "partition": partition})
 
 
 def claim(session: Session, timer_id: str, now: datetime) -> TimerSpec | None:
@@ -123,15 +132,16 @@ def note_fired(session: Session, timer_id: str, produced: int) -> None:
     session.execute(update(TimerRow).where(col(TimerRow.timer_id) == timer_id).values(fired_events=produced))
 
 
-def summarise(session: Session, case: CaseLedger, now: datetime) -> None:
-    """The case's summary row, from the case as carried forward in memory (an update, an insert the first time)."""
+def summarise(session: Session, case: CaseLedger, now: datetime, fresh: bool = False) -> None:
+    """The case's summary row, from the case as carried forward in memory: inserted for a `fresh` case (none in
+    the ledger before this commit), else updated (inserted if missing)."""
     state = case.state
     assert state is not None
     values = {"status": state.status, "lead_department": state.lead, "category": state.category,
               "return_count": state.return_count, "updated_at": utc(now)}
     connection = session.connection()
-    if connection.execute(update(_SUMMARY).where(_SUMMARY.c.case_id == state.case_id).values(values)).rowcount == 0:
-        connection.execute(insert(_SUMMARY).values(case_id=state.case_id, **values))
+    if fresh or connection.execute(_SUMMARY_NOW, {"summary_of": state.case_id, **values}).rowcount == 0:
+        connection.execute(_NEW_SUMMARY, {"case_id": state.case_id, **values})
 
 
 def summaries(session: Session, status: str | None, limit: int, offset: int) -> list[CaseSummaryRow]:
