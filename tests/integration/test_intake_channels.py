@@ -13,7 +13,7 @@ from tests.integration.test_intake_http import (ANONYMOUS, CALLER, GOOD, OFFICER
                                                 settings)
 
 PLACE = {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing", "grid": "G-07",
-         "address": "景山东街 3 号院", "latitude": 39.925, "longitude": 116.397}
+         "address": "景山东街 3 号院", "address_id": "BJ-DC-JSDJ-0003", "latitude": 39.925, "longitude": 116.397}
 
 
 @pytest.mark.parametrize(("channel", "text", "category", "request_type"), [
@@ -31,10 +31,11 @@ def test_every_channel_becomes_a_classified_case_on_the_log(settings: IntakeSett
     assert created.status_code == 201, created.text
     body = created.json()
     assert (body["channel"], body["category"], body["request_type"]) == (channel, category, request_type)
-    generalised = {**PLACE, "address": None, "latitude": None, "longitude": None}  # the exact place is sealed
+    # the exact place is sealed
+    generalised = {**PLACE, "address": None, "address_id": None, "latitude": None, "longitude": None}
     assert body["place"] == generalised
     event = record.value.decode()
-    assert PLACE["address"] not in event and str(PLACE["latitude"]) not in event
+    assert PLACE["address"] not in event and PLACE["address_id"] not in event and str(PLACE["latitude"]) not in event
     assert f'"channel":"{channel}"' in event and f'"rule_id":"2026-11/subject/{category}"' in event
 
 

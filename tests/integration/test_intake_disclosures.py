@@ -8,13 +8,13 @@ from fastapi.testclient import TestClient
 from jiesu_intake.bootstrap import build_app
 from jiesu_intake.config import IntakeSettings
 from tests.integration.test_intake_http import ANONYMOUS, CALLER, OFFICER, RECORDER, settings  # noqa: F401
-from tests.integration.test_intake_personal_data import ADDRESS, EMAIL, ID_NUMBER, LATITUDE, LONGITUDE, NAME, \
-    PHONE, TOLD
+from tests.integration.test_intake_personal_data import ADDRESS, ADDRESS_ID, EMAIL, ID_NUMBER, LATITUDE, LONGITUDE, \
+    NAME, PHONE, TOLD
 from tests.support.staff import as_role
 
 GATEWAY = as_role("disclosure")
 FOR_TASK = {"department": "dongcheng-housing", "task_id": "task-0017", "purpose": "webhook"}
-DEPARTMENT_FIELDS = ["text", "address", "latitude", "longitude", "name", "phone", "email"]
+DEPARTMENT_FIELDS = ["text", "address", "address_id", "latitude", "longitude", "name", "phone", "email"]
 
 
 def test_a_department_gets_what_its_task_needs_and_every_disclosure_is_recorded(settings: IntakeSettings) -> None:
@@ -28,8 +28,8 @@ def test_a_department_gets_what_its_task_needs_and_every_disclosure_is_recorded(
         paged = client.get("/disclosures?limit=1&offset=1", headers=as_role("privacy")).json()
         other = client.get("/disclosures?case_id=another-case", headers=as_role("privacy")).json()
     assert disclosed.status_code == 200, disclosed.text
-    assert disclosed.json() == {"case_id": case_id, "text": TOLD["text"], "address": ADDRESS, "latitude": LATITUDE,
-                                "longitude": LONGITUDE, "contact": {"name": NAME, "phone": PHONE, "email": EMAIL}}
+    assert disclosed.json() == {"case_id": case_id, "text": TOLD["text"], "address": ADDRESS, "address_id": ADDRESS_ID,
+                                "latitude": LATITUDE, "longitude": LONGITUDE, "contact": {"name": NAME, "phone": PHONE, "email": EMAIL}}
     assert ID_NUMBER not in disclosed.text  # a department does not need it
     assert [(r["purpose"], r["principal_id"], r["department"], r["task_id"]) for r in records] == [
         ("task_api", "disclosure-desk", "dongcheng-housing", "task-0017"),
@@ -38,7 +38,7 @@ def test_a_department_gets_what_its_task_needs_and_every_disclosure_is_recorded(
     assert records[2]["fields"] == DEPARTMENT_FIELDS and records[1]["fields"] == [*DEPARTMENT_FIELDS, "id_number"]
     assert all(r["case_id"] == case_id and r["disclosed_at"] for r in records)
     assert paged == records[1:2] and other == []
-    assert not any(value in str(records) for value in (NAME, PHONE, ID_NUMBER, EMAIL, ADDRESS))  # names, not values
+    assert not any(value in str(records) for value in (NAME, PHONE, ID_NUMBER, EMAIL, ADDRESS, ADDRESS_ID))  # names, not values
 
 
 def test_refusals_erasure_and_a_case_without_personal_data(settings: IntakeSettings) -> None:
@@ -67,7 +67,7 @@ def test_refusals_erasure_and_a_case_without_personal_data(settings: IntakeSetti
     assert all(r.headers["content-type"] == "application/problem+json" for r in invalid)
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
     assert nothing_sealed.json() == {"case_id": plain["case_id"], "text": "路灯不亮", "address": None,
-                                     "latitude": None, "longitude": None, "contact": None}
+                                     "address_id": None, "latitude": None, "longitude": None, "contact": None}
     assert erased.status_code == 410 and erased.headers["content-type"] == "application/problem+json"
     assert erased.json()["type"].endswith("/personal-data-erased") and PHONE not in erased.text
     assert [r["purpose"] for r in records] == ["operator_view"]  # neither the erased nor the empty case counted

@@ -16,10 +16,11 @@ from tests.integration.test_intake_http import (CALLER, OFFICER, OPEN311_KEY, RE
                                                 settings)
 
 ADDRESS, LATITUDE, LONGITUDE = "东城区沙滩北街27号", 39.92345678, 116.39876543
+ADDRESS_ID = "BJ-DC-SHATAN-0027"  # the gazetteer's id of that address: as exact, sealed with it
 O311_ADDRESS, O311_LAT, O311_LONG = "景山前街4号院", 39.91637281, 116.39721846
 NAME, PHONE, ID_NUMBER, EMAIL = "司马相如", "13812345678", "110105199003071234", "sima@example.org"
 PLACE = {"district": "Dongcheng", "street": "Jingshan", "community": "Shatan", "address": ADDRESS,
-         "latitude": LATITUDE, "longitude": LONGITUDE}
+         "address_id": ADDRESS_ID, "latitude": LATITUDE, "longitude": LONGITUDE}
 TOLD = {"text": f"电话{PHONE}，邮箱{EMAIL}。楼道堆满杂物", "place": PLACE,
         "contact": {"name": NAME, "phone": PHONE, "id_number": ID_NUMBER, "email": EMAIL}}
 
@@ -55,8 +56,9 @@ def test_the_exact_place_and_contact_are_never_in_clear_in_the_log_the_database_
         shown = client.get(f"/cases/{case_id}", headers=OFFICER).json()
         shown_open311 = client.get(f"/cases/{request_id}", headers=OFFICER).json()
         records = asyncio.run(log_records(settings, 2))
-    planted = forms(ADDRESS, LATITUDE, LONGITUDE, O311_ADDRESS, O311_LAT, O311_LONG, NAME, PHONE, ID_NUMBER, EMAIL)
-    places = {"district": "Dongcheng", "street": "Jingshan", "address": None, "latitude": None, "longitude": None}
+    planted = forms(ADDRESS, ADDRESS_ID, LATITUDE, LONGITUDE, O311_ADDRESS, O311_LAT, O311_LONG, NAME, PHONE, ID_NUMBER, EMAIL)
+    places = {"district": "Dongcheng", "street": "Jingshan", "address": None, "address_id": None, "latitude": None,
+              "longitude": None}
     assert created.status_code == 201 and replayed.headers["idempotent-replayed"] == "true"
     for answer in (created.json(), replayed.json(), hidden):
         assert {k: answer["place"][k] for k in places} == places and answer["contact"] is None
@@ -65,8 +67,8 @@ def test_the_exact_place_and_contact_are_never_in_clear_in_the_log_the_database_
     assert len(records) == 2 and [w for w in planted if any(w in blob for blob in on_log)] == []
     assert [w for w in planted if w in stored(settings.embedded_log_path)] == []
     assert [w for w in planted if w in stored(settings.database_url)] == []  # read model, idempotency, keys
-    assert (shown["place"]["address"], shown["place"]["latitude"], shown["place"]["longitude"]) == (
-        ADDRESS, LATITUDE, LONGITUDE)
+    assert (shown["place"]["address"], shown["place"]["address_id"], shown["place"]["latitude"],
+            shown["place"]["longitude"]) == (ADDRESS, ADDRESS_ID, LATITUDE, LONGITUDE)
     assert shown["text"] == TOLD["text"] and shown["contact"]["id_number"] == ID_NUMBER
     assert (shown_open311["place"]["address"], shown_open311["place"]["latitude"]) == (O311_ADDRESS, O311_LAT)
 

@@ -44,7 +44,6 @@ class EmbeddedCatchUp:
                 while len(batch.pending) < self.batch_cases:
                     item = next(stretches, None)
                     if item is None or stopping():
-                        batch.refresh = item is None  # the department figures: counted once, at the end
                         break
                     stretch, poison, next_offset = item
                     if poison:
@@ -54,8 +53,11 @@ class EmbeddedCatchUp:
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
             gc.collect()
-            if item is None or stopping():
-                return item is None
+            if item is None:
+                self.projector.refresh_departments()  # counted once, at the end, outside the batch's large cache
+                return True
+            if stopping():
+                return False
 
     def stored_position(self) -> int:
         with self.projector.database.reading() as session:

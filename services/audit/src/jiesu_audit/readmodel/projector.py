@@ -74,6 +74,12 @@ class Projector:
                 refresh(conn)
             return marked
 
+    def refresh_departments(self) -> None:
+        """The stale department groups counted afresh, in a transaction of their own."""
+        with self.database.transaction() as session:
+            refresh(session.connection())
+        self._refreshed_at = time.monotonic()
+
     def apply(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> Applied:
         """`ends`: per partition, the offset after the last record read (poison included)."""
         with self.batch(list(ends)) as batch:
