@@ -1,11 +1,15 @@
 """What the embedded log promises beyond the bus contract: several processes on one machine share it."""
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import time
+from contextlib import closing
 from pathlib import Path
 
 from jiesu_shared.bus.embedded import EmbeddedBus, EmbeddedSubscription
+
 from tests.contract.test_bus_contract import collect, publish, records
 
 APPENDER = """
@@ -23,6 +27,31 @@ async def main(path, name):
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
+
+
+OPENER = """
+import sqlite3, sys, time
+from jiesu_shared.sqlite_wal import enter_wal
+
+conn = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+conn.execute("CREATE TABLE IF NOT EXISTS t (x)")  # each holds the fresh file in rollback mode, as at first start
+while time.time() < float(sys.argv[2]):
+    pass
+enter_wal(conn)
+"""
+
+
+def test_processes_opening_a_fresh_file_at_the_same_instant_all_start(tmp_path: Path) -> None:
+    # Two of them switching a fresh file to WAL at once used to fail one with "database is locked".
+    for round_ in range(3):
+        path = tmp_path / f"log-{round_}.sqlite3"
+        at = time.time() + 1.0
+        openers = [subprocess.Popen([sys.executable, "-c", OPENER, str(path), str(at)], stderr=subprocess.PIPE)
+                   for _ in range(4)]
+        outcomes = [(o.wait(timeout=60), o.stderr.read().decode()) for o in openers]
+        assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
+        with closing(sqlite3.connect(path)) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 async def test_processes_appending_at_once_lose_nothing_and_keep_their_order(tmp_path: Path) -> None:

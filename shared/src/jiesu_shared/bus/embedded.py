@@ -19,6 +19,7 @@ from pathlib import Path
 from jiesu_shared.bus.doorbell import Doorbell, ring_all
 from jiesu_shared.bus.headers import headers_from_text, headers_to_text
 from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
+from jiesu_shared.sqlite_wal import enter_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -45,7 +46,7 @@ class _LogFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        enter_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")  # an acknowledged append survives a power cut
         with self._lock:
             self._conn.executescript(_SCHEMA)

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, MetaData, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
+from jiesu_shared.sqlite_wal import enter_wal
+
 T = TypeVar("T")
 _READ_ONLY = "jiesu_read_only"
 _SCHEMA_LOCK_ID = zlib.crc32(b"jiesu.schema")
@@ -27,7 +29,7 @@ def _make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
-            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            enter_wal(dbapi_conn)
             dbapi_conn.execute("PRAGMA synchronous=FULL")
             dbapi_conn.execute("PRAGMA foreign_keys=ON")
             dbapi_conn.execute("PRAGMA secure_delete=ON")  # a deleted row's bytes are overwritten, not left
