@@ -12,6 +12,19 @@ from tests.support.waiting import eventually
 DEPARTMENTS = ("property-firm", "housing")  # the lead and the supporting department of such a case
 
 
+def register_departments(gateway_url: str, admin_token: str, webhooks_at: str) -> dict[str, dict[str, str]]:
+    """Register the departments at the gateway as the administrator, webhooks to `webhooks_at`/webhooks/<id>;
+    each one's API key and signing secret, as the reference department's container takes them."""
+    credentials = {}
+    for department in DEPARTMENTS:
+        registered = httpx.post(f"{gateway_url}/admin/departments", headers={"authorization": f"Bearer {admin_token}"},
+                                json={"department_id": department, "name": department.title(),
+                                      "webhook_url": f"{webhooks_at}/webhooks/{department}"})
+        assert registered.status_code == 201, registered.text
+        credentials[department] = {k: registered.json()[k] for k in ("api_key", "webhook_secret")}
+    return credentials
+
+
 def a_case_through_to_audit(intake_url: str, audit_url: str, case: dict, timeout: float) -> tuple[str, list[dict]]:
     """The case's id and audit's timeline of it, once the lead department has accepted and completed it."""
     started = time.monotonic()

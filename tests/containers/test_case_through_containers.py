@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from deploy.local_stack import free_port
-from tests.containers.journey import DEPARTMENTS, a_case_through_to_audit
+from tests.containers.journey import a_case_through_to_audit, register_departments
 from tests.containers.podman import Containers, podman
 from tests.support.staff import as_role, staff_env
 from tests.support.waiting import eventually
@@ -93,14 +93,7 @@ def start_reference_department(topology: Topology) -> str:
     """Register the departments at the gateway (as the administrator), webhooks to the reference
     department's container, which gets their keys and signing secrets from its environment only."""
     port = free_port()
-    credentials = {}
-    for department in DEPARTMENTS:
-        registered = httpx.post(f"{topology.urls['gateway']}/admin/departments",
-                                headers={"authorization": f"Bearer {topology.admin_token}"},
-                                json={"department_id": department, "name": department.title(),
-                                      "webhook_url": f"http://127.0.0.1:{port}/webhooks/{department}"})
-        assert registered.status_code == 201, registered.text
-        credentials[department] = {k: registered.json()[k] for k in ("api_key", "webhook_secret")}
+    credentials = register_departments(topology.urls["gateway"], topology.admin_token, f"http://127.0.0.1:{port}")
     topology.containers.run("refdept", topology.images["refdept"], {
         "REFDEPT_HOST": "127.0.0.1", "REFDEPT_PORT": str(port), "REFDEPT_GATEWAY_URL": topology.urls["gateway"],
         "REFDEPT_CREDENTIALS_JSON": json.dumps(credentials), "REFDEPT_DECIDE_AFTER_SECONDS": "0.2",

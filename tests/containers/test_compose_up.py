@@ -19,7 +19,7 @@ import pytest
 
 from deploy.local_stack import free_port
 from tests.containers.compose import ComposeProject, own_master_key_file
-from tests.containers.journey import DEPARTMENTS, a_case_through_to_audit
+from tests.containers.journey import a_case_through_to_audit, register_departments
 from tests.support.staff import as_role, staff_env
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(1800)]
@@ -76,14 +76,7 @@ def stack(images: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
 def start_reference_department(stack: Stack) -> None:
     """Register the departments at the gateway (webhooks to the reference department's service name), then
     start the `reference` profile with their keys and signing secrets in its environment."""
-    credentials = {}
-    for department in DEPARTMENTS:
-        registered = httpx.post(f"{stack.urls['gateway']}/admin/departments",
-                                headers={"authorization": f"Bearer {stack.admin_token}"},
-                                json={"department_id": department, "name": department.title(),
-                                      "webhook_url": f"http://refdept:8010/webhooks/{department}"})
-        assert registered.status_code == 201, registered.text
-        credentials[department] = {k: registered.json()[k] for k in ("api_key", "webhook_secret")}
+    credentials = register_departments(stack.urls["gateway"], stack.admin_token, "http://refdept:8010")
     stack.project.run("--profile", "reference", "up", "--detach", "refdept",
                       extra={"REFDEPT_CREDENTIALS_JSON": json.dumps(credentials)})
     stack.project.wait_healthy("refdept")
