@@ -19,12 +19,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from jiesu_shared.quiet_log import QuietLog
-from jiesu_shared.store import Database, EventStore
+from jiesu_shared.store import ConcurrencyError, Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
 from jiesu_shared.wakeup import Wakeup
 
 from jiesu_gateway.adapters.tables import Delivery, Task
-from jiesu_gateway.delivery_outcome import ANSWERS_AWAITED, Finished, Recorder, record_despite_races
+from jiesu_gateway.delivery_outcome import (ANSWERS_AWAITED, Finished, Recorder, record_all,
+                                             record_each_despite_races)
 from jiesu_gateway.departments import Endpoint, endpoints, signing_secrets
 from jiesu_gateway.disclosure import NOT_LIVE, IntakeDisclosures
 from jiesu_gateway.messages import with_personal
@@ -39,6 +40,7 @@ database_away = QuietLog(log)  # a database outage must not stop the worker, nor
 # crashed instance's deliveries are attempted again within this time, and a live one keeps them.
 LEASE = timedelta(seconds=10)
 Clock = Callable[[], datetime]
+RecordAll = Callable[[Session, list[Finished], Recorder], None]
 Due = tuple[Row, Endpoint | None, Row | None, datetime]  # a delivery claimed, its department, task, our lease
 __all__ = ["ANSWERS_AWAITED", "LEASE", "Clock", "DeliveryWorker", "system_clock"]
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
@@ -164,9 +166,14 @@ class DeliveryWorker:
             with self._db.reading() as s:  # the usual answer when idle, without taking the write lock
                 if s.connection().execute(_ANY_PENDING).first() is None:
                     return [], self._idle_pause
+        try:
+            return self._record_and_claim(finished, room, record_all)
+        except ConcurrencyError:  # a department acted on one of these tasks meanwhile: again, each on its own
+            return self._record_and_claim(finished, room, record_each_despite_races)
+
+    def _record_and_claim(self, finished: list[Finished], room: int, record: RecordAll) -> tuple[list[Due], float]:
         with self._db.transaction() as s:
-            for outcome in finished:
-                record_despite_races(s, outcome, self._recorder)
+            record(s, finished, self._recorder)
             return self._due(s, room) if room > 0 else ([], self._idle_pause)
 
     def _due(self, s: Session, room: int) -> tuple[list[Due], float]:

