@@ -174,29 +174,38 @@ class ConsumerRunner:
             await self._dead_letter(routed.record, reason, dead_letters)
 
     def _handle_run(self, run: list[_Routed]) -> int:
-        """Handle events in one transaction until one fails; return how many are durably handled.
-        What was handled before is looked up once for the run, and the tracking rows go in one statement."""
-        handled = 0
+        """Handle events in one transaction until one fails; return how many are durably handled. No savepoint per
+        event (SAVEPOINT and RELEASE were ~10 % of a consumer's CPU): when one fails, the whole transaction is
+        rolled back, and the events before it are handled again in one of their own."""
+        failed_at = self._commit_run(run)
+        if failed_at is not None and failed_at > 0 and self._commit_run(run[:failed_at]) is not None:
+            return 0
+        return len(run) if failed_at is None else failed_at
+
+    def _commit_run(self, run: list[_Routed]) -> int | None:
+        """None when the whole run was handled and committed, else the index of the event that failed (0 when
+        the commit did) and nothing was. What was handled before is looked up once for the run, and the tracking
+        rows go in one statement."""
+        failed_at: int | None = None
         try:
             with self._db.transaction() as session:
                 done = self._processed_among(session, [routed.envelope.id for routed in run])
                 tracking: list[dict] = []
-                for routed in run:
-                    if routed.envelope.id not in done:  # else redelivered: already handled
-                        try:
-                            with session.begin_nested():
-                                self._call_handler(session, routed)
-                        except Exception:
-                            break  # rolled back to its savepoint; the caller gives it the one-by-one treatment
-                        done.add(routed.envelope.id)
-                        tracking.append(self._tracking_row(routed))
-                    handled += 1
+                for index, routed in enumerate(run):
+                    if routed.envelope.id in done:
+                        continue  # redelivered: already handled
+                    failed_at = index
+                    self._call_handler(session, routed)
+                    failed_at = None
+                    done.add(routed.envelope.id)
+                    tracking.append(self._tracking_row(routed))
                 if tracking:
                     session.connection().execute(_TRACK, tracking)
         except Exception:
-            log.warning("a batch of %d events could not be committed; handling them one by one", len(run))
-            return 0
-        return handled
+            if failed_at is None:
+                log.warning("a batch of %d events could not be committed; handling them one by one", len(run))
+            return failed_at or 0
+        return None
 
     async def _handle_with_retries(self, routed: _Routed) -> str | None:
         """Handle the event; return None when done, or the reason to dead-letter it."""

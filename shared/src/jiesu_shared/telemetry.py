@@ -2,11 +2,11 @@
 (W3C `traceparent` carried in each event), to the gateway's webhook call."""
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import orjson
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -35,7 +35,7 @@ class JsonLinesSpanExporter(SpanExporter):
         lines = []
         for span in spans:
             ctx = span.get_span_context()
-            lines.append(json.dumps({
+            lines.append(orjson.dumps({  # orjson: the stdlib's encoder was a few % of each service's CPU
                 "service": span.resource.attributes.get("service.name"),
                 "name": span.name,
                 "trace_id": format(ctx.trace_id, "032x"),
@@ -44,9 +44,9 @@ class JsonLinesSpanExporter(SpanExporter):
                 "kind": span.kind.name,
                 "start_ns": span.start_time, "end_ns": span.end_time,  # epoch ns: hop timings across processes
                 "attributes": dict(span.attributes or {}),
-            }, ensure_ascii=False, default=str))
-        with self._lock, self._path.open("a", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
+            }, default=str))
+        with self._lock, self._path.open("ab") as out:
+            out.write(b"\n".join(lines) + b"\n")
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:

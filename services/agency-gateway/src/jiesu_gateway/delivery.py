@@ -13,25 +13,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-import httpx
 from opentelemetry import trace
 from sqlalchemy import Row, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from jiesu_shared.quiet_log import QuietLog
-from jiesu_shared.store import Database, EventStore
+from jiesu_shared.store import ConcurrencyError, Database, EventStore
 from jiesu_shared.telemetry import context_from_traceparent, inject_headers, tracer
 from jiesu_shared.wakeup import Wakeup
 
 from jiesu_gateway.adapters.tables import Delivery, Task
-from jiesu_gateway.delivery_outcome import ANSWERS_AWAITED, Finished, Recorder, record_despite_races
+from jiesu_gateway.delivery_outcome import (ANSWERS_AWAITED, Finished, Recorder, record_all,
+                                             record_each_despite_races)
 from jiesu_gateway.departments import Endpoint, endpoints, signing_secrets
 from jiesu_gateway.disclosure import NOT_LIVE, IntakeDisclosures
 from jiesu_gateway.messages import with_personal
 from jiesu_gateway.signing import signature_headers
 from jiesu_gateway.ssrf import Resolver, UnsafeWebhookTarget, pin_webhook_url, system_resolver
 from jiesu_gateway.tasks import view_of
+from jiesu_gateway.webhook_sender import Answered, SendFailed, WebhookSender
 
 log = logging.getLogger(__name__)
 database_away = QuietLog(log)  # a database outage must not stop the worker, nor fill the log
@@ -39,6 +40,7 @@ database_away = QuietLog(log)  # a database outage must not stop the worker, nor
 # crashed instance's deliveries are attempted again within this time, and a live one keeps them.
 LEASE = timedelta(seconds=10)
 Clock = Callable[[], datetime]
+RecordAll = Callable[[Session, list[Finished], Recorder], None]
 Due = tuple[Row, Endpoint | None, Row | None, datetime]  # a delivery claimed, its department, task, our lease
 __all__ = ["ANSWERS_AWAITED", "LEASE", "Clock", "DeliveryWorker", "system_clock"]
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
@@ -89,18 +91,18 @@ class DeliveryWorker:
         in_flight: set[asyncio.Task] = set()
         self._wakeup.bind()
         renewing = asyncio.create_task(self._keep_leases(stop))
-        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
+        async with WebhookSender(self._timeout, self._concurrency) as sender:
             try:
                 while not stop.is_set():
-                    pause = await self._turn(client, in_flight)
+                    pause = await self._turn(sender, in_flight)
                     await self._wakeup.wait(stop, pause)  # an attempt finishing or a new delivery wakes it
             finally:
                 await asyncio.gather(*in_flight, return_exceptions=True)
                 renewing.cancel()
                 if self._finished:  # what was sent before the stop is recorded, not sent again after it
-                    await self._turn(client, in_flight, claim=False)
+                    await self._turn(sender, in_flight, claim=False)
 
-    async def _turn(self, client: httpx.AsyncClient, in_flight: set[asyncio.Task], claim: bool = True) -> float:
+    async def _turn(self, sender: WebhookSender, in_flight: set[asyncio.Task], claim: bool = True) -> float:
         """Record what finished, start what is due; return how long to wait for the next turn at most."""
         self._wakeup.looking()
         finished, self._finished = self._finished, []
@@ -114,7 +116,7 @@ class DeliveryWorker:
         if finished:
             self._on_appended()  # task.notified and the like are in the outbox
         for delivery, department, task, lease in due:
-            attempt = asyncio.create_task(self._attempt(client, delivery, department, task))
+            attempt = asyncio.create_task(self._attempt(sender, delivery, department, task))
             self._held[delivery.id] = (lease, attempt)  # type: ignore[index]
             in_flight.add(attempt)
             attempt.add_done_callback(_forget_when_done(in_flight))
@@ -164,9 +166,14 @@ class DeliveryWorker:
             with self._db.reading() as s:  # the usual answer when idle, without taking the write lock
                 if s.connection().execute(_ANY_PENDING).first() is None:
                     return [], self._idle_pause
+        try:
+            return self._record_and_claim(finished, room, record_all)
+        except ConcurrencyError:  # a department acted on one of these tasks meanwhile: again, each on its own
+            return self._record_and_claim(finished, room, record_each_despite_races)
+
+    def _record_and_claim(self, finished: list[Finished], room: int, record: RecordAll) -> tuple[list[Due], float]:
         with self._db.transaction() as s:
-            for outcome in finished:
-                record_despite_races(s, outcome, self._recorder)
+            record(s, finished, self._recorder)
             return self._due(s, room) if room > 0 else ([], self._idle_pause)
 
     def _due(self, s: Session, room: int) -> tuple[list[Due], float]:
@@ -198,7 +205,7 @@ class DeliveryWorker:
                                                         "next_attempt_at": lease})
         return claimed.rowcount == 1
 
-    async def _attempt(self, client: httpx.AsyncClient, delivery: Row, department: Endpoint | None,
+    async def _attempt(self, sender: WebhookSender, delivery: Row, department: Endpoint | None,
                        task: Row | None) -> None:
         with self._tracer.start_as_current_span(
             f"webhook {delivery.event_type}", context=context_from_traceparent(delivery.traceparent),
@@ -206,13 +213,13 @@ class DeliveryWorker:
             attributes={"jiesu.department_id": delivery.department_id, "jiesu.case_id": delivery.case_id,
                         "webhook.id": delivery.webhook_id},
         ):
-            outcome, retry_after = await self._send(client, delivery, department, task)
+            outcome, retry_after = await self._send(sender, delivery, department, task)
         if self._held.pop(delivery.id, None) is None:  # type: ignore[arg-type]
             return  # taken over by another instance meanwhile: it records its own attempt
         self._finished.append(Finished(delivery.id, outcome, retry_after))  # type: ignore[arg-type]
         self._wakeup.send_threadsafe()  # recorded at the next turn, with whatever else finished by then
 
-    async def _send(self, client: httpx.AsyncClient, delivery: Row, department: Endpoint | None,
+    async def _send(self, sender: WebhookSender, delivery: Row, department: Endpoint | None,
                     task: Row | None) -> tuple[str, float | None]:
         """Return ("ok" | "gone" | "skip" | an error text, seconds the receiver asked us to wait)."""
         if department is None or not department.webhook_url or not department.webhook_enabled:
@@ -228,16 +235,15 @@ class DeliveryWorker:
         headers.update({"content-type": "application/json", "host": target.host_header,
                         "user-agent": "jiesu-agency-gateway"})
         inject_headers(headers)
-        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
         try:
-            response = await client.post(target.url, content=body, headers=headers, extensions=extensions)
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:500], None
-        if 200 <= response.status_code < 300:
+            answer = await sender.post(target, body, headers)
+        except SendFailed as exc:
+            return str(exc), None
+        if 200 <= answer.status < 300:
             return "ok", None
-        if response.status_code == 410:
+        if answer.status == 410:
             return "gone", None
-        return f"HTTP {response.status_code}", _retry_after(response, self._clock())
+        return f"HTTP {answer.status}", _retry_after(answer, self._clock())
 
     async def _body_to_send(self, delivery: Row, task: Row | None) -> str:
         """The stored body plus the case's personal data if the task is live for this department now."""
@@ -260,8 +266,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the offset
 
 
-def _retry_after(response: httpx.Response, now: datetime) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(answer: Answered, now: datetime) -> float | None:
+    value = answer.retry_after
     if not value:
         return None
     if value.isdigit():

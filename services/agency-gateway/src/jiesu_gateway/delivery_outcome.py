@@ -49,6 +49,19 @@ class Recorder:
     clock: Callable[[], datetime]
 
 
+def record_all(session: Session, finished: list[Finished], recorder: Recorder) -> None:
+    """Record a turn's finished attempts without a savepoint each (they cost ~9 % of the gateway's CPU): when a
+    department acted on one of the tasks at the same moment, ConcurrencyError rolls the caller's transaction
+    back, and the caller records them again with `record_each_despite_races`."""
+    for outcome in finished:
+        _record(session, outcome, recorder)
+
+
+def record_each_despite_races(session: Session, finished: list[Finished], recorder: Recorder) -> None:
+    for outcome in finished:
+        record_despite_races(session, outcome, recorder)
+
+
 def record_despite_races(session: Session, finished: Finished, recorder: Recorder) -> None:
     """Record in a savepoint; when the department acted on the task at the same moment (its stream moved),
     record again on the new head."""

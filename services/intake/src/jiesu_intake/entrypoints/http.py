@@ -64,7 +64,8 @@ async def create_case(body: CaseCreate, request: Request, response: Response, se
             view = await run_in_threadpool(service.view, received.case_id)
         else:  # just committed: the row is the answer, no need to read it back
             view = CaseView(row=received.row, contact=None, contact_erased=False, text=received.row.text)
-    response.headers["Location"] = str(request.url_for("get_case", case_id=received.case_id))
+    # get_case's URL, without url_for's walk over every route (5 % of intake's CPU per case): case ids need no escaping
+    response.headers["Location"] = f"{request.base_url}cases/{received.case_id}"
     return case_read(view)
 
 
