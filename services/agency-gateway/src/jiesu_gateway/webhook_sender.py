@@ -35,7 +35,9 @@ class SendFailed(Exception):
 
 class WebhookSender:
     def __init__(self, timeout: float, concurrency: int) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
+        # Each phase as httpx bounded it, and the whole attempt too: a receiver trickling its answer a byte at a
+        # time must not hold a delivery (and a connection) for hours.
+        self._timeout = aiohttp.ClientTimeout(total=4 * timeout, connect=timeout, sock_read=timeout)
         self._concurrency = concurrency
         self._session: aiohttp.ClientSession | None = None
 
