@@ -7,7 +7,8 @@ import gc
 import pytest
 from sqlalchemy import inspect
 
-from jiesu_audit.readmodel.bulk_load import collecting_per_batch, restore_indexes, timeline_index_deferred
+from jiesu_audit.readmodel.bulk_load import (collecting_per_batch, commits_not_flushed, restore_indexes,
+                                             timeline_index_deferred)
 
 from tests.domain.audit_readmodel import fresh_database
 
@@ -44,3 +45,17 @@ def test_the_collector_is_back_as_it_was_after_the_catch_up() -> None:
     with collecting_per_batch():
         assert not gc.isenabled()
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def _synchronous(database) -> int:  # type: ignore[no-untyped-def]
+    with database.transaction() as session:
+        return session.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+
+
+def test_commits_are_not_flushed_one_by_one_during_the_catch_up_only() -> None:
+    database = fresh_database()
+    full, normal = 2, 1
+    assert _synchronous(database) == full
+    with commits_not_flushed(database):
+        assert _synchronous(database) == normal
+    assert _synchronous(database) == full

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import EventView
 
-from jiesu_audit.readmodel.bulk_load import collecting_per_batch, timeline_index_deferred
+from jiesu_audit.readmodel.bulk_load import collecting_per_batch, commits_not_flushed, timeline_index_deferred
 from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
 from jiesu_audit.readmodel.tables import positions
 from jiesu_audit.replay.sources import from_stored_record
@@ -32,7 +32,8 @@ class EmbeddedCatchUp:
         """Apply offsets start..end in batches: stretches are taken into one transaction until it holds
         `batch_cases` histories, then their facts and the position are committed together (a crash loses
         only the open batch, read again from the stored position). True when it reached `end`."""
-        with collecting_per_batch(), timeline_index_deferred(self.projector.database):
+        database = self.projector.database
+        with collecting_per_batch(), timeline_index_deferred(database), commits_not_flushed(database):
             return self._run(start, end, progress, dead_letter, stopping)
 
     def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
@@ -49,7 +50,6 @@ class EmbeddedCatchUp:
                     if poison:
                         dead_letter(poison)
                     batch.take(stretch, {0: next_offset})
-                    gc.collect(1)  # the young: what the stretch and the HTTP server left, not the batch's histories
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
             gc.collect()
