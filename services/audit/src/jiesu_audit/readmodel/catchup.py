@@ -14,7 +14,7 @@ from sqlalchemy import select
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import EventView
 
-from jiesu_audit.readmodel.bulk_load import collecting_per_batch, commits_not_flushed, timeline_index_deferred
+from jiesu_audit.readmodel.bulk_load import collecting_per_batch, commits_not_flushed, indexes_deferred
 from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
 from jiesu_audit.readmodel.tables import positions
 from jiesu_audit.replay.sources import from_stored_record
@@ -33,8 +33,12 @@ class EmbeddedCatchUp:
         `batch_cases` histories, then their facts and the position are committed together (a crash loses
         only the open batch, read again from the stored position). True when it reached `end`."""
         database = self.projector.database
-        with collecting_per_batch(), timeline_index_deferred(database), commits_not_flushed(database):
-            return self._run(start, end, progress, dead_letter, stopping)
+        with collecting_per_batch(), commits_not_flushed(database):
+            with indexes_deferred(database):
+                finished = self._run(start, end, progress, dead_letter, stopping)
+            if finished:  # counted once, at the end, with the indexes back and outside the batches' large cache
+                self.projector.refresh_departments()
+            return finished
 
     def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
              stopping: Callable[[], bool]) -> bool:
@@ -54,7 +58,6 @@ class EmbeddedCatchUp:
             progress.duplicates += batch.applied.duplicates
             gc.collect()
             if item is None:
-                self.projector.refresh_departments()  # counted once, at the end, outside the batch's large cache
                 return True
             if stopping():
                 return False
