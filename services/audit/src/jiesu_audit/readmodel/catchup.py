@@ -3,7 +3,6 @@ log file's rows, in offset order up to the end seen at the start, decoded by the
 the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import EventView
 
-from jiesu_audit.readmodel.bulk_load import collecting_per_batch, commits_not_flushed, indexes_deferred
+from jiesu_audit.readmodel.bulk_load import collect_batch, collecting_per_batch, commits_not_flushed, indexes_deferred
 from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
 from jiesu_audit.readmodel.tables import positions
 from jiesu_audit.replay.sources import from_stored_record
@@ -56,7 +55,7 @@ class EmbeddedCatchUp:
                     batch.take(stretch, {0: next_offset})
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
-            gc.collect()
+            collect_batch()
             if item is None:
                 return True
             if stopping():
