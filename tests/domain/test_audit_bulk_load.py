@@ -4,6 +4,7 @@ there afterwards (or put back at the next start). Its commits are flushed again 
 from __future__ import annotations
 
 import gc
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import inspect
@@ -88,4 +89,6 @@ def test_commits_are_not_flushed_one_by_one_during_the_catch_up_only() -> None:
     assert _synchronous(database) == full
     with commits_not_flushed(database):
         assert _synchronous(database) == normal
+        with ThreadPoolExecutor(1) as other:  # the HTTP server's threads, the live consumer's: as ever
+            assert other.submit(_synchronous, database).result() == full
     assert _synchronous(database) == full

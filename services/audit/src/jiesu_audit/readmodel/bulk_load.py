@@ -4,6 +4,7 @@ questions read."""
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -19,6 +20,7 @@ _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 # Random inserts into an index by case cost about a sixth of a catch-up; built once at its end instead.
 # (The unique index of event ids stays: the duplicate check reads it.)
 _DEFERRED: tuple[Index, ...] = tuple(i for i in _TIMELINE.indexes if not i.unique)
+_RELAXED = "jiesu_commits_not_flushed"
 _CACHE_KIB = 16 * 1024  # SQLite's page cache while a batch is written (its default is 2 MiB)
 
 
@@ -50,21 +52,25 @@ def collect_batch() -> None:
 
 @contextmanager
 def commits_not_flushed(database: Database) -> Iterator[None]:
-    """On SQLite, the catch-up's commits are not flushed to the disk one by one (`synchronous=NORMAL` in WAL
-    mode, for the connections taken from the pool meanwhile; FULL again when they go back to the pool). Flushing cost
-    most of a catch-up's wall time. Still atomic: after a power cut the file is intact, its last batches at
-    worst rolled back — their facts, timeline and the stored position together — and the catch-up reads
-    them again from that position. A crash of the process alone loses nothing committed."""
+    """On SQLite, the catch-up's commits are not flushed to the disk one by one: `synchronous=NORMAL` in WAL
+    mode for the connections this thread (the catch-up's) takes from the pool meanwhile, FULL again when they
+    go back (all do before the catch-up ends: each batch's transaction is closed). Flushing cost most of a
+    catch-up's wall time. Still atomic: after a power cut the file is intact, its last batches at worst
+    rolled back — their facts, timeline and stored position together — and the catch-up reads them again
+    from that position. A crash of the process alone loses nothing committed."""
     if database.engine.dialect.name != "sqlite":
         yield
         return
-    engine = database.engine
+    engine, catching_up = database.engine, threading.get_ident()
 
-    def relaxed(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
-        dbapi_conn.execute("PRAGMA synchronous=NORMAL")  # before its BEGIN: not allowed inside a transaction
+    def relaxed(dbapi_conn, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        if threading.get_ident() == catching_up:  # not the HTTP server's reads, nor the live consumer's
+            dbapi_conn.execute("PRAGMA synchronous=NORMAL")  # before its BEGIN: not allowed inside one
+            record.info[_RELAXED] = True
 
-    def back_to_full(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_conn.execute("PRAGMA synchronous=FULL")
+    def back_to_full(dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+        if record.info.pop(_RELAXED, False):
+            dbapi_conn.execute("PRAGMA synchronous=FULL")
 
     event.listen(engine, "checkout", relaxed)
     event.listen(engine, "checkin", back_to_full)
