@@ -56,9 +56,9 @@ def commits_not_flushed(database: Database) -> Iterator[None]:
     mode for the connections this thread (the catch-up's) takes from the pool meanwhile, FULL again when they
     go back (all do before the catch-up ends: each batch's transaction is closed). A flush waits for the disk
     (on a busy one, the timeline's inserts alone took 3.4 s of wall time for 1.2 s of CPU; 1.2 s without
-    flushing); the CPU is the same either way. Still atomic: after a power cut the file is intact, its last batches at worst
-    rolled back — their facts, timeline and stored position together — and the catch-up reads them again
-    from that position. A crash of the process alone loses nothing committed."""
+    flushing); the CPU is the same either way. Still atomic: after a power cut the file is intact, its last
+    batches at worst rolled back — their facts, timeline and stored position together — and the catch-up
+    reads them again from that position. A crash of the process alone loses nothing committed."""
     if database.engine.dialect.name != "sqlite":
         yield
         return
