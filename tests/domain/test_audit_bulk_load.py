@@ -1,13 +1,16 @@
-"""A catch-up into an empty timeline builds the timeline's index by case at its end instead of row by row:
-whether it ends or is stopped, the index is there afterwards (or put back at the next start)."""
+"""A catch-up into an empty read model builds the indexes only questions read (the timeline's by case, the
+facts' by period, department, place…) at its end instead of row by row: whether it ends or is stopped, they are
+there afterwards (or put back at the next start). Its commits are flushed again afterwards."""
 from __future__ import annotations
 
 import gc
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import inspect
 
-from jiesu_audit.readmodel.bulk_load import collecting_per_batch, restore_indexes, timeline_index_deferred
+from jiesu_audit.readmodel.bulk_load import (collecting_per_batch, commits_not_flushed, restore_indexes,
+                                             indexes_deferred)
 
 from tests.domain.audit_readmodel import fresh_database
 
@@ -16,17 +19,44 @@ def _timeline_indexes(database) -> set[str]:  # type: ignore[no-untyped-def]
     return {index["name"] for index in inspect(database.engine).get_indexes("timeline")}
 
 
+def _index_names(database) -> set[str]:  # type: ignore[no-untyped-def]
+    with database.engine.connect() as conn:
+        return set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
+
+
 def test_the_index_by_case_is_dropped_for_the_catch_up_and_built_at_its_end() -> None:
     database = fresh_database()
     assert "ix_timeline_case_id" in _timeline_indexes(database)
-    with timeline_index_deferred(database):
+    with indexes_deferred(database):
         assert "ix_timeline_case_id" not in _timeline_indexes(database)
     assert "ix_timeline_case_id" in _timeline_indexes(database)
 
 
+def test_the_facts_indexes_only_questions_read_are_built_at_the_end_those_by_case_stay() -> None:
+    database = fresh_database()
+    before = _index_names(database)
+    assert {"ix_audit_offers_responses", "ix_audit_cases_slowest", "ix_audit_returns_edge_cost"} <= before
+    with indexes_deferred(database):
+        during = _index_names(database)
+        assert not {"ix_audit_offers_responses", "ix_audit_cases_slowest", "ix_audit_returns_edge_cost"} & during
+        assert {"ix_audit_offers_department", "ix_audit_callbacks_verdicts"}.isdisjoint(during)
+        assert {"ix_audit_breaches_case_id", "ix_audit_marks_case_id"} <= during
+    assert _index_names(database) == before
+
+
+def test_a_catch_up_into_a_read_model_with_events_defers_nothing() -> None:
+    database = fresh_database()
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO timeline (case_id, event_id, type, source, sequence, time, correlation_id, "
+                             "data) VALUES ('c', 'e', 't', 's', 1, '2026-01-01 00:00:00', 'c', '{}')")
+    before = _index_names(database)
+    with indexes_deferred(database):
+        assert _index_names(database) == before
+
+
 def test_a_catch_up_that_fails_still_builds_the_index() -> None:
     database = fresh_database()
-    with pytest.raises(RuntimeError), timeline_index_deferred(database):
+    with pytest.raises(RuntimeError), indexes_deferred(database):
         raise RuntimeError("stopped")
     assert "ix_timeline_case_id" in _timeline_indexes(database)
 
@@ -35,8 +65,10 @@ def test_an_index_left_dropped_by_a_killed_catch_up_is_put_back_at_the_next_star
     database = fresh_database()
     with database.engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_timeline_case_id")
+        conn.exec_driver_sql("DROP INDEX ix_audit_cases_slowest")
     restore_indexes(database)
     assert "ix_timeline_case_id" in _timeline_indexes(database)
+    assert "ix_audit_cases_slowest" in _index_names(database)
 
 
 def test_the_collector_is_back_as_it_was_after_the_catch_up() -> None:
@@ -44,3 +76,19 @@ def test_the_collector_is_back_as_it_was_after_the_catch_up() -> None:
     with collecting_per_batch():
         assert not gc.isenabled()
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def _synchronous(database) -> int:  # type: ignore[no-untyped-def]
+    with database.transaction() as session:
+        return session.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+
+
+def test_commits_are_not_flushed_one_by_one_during_the_catch_up_only() -> None:
+    database = fresh_database()
+    full, normal = 2, 1
+    assert _synchronous(database) == full
+    with commits_not_flushed(database):
+        assert _synchronous(database) == normal
+        with ThreadPoolExecutor(1) as other:  # the HTTP server's threads, the live consumer's: as ever
+            assert other.submit(_synchronous, database).result() == full
+    assert _synchronous(database) == full

@@ -3,7 +3,6 @@ log file's rows, in offset order up to the end seen at the start, decoded by the
 the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.events import EventView
 
-from jiesu_audit.readmodel.bulk_load import collecting_per_batch, timeline_index_deferred
+from jiesu_audit.readmodel.bulk_load import collect_batch, collecting_per_batch, commits_not_flushed, indexes_deferred
 from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
 from jiesu_audit.readmodel.tables import positions
 from jiesu_audit.replay.sources import from_stored_record
@@ -32,8 +31,13 @@ class EmbeddedCatchUp:
         """Apply offsets start..end in batches: stretches are taken into one transaction until it holds
         `batch_cases` histories, then their facts and the position are committed together (a crash loses
         only the open batch, read again from the stored position). True when it reached `end`."""
-        with collecting_per_batch(), timeline_index_deferred(self.projector.database):
-            return self._run(start, end, progress, dead_letter, stopping)
+        database = self.projector.database
+        with collecting_per_batch(), commits_not_flushed(database):
+            with indexes_deferred(database):
+                finished = self._run(start, end, progress, dead_letter, stopping)
+            if finished:  # counted once, at the end, with the indexes back and outside the batches' large cache
+                self.projector.refresh_departments()
+            return finished
 
     def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
              stopping: Callable[[], bool]) -> bool:
@@ -49,12 +53,10 @@ class EmbeddedCatchUp:
                     if poison:
                         dead_letter(poison)
                     batch.take(stretch, {0: next_offset})
-                    gc.collect(1)  # the young: what the stretch and the HTTP server left, not the batch's histories
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
-            gc.collect()
+            collect_batch()
             if item is None:
-                self.projector.refresh_departments()  # counted once, at the end, outside the batch's large cache
                 return True
             if stopping():
                 return False

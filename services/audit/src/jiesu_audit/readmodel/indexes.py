@@ -30,7 +30,7 @@ def settle_indexes(database: Database) -> list[str]:
                 continue
             present = _index_names(conn, table.name)
             for index in table.indexes:
-                if index.name not in present and _for_this_database(index, conn.dialect.name):
+                if index.name not in present and for_this_database(index, conn.dialect.name):
                     index.create(conn)
                     created.append(index.name)
     return created
@@ -43,7 +43,7 @@ def _index_names(conn: Connection, table: str) -> set[str]:
     return set(conn.execute(text(query), {"t": table}).scalars())
 
 
-def _for_this_database(index, dialect: str) -> bool:  # type: ignore[no-untyped-def]
+def for_this_database(index, dialect: str) -> bool:  # type: ignore[no-untyped-def]
     """An index declared for one dialect only (`ddl_if`) is not missing on another."""
     condition = getattr(index, "_ddl_if", None)
     return condition is None or condition.dialect in (None, dialect)
