@@ -240,6 +240,18 @@ def test_replay_command_explains_a_missing_source(tmp_path: Path) -> None:
     assert done.returncode == 2 and "replay failed" in done.stderr and "nothing.jsonl" in done.stderr
 
 
+def test_a_file_the_second_process_cannot_write_fails_the_replay_with_its_reason(tmp_path: Path) -> None:
+    """Staging, JSON Lines, Parquet and OCEL are written by a second process: its failure is the replay's,
+    told with the reason, and no process is left waiting."""
+    (tmp_path / "out" / "events.parquet").mkdir(parents=True)  # a directory where the file must go
+    log = write_log_file(tmp_path / "log.jsonl")
+    done = subprocess.run([sys.executable, "-m", "jiesu_audit", "replay", "--file", str(log), "--out",
+                           str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "replay failed: staging the events failed" in done.stderr and "events.parquet" in done.stderr
+    assert not (tmp_path / "out" / ".replay-staging.sqlite3").exists()
+
+
 def test_every_event_type_of_the_catalogue_replays_into_valid_exports(tmp_path: Path) -> None:
     """One golden document per type, new types included as producers add them: none is poison, none breaks
     the histories, and the exports stay valid."""

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jiesu_audit.domain.actors import actor_of, department_of
-from jiesu_audit.replay.staging import Staging
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -41,18 +40,24 @@ class JsonLines:
             self._out.close()
 
 
-def write_parquet(path: Path, staging: Staging) -> None:
-    """events.parquet from the staged events, in log order: one flat row each, in batches of columns."""
-    writer = pq.ParquetWriter(path, SCHEMA, compression="zstd")
-    rows: list[tuple] = []
-    for partition, offset, case_id, doc in staging.rows(
-            "SELECT log_partition, log_offset, case_id, doc FROM events ORDER BY seq"):
-        rows.append(_row(partition, offset, orjson.loads(doc), case_id))
-        if len(rows) >= _BATCH:
-            _write_rows(writer, rows)
-            rows = []
-    _write_rows(writer, rows)
-    writer.close()
+class ParquetRows:
+    """events.parquet, written as the staged events arrive in log order: one flat row each, in batches of columns."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._writer = pq.ParquetWriter(path, SCHEMA, compression="zstd") if path else None
+        self._rows: list[tuple] = []
+
+    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> None:
+        if self._writer is not None:
+            self._rows.append(_row(partition, offset, doc, case_id))
+            if len(self._rows) >= _BATCH:
+                _write_rows(self._writer, self._rows)
+                self._rows = []
+
+    def close(self) -> None:
+        if self._writer is not None:
+            _write_rows(self._writer, self._rows)
+            self._writer.close()
 
 
 def _write_rows(writer: pq.ParquetWriter, rows: list[tuple]) -> None:

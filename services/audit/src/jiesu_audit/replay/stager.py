@@ -1,0 +1,125 @@
+"""The second of a replay's two processes: it stages the de-identified events the first one reads and sends
+it, writing JSON Lines and Parquet as they come, and then OCEL while the first writes XES.
+
+The read is split in two so both of a small machine's cores work on it at once: the first process decodes
+and de-identifies (the costly half), this one stages, looks up the objects each event names and makes its
+Parquet row. Memory stays flat: the pipe holds a batch or two, and the sender waits when it is full.
+Forked, not spawned: nothing to import again; the child uses no thread the parent had started."""
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import orjson
+
+from jiesu_audit.replay.flat import JsonLines, ParquetRows
+from jiesu_audit.replay.reading import RulesInForce
+from jiesu_audit.replay.staging import Staging
+from jiesu_audit.replay.structured import write_ocel
+
+# one event as the reader sends it: its JSON line, its case, its log partition and offset
+Sent = tuple[bytes, "str | None", "int | None", int]
+
+
+@dataclass
+class Staged:
+    events: int  # exported once
+    duplicates: int  # the same event id again (at-least-once delivery)
+    cases: int
+    objects: int
+    about_no_case: int
+    rules: RulesInForce
+
+
+@dataclass
+class Outputs:
+    staging: Path
+    jsonl: Path | None
+    parquet: Path | None
+    ocel: Path | None
+
+
+class Stager:
+    """The parent's handle: `send` batches in log order, then `staged()` once all are sent, then `done()`."""
+
+    def __init__(self, outputs: Outputs) -> None:
+        self._conn, theirs = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_serve, args=(theirs, self._conn, outputs), name="jiesu-replay-stager", daemon=True)
+        # the parent's objects (jieba's dictionary, hundreds of MiB) out of the collector's sight while forking:
+        # a collection in the child would otherwise write to every one of them, copying all their pages
+        gc.freeze()
+        try:
+            self._process.start()
+        finally:
+            gc.unfreeze()
+        theirs.close()
+
+    def send(self, batch: list[Sent]) -> None:
+        try:
+            self._conn.send(batch)
+        except OSError:  # it stopped: its answer says why
+            self._answer("staged")
+
+    def staged(self) -> Staged:
+        self.send([])  # an empty batch: the end
+        return self._answer("staged")
+
+    def done(self) -> None:
+        self._answer("done")
+
+    def _answer(self, expected: str):
+        try:
+            outcome, detail = self._conn.recv()
+        except (EOFError, OSError):
+            outcome, detail = "failed", "it ended without an answer"
+        if outcome != expected:
+            self.close()
+            raise OSError(f"staging the events failed: {detail} (exit code {self._process.exitcode})")
+        return detail
+
+    def close(self) -> None:
+        self._conn.close()  # a child still waiting for events sees the end of the pipe, and stops
+        self._process.join()
+
+
+def _serve(conn: Connection, parents: Connection, outputs: Outputs) -> None:
+    parents.close()  # the fork's copy of the parent's end: else the parent closing its own would not end the pipe
+    try:
+        staging = Staging(outputs.staging)
+        conn.send(("staged", _stage_all(conn, staging, outputs)))
+        if outputs.ocel is not None:
+            write_ocel(staging, outputs.ocel)
+        staging.db.close()
+        conn.send(("done", None))
+    except BaseException as exc:  # told to the parent, which reports it as the replay's failure
+        try:
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            pass  # the parent is gone
+    finally:
+        conn.close()
+
+
+def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
+    jsonl, parquet = JsonLines(outputs.jsonl), ParquetRows(outputs.parquet)
+    events = duplicates = 0
+    while batch := conn.recv():
+        docs = [(orjson.loads(line), line, case_id, partition, offset) for line, case_id, partition, offset in batch]
+        for (doc, line, case_id, partition, offset), new in zip(docs, staging.add(docs)):
+            if not new:
+                duplicates += 1
+                continue
+            jsonl.add(line)
+            parquet.add(partition, offset, doc, case_id)
+            events += 1
+    jsonl.close()
+    parquet.close()
+    staging.close()
+    return Staged(events, duplicates,
+                  cases=staging.scalar("SELECT COUNT(DISTINCT case_id) FROM events WHERE case_id IS NOT NULL"),
+                  objects=staging.scalar("SELECT COUNT(*) FROM objects"),
+                  about_no_case=staging.scalar("SELECT COUNT(*) FROM events WHERE case_id IS NULL"), rules=staging.rules)
