@@ -108,8 +108,8 @@ def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
     jsonl, parquet = JsonLines(outputs.jsonl), ParquetRows(outputs.parquet)
     events = duplicates = 0
     while batch := conn.recv():
-        docs = [(orjson.loads(line), line, case_id, partition, offset) for line, case_id, partition, offset in batch]
-        for (doc, line, case_id, partition, offset), new in zip(docs, staging.add(docs)):
+        docs = [(orjson.loads(line), case_id) for line, case_id, _, _ in batch]
+        for (line, case_id, partition, offset), (doc, _), new in zip(batch, docs, staging.add(docs)):
             if not new:
                 duplicates += 1
                 continue

@@ -12,10 +12,11 @@ import orjson
 from jiesu_audit.domain.history import case_of as case_of_event
 from jiesu_audit.replay import objects as o
 from jiesu_audit.replay.reading import RulesInForce
+from jiesu_audit.replay.slim import slim
 
 _SCHEMA = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
-                     doc TEXT NOT NULL, log_partition INTEGER, log_offset INTEGER);
+                     doc TEXT NOT NULL);
 CREATE TABLE objects (oid TEXT PRIMARY KEY, type TEXT NOT NULL, attrs TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE links (src TEXT NOT NULL, dst TEXT NOT NULL, qualifier TEXT NOT NULL, PRIMARY KEY (src, dst, qualifier));
 CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
@@ -23,7 +24,7 @@ CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type
 """
 
 
-_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)"
 _BATCH = 5000
 _REMEMBERED_OBJECTS = 200_000
 
@@ -58,14 +59,13 @@ class Staging:
         staging.db.execute("PRAGMA cache_size=-32768")
         return staging
 
-    def add(self, batch: list[tuple[dict[str, Any], bytes, str | None, int | None, int]]) -> list[bool]:
-        """Stage a batch of events, each (event, its JSON, its case, log partition, log offset) in one statement;
-        for each, False when
-        its id was staged before (a redelivery: the log is at-least-once). A fresh event's objects and
-        links are noted for the next batch of those."""
+    def add(self, batch: list[tuple[dict[str, Any], str | None]]) -> list[bool]:
+        """Stage a batch of events, each (event, its case), in one statement (what XES and OCEL read of them:
+        `slim`); for each, False when its id was staged before (a redelivery: the log is at-least-once).
+        A fresh event's objects and links are noted for the next batch of those."""
         base = self._seq
-        rows = [(base + i, doc["id"], case_id, doc["type"], line, partition, offset)
-                for i, (doc, line, case_id, partition, offset) in enumerate(batch, 1)]
+        rows = [(base + i, doc["id"], case_id, doc["type"], orjson.dumps(slim(doc)))
+                for i, (doc, case_id) in enumerate(batch, 1)]
         changed = self.db.total_changes
         self.db.executemany(_INSERT_EVENT, rows)
         self._seq += len(rows)  # a redelivery leaves its number unused: the order is all that counts
