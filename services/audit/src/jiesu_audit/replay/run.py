@@ -17,9 +17,9 @@ from tqdm import tqdm
 
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.sources import Item
-from jiesu_audit.replay.stager import Outputs, Sent, Stager
+from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
 from jiesu_audit.replay.staging import Staging, case_of
-from jiesu_audit.replay.structured import write_xes
+from jiesu_audit.replay.structured import Structured, join_halves, remove_parts, write_first_half
 
 FORMATS = ("jsonl", "parquet", "xes", "ocel")
 FILES = {"jsonl": "events.jsonl", "parquet": "events.parquet", "xes": "events.xes", "ocel": "events.ocel.json"}
@@ -98,25 +98,35 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
     deidentifier = Deidentifier(key if key is not None else secrets.token_bytes(32))  # a given key must do
     paths = {f: out_dir / FILES[f] for f in formats}
     staging_path = out_dir / ".replay-staging.sqlite3"
-    stager = Stager(Outputs(staging_path, paths.get("jsonl"), paths.get("parquet"), paths.get("ocel")))
+    halves = Structured(paths.get("xes"), paths.get("ocel"))
+    stager = Stager(Outputs(staging_path, paths.get("jsonl"), paths.get("parquet"), halves))
     try:
         await _read_all(source, deidentifier, stager, summary, progress)
         staged = stager.staged()
         summary.events, summary.duplicates, summary.cases = staged.events, staged.duplicates, staged.cases
         summary.objects, summary.about_no_case = staged.objects, staged.about_no_case
-        if "xes" in paths:  # here, while the stager writes OCEL
-            staging = Staging.reopened(staging_path, staged.rules)
-            try:
-                summary.xes = write_xes(staging, paths["xes"])
-            finally:
-                staging.db.close()
-        stager.done()
+        first = _write_first_half(staging_path, staged, halves)
+        second = stager.done()
+        join_halves(halves)
+        summary.xes = {k: first[k] + second[k] for k in first}
     finally:
         stager.close()
         staging_path.unlink(missing_ok=True)
+        remove_parts(halves)
     summary.files = {f: p.name for f, p in paths.items()}
     (out_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2, sort_keys=True) + "\n")
     return summary
+
+
+def _write_first_half(staging_path: Path, staged: Staged, halves: Structured) -> dict[str, int]:
+    """Here, while the stager writes the second half."""
+    if halves.xes is None and halves.ocel is None:
+        return {}
+    staging = Staging.reopened(staging_path, staged.rules)
+    try:
+        return write_first_half(staging, halves)
+    finally:
+        staging.db.close()
 
 
 async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, summary: ReplaySummary,

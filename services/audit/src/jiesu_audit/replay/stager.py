@@ -1,5 +1,6 @@
 """The second of a replay's two processes: it stages the de-identified events the first one reads and sends
-it, writing JSON Lines and Parquet as they come, and then OCEL while the first writes XES.
+it, writing JSON Lines and Parquet as they come, and then the second half of XES and OCEL while the first
+process writes the first half (`structured`).
 
 The read is split in two so both of a small machine's cores work on it at once: the first process decodes
 and de-identifies (the costly half), this one stages, looks up the objects each event names and makes its
@@ -18,7 +19,7 @@ import orjson
 from jiesu_audit.replay.flat import JsonLines, ParquetRows
 from jiesu_audit.replay.reading import RulesInForce
 from jiesu_audit.replay.staging import Staging
-from jiesu_audit.replay.structured import write_ocel
+from jiesu_audit.replay.structured import Structured, write_second_half
 
 # one event as the reader sends it: its JSON line, its case, its log partition and offset
 Sent = tuple[bytes, "str | None", "int | None", int]
@@ -39,7 +40,7 @@ class Outputs:
     staging: Path
     jsonl: Path | None
     parquet: Path | None
-    ocel: Path | None
+    structured: Structured
 
 
 class Stager:
@@ -68,8 +69,9 @@ class Stager:
         self.send([])  # an empty batch: the end
         return self._answer("staged")
 
-    def done(self) -> None:
-        self._answer("done")
+    def done(self) -> dict[str, int]:
+        """Its half of XES and OCEL written: the XES counts of that half."""
+        return self._answer("done")
 
     def _answer(self, expected: str):
         try:
@@ -91,10 +93,10 @@ def _serve(conn: Connection, parents: Connection, outputs: Outputs) -> None:
     try:
         staging = Staging(outputs.staging)
         conn.send(("staged", _stage_all(conn, staging, outputs)))
-        if outputs.ocel is not None:
-            write_ocel(staging, outputs.ocel)
+        halves = outputs.structured
+        second = write_second_half(staging, halves) if halves.xes is not None or halves.ocel is not None else {}
         staging.db.close()
-        conn.send(("done", None))
+        conn.send(("done", second))
     except BaseException as exc:  # told to the parent, which reports it as the replay's failure
         try:
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))

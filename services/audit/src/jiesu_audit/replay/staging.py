@@ -130,11 +130,20 @@ class Staging:
         cursor.arraysize = 1000
         yield from cursor.execute(sql, args)
 
-    def by_case(self) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
-        """The events grouped by case (one group per event about no case first), each group in log order."""
+    def middle_case(self) -> str | None:
+        """The case halfway through the staged events in case order: the cases before it are half the work."""
+        about_cases = self.scalar("SELECT COUNT(*) FROM events WHERE case_id IS NOT NULL")
+        row = self.db.execute("SELECT case_id FROM events WHERE case_id IS NOT NULL ORDER BY case_id, seq "
+                              "LIMIT 1 OFFSET ?", (about_cases // 2,)).fetchone()
+        return row[0] if row else None
+
+    def by_case(self, *, before: str | None = None, since: str | None = None
+                ) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """The events grouped by case (one group per event about no case first), each group in log order;
+        only the cases `before` a case id (with those about no case), or only those `since` one."""
         group: list[dict[str, Any]] = []
         current: str | None = None
-        for case_id, doc in self.rows("SELECT case_id, doc FROM events ORDER BY case_id, seq"):
+        for case_id, doc in self._in_case_order(before, since):
             if case_id is None:
                 yield None, [orjson.loads(doc)]
                 continue
@@ -145,6 +154,14 @@ class Staging:
             group.append(orjson.loads(doc))
         if group:
             yield current, group
+
+    def _in_case_order(self, before: str | None, since: str | None) -> Iterator[tuple]:
+        if before is not None:
+            return self.rows("SELECT case_id, doc FROM events WHERE case_id IS NULL OR case_id < ? "
+                             "ORDER BY case_id, seq", before)
+        if since is not None:
+            return self.rows("SELECT case_id, doc FROM events WHERE case_id >= ? ORDER BY case_id, seq", since)
+        return self.rows("SELECT case_id, doc FROM events ORDER BY case_id, seq")
 
     def case_attributes(self, case_id: str) -> dict[str, Any]:
         row = self.db.execute("SELECT attrs FROM objects WHERE oid = ?", (o.oid("case", case_id),)).fetchone()
