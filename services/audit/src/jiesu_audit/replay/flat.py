@@ -47,9 +47,10 @@ class ParquetRows:
         self._writer = pq.ParquetWriter(path, SCHEMA, compression="zstd") if path else None
         self._rows: list[tuple] = []
 
-    def add(self, partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> None:
+    def add(self, row: tuple | None) -> None:
+        """A `row`, or None when no Parquet was asked for."""
         if self._writer is not None:
-            self._rows.append(_row(partition, offset, doc, case_id))
+            self._rows.append(row)
             if len(self._rows) >= _BATCH:
                 _write_rows(self._writer, self._rows)
                 self._rows = []
@@ -74,7 +75,7 @@ _OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
 _NOTHING: dict[str, Any] = {}
 
 
-def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> tuple:
+def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> tuple:
     """One flat row; the texts looked up in bulk (`map`), a value that is not a text as no value (per event:
     no call per field)."""
     data = doc["data"]

@@ -18,6 +18,8 @@ from tqdm import tqdm
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.sources import Item
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
+from jiesu_audit.replay.flat import row
+from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.staging import Staging, case_of
 from jiesu_audit.replay.structured import Structured, join_halves, remove_parts, write_first_half
 
@@ -101,7 +103,7 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
     halves = Structured(paths.get("xes"), paths.get("ocel"))
     stager = Stager(Outputs(staging_path, paths.get("jsonl"), paths.get("parquet"), halves))
     try:
-        await _read_all(source, deidentifier, stager, summary, progress)
+        await _read_all(source, deidentifier, stager, summary, progress, parquet="parquet" in paths)
         staged = stager.staged()
         summary.events, summary.duplicates, summary.cases = staged.events, staged.duplicates, staged.cases
         summary.objects, summary.about_no_case = staged.objects, staged.about_no_case
@@ -130,7 +132,7 @@ def _write_first_half(staging_path: Path, staged: Staged, halves: Structured) ->
 
 
 async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, summary: ReplaySummary,
-                    progress: bool) -> None:
+                    progress: bool, *, parquet: bool) -> None:
     total = await source.total()
     with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
         batch: list[Sent] = []
@@ -139,8 +141,9 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
                 summary.poison.append(item.poison_report())
             else:
                 doc = cloudevent(item, deidentifier)
-                batch.append((orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), case_of(doc), item.partition,
-                              item.offset))
+                case_id = case_of(doc)
+                batch.append((orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), orjson.dumps(slim(doc)), case_id,
+                              row(item.partition, item.offset, doc, case_id) if parquet else None))
             if len(batch) >= _BATCH:
                 stager.send(batch)
                 bar.update(len(batch))

@@ -2,9 +2,9 @@
 it, writing JSON Lines and Parquet as they come, and then the second half of XES and OCEL while the first
 process writes the first half (`structured`).
 
-The read is split in two so both of a small machine's cores work on it at once: the first process decodes
-and de-identifies (the costly half), this one stages, looks up the objects each event names and makes its
-Parquet row. Memory stays flat: the pipe holds a batch or two, and the sender waits when it is full.
+The read is split in two so both of a small machine's cores work on it at once: the first process decodes,
+de-identifies and makes the event's JSON line, what the staging keeps of it (`slim`) and its Parquet row;
+this one stages it and notes the objects it names. Memory stays flat: the pipe holds a batch or two, and the sender waits when it is full.
 Forked, not spawned: nothing to import again; the child uses no thread the parent had started."""
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from jiesu_audit.replay.reading import RulesInForce
 from jiesu_audit.replay.staging import Staging
 from jiesu_audit.replay.structured import Structured, write_second_half
 
-# one event as the reader sends it: its JSON line, its case, its log partition and offset
-Sent = tuple[bytes, "str | None", "int | None", int]
+# one event as the reader sends it: its JSON line, what XES and OCEL read of it (JSON), its case, its
+# Parquet row
+Sent = tuple[bytes, bytes, "str | None", tuple]
 
 
 @dataclass
@@ -110,13 +111,13 @@ def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
     jsonl, parquet = JsonLines(outputs.jsonl), ParquetRows(outputs.parquet)
     events = duplicates = 0
     while batch := conn.recv():
-        docs = [(orjson.loads(line), case_id) for line, case_id, _, _ in batch]
-        for (line, case_id, partition, offset), (doc, _), new in zip(batch, docs, staging.add(docs)):
+        docs = [(orjson.loads(line), case_id, slimmed) for line, slimmed, case_id, _ in batch]
+        for (line, _, _, row), new in zip(batch, staging.add(docs)):
             if not new:
                 duplicates += 1
                 continue
             jsonl.add(line)
-            parquet.add(partition, offset, doc, case_id)
+            parquet.add(row)
             events += 1
     jsonl.close()
     parquet.close()

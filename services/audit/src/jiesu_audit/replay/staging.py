@@ -12,7 +12,6 @@ import orjson
 from jiesu_audit.domain.history import case_of as case_of_event
 from jiesu_audit.replay import objects as o
 from jiesu_audit.replay.reading import RulesInForce
-from jiesu_audit.replay.slim import slim
 
 _SCHEMA = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
@@ -59,13 +58,13 @@ class Staging:
         staging.db.execute("PRAGMA cache_size=-32768")
         return staging
 
-    def add(self, batch: list[tuple[dict[str, Any], str | None]]) -> list[bool]:
-        """Stage a batch of events, each (event, its case), in one statement (what XES and OCEL read of them:
-        `slim`); for each, False when its id was staged before (a redelivery: the log is at-least-once).
+    def add(self, batch: list[tuple[dict[str, Any], str | None, bytes]]) -> list[bool]:
+        """Stage a batch of events, each (event, its case, what XES and OCEL read of it: `slim`, as JSON) in one
+        statement; for each, False when its id was staged before (a redelivery: the log is at-least-once).
         A fresh event's objects and links are noted for the next batch of those."""
         base = self._seq
-        rows = [(base + i, doc["id"], case_id, doc["type"], orjson.dumps(slim(doc)))
-                for i, (doc, case_id) in enumerate(batch, 1)]
+        rows = [(base + i, doc["id"], case_id, doc["type"], slimmed)
+                for i, (doc, case_id, slimmed) in enumerate(batch, 1)]
         changed = self.db.total_changes
         self.db.executemany(_INSERT_EVENT, rows)
         self._seq += len(rows)  # a redelivery leaves its number unused: the order is all that counts
