@@ -15,11 +15,11 @@ from typing import Any, Protocol
 import orjson
 from tqdm import tqdm
 
+from jiesu_audit.replay.flat import row
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
+from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.sources import Item
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
-from jiesu_audit.replay.flat import row
-from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.staging import Staging, case_of
 from jiesu_audit.replay.structured import Structured, join_halves, remove_parts, write_first_half
 

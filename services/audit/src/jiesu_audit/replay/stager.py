@@ -4,8 +4,8 @@ process writes the first half (`structured`).
 
 The read is split in two so both of a small machine's cores work on it at once: the first process decodes,
 de-identifies and makes the event's JSON line, what the staging keeps of it (`slim`) and its Parquet row;
-this one stages it and notes the objects it names. Memory stays flat: the pipe holds a batch or two, and the sender waits when it is full.
-Forked, not spawned: nothing to import again; the child uses no thread the parent had started."""
+this one stages it and notes the objects it names. Memory stays flat: the pipe holds a batch or two, and
+the sender waits when it is full. Forked, not spawned: nothing to import again; the child uses no thread the parent had started."""
 from __future__ import annotations
 
 import gc
@@ -22,8 +22,8 @@ from jiesu_audit.replay.staging import Staging
 from jiesu_audit.replay.structured import Structured, write_second_half
 
 # one event as the reader sends it: its JSON line, what XES and OCEL read of it (JSON), its case, its
-# Parquet row
-Sent = tuple[bytes, bytes, "str | None", tuple]
+# Parquet row (None when no Parquet is asked for)
+Sent = tuple[bytes, bytes, "str | None", "tuple | None"]
 
 
 @dataclass
