@@ -49,3 +49,23 @@ def test_unknown_shapes_are_treated_field_by_field() -> None:
 def test_a_short_key_is_refused() -> None:
     with pytest.raises(ValueError):
         Deidentifier(b"short")
+
+
+def test_the_replay_deidentifier_remembers_outcomes_and_gives_the_same_as_the_rules() -> None:
+    """The replay's de-identifier remembers texts, field names and places; asked twice, in any order, it
+    answers as the plain rules do."""
+    from jiesu_audit.replay.scrubbing import ReplayDeidentifier
+
+    place = {"district": "Dongcheng", "street": "Jingshan", "community": "Sanyanjing", "grid": "G-07",
+             "address": "景山前街4号"}
+    datas = [
+        {"case_id": "c-1", "text": "漏水 13912345678", "received_at": "2026-11-01T08:00:00Z", "place": place,
+         "contact": {"citizen_id": "cz-1", "ciphertext": "Zm9v"}, "urgency": "normal", "attempts": 2},
+        {"task_id": "13912345678", "notes": ["ring 13912345678"], "contact": "13912345678", "place": "黄庄8号",
+         "nested": {"name": "张三", "phone": "x", "remark": "zs@example.com", "place": place}},
+        {"place": {**place, "grid": 7}, "summary": "漏水 13912345678", "ok": True, "score": 1.5, "none": None},
+        {"place": {"district": "Dongcheng", "street": "三眼井胡同12号"}, "contact": None, "reason": "2026-11-02T08:00"},
+    ]
+    plain, replaying = Deidentifier(b"k" * 32), ReplayDeidentifier(b"k" * 32)
+    for data in datas + datas[::-1]:
+        assert replaying.data(data) == plain.data(data)

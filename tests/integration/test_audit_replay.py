@@ -20,7 +20,7 @@ from jiesu_shared.bus.kafka import KafkaBus
 from jiesu_shared.bus.port import OutgoingRecord
 from jiesu_shared.events import encode_envelope
 
-from jiesu_audit.replay.run import replay
+from jiesu_audit.replay.run import FILES, replay
 from jiesu_audit.replay.sources import EmbeddedSource, FileSource
 from tests.contract.test_bus_contract import publish
 from tests.domain.audit_known_log import C1, C2, C3, known_log
@@ -238,6 +238,45 @@ def test_replay_command_explains_a_missing_source(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "jiesu_audit", "replay", "--file", str(tmp_path / "nothing.jsonl"),
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "replay failed" in done.stderr and "nothing.jsonl" in done.stderr
+
+
+def test_a_file_the_second_process_cannot_write_fails_the_replay_with_its_reason(tmp_path: Path) -> None:
+    """Staging, JSON Lines, Parquet and OCEL are written by a second process: its failure is the replay's,
+    told with the reason, and no process is left waiting."""
+    (tmp_path / "out" / "events.parquet").mkdir(parents=True)  # a directory where the file must go
+    log = write_log_file(tmp_path / "log.jsonl")
+    done = subprocess.run([sys.executable, "-m", "jiesu_audit", "replay", "--file", str(log), "--out",
+                           str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "replay failed: staging the events failed" in done.stderr and "events.parquet" in done.stderr
+    assert not (tmp_path / "out" / ".replay-staging.sqlite3").exists()
+
+
+@pytest.mark.parametrize("formats", [("xes",), ("ocel",), ("jsonl", "parquet"), ("xes", "ocel")])
+def test_a_subset_of_the_formats_gives_the_same_files_as_the_full_export(export: Path, tmp_path: Path,
+                                                                           formats: tuple[str, ...]) -> None:
+    """XES and OCEL are written in two halves by two processes and joined; each file alone comes out the same."""
+    out = tmp_path / "out"
+    summary = asyncio.run(replay(FileSource(write_log_file(tmp_path / "log.jsonl")), out, key=KEY, formats=formats,
+                                 progress=False))
+    names = [FILES[f] for f in formats]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, "summary.json"])  # no part file left
+    assert [(out / n).read_bytes() == (export / n).read_bytes() for n in names] == [True] * len(names)
+    assert summary.xes == ({"traces": 4, "events": XES_EVENTS} if "xes" in formats else {})
+
+
+@pytest.mark.parametrize("events", [1, 2, 5])
+def test_a_log_of_one_case_or_a_few_events_gives_valid_xes_and_ocel(tmp_path: Path, events: int) -> None:
+    """The halves' edges: no case before the middle one, one event in all."""
+    with (tmp_path / "log.jsonl").open("w", encoding="utf-8") as f:
+        f.writelines(e.model_dump_json() + "\n" for e in EVENTS[:events])
+    summary = run(FileSource(tmp_path / "log.jsonl"), tmp_path / "out")
+    schema = etree.XMLSchema(etree.parse(str(resources.files("jiesu_audit.replay").joinpath("xes_1849_2016.xsd"))))
+    document = etree.parse(str(tmp_path / "out" / "events.xes"))
+    assert schema.validate(document), schema.error_log
+    assert len(document.getroot().findall(".//{http://www.xes-standard.org/}event")) == summary.xes["events"]
+    ocel = json.loads((tmp_path / "out" / "events.ocel.json").read_text())
+    assert ocel2_problems(ocel) == [] and len(ocel["events"]) == summary.events == events
 
 
 def test_every_event_type_of_the_catalogue_replays_into_valid_exports(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jiesu_audit.domain.actors import actor_of, department_of
-from jiesu_audit.replay.staging import Staging
+from jiesu_audit.domain.actors import _DEPARTMENT_FIELDS, _PERSON_FIELDS
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -41,18 +40,25 @@ class JsonLines:
             self._out.close()
 
 
-def write_parquet(path: Path, staging: Staging) -> None:
-    """events.parquet from the staged events, in log order: one flat row each, in batches of columns."""
-    writer = pq.ParquetWriter(path, SCHEMA, compression="zstd")
-    rows: list[tuple] = []
-    for partition, offset, case_id, doc in staging.rows(
-            "SELECT log_partition, log_offset, case_id, doc FROM events ORDER BY seq"):
-        rows.append(_row(partition, offset, orjson.loads(doc), case_id))
-        if len(rows) >= _BATCH:
-            _write_rows(writer, rows)
-            rows = []
-    _write_rows(writer, rows)
-    writer.close()
+class ParquetRows:
+    """events.parquet, written as the staged events arrive in log order: one flat row each, in batches of columns."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._writer = pq.ParquetWriter(path, SCHEMA, compression="zstd") if path else None
+        self._rows: list[tuple] = []
+
+    def add(self, row: tuple | None) -> None:
+        """A `row`, or None when no Parquet was asked for."""
+        if self._writer is not None:
+            self._rows.append(row)
+            if len(self._rows) >= _BATCH:
+                _write_rows(self._writer, self._rows)
+                self._rows = []
+
+    def close(self) -> None:
+        if self._writer is not None:
+            _write_rows(self._writer, self._rows)
+            self._writer.close()
 
 
 def _write_rows(writer: pq.ParquetWriter, rows: list[tuple]) -> None:
@@ -63,25 +69,43 @@ def _write_rows(writer: pq.ParquetWriter, rows: list[tuple]) -> None:
             [pa.array(values, type=f.type) for values, f in zip(columns, SCHEMA)], schema=SCHEMA))
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 _TASK_TEXTS = ("task_id", "role", "kind", "category")  # in SCHEMA's order: then the place, then the outcome
 _PLACE_TEXTS = ("district", "street", "community", "grid")
 _OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
 _NOTHING: dict[str, Any] = {}
 
 
-def _row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> tuple:
+def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> tuple:
+    """One flat row; the texts looked up in bulk (`map`), a value that is not a text as no value (per event:
+    no call per field)."""
     data = doc["data"]
+    get = data.get
     time = datetime.fromisoformat(doc["time"])  # as `cloudevent` wrote it: UTC, to the microsecond
-    place = data.get("place")
-    place = place if place.__class__ is dict else _NOTHING
-    contact = data.get("contact")
-    contact = contact if contact.__class__ is dict else _NOTHING
+    place = get("place")
+    place_get = place.get if place.__class__ is dict else _NOTHING.get
+    contact = get("contact")
+    citizen = contact.get("citizen") if contact.__class__ is dict else None
+    department = _department(get)
     return (partition, offset, doc["id"], doc["type"], doc["source"], doc["subject"], case_id,
             (time - _EPOCH) // _MICROSECOND, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
-            actor_of(doc["source"], data), department_of(data),
-            *[_text(data.get(k)) for k in _TASK_TEXTS], *[_text(place.get(k)) for k in _PLACE_TEXTS],
-            *[_text(data.get(k)) for k in _OUTCOME_TEXTS], _text(contact.get("citizen")), orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())
+            _actor(doc["source"], get, department), department,
+            *[v if v.__class__ is str else None for v in map(get, _TASK_TEXTS)],
+            *[v if v.__class__ is str else None for v in map(place_get, _PLACE_TEXTS)],
+            *[v if v.__class__ is str else None for v in map(get, _OUTCOME_TEXTS)],
+            citizen if citizen.__class__ is str else None, orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def _department(get) -> str | None:
+    """`department_of`, from the data's `get`: the first department field holding a text."""
+    for name in _DEPARTMENT_FIELDS:
+        if (value := get(name)).__class__ is str:
+            return value
+    return None
+
+
+def _actor(source: str, get, department: str | None) -> str:
+    """`actor_of`, with the department already found: a person, else the department, else the service."""
+    for name in _PERSON_FIELDS:
+        if (person := get(name)).__class__ is str:
+            return person
+    return department or source.rsplit("/", 1)[-1]

@@ -18,30 +18,38 @@ _STAMPED = ("case.dispatched.v1", "task.offered.v1", "case.rerouted.v1")  # carr
 _DEADLINES = ("decide_by", "respond_by", "resolve_by")
 
 
-class OcelWriter:
-    """Types and objects first (from staging), then the events as they are fed, case by case."""
+FOOTER = b"\n]}\n"
 
-    def __init__(self, path: Path, staging: Staging) -> None:
-        self._out = path.open("wb", buffering=1 << 20)
-        self._out.write(b'{"objectTypes":' + orjson.dumps(_object_types(staging), option=orjson.OPT_SORT_KEYS))
-        self._out.write(b',\n"eventTypes":' + orjson.dumps(_event_types(staging), option=orjson.OPT_SORT_KEYS))
-        self._out.write(b',\n"objects":[')
-        self.objects = 0
+
+def write_head(path: Path, staging: Staging) -> None:
+    """The types and the objects (from staging), up to where the events begin."""
+    with path.open("wb", buffering=1 << 20) as out:
+        out.write(b'{"objectTypes":' + orjson.dumps(_object_types(staging), option=orjson.OPT_SORT_KEYS))
+        out.write(b',\n"eventTypes":' + orjson.dumps(_event_types(staging), option=orjson.OPT_SORT_KEYS))
+        out.write(b',\n"objects":[')
+        first = True
         for document in _objects(staging):
-            self._out.write((b"\n" if self.objects == 0 else b",\n") + orjson.dumps(document))
-            self.objects += 1
-        self._out.write(b'\n],\n"events":[')
+            out.write((b"\n" if first else b",\n") + orjson.dumps(document))
+            first = False
+        out.write(b'\n],\n"events":[')
+
+
+class OcelEvents:
+    """A stretch of the events array, case by case: the first of the file, or following one (`follows`)."""
+
+    def __init__(self, path: Path, *, follows: bool) -> None:
+        self._out = path.open("wb", buffering=1 << 20)
+        self._follows = follows
         self.events = 0
 
     def events_of(self, readings: list[Reading]) -> None:
         if not readings:
             return
         parts = [orjson.dumps(_event(r)) for r in readings]  # built with their keys in order: no sorting
-        self._out.write((b"\n" if self.events == 0 else b",\n") + b",\n".join(parts))
+        self._out.write((b",\n" if self.events or self._follows else b"\n") + b",\n".join(parts))
         self.events += len(readings)
 
     def close(self) -> None:
-        self._out.write(b"\n]}\n")
         self._out.close()
 
 

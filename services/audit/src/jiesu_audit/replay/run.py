@@ -15,11 +15,13 @@ from typing import Any, Protocol
 import orjson
 from tqdm import tqdm
 
+from jiesu_audit.replay.flat import row
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
-from jiesu_audit.replay.flat import JsonLines, write_parquet
+from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.sources import Item
+from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
 from jiesu_audit.replay.staging import Staging, case_of
-from jiesu_audit.replay.structured import XesAndOcelElsewhere, write_xes_and_ocel
+from jiesu_audit.replay.structured import Structured, join_halves, remove_parts, write_first_half
 
 FORMATS = ("jsonl", "parquet", "xes", "ocel")
 FILES = {"jsonl": "events.jsonl", "parquet": "events.parquet", "xes": "events.xes", "ocel": "events.ocel.json"}
@@ -97,71 +99,58 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
         summary.pseudonym_key = "given by the caller"
     deidentifier = Deidentifier(key if key is not None else secrets.token_bytes(32))  # a given key must do
     paths = {f: out_dir / FILES[f] for f in formats}
-    staging = Staging(out_dir / ".replay-staging.sqlite3")
-    writers = JsonLines(paths.get("jsonl"))
+    staging_path = out_dir / ".replay-staging.sqlite3"
+    halves = Structured(paths.get("xes"), paths.get("ocel"))
+    stager = Stager(Outputs(staging_path, paths.get("jsonl"), paths.get("parquet"), halves))
     try:
-        await _read_all(source, deidentifier, writers, staging, summary, progress)
-        writers.close()
-        staging.close()
-        _write_structured(staging, paths, summary)
+        await _read_all(source, deidentifier, stager, summary, progress, parquet="parquet" in paths)
+        staged = stager.staged()
+        summary.events, summary.duplicates, summary.cases = staged.events, staged.duplicates, staged.cases
+        summary.objects, summary.about_no_case = staged.objects, staged.about_no_case
+        first = _write_first_half(staging_path, staged, halves)
+        second = stager.done()
+        join_halves(halves)
+        summary.xes = {k: first[k] + second[k] for k in first}
     finally:
-        staging.remove()
+        stager.close()
+        staging_path.unlink(missing_ok=True)
+        remove_parts(halves)
     summary.files = {f: p.name for f, p in paths.items()}
     (out_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2, sort_keys=True) + "\n")
     return summary
 
 
-async def _read_all(source: Source, deidentifier: Deidentifier, writers: JsonLines, staging: Staging,
-                    summary: ReplaySummary, progress: bool) -> None:
+def _write_first_half(staging_path: Path, staged: Staged, halves: Structured) -> dict[str, int]:
+    """Here, while the stager writes the second half."""
+    if halves.xes is None and halves.ocel is None:
+        return {}
+    staging = Staging.reopened(staging_path, staged.rules)
+    try:
+        return write_first_half(staging, halves)
+    finally:
+        staging.db.close()
+
+
+async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, summary: ReplaySummary,
+                    progress: bool, *, parquet: bool) -> None:
     total = await source.total()
     with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
-        batch: list[tuple[Item, dict[str, Any], bytes, str | None]] = []
-        read = 0
+        batch: list[Sent] = []
         async for item in source.items():
-            read += 1
-            if (taken := _take(item, deidentifier, summary)) is not None:
-                batch.append(taken)
+            if item.envelope is None:
+                summary.poison.append(item.poison_report())
+            else:
+                doc = cloudevent(item, deidentifier)
+                case_id = case_of(doc)
+                batch.append((orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), orjson.dumps(slim(doc)), case_id,
+                              row(item.partition, item.offset, doc, case_id) if parquet else None))
             if len(batch) >= _BATCH:
-                _stage(batch, writers, staging, summary)
-                bar.update(read)
-                batch, read = [], 0
-        _stage(batch, writers, staging, summary)
-        bar.update(read)
+                stager.send(batch)
+                bar.update(len(batch))
+                batch = []
+        if batch:
+            stager.send(batch)
+        bar.update(total - bar.n)
 
 
-_BATCH = 1000  # events staged in one statement, then written to the flat files in log order
-
-
-def _take(item: Item, deidentifier: Deidentifier,
-          summary: ReplaySummary) -> tuple[Item, dict[str, Any], bytes, str | None] | None:
-    """The de-identified event, its JSON (made once, for staging and JSON Lines alike) and its case."""
-    if item.envelope is None:
-        summary.poison.append(item.poison_report())
-        return None
-    doc = cloudevent(item, deidentifier)
-    return item, doc, orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), case_of(doc)
-
-
-def _stage(batch: list[tuple[Item, dict[str, Any], bytes, str | None]], writers: JsonLines, staging: Staging,
-           summary: ReplaySummary) -> None:
-    fresh = staging.add([(doc, line, case_id, item.partition, item.offset) for item, doc, line, case_id in batch])
-    for (item, doc, line, case_id), new in zip(batch, fresh):
-        if not new:
-            summary.duplicates += 1
-            continue
-        writers.add(line)
-        summary.events += 1
-
-
-def _write_structured(staging: Staging, paths: dict[str, Path], summary: ReplaySummary) -> None:
-    """Parquet here, XES and OCEL in a second process at the same time (when both kinds are asked for)."""
-    summary.cases = staging.scalar("SELECT COUNT(DISTINCT case_id) FROM events WHERE case_id IS NOT NULL")
-    summary.objects = staging.scalar("SELECT COUNT(*) FROM objects")
-    summary.about_no_case = staging.scalar("SELECT COUNT(*) FROM events WHERE case_id IS NULL")
-    xes, ocel, parquet = paths.get("xes"), paths.get("ocel"), paths.get("parquet")
-    if parquet is None:
-        summary.xes = write_xes_and_ocel(staging, xes, ocel) if xes or ocel else {}
-        return
-    elsewhere = XesAndOcelElsewhere(staging.path, staging.rules, xes, ocel) if xes or ocel else None
-    write_parquet(parquet, staging)
-    summary.xes = elsewhere.result() if elsewhere is not None else {}
+_BATCH = 1000  # events sent to the stager at a time, in log order

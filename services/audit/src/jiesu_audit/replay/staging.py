@@ -15,7 +15,7 @@ from jiesu_audit.replay.reading import RulesInForce
 
 _SCHEMA = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, case_id TEXT, type TEXT NOT NULL,
-                     doc TEXT NOT NULL, log_partition INTEGER, log_offset INTEGER);
+                     doc TEXT NOT NULL);
 CREATE TABLE objects (oid TEXT PRIMARY KEY, type TEXT NOT NULL, attrs TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE links (src TEXT NOT NULL, dst TEXT NOT NULL, qualifier TEXT NOT NULL, PRIMARY KEY (src, dst, qualifier));
 CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
@@ -23,7 +23,7 @@ CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type
 """
 
 
-_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)"
 _BATCH = 5000
 _REMEMBERED_OBJECTS = 200_000
 
@@ -58,14 +58,13 @@ class Staging:
         staging.db.execute("PRAGMA cache_size=-32768")
         return staging
 
-    def add(self, batch: list[tuple[dict[str, Any], bytes, str | None, int | None, int]]) -> list[bool]:
-        """Stage a batch of events, each (event, its JSON, its case, log partition, log offset) in one statement;
-        for each, False when
-        its id was staged before (a redelivery: the log is at-least-once). A fresh event's objects and
-        links are noted for the next batch of those."""
+    def add(self, batch: list[tuple[dict[str, Any], str | None, bytes]]) -> list[bool]:
+        """Stage a batch of events, each (event, its case, what XES and OCEL read of it: `slim`, as JSON) in one
+        statement; for each, False when its id was staged before (a redelivery: the log is at-least-once).
+        A fresh event's objects and links are noted for the next batch of those."""
         base = self._seq
-        rows = [(base + i, doc["id"], case_id, doc["type"], line, partition, offset)
-                for i, (doc, line, case_id, partition, offset) in enumerate(batch, 1)]
+        rows = [(base + i, doc["id"], case_id, doc["type"], slimmed)
+                for i, (doc, case_id, slimmed) in enumerate(batch, 1)]
         changed = self.db.total_changes
         self.db.executemany(_INSERT_EVENT, rows)
         self._seq += len(rows)  # a redelivery leaves its number unused: the order is all that counts
@@ -130,11 +129,20 @@ class Staging:
         cursor.arraysize = 1000
         yield from cursor.execute(sql, args)
 
-    def by_case(self) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
-        """The events grouped by case (one group per event about no case first), each group in log order."""
+    def middle_case(self) -> str | None:
+        """The case halfway through the staged events in case order: the cases before it are half the work."""
+        about_cases = self.scalar("SELECT COUNT(*) FROM events WHERE case_id IS NOT NULL")
+        row = self.db.execute("SELECT case_id FROM events WHERE case_id IS NOT NULL ORDER BY case_id, seq "
+                              "LIMIT 1 OFFSET ?", (about_cases // 2,)).fetchone()
+        return row[0] if row else None
+
+    def by_case(self, *, before: str | None = None, since: str | None = None
+                ) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """The events grouped by case (one group per event about no case first), each group in log order;
+        only the cases `before` a case id (with those about no case), or only those `since` one."""
         group: list[dict[str, Any]] = []
         current: str | None = None
-        for case_id, doc in self.rows("SELECT case_id, doc FROM events ORDER BY case_id, seq"):
+        for case_id, doc in self._in_case_order(before, since):
             if case_id is None:
                 yield None, [orjson.loads(doc)]
                 continue
@@ -145,6 +153,14 @@ class Staging:
             group.append(orjson.loads(doc))
         if group:
             yield current, group
+
+    def _in_case_order(self, before: str | None, since: str | None) -> Iterator[tuple]:
+        if before is not None:
+            return self.rows("SELECT case_id, doc FROM events WHERE case_id IS NULL OR case_id < ? "
+                             "ORDER BY case_id, seq", before)
+        if since is not None:
+            return self.rows("SELECT case_id, doc FROM events WHERE case_id >= ? ORDER BY case_id, seq", since)
+        return self.rows("SELECT case_id, doc FROM events ORDER BY case_id, seq")
 
     def case_attributes(self, case_id: str) -> dict[str, Any]:
         row = self.db.execute("SELECT attrs FROM objects WHERE oid = ?", (o.oid("case", case_id),)).fetchone()

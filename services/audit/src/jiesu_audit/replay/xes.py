@@ -35,9 +35,12 @@ _HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 class XesWriter:
     """One trace per case (its lead line: see `reading`), written as a stream of pre-escaped strings."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, first: bool = True, last: bool = True) -> None:
+        """`first`: the file's start, with the log's header; `last`: its end (the file may be written in parts)."""
         self._out = path.open("w", encoding="utf-8", newline="\n", buffering=1 << 20)
-        self._out.write(_HEADER)
+        self._last = last
+        if first:
+            self._out.write(_HEADER)
         self.traces = self.events = 0
 
     def trace(self, case_id: str, attrs: dict[str, Any], readings: list[Reading]) -> None:
@@ -53,7 +56,8 @@ class XesWriter:
         self.events += len(lead_line)
 
     def close(self) -> None:
-        self._out.write("</log>\n")
+        if self._last:
+            self._out.write("</log>\n")
         self._out.close()
 
 
