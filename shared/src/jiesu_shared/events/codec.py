@@ -5,6 +5,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -19,7 +20,6 @@ _ATTRIBUTES = ("id", "source", "type", "subject", "time", "specversion", "sequen
 _REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_specversion", "ce_sequence",
              "ce_correlationid")
 _TYPE = re.compile(TYPE_PATTERN)
-_PLAIN_TYPES: set[str] = set()  # type names that matched already: a log has a few dozen (bounded all the same)
 
 # A header value as bytes (from Kafka), or as text already (the embedded log stores text).
 Headers = Sequence[tuple[str, bytes | str]]
@@ -127,7 +127,7 @@ def _plainly_valid(a: Mapping[str, str], data: dict[str, Any]) -> EventView | No
     sequence, stamp, kind = a["ce_sequence"], a["ce_time"], a["ce_type"]
     if not (sequence.isdigit() and sequence.isascii() and a["ce_specversion"] == "1.0"
             and stamp[4:5] == "-" and stamp[10:11] == "T"  # extended ISO 8601, as encode_envelope writes
-            and a["ce_id"] and a["ce_source"] and a["ce_subject"] and (kind in _PLAIN_TYPES or _plain_type(kind))):
+            and a["ce_id"] and a["ce_source"] and a["ce_subject"] and _plain_type(kind)):
         return None
     try:
         time = datetime.fromisoformat(stamp)
@@ -141,12 +141,9 @@ def _plainly_valid(a: Mapping[str, str], data: dict[str, Any]) -> EventView | No
                      a["ce_correlationid"], a.get("ce_causationid"), a.get("ce_traceparent"), data)
 
 
+@lru_cache(maxsize=4096)  # a log has a few dozen type names: each matched once
 def _plain_type(kind: str) -> bool:
-    if _TYPE.fullmatch(kind) is None:
-        return False
-    if len(_PLAIN_TYPES) < 4096:
-        _PLAIN_TYPES.add(kind)
-    return True
+    return _TYPE.fullmatch(kind) is not None
 
 
 def _fields(view: EventView) -> dict[str, Any]:
