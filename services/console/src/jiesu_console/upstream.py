@@ -53,6 +53,17 @@ class Upstream:
             return response.json() if response.content else None
         raise _error(response)
 
+    async def command(self, session: ConsoleSession | str, service: str, path: str,
+                      body: Any = None) -> tuple[Any, UpstreamError | None]:
+        """POST a command: the answer, or the refusal a person can act on (409: the case or task moved on;
+        422: the form needs checking) to show on the page they came from. Anything else is raised."""
+        try:
+            return await self.call(session, service, "POST", path, json=body), None
+        except UpstreamError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return None, exc
+
 
 def _error(response: httpx.Response) -> UpstreamError:
     try:

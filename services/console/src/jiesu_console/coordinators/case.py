@@ -66,12 +66,9 @@ async def case_page(request: Request, case_id: str, person: Coordinator, done: s
 
 async def _command(request: Request, person: Any, case_id: str, path: str, body: dict[str, Any],
                    done: str) -> Response:
-    try:
-        await console_of(request).upstream.call(person, "dispatch", "POST", path, json=body)
-    except UpstreamError as exc:
-        if exc.status not in (409, 422):
-            raise
-        return await _case_page(request, person, case_id, problem=sentence(exc), status=exc.status)
+    _, refusal = await console_of(request).upstream.command(person, "dispatch", path, body)
+    if refusal:
+        return await _case_page(request, person, case_id, problem=sentence(refusal), status=refusal.status)
     return RedirectResponse(f"/coordinator/cases/{case_id}?done={done}", status_code=303)
 
 

@@ -19,7 +19,6 @@ from jiesu_console.i18n import N_
 from jiesu_console.nav import NavItem, register
 from jiesu_console.pages import render
 from jiesu_console.refusals import sentence
-from jiesu_console.upstream import UpstreamError
 
 router = APIRouter(prefix="/coordinator/meetings")
 register(NavItem("/coordinator/meetings", N_("Joint meetings"), (COORDINATOR, ADMIN)))
@@ -53,12 +52,9 @@ async def convene(request: Request, person: Coordinator, participants: Annotated
                   case_ids: Annotated[str, Form()], scheduled_at: Annotated[str, Form()]) -> Response:
     body = {"participants": _departments(participants), "case_ids": _departments(case_ids),
             "scheduled_at": local_input(request, scheduled_at)}
-    try:
-        meeting = await _call(request, person, "POST", "/meetings", body)
-    except UpstreamError as exc:
-        if exc.status not in (409, 422):
-            raise
-        return await meetings(request, person, problem=sentence(exc), status=exc.status)
+    meeting, refusal = await console_of(request).upstream.command(person, "dispatch", "/meetings", body)
+    if refusal:
+        return await meetings(request, person, problem=sentence(refusal), status=refusal.status)
     return RedirectResponse(f"/coordinator/meetings/{meeting['meeting_id']}", status_code=303)
 
 
@@ -86,12 +82,10 @@ async def minutes(request: Request, meeting_id: str, person: Coordinator) -> Res
 
 
 async def _command(request: Request, person: Any, meeting_id: str, action: str, body: dict[str, Any]) -> Response:
-    try:
-        await _call(request, person, "POST", f"/meetings/{meeting_id}/{action}", body)
-    except UpstreamError as exc:
-        if exc.status not in (409, 422):
-            raise
-        return await _meeting_page(request, person, meeting_id, problem=sentence(exc), status=exc.status)
+    path = f"/meetings/{meeting_id}/{action}"
+    _, refusal = await console_of(request).upstream.command(person, "dispatch", path, body)
+    if refusal:
+        return await _meeting_page(request, person, meeting_id, problem=sentence(refusal), status=refusal.status)
     return RedirectResponse(f"/coordinator/meetings/{meeting_id}?done={action}", status_code=303)
 
 

@@ -4,7 +4,6 @@ gateway reads them from audit for the department the session's API key names; th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response

@@ -17,7 +17,6 @@ from jiesu_console.nav import NavItem, register
 from jiesu_console.pages import render
 from jiesu_console.refusals import sentence
 from jiesu_console.sessions import DEPARTMENT
-from jiesu_console.upstream import UpstreamError
 
 router = APIRouter(prefix="/department/tasks")
 Department = page_for(DEPARTMENT)
@@ -65,12 +64,9 @@ async def task_page(request: Request, task_id: str, person: Department, done: st
 
 
 async def _act(request: Request, person: Any, task_id: str, action: str, body: dict | None) -> Response:
-    try:
-        await console_of(request).upstream.call(person, "gateway", "POST", f"/tasks/{task_id}/{action}", json=body)
-    except UpstreamError as exc:
-        if exc.status not in (409, 422):
-            raise
-        return await _task_page(request, person, task_id, problem=sentence(exc), status=exc.status)
+    _, refusal = await console_of(request).upstream.command(person, "gateway", f"/tasks/{task_id}/{action}", body)
+    if refusal:
+        return await _task_page(request, person, task_id, problem=sentence(refusal), status=refusal.status)
     if action == "return":
         return RedirectResponse(f"/department/tasks?returned={task_id}", status_code=303)
     return RedirectResponse(f"/department/tasks/{task_id}?done={action}", status_code=303)

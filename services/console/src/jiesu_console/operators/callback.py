@@ -13,7 +13,6 @@ from jiesu_console.guards import console_of, page_for
 from jiesu_console.labels import OUTCOMES, SATISFACTIONS, UNRESOLVABLE_REASONS
 from jiesu_console.pages import render
 from jiesu_console.refusals import sentence
-from jiesu_console.upstream import UpstreamError
 
 router = APIRouter(prefix="/operator/callbacks")
 Desk = page_for(CALLBACK)
@@ -38,12 +37,9 @@ async def case_page(request: Request, case_id: str, person: Desk) -> Response:
 
 
 async def _act(request: Request, person: Desk, case_id: str, action: str, body: dict | None) -> Response:
-    try:
-        await console_of(request).upstream.call(person, "intake", "POST", f"/cases/{case_id}/{action}", json=body)
-    except UpstreamError as exc:
-        if exc.status not in (409, 422):
-            raise
-        return await _case_page(request, person, case_id, problem=sentence(exc), status=exc.status)
+    _, refusal = await console_of(request).upstream.command(person, "intake", f"/cases/{case_id}/{action}", body)
+    if refusal:
+        return await _case_page(request, person, case_id, problem=sentence(refusal), status=refusal.status)
     if action == "callback":
         return RedirectResponse(f"/operator/callbacks/{case_id}", status_code=303)
     return RedirectResponse(f"/operator/callbacks?done={case_id}&action={action}", status_code=303)

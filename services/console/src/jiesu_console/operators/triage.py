@@ -12,7 +12,6 @@ from jiesu_console.guards import console_of, page_for
 from jiesu_console.labels import URGENCIES
 from jiesu_console.pages import render
 from jiesu_console.refusals import sentence
-from jiesu_console.upstream import UpstreamError
 
 router = APIRouter(prefix="/operator/triage")
 Triager = page_for(TRIAGE)
@@ -30,15 +29,12 @@ async def queue(request: Request, person: Triager, done: str | None = None) -> R
 @router.post("/{case_id}")
 async def reclassify(request: Request, case_id: str, person: Triager, category: Annotated[str, Form()],
                      urgency: Annotated[str, Form()], reason: Annotated[str, Form()]) -> Response:
-    try:
-        await console_of(request).upstream.call(person, "intake", "POST", f"/cases/{case_id}/reclassify",
-                                                json={"category": category, "urgency": urgency, "reason": reason})
-    except UpstreamError as exc:
-        if exc.status not in (409, 422):
-            raise
-        upstream = console_of(request).upstream
+    upstream = console_of(request).upstream
+    _, refusal = await upstream.command(person, "intake", f"/cases/{case_id}/reclassify",
+                                        {"category": category, "urgency": urgency, "reason": reason})
+    if refusal:
         cases = await upstream.call(person, "intake", "GET", "/triage-queue")
         taxonomy = await upstream.call(person, "intake", "GET", "/taxonomy")
-        return render(request, "operators/triage.html", status=exc.status, cases=cases, urgencies=URGENCIES,
-                      subjects=[s["code"] for s in taxonomy["subjects"]], done=None, problem=sentence(exc))
+        return render(request, "operators/triage.html", status=refusal.status, cases=cases, urgencies=URGENCIES,
+                      subjects=[s["code"] for s in taxonomy["subjects"]], done=None, problem=sentence(refusal))
     return RedirectResponse(f"/operator/triage?done={case_id}", status_code=303)
