@@ -9,7 +9,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jiesu_audit.domain.actors import _DEPARTMENT_FIELDS, _PERSON_FIELDS
+from jiesu_audit.domain.actors import DEPARTMENT_FIELDS, PERSON_FIELDS
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -97,7 +97,7 @@ def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | 
 
 def _department(get) -> str | None:
     """`department_of`, from the data's `get`: the first department field holding a text."""
-    for name in _DEPARTMENT_FIELDS:
+    for name in DEPARTMENT_FIELDS:
         if (value := get(name)).__class__ is str:
             return value
     return None
@@ -105,7 +105,7 @@ def _department(get) -> str | None:
 
 def _actor(source: str, get, department: str | None) -> str:
     """`actor_of`, with the department already found: a person, else the department, else the service."""
-    for name in _PERSON_FIELDS:
+    for name in PERSON_FIELDS:
         if (person := get(name)).__class__ is str:
             return person
     return department or source.rsplit("/", 1)[-1]

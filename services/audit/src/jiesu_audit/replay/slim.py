@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from jiesu_audit.domain.actors import _DEPARTMENT_FIELDS, _PERSON_FIELDS
-from jiesu_audit.replay.objects import _MANY, _SINGLE, EVENT_ATTRIBUTES
+from jiesu_audit.domain.actors import DEPARTMENT_FIELDS, PERSON_FIELDS
+from jiesu_audit.replay.objects import EVENT_ATTRIBUTES, MANY_OBJECT_FIELDS, SINGLE_OBJECT_FIELDS
 from jiesu_audit.replay.xes import SLA_DEADLINES
 
 _READ_BY_READING = ("task_id", "role", "kind", "to_department", "accepted_at", "completed_at", "rule")
 _TEXTS_IN_XES = ("task_id", "from_department", "to_department", "suggested_department")
-KEPT_FIELDS = frozenset((*_READ_BY_READING, *_TEXTS_IN_XES, *_DEPARTMENT_FIELDS, *_PERSON_FIELDS, *EVENT_ATTRIBUTES,
-                         *SLA_DEADLINES, *_SINGLE, *_MANY, "place"))
+KEPT_FIELDS = frozenset((*_READ_BY_READING, *_TEXTS_IN_XES, *DEPARTMENT_FIELDS, *PERSON_FIELDS, *EVENT_ATTRIBUTES,
+                         *SLA_DEADLINES, *SINGLE_OBJECT_FIELDS, *MANY_OBJECT_FIELDS, "place"))
 
 
 def slim(doc: dict[str, Any]) -> dict[str, Any]:
