@@ -1,7 +1,6 @@
 """The raw events as JSON Lines (CloudEvents, structured mode) and one flat row per event in Parquet."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,6 @@ SCHEMA = pa.schema([
     ("satisfaction", pa.string()), ("reason", pa.string()), ("citizen", pa.string()), ("data", pa.string()),
 ])
 _BATCH = 5000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class JsonLines:
@@ -75,24 +72,24 @@ _OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
 _NOTHING: dict[str, Any] = {}
 
 
-def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> tuple:
-    """One flat row; the texts looked up in bulk (`map`), a value that is not a text as no value (per event:
-    no call per field)."""
+def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, micros: int,
+        data_json: bytes) -> tuple:
+    """One flat row, from the event, its time in microseconds and its data as JSON (both made already); the
+    texts looked up in bulk (`map`), a value that is not a text as no value (per event: no call per field)."""
     data = doc["data"]
     get = data.get
-    time = datetime.fromisoformat(doc["time"])  # as `cloudevent` wrote it: UTC, to the microsecond
     place = get("place")
     place_get = place.get if place.__class__ is dict else _NOTHING.get
     contact = get("contact")
     citizen = contact.get("citizen") if contact.__class__ is dict else None
     department = _department(get)
     return (partition, offset, doc["id"], doc["type"], doc["source"], doc["subject"], case_id,
-            (time - _EPOCH) // _MICROSECOND, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
+            micros, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
             _actor(doc["source"], get, department), department,
             *[v if v.__class__ is str else None for v in map(get, _TASK_TEXTS)],
             *[v if v.__class__ is str else None for v in map(place_get, _PLACE_TEXTS)],
             *[v if v.__class__ is str else None for v in map(get, _OUTCOME_TEXTS)],
-            citizen if citizen.__class__ is str else None, orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())
+            citizen if citizen.__class__ is str else None, data_json.decode())
 
 
 def _department(get) -> str | None:

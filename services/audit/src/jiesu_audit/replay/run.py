@@ -15,10 +15,10 @@ from typing import Any, Protocol
 import orjson
 from tqdm import tqdm
 
+from jiesu_audit.replay.decoding import Decoded, decoded
 from jiesu_audit.replay.flat import row
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.slim import slim
-from jiesu_audit.replay.sources import Item
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
 from jiesu_audit.replay.staging import Staging, case_of
 from jiesu_audit.replay.structured import Structured, join_halves, remove_parts, write_first_half
@@ -73,24 +73,6 @@ class ReplaySummary:
         return account
 
 
-SEQUENCE_DIGITS = 20  # any 64-bit number: the text sorts as the number does
-
-
-def sequence_text(sequence: int) -> str:
-    """CloudEvents' Sequence extension: a string that orders lexicographically ("…010" after "…009")."""
-    return f"{sequence:0{SEQUENCE_DIGITS}d}"
-
-
-def cloudevent(item: Item, deidentifier: Deidentifier) -> dict[str, Any]:
-    """The de-identified event in CloudEvents structured mode (trace context left out: not research data)."""
-    e = item.envelope
-    assert e is not None
-    return {"specversion": e.specversion, "id": e.id, "source": e.source, "type": e.type, "subject": e.subject,
-            "time": e.time.isoformat().replace("+00:00", "Z"), "datacontenttype": e.datacontenttype,
-            "sequence": sequence_text(e.sequence), "correlationid": e.correlationid, "causationid": e.causationid,
-            "data": deidentifier.data(e.data)}
-
-
 async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, formats=FORMATS,
                  progress: bool = True) -> ReplaySummary:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -135,22 +117,28 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
                     progress: bool, *, parquet: bool) -> None:
     total = await source.total()
     with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
-        batch: list[Sent] = []
-        async for item in source.items():
-            if item.envelope is None:
-                summary.poison.append(item.poison_report())
-            else:
-                doc = cloudevent(item, deidentifier)
-                case_id = case_of(doc)
-                batch.append((orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), orjson.dumps(slim(doc)), case_id,
-                              row(item.partition, item.offset, doc, case_id) if parquet else None))
-            if len(batch) >= _BATCH:
+        async for records in decoded(source, deidentifier):
+            batch: list[Sent] = []
+            for record in records:
+                if record.doc is None:
+                    summary.poison.append(record.poison)
+                else:
+                    batch.append(_sent(record, parquet))
+            if batch:
                 stager.send(batch)
-                bar.update(len(batch))
-                batch = []
-        if batch:
-            stager.send(batch)
+            bar.update(len(records))
         bar.update(total - bar.n)
 
 
-_BATCH = 1000  # events sent to the stager at a time, in log order
+def _sent(record: Decoded, parquet: bool) -> Sent:
+    """The event's JSON line, its slim form, its case and its Parquet row: its data serialised once for both."""
+    doc = record.doc
+    assert doc is not None
+    data = doc["data"]
+    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    doc["data"] = orjson.Fragment(data_json)
+    line = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    doc["data"] = data
+    case_id = case_of(doc)
+    return (line, orjson.dumps(slim(doc)), case_id,
+            row(record.partition, record.offset, doc, case_id, record.micros, data_json) if parquet else None)
