@@ -28,9 +28,9 @@ class JsonLines:
     def __init__(self, path: Path | None) -> None:
         self._out = path.open("wb", buffering=1 << 20) if path else None
 
-    def add(self, line: bytes) -> None:
-        if self._out is not None:
-            self._out.write(line + b"\n")
+    def add(self, lines: list[bytes]) -> None:
+        if self._out is not None and lines:
+            self._out.write(b"\n".join(lines) + b"\n")
 
     def close(self) -> None:
         if self._out is not None:
@@ -38,32 +38,37 @@ class JsonLines:
 
 
 class ParquetRows:
-    """events.parquet, written as the staged events arrive in log order: one flat row each, in batches of columns."""
+    """events.parquet, written as the staged events arrive in log order: batches of columns (`columns`, made by
+    the reading process) gathered into row groups of a fixed size, whatever size the batches come in."""
 
     def __init__(self, path: Path | None) -> None:
         self._writer = pq.ParquetWriter(path, SCHEMA, compression="zstd") if path else None
-        self._rows: list[tuple] = []
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
 
-    def add(self, row: tuple | None) -> None:
-        """A `row`, or None when no Parquet was asked for."""
-        if self._writer is not None:
-            self._rows.append(row)
-            if len(self._rows) >= _BATCH:
-                _write_rows(self._writer, self._rows)
-                self._rows = []
+    def add(self, batch: pa.RecordBatch | None) -> None:
+        """A batch of `columns`, or None when no Parquet was asked for."""
+        if self._writer is None or batch is None:
+            return
+        self._pending.append(batch)
+        self._rows += batch.num_rows
+        while self._rows >= _BATCH:
+            table = pa.Table.from_batches(self._pending, schema=SCHEMA).combine_chunks()
+            self._writer.write_table(table.slice(0, _BATCH))
+            rest = table.slice(_BATCH)
+            self._pending, self._rows = rest.to_batches(), rest.num_rows
 
     def close(self) -> None:
         if self._writer is not None:
-            _write_rows(self._writer, self._rows)
+            if self._rows:
+                self._writer.write_table(pa.Table.from_batches(self._pending, schema=SCHEMA).combine_chunks())
             self._writer.close()
 
 
-def _write_rows(writer: pq.ParquetWriter, rows: list[tuple]) -> None:
-    """Rows in SCHEMA's column order, turned into columns at once."""
-    if rows:
-        columns = zip(*rows)
-        writer.write_table(pa.Table.from_arrays(
-            [pa.array(values, type=f.type) for values, f in zip(columns, SCHEMA)], schema=SCHEMA))
+def columns(rows: list[tuple]) -> pa.RecordBatch:
+    """`row`s in SCHEMA's column order, turned into columns at once."""
+    return pa.RecordBatch.from_arrays([pa.array(values, type=f.type) for values, f in zip(zip(*rows), SCHEMA)],
+                                      schema=SCHEMA)
 
 
 _TASK_TEXTS = ("task_id", "role", "kind", "category")  # in SCHEMA's order: then the place, then the outcome

@@ -16,7 +16,7 @@ import orjson
 from tqdm import tqdm
 
 from jiesu_audit.replay.decoding import Decoded, decoded
-from jiesu_audit.replay.flat import row
+from jiesu_audit.replay.flat import columns, row
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
@@ -118,19 +118,23 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
     total = await source.total()
     with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
         async for records in decoded(source, deidentifier):
-            batch: list[Sent] = []
+            lines, slims, cases, rows = [], [], [], []
             for record in records:
                 if record.doc is None:
                     summary.poison.append(record.poison)
-                else:
-                    batch.append(_sent(record, parquet))
-            if batch:
-                stager.send(batch)
+                    continue
+                line, slimmed, case_id, flat = _sent(record, parquet)
+                lines.append(line)
+                slims.append(slimmed)
+                cases.append(case_id)
+                rows.append(flat)
+            if lines:
+                stager.send(Sent(lines, slims, cases, columns(rows) if parquet else None))
             bar.update(len(records))
         bar.update(total - bar.n)
 
 
-def _sent(record: Decoded, parquet: bool) -> Sent:
+def _sent(record: Decoded, parquet: bool) -> tuple[bytes, bytes, str | None, tuple | None]:
     """The event's JSON line, its slim form, its case and its Parquet row: its data serialised once for both."""
     doc = record.doc
     assert doc is not None
