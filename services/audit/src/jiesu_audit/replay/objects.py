@@ -124,6 +124,11 @@ def event_attributes(data: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def event_attribute_names(data: dict[str, Any]) -> tuple[str, ...]:
+    """The fields of `EVENT_ATTRIBUTES` the data has, in that order (values of any type)."""
+    return _shape(data)[2]
+
+
 _SHAPES: dict[tuple[str, ...], tuple[tuple, tuple, tuple]] = {}
 _REMEMBERED_SHAPES = 10_000  # an event type has one or a few sets of fields: a log has some dozens
 
