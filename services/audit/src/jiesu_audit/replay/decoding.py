@@ -9,6 +9,7 @@ does not decode is reported as poison with its position, never dropped. Kafka an
 codec as before."""
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -25,8 +26,11 @@ SEQUENCE_DIGITS = 20  # any 64-bit number: the text sorts as the number does
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _TYPE = re.compile(TYPE_PATTERN)
+_CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?\+00:00\Z", re.ASCII)  # as isoformat writes UTC
 _REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_specversion", "ce_sequence",
              "ce_correlationid")
+_required = operator.itemgetter(*_REQUIRED)
+_TEXT = {str}
 
 
 class Decoded(NamedTuple):
@@ -81,7 +85,11 @@ def _parsed(headers_text: str, value: bytes | None) -> tuple[dict[str, Any] | No
 def _plain(a: dict[str, Any], data: dict[str, Any], deidentifier: ReplayDeidentifier
            ) -> tuple[dict[str, Any], int] | None:
     """The codec's plain checks (`_plainly_valid`), or None for anything they would not pass."""
-    if not all(a.get(name).__class__ is str for name in _REQUIRED):
+    try:
+        required = _required(a)
+    except KeyError:
+        return None
+    if {*map(type, required)} != _TEXT:
         return None
     causation, sequence, stamp, kind = a.get("ce_causationid"), a["ce_sequence"], a["ce_time"], a["ce_type"]
     if not (sequence.isdigit() and sequence.isascii() and a["ce_specversion"] == "1.0"
@@ -96,13 +104,19 @@ def _plain(a: dict[str, Any], data: dict[str, Any], deidentifier: ReplayDeidenti
     number = int(sequence)
     if time.tzinfo is None or number < 1:
         return None
-    if time.tzinfo is not UTC:
-        time = time.astimezone(UTC)
     return ({"specversion": "1.0", "id": a["ce_id"], "source": a["ce_source"], "type": kind,
-             "subject": a["ce_subject"], "time": time.isoformat().replace("+00:00", "Z"),
-             "datacontenttype": "application/json", "sequence": sequence_text(number),
-             "correlationid": a["ce_correlationid"], "causationid": causation, "data": deidentifier.data(data)},
+             "subject": a["ce_subject"], "time": _utc_text(stamp, time), "datacontenttype": "application/json",
+             "sequence": sequence_text(number), "correlationid": a["ce_correlationid"], "causationid": causation,
+             "data": deidentifier.data(data)},
             (time - _EPOCH) // _MICROSECOND)
+
+
+def _utc_text(stamp: str, time: datetime) -> str:
+    """`time.astimezone(UTC).isoformat()` with "Z" for "+00:00"; when the stamp is that text already (as the
+    codec writes it: UTC, six-digit fraction unless zero), it is reused instead of made again."""
+    if _CANONICAL_UTC.match(stamp) and stamp[19:26] != ".000000":
+        return stamp[:-6] + "Z"
+    return time.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @lru_cache(maxsize=4096)  # a log has a few dozen type names: each matched once

@@ -18,11 +18,6 @@ _PLACE_KEEPS = deidentify.PLACE_KEEPS
 _GENERAL = frozenset({"contact", "place"})  # fields with rules of their own: the general path
 
 
-def _kept_text(text: str) -> str:
-    """A text in a field that is not an identifier: kept when it is a timestamp, else scrubbed."""
-    return text if deidentify.ISO_TIME.match(text) else deidentify.scrub(text)
-
-
 _DROP, _KEEP, _TEXT, _OWN_RULES = range(4)  # what a field's name says to do with a text in it
 
 
@@ -86,7 +81,9 @@ class ReplayDeidentifier(Deidentifier):
     def _text(self, text: str) -> str:
         kept = self._texts.get(text)
         if kept is None:
+            if deidentify.ISO_TIME.match(text):  # a timestamp, kept: not remembered (each is new; they would
+                return text                      # crowd the recurring texts out of the memo, and jieba reruns)
             if len(self._texts) >= _REMEMBERED_TEXTS:  # bounded: forget all, relearn the recurring ones
                 self._texts.clear()
-            kept = self._texts[text] = _kept_text(text)
+            kept = self._texts[text] = deidentify.scrub(text)
         return kept
