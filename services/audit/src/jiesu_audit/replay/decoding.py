@@ -50,11 +50,11 @@ async def decoded(source, deidentifier: ReplayDeidentifier) -> AsyncIterator[lis
     """The source's records in its order, a batch at a time."""
     if isinstance(source, EmbeddedSource):
         async for rows in source.row_batches():
-            yield [_stored(offset, headers, value, deidentifier) for offset, value, headers in rows]
+            yield [from_stored(offset, headers, value, deidentifier) for offset, value, headers in rows]
         return
     batch: list[Decoded] = []
     async for item in source.items():
-        batch.append(_from_item(item, deidentifier))
+        batch.append(from_item(item, deidentifier))
         if len(batch) >= 1000:
             yield batch
             batch = []
@@ -62,13 +62,18 @@ async def decoded(source, deidentifier: ReplayDeidentifier) -> AsyncIterator[lis
         yield batch
 
 
-def _stored(offset: int, headers_text: str, value: bytes | None, deidentifier: ReplayDeidentifier) -> Decoded:
+def from_stored(offset: int, headers_text: str, value: bytes | None, deidentifier: ReplayDeidentifier) -> Decoded:
+    """A record of the embedded log as stored: plainly valid, read here; else as the codec reads it."""
     attributes, data = _parsed(headers_text, value)
     if attributes is not None and data is not None:
         doc = _plain(attributes, data, deidentifier)
         if doc is not None:
             return Decoded(0, offset, *doc)
-    return _from_item(from_stored_record(offset, headers_text, value), deidentifier)  # the codec decides
+    try:
+        item = from_stored_record(offset, headers_text, value)  # the codec decides
+    except KeyError as exc:  # headers as a JSON object without "h": the codec lets this through
+        item = Item(0, offset, poison_reason=f"undecodable record: no headers list {exc}", poison_bytes=value or b"")
+    return from_item(item, deidentifier)
 
 
 def _parsed(headers_text: str, value: bytes | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -124,7 +129,8 @@ def _plain_type(kind: str) -> bool:
     return _TYPE.fullmatch(kind) is not None
 
 
-def _from_item(item: Item, deidentifier: ReplayDeidentifier) -> Decoded:
+def from_item(item: Item, deidentifier: ReplayDeidentifier) -> Decoded:
+    """A record the shared codec decoded (or found to be poison)."""
     e = item.envelope
     if e is None:
         return Decoded(item.partition, item.offset, None, poison=item.poison_report())
