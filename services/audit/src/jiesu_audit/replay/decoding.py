@@ -89,17 +89,29 @@ def _parsed(headers_text: str, value: bytes | None) -> tuple[dict[str, Any] | No
 
 def _plain(a: dict[str, Any], data: dict[str, Any], deidentifier: ReplayDeidentifier
            ) -> tuple[dict[str, Any], int] | None:
-    """The codec's plain checks (`_plainly_valid`), or None for anything they would not pass."""
+    """The de-identified event and its time in microseconds, or None when the codec must decide."""
+    checked = _checked(a)
+    if checked is None:
+        return None
+    time, number = checked
+    return ({"specversion": "1.0", "id": a["ce_id"], "source": a["ce_source"], "type": a["ce_type"],
+             "subject": a["ce_subject"], "time": _utc_text(a["ce_time"], time), "datacontenttype": "application/json",
+             "sequence": sequence_text(number), "correlationid": a["ce_correlationid"],
+             "causationid": a.get("ce_causationid"), "data": deidentifier.data(data)},
+            (time - _EPOCH) // _MICROSECOND)
+
+
+def _checked(a: dict[str, Any]) -> tuple[datetime, int] | None:
+    """The time and the sequence number when the codec's plain checks (`_plainly_valid`) pass, else None."""
     try:
-        required = _required(a)
+        if {*map(type, _required(a))} != _TEXT:
+            return None
     except KeyError:
         return None
-    if {*map(type, required)} != _TEXT:
-        return None
-    causation, sequence, stamp, kind = a.get("ce_causationid"), a["ce_sequence"], a["ce_time"], a["ce_type"]
+    causation, sequence, stamp = a.get("ce_causationid"), a["ce_sequence"], a["ce_time"]
     if not (sequence.isdigit() and sequence.isascii() and a["ce_specversion"] == "1.0"
             and stamp[4:5] == "-" and stamp[10:11] == "T" and a["ce_id"] and a["ce_source"] and a["ce_subject"]
-            and _plain_type(kind) and (causation is None or causation.__class__ is str)
+            and _plain_type(a["ce_type"]) and (causation is None or causation.__class__ is str)
             and a.get("ce_traceparent").__class__ in (str, type(None))):
         return None
     try:
@@ -107,13 +119,7 @@ def _plain(a: dict[str, Any], data: dict[str, Any], deidentifier: ReplayDeidenti
     except ValueError:
         return None
     number = int(sequence)
-    if time.tzinfo is None or number < 1:
-        return None
-    return ({"specversion": "1.0", "id": a["ce_id"], "source": a["ce_source"], "type": kind,
-             "subject": a["ce_subject"], "time": _utc_text(stamp, time), "datacontenttype": "application/json",
-             "sequence": sequence_text(number), "correlationid": a["ce_correlationid"], "causationid": causation,
-             "data": deidentifier.data(data)},
-            (time - _EPOCH) // _MICROSECOND)
+    return (time, number) if time.tzinfo is not None and number >= 1 else None
 
 
 def _utc_text(stamp: str, time: datetime) -> str:

@@ -123,7 +123,7 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
                 if record.doc is None:
                     summary.poison.append(record.poison)
                     continue
-                line, slimmed, case_id, flat = _sent(record, parquet)
+                line, slimmed, case_id, flat = _prepared(record, parquet)
                 lines.append(line)
                 slims.append(slimmed)
                 cases.append(case_id)
@@ -134,7 +134,7 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
         bar.update(total - bar.n)
 
 
-def _sent(record: Decoded, parquet: bool) -> tuple[bytes, bytes, str | None, tuple | None]:
+def _prepared(record: Decoded, parquet: bool) -> tuple[bytes, bytes, str | None, tuple | None]:
     """The event's JSON line, its slim form, its case and its Parquet row: its data serialised once for both."""
     doc = record.doc
     assert doc is not None

@@ -23,7 +23,6 @@ from jiesu_audit.replay.staging import Staging
 from jiesu_audit.replay.structured import Structured, write_second_half
 
 
-
 @dataclass(slots=True)
 class Sent:
     """A batch of events as the reader sends them, in log order: their JSON lines, what XES and OCEL read of
