@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import orjson
 from tqdm import tqdm
 
+from jiesu_audit.replay.collector import rare_collections
 from jiesu_audit.replay.decoding import Decoded, decoded
 from jiesu_audit.replay.flat import columns, row
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
@@ -81,7 +82,16 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
         summary.pseudonym_key = "given by the caller"
     deidentifier = Deidentifier(key if key is not None else secrets.token_bytes(32))  # a given key must do
     paths = {f: out_dir / FILES[f] for f in formats}
-    staging_path = out_dir / ".replay-staging.sqlite3"
+    with rare_collections():
+        await _export(source, deidentifier, paths, out_dir / ".replay-staging.sqlite3", summary, progress)
+    summary.files = {f: p.name for f, p in paths.items()}
+    (out_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2, sort_keys=True) + "\n")
+    return summary
+
+
+async def _export(source: Source, deidentifier: Deidentifier, paths: dict[str, Path], staging_path: Path,
+                  summary: ReplaySummary, progress: bool) -> None:
+    """Every file asked for, the counts in `summary`."""
     halves = Structured(paths.get("xes"), paths.get("ocel"))
     stager = Stager(Outputs(staging_path, paths.get("jsonl"), paths.get("parquet"), halves))
     try:
@@ -97,9 +107,6 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
         stager.close()
         staging_path.unlink(missing_ok=True)
         remove_parts(halves)
-    summary.files = {f: p.name for f, p in paths.items()}
-    (out_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2, sort_keys=True) + "\n")
-    return summary
 
 
 def _write_first_half(staging_path: Path, staged: Staged, halves: Structured) -> dict[str, int]:
