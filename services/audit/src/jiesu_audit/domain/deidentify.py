@@ -19,15 +19,15 @@ from typing import Any
 
 from jiesu_shared.personal import find_personal_data
 
-_DROPPED = frozenset({"address", "latitude", "longitude", "ciphertext", "key_id", "phone", "mobile", "telephone",
+DROPPED = frozenset({"address", "latitude", "longitude", "ciphertext", "key_id", "phone", "mobile", "telephone",
                       "name", "email", "id_number", "id_card", "coordinates"})
-_PLACE_KEEPS = ("district", "street", "community", "grid")
+PLACE_KEEPS = ("district", "street", "community", "grid")
 _PLACEHOLDERS = {"phone": "[电话]", "id": "[身份证号]", "email": "[邮箱]", "address": "[门牌]", "name": "[姓名]"}
 _LEFTOVER_NUMBERS = (
     (re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"), "[身份证号]"),
     (re.compile(r"(?<!\d)(?:\(?0\d{2,3}\)?[- ]?)?[1-9]\d{6,7}(?!\d)"), "[电话]"),
 )
-_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 # Personal data needs a digit, an "@" or a Chinese character: text with none (identifiers, English
@@ -58,18 +58,18 @@ class Deidentifier:
         return "cit-" + hmac.new(self._key, citizen_id.encode(), hashlib.sha256).hexdigest()[:20]
 
     def data(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {k: self._value(k, v) for k, v in data.items() if k not in _DROPPED}
+        return {k: self._value(k, v) for k, v in data.items() if k not in DROPPED}
 
     def _value(self, key: str, value: Any) -> Any:
         if key == "contact":
             return self._contact(value)
         if key == "place" and isinstance(value, dict):
-            return {k: _keep_code(value.get(k)) for k in _PLACE_KEEPS}
+            return {k: _keep_code(value.get(k)) for k in PLACE_KEEPS}
         if isinstance(value, dict):
             return self.data(value)
         if isinstance(value, list):
             return [self._value(key, v) for v in value]
-        if isinstance(value, str) and not _is_identifier(key, value):
+        if isinstance(value, str) and not is_identifier(key, value):
             return scrub(value)
         return value
 
@@ -83,5 +83,5 @@ def _keep_code(value: Any) -> Any:
     return scrub(value) if isinstance(value, str) else value
 
 
-def _is_identifier(key: str, value: str) -> bool:
-    return key == "id" or key.endswith(("_id", "_ids")) or bool(_ISO_TIME.match(value))
+def is_identifier(key: str, value: str) -> bool:
+    return key == "id" or key.endswith(("_id", "_ids")) or bool(ISO_TIME.match(value))

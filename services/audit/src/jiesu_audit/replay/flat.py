@@ -1,7 +1,6 @@
 """The raw events as JSON Lines (CloudEvents, structured mode) and one flat row per event in Parquet."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +8,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jiesu_audit.domain.actors import _DEPARTMENT_FIELDS, _PERSON_FIELDS
+from jiesu_audit.domain.actors import DEPARTMENT_FIELDS, PERSON_FIELDS
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -21,8 +20,6 @@ SCHEMA = pa.schema([
     ("satisfaction", pa.string()), ("reason", pa.string()), ("citizen", pa.string()), ("data", pa.string()),
 ])
 _BATCH = 5000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class JsonLines:
@@ -31,9 +28,9 @@ class JsonLines:
     def __init__(self, path: Path | None) -> None:
         self._out = path.open("wb", buffering=1 << 20) if path else None
 
-    def add(self, line: bytes) -> None:
-        if self._out is not None:
-            self._out.write(line + b"\n")
+    def add(self, lines: list[bytes]) -> None:
+        if self._out is not None and lines:
+            self._out.write(b"\n".join(lines) + b"\n")
 
     def close(self) -> None:
         if self._out is not None:
@@ -41,32 +38,37 @@ class JsonLines:
 
 
 class ParquetRows:
-    """events.parquet, written as the staged events arrive in log order: one flat row each, in batches of columns."""
+    """events.parquet, written as the staged events arrive in log order: batches of columns (`columns`, made by
+    the reading process) gathered into row groups of a fixed size, whatever size the batches come in."""
 
     def __init__(self, path: Path | None) -> None:
         self._writer = pq.ParquetWriter(path, SCHEMA, compression="zstd") if path else None
-        self._rows: list[tuple] = []
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
 
-    def add(self, row: tuple | None) -> None:
-        """A `row`, or None when no Parquet was asked for."""
-        if self._writer is not None:
-            self._rows.append(row)
-            if len(self._rows) >= _BATCH:
-                _write_rows(self._writer, self._rows)
-                self._rows = []
+    def add(self, batch: pa.RecordBatch | None) -> None:
+        """A batch of `columns`, or None when no Parquet was asked for."""
+        if self._writer is None or batch is None:
+            return
+        self._pending.append(batch)
+        self._rows += batch.num_rows
+        while self._rows >= _BATCH:
+            table = pa.Table.from_batches(self._pending, schema=SCHEMA).combine_chunks()
+            self._writer.write_table(table.slice(0, _BATCH))
+            rest = table.slice(_BATCH)
+            self._pending, self._rows = rest.to_batches(), rest.num_rows
 
     def close(self) -> None:
         if self._writer is not None:
-            _write_rows(self._writer, self._rows)
+            if self._rows:
+                self._writer.write_table(pa.Table.from_batches(self._pending, schema=SCHEMA).combine_chunks())
             self._writer.close()
 
 
-def _write_rows(writer: pq.ParquetWriter, rows: list[tuple]) -> None:
-    """Rows in SCHEMA's column order, turned into columns at once."""
-    if rows:
-        columns = zip(*rows)
-        writer.write_table(pa.Table.from_arrays(
-            [pa.array(values, type=f.type) for values, f in zip(columns, SCHEMA)], schema=SCHEMA))
+def columns(rows: list[tuple]) -> pa.RecordBatch:
+    """`row`s in SCHEMA's column order, turned into columns at once."""
+    return pa.RecordBatch.from_arrays([pa.array(values, type=f.type) for values, f in zip(zip(*rows), SCHEMA)],
+                                      schema=SCHEMA)
 
 
 _TASK_TEXTS = ("task_id", "role", "kind", "category")  # in SCHEMA's order: then the place, then the outcome
@@ -75,29 +77,29 @@ _OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
 _NOTHING: dict[str, Any] = {}
 
 
-def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None) -> tuple:
-    """One flat row; the texts looked up in bulk (`map`), a value that is not a text as no value (per event:
-    no call per field)."""
+def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, micros: int,
+        data_json: bytes) -> tuple:
+    """One flat row, from the event, its time in microseconds and its data as JSON (both made already); the
+    texts looked up in bulk (`map`), a value that is not a text as no value (per event: no call per field)."""
     data = doc["data"]
     get = data.get
-    time = datetime.fromisoformat(doc["time"])  # as `cloudevent` wrote it: UTC, to the microsecond
     place = get("place")
     place_get = place.get if place.__class__ is dict else _NOTHING.get
     contact = get("contact")
     citizen = contact.get("citizen") if contact.__class__ is dict else None
     department = _department(get)
     return (partition, offset, doc["id"], doc["type"], doc["source"], doc["subject"], case_id,
-            (time - _EPOCH) // _MICROSECOND, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
+            micros, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
             _actor(doc["source"], get, department), department,
             *[v if v.__class__ is str else None for v in map(get, _TASK_TEXTS)],
             *[v if v.__class__ is str else None for v in map(place_get, _PLACE_TEXTS)],
             *[v if v.__class__ is str else None for v in map(get, _OUTCOME_TEXTS)],
-            citizen if citizen.__class__ is str else None, orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode())
+            citizen if citizen.__class__ is str else None, data_json.decode())
 
 
 def _department(get) -> str | None:
     """`department_of`, from the data's `get`: the first department field holding a text."""
-    for name in _DEPARTMENT_FIELDS:
+    for name in DEPARTMENT_FIELDS:
         if (value := get(name)).__class__ is str:
             return value
     return None
@@ -105,7 +107,7 @@ def _department(get) -> str | None:
 
 def _actor(source: str, get, department: str | None) -> str:
     """`actor_of`, with the department already found: a person, else the department, else the service."""
-    for name in _PERSON_FIELDS:
+    for name in PERSON_FIELDS:
         if (person := get(name)).__class__ is str:
             return person
     return department or source.rsplit("/", 1)[-1]

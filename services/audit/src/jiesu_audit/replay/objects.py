@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 # field → (object type, qualifier of the event-to-object relationship)
-_SINGLE = {
+SINGLE_OBJECT_FIELDS = {
     "case_id": ("case", "case"), "duplicate_of": ("case", "duplicate of"), "task_id": ("task", "task"), "meeting_id": ("meeting", "meeting"),
     "whistle_id": ("whistle", "whistle"), "carried_over_from": ("meeting", "carried over from"),
     "carried_over_to": ("meeting", "carried over to"),
@@ -14,12 +14,12 @@ _SINGLE = {
     "to_department": ("department", "to"), "suggested_department": ("department", "suggested"),
     "street_office": ("department", "street office"), "convened_by": ("department", "convened by"),
 }
-_MANY = {
+MANY_OBJECT_FIELDS = {
     "case_ids": ("case", "discussed"), "supporting_departments": ("department", "supporting"),
     "summoned": ("department", "summoned"), "participants": ("department", "participant"),
 }
-_SINGLE_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in _SINGLE.items())
-_MANY_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in _MANY.items())
+_SINGLE_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in SINGLE_OBJECT_FIELDS.items())
+_MANY_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in MANY_OBJECT_FIELDS.items())
 # scalar fields worth keeping as event attributes (everything else is an object, a time or free text)
 EVENT_ATTRIBUTES = ("category", "channel", "urgency", "request_type", "role", "kind", "reason", "outcome",
                     "satisfaction", "unresolvable_reason", "clock", "rule", "return_count", "reopen_count",
@@ -122,6 +122,11 @@ def event_attributes(data: dict[str, Any]) -> dict[str, Any]:
         if value.__class__ is str or value.__class__ is int:  # not a bool, though bool is an int
             found[k] = value
     return found
+
+
+def event_attribute_names(data: dict[str, Any]) -> tuple[str, ...]:
+    """The fields of `EVENT_ATTRIBUTES` the data has, in that order (values of any type)."""
+    return _shape(data)[2]
 
 
 _SHAPES: dict[tuple[str, ...], tuple[tuple, tuple, tuple]] = {}

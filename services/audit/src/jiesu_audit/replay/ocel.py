@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from jiesu_audit.replay.objects import event_attributes, related_objects
+from jiesu_audit.replay.objects import related_objects
 from jiesu_audit.replay.reading import Reading
 from jiesu_audit.replay.staging import Staging
 
@@ -91,7 +91,7 @@ def _event(r: Reading) -> dict[str, Any]:
     """The event as OCEL 2.0 has it, every dict's keys in sorted order (as the file had them sorted)."""
     doc = r.doc
     data = doc["data"]
-    attributes = [{"name": k, "value": str(v)} for k, v in event_attributes(data).items()]
+    attributes = [{"name": k, "value": str(v)} for k, v in r.attributes.items()]
     if r.routing_version is not None:
         attributes.append({"name": "routing_rules_version", "value": r.routing_version})
     if doc["type"] == "task.offered.v1":

@@ -17,10 +17,11 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jiesu_audit.domain.actors import actor_of, department_of
+from jiesu_audit.replay.objects import event_attributes
 
 HOTLINE = "12345-hotline-centre"
 WORK = "task.work"
@@ -42,6 +43,7 @@ class Reading:
     instance: str | None = None
     time: str = ""
     routing_version: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)  # `event_attributes`: found once for XES and OCEL
 
 
 class RulesInForce:
@@ -82,7 +84,7 @@ def _read(doc: dict[str, Any], lead_tasks: set[str], holder: str | None) -> Read
     task = data.get("task_id")
     in_lead = not kind.startswith(_OTHER_LINES) and (not isinstance(task, str) or task in lead_tasks)
     reading = Reading(doc, in_lead, _acting(kind, source, data, holder), actor_of(source, data),
-                      kind.rsplit(".", 1)[0], time=doc["time"])
+                      kind.rsplit(".", 1)[0], time=doc["time"], attributes=event_attributes(data))
     if in_lead and isinstance(task, str) and kind in ("task.accepted.v1", "task.completed.v1"):
         started = kind == "task.accepted.v1"
         reading.activity, reading.instance = WORK, task

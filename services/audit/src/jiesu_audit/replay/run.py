@@ -15,10 +15,11 @@ from typing import Any, Protocol
 import orjson
 from tqdm import tqdm
 
-from jiesu_audit.replay.flat import row
+from jiesu_audit.replay.collector import rare_collections
+from jiesu_audit.replay.decoding import Decoded, decoded
+from jiesu_audit.replay.flat import columns, row
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.slim import slim
-from jiesu_audit.replay.sources import Item
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
 from jiesu_audit.replay.staging import Staging, case_of
 from jiesu_audit.replay.structured import Structured, join_halves, remove_parts, write_first_half
@@ -73,24 +74,6 @@ class ReplaySummary:
         return account
 
 
-SEQUENCE_DIGITS = 20  # any 64-bit number: the text sorts as the number does
-
-
-def sequence_text(sequence: int) -> str:
-    """CloudEvents' Sequence extension: a string that orders lexicographically ("…010" after "…009")."""
-    return f"{sequence:0{SEQUENCE_DIGITS}d}"
-
-
-def cloudevent(item: Item, deidentifier: Deidentifier) -> dict[str, Any]:
-    """The de-identified event in CloudEvents structured mode (trace context left out: not research data)."""
-    e = item.envelope
-    assert e is not None
-    return {"specversion": e.specversion, "id": e.id, "source": e.source, "type": e.type, "subject": e.subject,
-            "time": e.time.isoformat().replace("+00:00", "Z"), "datacontenttype": e.datacontenttype,
-            "sequence": sequence_text(e.sequence), "correlationid": e.correlationid, "causationid": e.causationid,
-            "data": deidentifier.data(e.data)}
-
-
 async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, formats=FORMATS,
                  progress: bool = True) -> ReplaySummary:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +82,16 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
         summary.pseudonym_key = "given by the caller"
     deidentifier = Deidentifier(key if key is not None else secrets.token_bytes(32))  # a given key must do
     paths = {f: out_dir / FILES[f] for f in formats}
-    staging_path = out_dir / ".replay-staging.sqlite3"
+    with rare_collections():
+        await _export(source, deidentifier, paths, out_dir / ".replay-staging.sqlite3", summary, progress)
+    summary.files = {f: p.name for f, p in paths.items()}
+    (out_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2, sort_keys=True) + "\n")
+    return summary
+
+
+async def _export(source: Source, deidentifier: Deidentifier, paths: dict[str, Path], staging_path: Path,
+                  summary: ReplaySummary, progress: bool) -> None:
+    """Every file asked for, the counts in `summary`."""
     halves = Structured(paths.get("xes"), paths.get("ocel"))
     stager = Stager(Outputs(staging_path, paths.get("jsonl"), paths.get("parquet"), halves))
     try:
@@ -115,9 +107,6 @@ async def replay(source: Source, out_dir: Path, *, key: bytes | None = None, for
         stager.close()
         staging_path.unlink(missing_ok=True)
         remove_parts(halves)
-    summary.files = {f: p.name for f, p in paths.items()}
-    (out_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2, sort_keys=True) + "\n")
-    return summary
 
 
 def _write_first_half(staging_path: Path, staged: Staged, halves: Structured) -> dict[str, int]:
@@ -135,22 +124,32 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
                     progress: bool, *, parquet: bool) -> None:
     total = await source.total()
     with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
-        batch: list[Sent] = []
-        async for item in source.items():
-            if item.envelope is None:
-                summary.poison.append(item.poison_report())
-            else:
-                doc = cloudevent(item, deidentifier)
-                case_id = case_of(doc)
-                batch.append((orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), orjson.dumps(slim(doc)), case_id,
-                              row(item.partition, item.offset, doc, case_id) if parquet else None))
-            if len(batch) >= _BATCH:
-                stager.send(batch)
-                bar.update(len(batch))
-                batch = []
-        if batch:
-            stager.send(batch)
+        async for records in decoded(source, deidentifier):
+            lines, slims, cases, rows = [], [], [], []
+            for record in records:
+                if record.doc is None:
+                    summary.poison.append(record.poison)
+                    continue
+                line, slimmed, case_id, flat = _prepared(record, parquet)
+                lines.append(line)
+                slims.append(slimmed)
+                cases.append(case_id)
+                rows.append(flat)
+            if lines:
+                stager.send(Sent(lines, slims, cases, columns(rows) if parquet else None))
+            bar.update(len(records))
         bar.update(total - bar.n)
 
 
-_BATCH = 1000  # events sent to the stager at a time, in log order
+def _prepared(record: Decoded, parquet: bool) -> tuple[bytes, bytes, str | None, tuple | None]:
+    """The event's JSON line, its slim form, its case and its Parquet row: its data serialised once for both."""
+    doc = record.doc
+    assert doc is not None
+    data = doc["data"]
+    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    doc["data"] = orjson.Fragment(data_json)
+    line = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    doc["data"] = data
+    case_id = case_of(doc)
+    return (line, orjson.dumps(slim(doc)), case_id,
+            row(record.partition, record.offset, doc, case_id, record.micros, data_json) if parquet else None)

@@ -13,14 +13,9 @@ from jiesu_audit.domain.deidentify import Deidentifier
 
 _REMEMBERED_TEXTS = 100_000  # about 30 MB at most: memory stays flat however long the log
 _REMEMBERED_NAMES = 10_000
-_DROPPED = deidentify._DROPPED
-_PLACE_KEEPS = deidentify._PLACE_KEEPS
+_DROPPED = deidentify.DROPPED
+_PLACE_KEEPS = deidentify.PLACE_KEEPS
 _GENERAL = frozenset({"contact", "place"})  # fields with rules of their own: the general path
-
-
-def _kept_text(text: str) -> str:
-    """A text in a field that is not an identifier: kept when it is a timestamp, else scrubbed."""
-    return text if deidentify._ISO_TIME.match(text) else deidentify.scrub(text)
 
 
 _DROP, _KEEP, _TEXT, _OWN_RULES = range(4)  # what a field's name says to do with a text in it
@@ -60,7 +55,7 @@ class ReplayDeidentifier(Deidentifier):
         if len(self._plans) >= _REMEMBERED_NAMES:  # a few dozen names in a whole log; bounded all the same
             self._plans.clear()
         plan = self._plans[key] = (_DROP if key in _DROPPED else _OWN_RULES if key in _GENERAL
-                                   else _KEEP if deidentify._is_identifier(key, "") else _TEXT)
+                                   else _KEEP if deidentify.is_identifier(key, "") else _TEXT)
         return plan
 
     def _value(self, key: str, value: Any) -> Any:
@@ -86,7 +81,9 @@ class ReplayDeidentifier(Deidentifier):
     def _text(self, text: str) -> str:
         kept = self._texts.get(text)
         if kept is None:
+            if deidentify.ISO_TIME.match(text):  # a timestamp, kept: not remembered (each is new; they would
+                return text                      # crowd the recurring texts out of the memo, and jieba reruns)
             if len(self._texts) >= _REMEMBERED_TEXTS:  # bounded: forget all, relearn the recurring ones
                 self._texts.clear()
-            kept = self._texts[text] = _kept_text(text)
+            kept = self._texts[text] = deidentify.scrub(text)
         return kept

@@ -15,15 +15,22 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 
 from jiesu_audit.replay.flat import JsonLines, ParquetRows
 from jiesu_audit.replay.reading import RulesInForce
 from jiesu_audit.replay.staging import Staging
 from jiesu_audit.replay.structured import Structured, write_second_half
 
-# one event as the reader sends it: its JSON line, what XES and OCEL read of it (JSON), its case, its
-# Parquet row (None when no Parquet is asked for)
-Sent = tuple[bytes, bytes, "str | None", "tuple | None"]
+
+@dataclass(slots=True)
+class Sent:
+    """A batch of events as the reader sends them, in log order: their JSON lines, what XES and OCEL read of
+    them (`slim`, as JSON), their cases, and their Parquet columns (None when no Parquet is asked for)."""
+    lines: list[bytes]
+    slims: list[bytes]
+    cases: list[str | None]
+    parquet: pa.RecordBatch | None
 
 
 @dataclass
@@ -60,14 +67,14 @@ class Stager:
             gc.unfreeze()
         theirs.close()
 
-    def send(self, batch: list[Sent]) -> None:
+    def send(self, batch: Sent | None) -> None:
         try:
             self._conn.send(batch)
         except OSError:  # it stopped: its answer says why
             self._answer("staged")
 
     def staged(self) -> Staged:
-        self.send([])  # an empty batch: the end
+        self.send(None)  # the end
         return self._answer("staged")
 
     def done(self) -> dict[str, int]:
@@ -110,15 +117,17 @@ def _serve(conn: Connection, parents: Connection, outputs: Outputs) -> None:
 def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
     jsonl, parquet = JsonLines(outputs.jsonl), ParquetRows(outputs.parquet)
     events = duplicates = 0
-    while batch := conn.recv():
-        docs = [(orjson.loads(line), case_id, slimmed) for line, slimmed, case_id, _ in batch]
-        for (line, _, _, row), new in zip(batch, staging.add(docs)):
-            if not new:
-                duplicates += 1
-                continue
-            jsonl.add(line)
-            parquet.add(row)
-            events += 1
+    while (batch := conn.recv()) is not None:
+        fresh = staging.add([(orjson.loads(slimmed), case_id, slimmed)  # slim: a third of the line to parse
+                             for slimmed, case_id in zip(batch.slims, batch.cases)])
+        kept = sum(fresh)
+        duplicates += len(fresh) - kept
+        events += kept
+        if kept < len(fresh):  # a redelivery (rare): only the events staged for the first time are written
+            batch.lines = [line for line, new in zip(batch.lines, fresh) if new]
+            batch.parquet = batch.parquet.filter(pa.array(fresh)) if batch.parquet is not None else None
+        jsonl.add(batch.lines)
+        parquet.add(batch.parquet)
     jsonl.close()
     parquet.close()
     staging.close()

@@ -26,6 +26,7 @@ CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type
 _INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)"
 _BATCH = 5000
 _REMEMBERED_OBJECTS = 200_000
+_REMEMBERED_SHAPES = 10_000
 
 
 def case_of(doc: dict[str, Any]) -> str | None:
@@ -42,6 +43,7 @@ class Staging:
                               "PRAGMA temp_store=FILE;" + _SCHEMA)
         self._seq = 0
         self._attribute_types: set[tuple[str, str, str]] = set()
+        self._attribute_shapes: set[tuple] = set()  # (type, attribute names, their values' classes) seen
         self.rules = RulesInForce()  # the routing tables published in the log, few: held in memory
         self._objects: list[tuple[str, str, str]] = []
         self._attributes: list[tuple[str, str, str]] = []
@@ -96,6 +98,13 @@ class Staging:
             self._flush()
 
     def _note_attribute_types(self, kind: str, data: dict[str, Any]) -> None:
+        names = o.event_attribute_names(data)
+        shape = (kind, names, tuple(data[name].__class__ for name in names))
+        if shape in self._attribute_shapes:  # a few per event type: each looked at once
+            return
+        if len(self._attribute_shapes) >= _REMEMBERED_SHAPES:
+            self._attribute_shapes.clear()
+        self._attribute_shapes.add(shape)
         for name, value in o.event_attributes(data).items():
             typed = (kind, name, "integer" if isinstance(value, int) else "string")
             if typed not in self._attribute_types:  # a handful of them: remembered, not re-inserted each event

@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jiesu_audit.replay.objects import event_attributes
 from jiesu_audit.replay.reading import Reading
 
 SLA_DEADLINES = ("decide_by", "respond_by", "resolve_by")  # what the SLA policy gave the offer
@@ -97,7 +96,7 @@ def _event(r: Reading) -> str:
         more.append(("string", "concept:instance", r.instance))
     if r.routing_version is not None:
         more.append(("string", "jiesu:routing_rules_version", r.routing_version))
-    for key, value in event_attributes(data).items():
+    for key, value in r.attributes.items():
         more.append(("int", f"jiesu:{key}", str(value)) if value.__class__ is int else ("string", f"jiesu:{key}", value))
     get = data.get
     for key, name in _TEXTS:
