@@ -10,22 +10,24 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import orjson
+from orjson import loads
 from sqlalchemy import Connection, and_, insert, select, update
 
 from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
 
-from jiesu_audit.domain.history import CaseHistory, case_of
+from jiesu_audit.domain.history import SHAPING, CaseHistory
 from jiesu_audit.readmodel import bulk_load, facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
+from jiesu_audit.readmodel.ready import data_text, ready_of, time_value  # noqa: F401  (data_text: for callers)
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
 from jiesu_audit.readmodel.timeline_rows import put_on_timeline
 
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
 _REWRITE_CHUNK = 2_000  # cases whose fact rows are built and written together
+_DATA = 9  # where a timeline row keeps the event's data text
 
 
 class Decoded(NamedTuple):
@@ -182,7 +184,13 @@ class Batch:
             projector.states.continuing(partition, next_offset)
 
     def take(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> None:
-        fresh = put_on_timeline(self.conn, [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)])
+        time_of = time_value(self.conn.dialect)
+        self.take_ready([ready_of(d, time_of) for d in stretch], ends)
+
+    def take_ready(self, stretch: Sequence[tuple], ends: dict[int, int]) -> None:
+        """`take` for events made ready already (`ready.Ready`, or plain tuples of its layout)."""
+        floor = self.ends
+        fresh = put_on_timeline(self.conn, [r for r in stretch if r[1] >= floor.get(r[0], 0)])
         self.applied.events += len(fresh)
         self.applied.duplicates += len(stretch) - len(fresh)
         self._fold(fresh)
@@ -199,39 +207,28 @@ class Batch:
         for case_id, history in self.pending.items():
             projector.states.put(self.partition_of[case_id], history)
 
-    def _fold(self, stretch: list[Decoded]) -> None:
+    def _fold(self, stretch: list[tuple]) -> None:
         """Fold each event onto its case's history: pending in this batch, cached, stored, or new."""
         pending, states, partition_of, new = self.pending, self.projector.states, self.partition_of, self.new
-        about, missing = [], set()
-        for d in stretch:
-            event = d.event
-            data = event.data or orjson.loads(d.data_text)
-            case_id = case_of(event.type, event.subject, data)
-            if case_id is None:
-                continue
-            about.append((d.partition, case_id, event.type, data, event.time))
-            if case_id not in pending and case_id not in missing:
-                if (cached := states.get(d.partition, case_id)) is not None:
+        missing = set()
+        for partition, _, _, case_id, _, _, _ in stretch:
+            if case_id is not None and case_id not in pending and case_id not in missing:
+                if (cached := states.get(partition, case_id)) is not None:
                     pending[case_id] = cached
                 else:
                     missing.add(case_id)
         if missing:
             pending.update(self.projector.load(self.conn, missing))
-        for partition, case_id, kind, data, at in about:
+        for partition, _, row, case_id, kind, data, at in stretch:
+            if case_id is None:
+                continue
             history = pending.get(case_id)
             if history is None:
                 history = pending[case_id] = CaseHistory(case_id)
                 new.add(case_id)
-            history.apply_fields(kind, data, at)
+            if kind in SHAPING:  # the data parsed only for a type the fold reads
+                history.apply_fields(kind, data if data is not None else loads(row[_DATA]), at)
             partition_of[case_id] = partition
-
-
-def data_text(value: bytes | None, data: dict[str, Any]) -> str:
-    """The event's data as stored on the timeline: the record's own JSON text when it is that object."""
-    try:
-        return (value or b"").decode()
-    except UnicodeDecodeError:
-        return orjson.dumps(data).decode()
 
 
 def _marker(conn: Connection) -> str:
