@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from hashlib import blake2b
 from typing import Any, NamedTuple
 
 import orjson
@@ -28,6 +29,7 @@ class Ready(NamedTuple):
     type: str
     data: dict[str, Any] | None  # None: parsed from the row's data text when the fold needs it
     time: datetime
+    key: bytes | None  # a key of its event id, for a case's history to tell a duplicate by (see `event_key`)
 
 
 def time_value(dialect: Any) -> TimeValue:
@@ -48,7 +50,14 @@ def ready(partition: int, offset: int, event: Any, text: str, time_of: TimeValue
     case_id = case_of(event.type, event.subject, data)
     row = (event.subject, event.id, event.type, event.source, event.sequence, time_of(event.time),
            event.correlationid, event.causationid, event.traceparent, text)
-    return partition, offset, row, case_id, event.type, data if keep_data else None, event.time
+    return (partition, offset, row, case_id, event.type, data if keep_data else None, event.time,
+            None if case_id is None else event_key(event.id))
+
+
+def event_key(event_id: str) -> bytes:
+    """16 bytes standing for an event id in a case's history (`CaseHistory.event_keys`): its BLAKE2b digest,
+    as unlikely to be shared by two ids as a UUID is to be drawn twice."""
+    return blake2b(event_id.encode(), digest_size=16).digest()
 
 
 def ready_of(decoded: Any, time_of: TimeValue) -> tuple:

@@ -41,6 +41,15 @@ def put_on_timeline(conn: Connection, stretch: Sequence[tuple]) -> list[tuple]:
     return [stretch[i] for i in kept]
 
 
+def put_all_on_timeline(conn: Connection, stretch: Sequence[tuple]) -> None:
+    """Insert every event of `stretch`, duplicates told apart already (a catch-up's, see `Batch.by_case`)."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(_insert(conn, ""), [r[_ROW] for r in stretch])
+    finally:
+        cursor.close()
+
+
 def _first_sightings(conn: Connection, rows: Sequence[tuple]) -> list[int]:
     """Positions of the events whose id was not seen before: neither on the timeline nor earlier here."""
     ids = list({row[_EVENT_ID] for row in rows})
