@@ -4,6 +4,7 @@ catch-up stops early, and a failure of its own fails the catch-up instead of end
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,16 @@ def test_a_log_the_reader_cannot_read_fails_the_catch_up(tmp_path: Path) -> None
             list(reader.stretches())
     finally:
         reader.close()
+
+
+def test_a_reader_that_sends_nothing_fails_the_catch_up_after_its_patience(tmp_path: Path) -> None:
+    stuck = tmp_path / "log.fifo"
+    os.mkfifo(stuck)  # opening it waits for a writer that never comes: a reader stuck before its first stretch
+    reader = LogReader(stuck, TOPIC, 0, 10, 8, TIME_OF)
+    reader.patience_seconds = 1.0
+    try:
+        with pytest.raises(OSError, match="it sent nothing for 1.0 s"):
+            list(reader.stretches())
+    finally:
+        reader.close()
+    assert not reader._process.is_alive()

@@ -20,6 +20,10 @@ from pathlib import Path
 from jiesu_audit.readmodel.ready import TimeValue, decode_stored
 
 _ROWS = 10_000  # records read from the log at a time
+# A stretch takes the reader a second or so. Forked while another thread of audit's may be inside SQLite
+# (an HTTP question), the child could find one of SQLite's process-wide locks held by nobody and wait for ever;
+# then the catch-up fails after this long, and the subscription catches up instead (its slower way).
+PATIENCE_SECONDS = 60.0
 # (ready events, poison [(offset, key, value, headers text, reason)], the offset after the stretch)
 Stretch = tuple[list[tuple], list[tuple], int]
 
@@ -27,6 +31,8 @@ Stretch = tuple[list[tuple], list[tuple], int]
 class LogReader:
     """Reads offsets start..end of one topic of the embedded log at `path` in a child process; `stretches()`
     hands them over in order; `close()` ends the child (also when not all were taken)."""
+
+    patience_seconds = PATIENCE_SECONDS
 
     def __init__(self, path: Path, topic: str, start: int, end: int, stretch_events: int,
                  time_of: TimeValue) -> None:
@@ -43,20 +49,25 @@ class LogReader:
 
     def stretches(self) -> Iterator[Stretch]:
         while True:
-            try:
-                message = self._conn.recv()
-            except (EOFError, OSError):
-                message = ("failed", "it ended without an answer")
+            message = self._next()
             if message[0] == "end":
                 return
             if message[0] != "stretch":
                 raise OSError(f"reading the log failed: {message[1]} (exit code {self._process.exitcode})")
             yield message[1], message[2], message[3]
 
+    def _next(self) -> tuple:
+        try:
+            if not self._conn.poll(self.patience_seconds):
+                return "failed", f"it sent nothing for {self.patience_seconds} s"
+            return self._conn.recv()
+        except (EOFError, OSError):
+            return "failed", "it ended without an answer"
+
     def close(self) -> None:
         self._conn.close()  # a child still sending finds the pipe closed, and stops
-        self._process.join(timeout=30)
-        if self._process.is_alive():
+        self._process.join(timeout=5)  # it notices when it sends its next stretch: a second or so
+        if self._process.is_alive():  # stuck: it only reads, nothing is lost
             self._process.kill()
             self._process.join()
 
