@@ -123,7 +123,7 @@ def test_a_stored_record_reads_the_same_through_the_text_path(path: Path) -> Non
     assert {name: getattr(item.envelope, name) for name in Envelope.model_fields} == envelope.model_dump()
 
 
-@pytest.mark.parametrize("headers_text", ['{"h": [["ce_sequence", 3]]}', '{"h": 5}', "not json"])
+@pytest.mark.parametrize("headers_text", ['{"h": [["ce_sequence", 3]]}', '{"h": 5}', "{}", "not json"])
 def test_a_stored_record_with_malformed_headers_is_poison_with_a_reason(headers_text: str) -> None:
     _, _, value = _record(GOLDENS[0])
     item = from_stored_record(7, headers_text, value)

@@ -26,10 +26,11 @@ def rss_mib(pid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a live process has used so far."""
+    """User + system CPU time a live process has used so far, with that of its children that have ended
+    (audit's catch-up forks a reader of the log: its work is the catch-up's)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ms_per_case(pids: dict[str, int], before: dict[str, float], cases: int) -> dict[str, float]:

@@ -52,7 +52,7 @@ def from_stored_record(offset: int, headers_text: str, value: bytes | None) -> I
         if headers is None:
             return from_record(0, offset, header_map_from_text(headers_text), value)
         return Item(0, offset, decode_text_event(headers, value))
-    except (DecodeError, AttributeError, TypeError, ValueError) as exc:
+    except (DecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
         return Item(0, offset, poison_reason=f"undecodable record: {exc}"[:500], poison_bytes=value or b"")
 
 
