@@ -77,7 +77,7 @@ def _tag_block(block: str) -> tuple[tuple[str, str], ...]:
     return tuple(tagged)
 
 
-_remembered_block = functools.lru_cache(maxsize=16384)(_tag_block)
+_remembered_block = functools.lru_cache(maxsize=4096)(_tag_block)
 
 
 def dictionary_tag(word: str) -> str | None:
