@@ -3,9 +3,14 @@
 jieba's hidden Markov model is what finds names its dictionary lacks, but it is also most of its cost
 (~1 ms for a 60-character text, all in the Viterbi search over ~250 tags). So the text is cut with the
 dictionary alone first, and the model runs only where jieba itself would run it — a stretch of characters
-no dictionary word covers — and only if a surname is among them."""
+no dictionary word covers — and only if a surname is among them.
+
+jieba cuts each block of its own (a run of Chinese characters, letters and digits; the rest is punctuation
+and spaces) without looking at the others, so a block's words are remembered: the same clauses, English
+words and punctuation recur from one request to the next, and a block is tagged once, not on every request."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
@@ -21,7 +26,9 @@ from jiesu_shared.personal.surnames import SINGLE
 
 jieba.setLogLevel(logging.WARNING)  # loading the dictionary otherwise talks on stderr
 TAGGER = jieba.posseg.dt
-_ONE_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ONE_CJK = re.compile("[\u4E00-\u9FD5]")  # jieba's range: a run of these never spans two blocks
+_BLOCKS = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._]+)")  # how jieba splits a text into blocks (re_han_internal)
+_LONGEST_REMEMBERED = 64  # characters; a longer block is tagged each time (rare, and it would crowd the cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +49,20 @@ def warm_up() -> None:
 
 
 def tag(text: str) -> list[Token]:
-    words = [(word, flag) for word, flag in TAGGER.cut(text, HMM=False)]
     tokens: list[Token] = []
-    position, i = 0, 0
+    position = 0
+    for block in _BLOCKS.split(text):
+        words = _remembered_block(block) if len(block) <= _LONGEST_REMEMBERED else _tag_block(block)
+        for word, flag in words:
+            tokens.append(Token(word, flag, position))
+            position += len(word)
+    return tokens
+
+
+def _tag_block(block: str) -> tuple[tuple[str, str], ...]:
+    words = [(word, flag) for word, flag in TAGGER.cut(block, HMM=False)]
+    tagged: list[tuple[str, str]] = []
+    i = 0
     while i < len(words):
         j = i
         while j < len(words) and _ONE_CJK.fullmatch(words[j][0]):
@@ -54,11 +72,12 @@ def tag(text: str) -> list[Token]:
         run = "".join(word for word, _ in stretch)
         if len(stretch) >= 2 and not TAGGER.tokenizer.FREQ.get(run) and any(ch in SINGLE for ch in run):
             stretch = [(word, flag) for word, flag in TAGGER.cut(run)]  # the model, on this stretch only
-        for word, flag in stretch:
-            tokens.append(Token(word, flag, position))
-            position += len(word)
+        tagged.extend(stretch)
         i = end
-    return tokens
+    return tuple(tagged)
+
+
+_remembered_block = functools.lru_cache(maxsize=4096)(_tag_block)
 
 
 def dictionary_tag(word: str) -> str | None:

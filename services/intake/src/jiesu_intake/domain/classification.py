@@ -51,6 +51,20 @@ class Taxonomy:
     def subject(self, code: str) -> Subject | None:
         return next((s for s in self.subjects if s.code == code), None)
 
+    @functools.cached_property
+    def indexes(self) -> _Indexes:
+        """Built on first use, once per taxonomy (classification runs on every request)."""
+        return _Indexes(subjects=_KeywordIndex(tuple(s.keywords for s in self.subjects)),
+                        request_types=_KeywordIndex(tuple(r.keywords for r in self.request_types)),
+                        urgency=_KeywordIndex(tuple(r.keywords for r in self.urgency)))
+
+
+@dataclass(frozen=True)
+class _Indexes:
+    subjects: _KeywordIndex
+    request_types: _KeywordIndex
+    urgency: _KeywordIndex
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -60,20 +74,24 @@ class Verdict:
     classification: Classification
 
 
-def matches(text: str, keywords: tuple[str, ...], *, lowered: str | None = None) -> list[str]:
-    """The keywords found in the text: Chinese as substrings, Latin-script ones as whole words.
-    (`lowered`: the text already lower-cased, when one text is matched against many rules.)"""
-    lowered = text.lower() if lowered is None else lowered
-    # A substring test first: it is cheap and rules out most keywords before any regex runs.
-    return [keyword for keyword, word, whole in _finders(keywords)
-            if word in lowered and (whole is None or whole.search(lowered))]
+class _KeywordIndex:
+    """Which keywords a text holds: Chinese ones as substrings, Latin-script ones as whole words.
 
+    Every keyword of one aspect's rules in one list, in rule order and each rule's keyword order, so a
+    text is searched in one pass (not a pass per rule) and each rule's finds come out in its own order."""
 
-@functools.lru_cache(maxsize=1024)
-def _finders(keywords: tuple[str, ...]) -> tuple[tuple[str, str, re.Pattern[str] | None], ...]:
-    """Per rule, once: each keyword lower-cased, with its whole-word pattern if it is Latin-script."""
-    return tuple((keyword, keyword.lower(), _whole_word(keyword.lower()) if keyword.isascii() else None)
-                 for keyword in keywords)
+    def __init__(self, rules: tuple[tuple[str, ...], ...]) -> None:
+        # A substring test first: it is cheap and rules out most keywords before any regex runs.
+        self._finders = [(number, keyword, keyword.lower(), _whole_word(keyword.lower()) if keyword.isascii() else None)
+                         for number, keywords in enumerate(rules) for keyword in keywords]
+
+    def found(self, lowered: str) -> dict[int, list[str]]:
+        """Rule number -> the keywords of that rule found in the lower-cased text (only rules with any)."""
+        found: dict[int, list[str]] = {}
+        for number, keyword, word, whole in self._finders:
+            if word in lowered and (whole is None or whole.search(lowered)):
+                found.setdefault(number, []).append(keyword)
+        return found
 
 
 @functools.lru_cache(maxsize=4096)
@@ -82,23 +100,25 @@ def _whole_word(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
 
 
-def _first_rule(aspect: str, rules: tuple[Rule, ...], lowered: str, version: str) -> RuleMatch | None:
-    for rule in rules:
-        words = matches(lowered, rule.keywords, lowered=lowered)
-        if words:
-            return RuleMatch(aspect=aspect, rule_id=f"{version}/{aspect}/{rule.value}", value=rule.value,
-                             matched=words)
-    return None
+def _first_rule(aspect: str, rules: tuple[Rule, ...], index: _KeywordIndex, lowered: str,
+                version: str) -> RuleMatch | None:
+    found = index.found(lowered)
+    if not found:
+        return None
+    first = min(found)
+    return RuleMatch(aspect=aspect, rule_id=f"{version}/{aspect}/{rules[first].value}", value=rules[first].value,
+                     matched=found[first])
 
 
 def _best_subject(taxonomy: Taxonomy, lowered: str) -> RuleMatch | None:
-    best: RuleMatch | None = None
-    for subject in taxonomy.subjects:
-        words = matches(lowered, subject.keywords, lowered=lowered)
-        if words and (best is None or len(words) > len(best.matched)):
-            best = RuleMatch(aspect="subject", rule_id=f"{taxonomy.version}/subject/{subject.code}",
-                             value=subject.code, matched=words)
-    return best
+    """The subject with the most keywords found; on a tie the earlier one."""
+    found = taxonomy.indexes.subjects.found(lowered)
+    if not found:
+        return None
+    best = min(found, key=lambda number: (-len(found[number]), number))
+    subject = taxonomy.subjects[best]
+    return RuleMatch(aspect="subject", rule_id=f"{taxonomy.version}/subject/{subject.code}", value=subject.code,
+                     matched=found[best])
 
 
 def classify(taxonomy: Taxonomy, text: str, *, category: str | None = None) -> Verdict:
@@ -106,8 +126,9 @@ def classify(taxonomy: Taxonomy, text: str, *, category: str | None = None) -> V
     A `category` the caller already knows wins over the rules for the subject."""
     lowered = text.lower()
     subject = _best_subject(taxonomy, lowered)
-    kind = _first_rule("request_type", taxonomy.request_types, lowered, taxonomy.version)
-    urgency = _first_rule("urgency", taxonomy.urgency, lowered, taxonomy.version)
+    indexes = taxonomy.indexes
+    kind = _first_rule("request_type", taxonomy.request_types, indexes.request_types, lowered, taxonomy.version)
+    urgency = _first_rule("urgency", taxonomy.urgency, indexes.urgency, lowered, taxonomy.version)
     fired = [m for m in (subject, kind, urgency) if m is not None]
     if category is not None:
         classification = Classification(rule_id="client", by="client", taxonomy_version=taxonomy.version,
