@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from jiesu_shared.collector import set_for_serving
 from jiesu_shared.logs import configure_logging, json_logs
 from jiesu_shared.settings import ServiceSettings
 from jiesu_shared.telemetry import setup_tracing
@@ -61,6 +62,7 @@ def _exit_if_crashed(task: asyncio.Task) -> None:
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     configure_logging(service, settings.log_level)  # plain, or JSON lines with trace ids (JIESU_LOG_FORMAT=json)
     setup_tracing(f"jiesu-{service}", otlp_endpoint=settings.otlp_endpoint, trace_file=settings.trace_file)
+    set_for_serving()  # the app is built: what start-up made is frozen out of the collector's walks
     # as JSON, uvicorn's own lines go through the root handler too (log_config=None leaves them unconfigured)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                 access_log=False, **({"log_config": None} if json_logs() else {}))

@@ -5,7 +5,6 @@ import sys
 from jiesu_shared.runtime import serve
 
 from jiesu_intake.bootstrap import build_app
-from jiesu_intake.collector import set_for_serving
 from jiesu_intake.config import IntakeSettings
 
 
@@ -15,9 +14,7 @@ def main() -> None:
 
         sys.exit(rotate(sys.argv[2:]))
     settings = IntakeSettings()
-    app = build_app(settings)
-    set_for_serving()  # after start-up: what it built is frozen out of the collector's walks
-    serve(app, settings, "intake")
+    serve(build_app(settings), settings, "intake")
 
 
 if __name__ == "__main__":

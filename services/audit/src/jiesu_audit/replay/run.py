@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import orjson
 from tqdm import tqdm
 
-from jiesu_audit.replay.collector import rare_collections
+from jiesu_shared.collector import rare_collections
 from jiesu_audit.replay.decoding import Decoded, decoded
 from jiesu_audit.replay.flat import columns, row
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
