@@ -125,6 +125,7 @@ class EmbeddedSubscription:
         self._quiet_version: int | None = None  # the counter when a fetch last found nothing new
         self._read: dict[str, tuple[float, bool]] = {}  # topic -> (when last fetched, whether read to its end)
         self._doorbell = Doorbell(path)
+        self._behind = False  # the last fetch found a backlog (more than is read on the event loop)
 
     async def start(self) -> None:
         self._file = await asyncio.to_thread(_LogFile, self._path)
@@ -194,7 +195,8 @@ class EmbeddedSubscription:
         """The live case, a few new records and no lease to renew, read on the event loop: a worker-thread hop
         cost more than the read. None when it must go to the worker thread (leases due, more records than
         that, or the file busy)."""
-        if self._watch is None or _now_ms() - self._renewed_ms >= self._lease_ms // 3:
+        if self._watch is None or self._behind or _now_ms() - self._renewed_ms >= self._lease_ms // 3:
+            self._behind = False  # the worker thread's fetch below tells again
             return None
         try:
             rows = self._read_rows(self._watch, min(max_records, _READ_HERE + 1))
@@ -207,7 +209,9 @@ class EmbeddedSubscription:
     # -- in the worker thread -------------------------------------------------------------------
     def _fetch(self, conn: sqlite3.Connection, max_records: int) -> list[Record]:
         self._renew_leases(conn)
-        return self._took(self._read_rows(conn, max_records), max_records)
+        records = self._took(self._read_rows(conn, max_records), max_records)
+        self._behind = len(records) > _READ_HERE  # a backlog: the next fetch goes straight to this thread too
+        return records
 
     def _read_rows(self, conn: sqlite3.Connection, max_records: int) -> list[tuple[str, float, list]]:
         """Up to `max_records` rows after each held topic's position: (topic, when read, rows) per topic."""
