@@ -1,5 +1,4 @@
-"""Outbox relay: publishes committed outbox entries to the bus in order, then removes them (in the
-transaction of its next look).
+"""Outbox relay: publishes committed outbox entries to the bus in order, then removes them.
 
 At-least-once: a crash between publishing and removing republishes those entries after a restart;
 consumers drop the duplicates by event id. On PostgreSQL an advisory lock keeps one relay per
@@ -19,6 +18,7 @@ import zlib
 from typing import Any
 
 from sqlalchemy import Engine, Row, bindparam, delete, event, select, text
+from sqlmodel import col
 
 from jiesu_shared.backoff import Backoff
 from jiesu_shared.bus.headers import headers_from_text
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 _LOCK_ID = zlib.crc32(b"jiesu.outbox.relay")
 _OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
 _WROTE_OUTBOX = "jiesu.wrote_outbox"  # in a pooled connection's info while its transaction has outbox rows
-_REMOVE = delete(_OUTBOX).where(_OUTBOX.c.position.in_(bindparam("positions", expanding=True)))
 _PENDING = (select(_OUTBOX.c.position, _OUTBOX.c.topic, _OUTBOX.c.key, _OUTBOX.c.value, _OUTBOX.c.headers)
             .order_by(_OUTBOX.c.position).limit(bindparam("limit")))
 
@@ -46,7 +45,6 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_pause = idle_pause
         self._wakeup = Wakeup()
-        self._published: list[int] = []  # positions published but not yet removed from the outbox
         _wake_after_outbox_commits(database.engine, self.wake_threadsafe)
         if database.engine.dialect.name == "postgresql":
             notify_on_outbox_commits(database.engine, _OUTBOX)
@@ -60,27 +58,24 @@ class OutboxRelay:
         """Tell the relay that something was just committed (callable from any thread)."""
         self._wakeup.send_threadsafe()
 
-    def _take(self, published: list[int]) -> list[Row]:
-        """Remove what the last look published and read what is pending, in one transaction (a read-only one
-        when there is nothing to remove). Plain rows, not ORM objects: the relay only copies them onto the bus."""
-        with (self._db.transaction() if published else self._db.reading()) as s:
-            connection = s.connection()
-            if published:
-                connection.execute(_REMOVE, {"positions": published})
-            return list(connection.execute(_PENDING, {"limit": self._batch_size}))
+    def _pending(self) -> list[Row]:
+        # Plain rows, not ORM objects: the relay only copies them onto the bus.
+        with self._db.reading() as s:
+            return list(s.connection().execute(_PENDING, {"limit": self._batch_size}))
+
+    def _remove(self, positions: list[int]) -> None:
+        with self._db.transaction() as s:
+            s.exec(delete(OutboxEntry).where(col(OutboxEntry.position).in_(positions)))  # type: ignore[call-overload]
 
     async def publish_pending(self) -> int:
-        """Publish what is pending; the entries are removed at the next look (so a look costs one transaction,
-        not two), and the last look, which finds nothing, leaves the outbox empty."""
         self._wakeup.looking()  # commits from now on need a new wake-up; earlier ones are read below
-        entries = await asyncio.to_thread(self._take, self._published)
-        self._published = []  # removed (or, if that failed, still there: then this raised before)
+        entries = await asyncio.to_thread(self._pending)
         if not entries:
             return 0
         await self._publisher.publish([
             OutgoingRecord(e.topic, e.key, e.value, headers_from_text(e.headers)) for e in entries
         ])
-        self._published = [e.position for e in entries]
+        await asyncio.to_thread(self._remove, [e.position for e in entries if e.position is not None])
         return len(entries)
 
     async def run(self, stop: asyncio.Event) -> None:
