@@ -5,11 +5,11 @@
 - Never silently dropped: a record that cannot be decoded or handled goes to the dead-letter topic
   with its original bytes, the reason and its source offset, and the runner goes on with the next.
 - Infrastructure failures (database away) are retried without advancing the offset.
-- The offset is committed only after the handling is durable, in the background (commits.py): the next
-  poll does not wait for the log to answer.
-- Batched: the events of one poll are handled in log order in one transaction (one commit, one fsync,
-  each event in its own savepoint). When an event fails there, what came before it is committed and it
-  is handled alone, with the retries and dead-lettering above, before the batch goes on.
+- The offset is committed only after the handling is durable, in the background and at most every half
+  second while busy (commits.py): the next poll does not wait for the log to answer.
+- Batched: the events of one poll are handled in log order in one transaction (one commit, one fsync).
+  When an event fails there, what came before it is committed and it is handled alone, with the retries
+  and dead-lettering above, before the batch goes on.
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ class ConsumerRunner:
         self._catch_all = catch_all
         self._max_attempts = max_attempts
         self._retry_pause = retry_pause
-        self._on_batch_handled = on_batch_handled  # e.g. wake the outbox relay for what handlers appended
+        self._on_batch_handled = on_batch_handled  # e.g. wake a worker for what the handlers wrote
         self._on_progress = on_progress
         self._tracer = tracer("jiesu.consumer")
 
@@ -106,6 +106,8 @@ class ConsumerRunner:
             while not stop.is_set():
                 records = await subscription.poll(timeout=0.5)
                 await self._process_batch(records, subscription, commits, dead_letters, stop)
+                if not records:
+                    commits.idle()
                 if self._on_progress is not None and not stop.is_set():
                     self._on_progress(records, await subscription.progress())
         finally:
@@ -116,19 +118,22 @@ class ConsumerRunner:
     async def _process_batch(self, records: list[Record], subscription: Subscription, commits: BackgroundCommits,
                              dead_letters: Publisher, stop: asyncio.Event) -> None:
         last_per_partition: dict[tuple[str, int], Record] = {}
+        handled = 0
         for start in range(0, len(records), _EVENTS_PER_TRANSACTION):
             if stop.is_set():
                 await subscription.rewind(records[start])  # not handled: the next member starts here
                 break
             chunk = records[start:start + _EVENTS_PER_TRANSACTION]
-            await self._process_together(chunk, dead_letters)
+            handled += await self._process_together(chunk, dead_letters)
             for record in chunk:
                 last_per_partition[(record.topic, record.partition)] = record
-        if last_per_partition:
+        if handled:  # records that were not for us wrote nothing: nobody to wake
             self._on_batch_handled()
+        if last_per_partition:
             commits.handled(last_per_partition.values())
 
-    async def _process_together(self, records: list[Record], dead_letters: Publisher) -> None:
+    async def _process_together(self, records: list[Record], dead_letters: Publisher) -> int:
+        """Handle the records for us; how many went to a handler."""
         routed = [r for r in [await self._route(record, dead_letters) for record in records] if r is not None]
         done = 0
         while done < len(routed):
@@ -136,6 +141,7 @@ class ConsumerRunner:
             if done < len(routed):  # this one failed in the batch: alone, with retries or a dead letter
                 await self._handle_alone(routed[done], dead_letters)
                 done += 1
+        return len(routed)
 
     async def process(self, record: Record, dead_letters: Publisher) -> None:
         """Handle one record on its own (a batch of one)."""

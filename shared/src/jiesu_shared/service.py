@@ -59,20 +59,15 @@ class ServiceKernel:
     def consume(self, consumer: str, handlers: MessageBus | Mapping[str, Handler], catch_all: Handler | None = None,
                 on_handled: Callable[[], None] | None = None, on_progress: ProgressObserver | None = None) -> None:
         """Run the bus's event handlers (or a table of handlers by type name) on the log; after each committed
-        batch the outbox relay (and `on_handled`, e.g. a worker waiting for what the handlers wrote) is woken."""
+        batch that handled something, `on_handled` (e.g. a worker waiting for what the handlers wrote) is called.
+        The outbox relay needs no call: a transaction that filled the outbox wakes it as it ends (relay.py)."""
         if isinstance(handlers, MessageBus):
             handlers = handlers.consumed()
-        relay = self.relay.wake_threadsafe
-
-        def wake() -> None:
-            relay()
-            if on_handled is not None:
-                on_handled()
-
         self.consumers.append(ConsumerRunner(
             group=self.settings.group(f"{self.name}.{consumer}"), bus=self.bus, topic=self.settings.topic,
             dead_letter_topic=self.settings.dead_letter_topic, database=self.database, handlers=handlers,
-            catch_all=catch_all, on_batch_handled=wake, on_progress=on_progress))
+            catch_all=catch_all, on_progress=on_progress,
+            **({"on_batch_handled": on_handled} if on_handled is not None else {})))
 
     def app(self, *, title: str, routers: Sequence[APIRouter], workers: Sequence[Worker] = (),
             state: object | None = None, health: Callable[[], dict] | None = None) -> FastAPI:

@@ -28,6 +28,7 @@ from jiesu_dispatch.domain.sla import SlaPolicy
 from jiesu_dispatch.domain.state import CaseState, evolve
 
 Clock = Callable[[], datetime]
+_FACTS_DIRECTORY = "jiesu_dispatch.facts_directory"  # in a consumer transaction's session.info
 
 
 def case_stream(case_id: str) -> str:
@@ -59,10 +60,18 @@ class Dispatcher:
         """The directory and routing table in force now, or at a past moment (for the audit's question)."""
         return self._directory.current(session) if at is None else self._directory.at(session, at)
 
-    def context(self, session: Session) -> Context:
-        directory = self._directory.current(session)
+    def context(self, session: Session, *, for_facts: bool = False) -> Context:
+        """What a decision needs. `for_facts`: the consumer's transaction, which never changes the directory, so
+        the directory is looked up once for its whole run of facts (a query per fact was ~5 % of dispatch's CPU)."""
+        directory = self._facts_directory(session) if for_facts else self._directory.current(session)
         return Context(routing=directory.routing, sla=self.sla, now=self.clock(), new_id=self.new_id,
                        max_returns=self.max_returns, directory=directory.names, areas=directory.areas)
+
+    def _facts_directory(self, session: Session) -> Directory:
+        directory = session.info.get(_FACTS_DIRECTORY)  # a session is one transaction (Database.transaction)
+        if directory is None:
+            directory = session.info[_FACTS_DIRECTORY] = self._directory.current(session)
+        return directory
 
     def case(self, session: Session, case_id: str) -> CaseState | None:
         return ledger.load_case(session, case_id).state
@@ -104,7 +113,7 @@ class Dispatcher:
         if case.state is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)
         fresh, record = case.state is None, current_record.get()
-        events = react(evolve(case.state, payload, envelope.time), payload, self.context(session))
+        events = react(evolve(case.state, payload, envelope.time), payload, self.context(session, for_facts=True))
         self.commit_case(session, case, events, cause=envelope, fact=payload, fact_time=envelope.time)
         if fresh and record is not None:  # after the ledger's rows: a concurrent first writer fails there
             ledger.note_partition(session, case_id, record.partition)

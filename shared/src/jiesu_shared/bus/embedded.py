@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS group_leases (
 """
 
 
+# At most this many new records are read on the event loop (the live case); more go to a worker thread.
+_READ_HERE = 64
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -121,6 +125,7 @@ class EmbeddedSubscription:
         self._quiet_version: int | None = None  # the counter when a fetch last found nothing new
         self._read: dict[str, tuple[float, bool]] = {}  # topic -> (when last fetched, whether read to its end)
         self._doorbell = Doorbell(path)
+        self._behind = False  # the last fetch found a backlog (more than is read on the event loop)
 
     async def start(self) -> None:
         self._file = await asyncio.to_thread(_LogFile, self._path)
@@ -147,7 +152,9 @@ class EmbeddedSubscription:
                 self._read = {topic: (time.time(), True) for topic in self._positions}
             else:
                 version = self._data_version()  # read before the fetch: a commit during it changes it
-                records = await asyncio.to_thread(self._file.run, self._fetch, max_records)
+                records = self._fetch_here(max_records)
+                if records is None:
+                    records = await asyncio.to_thread(self._file.run, self._fetch, max_records)
                 self._quiet_version = None if records else version
                 if records:
                     return records
@@ -184,24 +191,54 @@ class EmbeddedSubscription:
         return [PartitionProgress(topic, 0, at, caught_up) for topic, (at, caught_up) in self._read.items()
                 if topic in self._positions]
 
+    def _fetch_here(self, max_records: int) -> list[Record] | None:
+        """The live case, a few new records and no lease to renew, read on the event loop: a worker-thread hop
+        cost more than the read. None when it must go to the worker thread (leases due, more records than
+        that, or the file busy)."""
+        if self._watch is None or self._behind or _now_ms() - self._renewed_ms >= self._lease_ms // 3:
+            self._behind = False  # the worker thread's fetch below tells again
+            return None
+        try:
+            rows = self._read_rows(self._watch, min(max_records, _READ_HERE + 1))
+        except sqlite3.Error:
+            return None
+        if sum(len(r) for _, _, r in rows) > _READ_HERE:
+            return None
+        return self._took(rows, max_records)
+
     # -- in the worker thread -------------------------------------------------------------------
     def _fetch(self, conn: sqlite3.Connection, max_records: int) -> list[Record]:
         self._renew_leases(conn)
-        out: list[Record] = []
+        records = self._took(self._read_rows(conn, max_records), max_records)
+        self._behind = len(records) > _READ_HERE  # a backlog: the next fetch goes straight to this thread too
+        return records
+
+    def _read_rows(self, conn: sqlite3.Connection, max_records: int) -> list[tuple[str, float, list]]:
+        """Up to `max_records` rows after each held topic's position: (topic, when read, rows) per topic."""
+        out: list[tuple[str, float, list]] = []
+        left = max_records
         for topic, position in self._positions.items():
-            fetched_at, limit = time.time(), max_records - len(out)
+            fetched_at = time.time()
             rows = conn.execute(
                 "SELECT offset, key, value, headers, timestamp_ms FROM records "
                 "WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
-                (topic, position, limit),
+                (topic, position, left),
             ).fetchall()
-            self._read[topic] = (fetched_at, len(rows) < limit)
-            for offset, key, value, headers, ts in rows:
-                out.append(Record(topic, 0, offset, key, value, headers_from_text(headers), ts))
+            out.append((topic, fetched_at, rows))
+            left -= len(rows)
+            if left <= 0:
+                break
+        return out
+
+    def _took(self, read: list[tuple[str, float, list]], max_records: int) -> list[Record]:
+        """The records read, each topic's position moved past them (only once all topics were read)."""
+        out: list[Record] = []
+        for topic, fetched_at, rows in read:
+            self._read[topic] = (fetched_at, len(out) + len(rows) < max_records)
+            out.extend(Record(topic, 0, offset, key, value, headers_from_text(headers), ts)
+                       for offset, key, value, headers, ts in rows)
             if rows:
                 self._positions[topic] = rows[-1][0] + 1
-            if len(out) >= max_records:
-                break
         return out
 
     def _renew_leases(self, conn: sqlite3.Connection) -> None:

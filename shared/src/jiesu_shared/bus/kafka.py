@@ -15,6 +15,12 @@ from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
 # 100 ms (its default) makes a storm of retries and log lines while the broker is away. While it is away,
 # broker_away grows consumers' pause (exponential, full jitter, capped at 10 s) and resets it when it answers.
 RETRY_BACKOFF_MS = 500
+# aiokafka asks the broker for a partition again only once the records it fetched were taken, so a poll returns
+# what was fetched before the last batch was handled, and what arrived meanwhile waits a whole further turn (the
+# consumer hops were ~45 ms on Kafka against ~10 on the embedded log at 25 cases/s). Taking the records a poll
+# returns starts that fetch; waiting one local round trip for it takes those records along (a probe with 15 ms of
+# handling per batch: 41 -> 30 ms p50 from produce to poll).
+TOP_UP_MS = 3
 
 
 class KafkaPublisher:
@@ -82,7 +88,12 @@ class KafkaSubscription:
             await self._consumer.stop()
 
     async def poll(self, *, timeout: float, max_records: int = 500) -> list[Record]:
-        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
+        batches = dict(await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records))
+        got = sum(len(messages) for messages in batches.values())
+        if 0 < got < max_records:  # what arrived while the last batch was handled: one round trip more
+            more = await self._consumer.getmany(timeout_ms=TOP_UP_MS, max_records=max_records - got)
+            for tp, messages in more.items():
+                batches[tp] = [*batches.get(tp, ()), *messages]  # later offsets of the same partition after
         records = [
             Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()), m.timestamp)
             for messages in batches.values()
