@@ -21,6 +21,7 @@ from deploy.local_stack import free_port
 from tests.containers.compose import ComposeProject, own_master_key_file
 from tests.containers.journey import a_case_through_to_audit, register_departments
 from tests.support.staff import as_role, staff_env
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(1800)]
 
@@ -87,10 +88,14 @@ def test_compose_takes_a_case_from_intake_to_the_departments_container_and_audit
     case_id, _ = a_case_through_to_audit(stack.urls["intake"], stack.urls["audit"], CASE, timeout=120)
 
     # the second gateway shares the first one's database: it shows the same signed deliveries, delivered
-    deliveries = httpx.get(f"{stack.urls['gateway_2']}/admin/departments/property-firm/deliveries",
-                           headers={"authorization": f"Bearer {stack.admin_token}"})
-    assert deliveries.status_code == 200, deliveries.text
-    assert {d["status"] for d in deliveries.json()["deliveries"] if d["case_id"] == case_id} == {"delivered"}
+    def statuses() -> set[str] | None:  # a later notice (the case's update) may still be on its way
+        deliveries = httpx.get(f"{stack.urls['gateway_2']}/admin/departments/property-firm/deliveries",
+                               headers={"authorization": f"Bearer {stack.admin_token}"})
+        assert deliveries.status_code == 200, deliveries.text
+        found = {d["status"] for d in deliveries.json()["deliveries"] if d["case_id"] == case_id}
+        return found if found and "pending" not in found else None
+
+    assert eventually(statuses, timeout=60, interval=0.5, what="the case's deliveries settled") == {"delivered"}
 
 
 def test_intakes_master_key_is_rotated_with_compose_and_the_citizen_still_read(stack: Stack,
