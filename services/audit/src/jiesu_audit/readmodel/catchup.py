@@ -1,20 +1,24 @@
 """A fresh (or far behind) audit on the embedded log catches up the way a replay reads: straight from the
-log file's rows, in offset order up to the end seen at the start, decoded by the replay's fast path in a second process (`reader.py`) — then
+log file's rows, in offset order up to the end seen at the start, decoded by the replay's fast path — then
 the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
+from jiesu_shared.events import EventView
+
 from jiesu_audit.readmodel.bulk_load import collect_batch, collecting_per_batch, commits_not_flushed, indexes_deferred
-from jiesu_audit.readmodel.projector import Projector
-from jiesu_audit.readmodel.reader import LogReader, Stretch
-from jiesu_audit.readmodel.ready import time_value
+from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
 from jiesu_audit.readmodel.tables import positions
+from jiesu_audit.replay.sources import from_stored_record
+
+_ROWS = 10_000
 
 
 class EmbeddedCatchUp:
@@ -29,29 +33,18 @@ class EmbeddedCatchUp:
         only the open batch, read again from the stored position). True when it reached `end`."""
         database = self.projector.database
         with collecting_per_batch(), commits_not_flushed(database):
-            with indexes_deferred(database) as deferral:
-                finished = self._run(start, end, progress, dead_letter, stopping, by_case=deferral.deferred)
-            # a duplicate about no case went on the timeline meanwhile, and was counted: taken off at the end
-            progress.events -= deferral.duplicates_removed
-            progress.duplicates += deferral.duplicates_removed
+            with indexes_deferred(database):
+                finished = self._run(start, end, progress, dead_letter, stopping)
             if finished:  # counted once, at the end, with the indexes back and outside the batches' large cache
                 self.projector.refresh_departments()
             return finished
 
     def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
-             stopping: Callable[[], bool], by_case: bool) -> bool:
-        reader = LogReader(self.path, self.topic, start, end, self.stretch_events,
-                           time_value(self.projector.database.engine.dialect))
-        try:
-            return self._take(reader.stretches(), progress, dead_letter, stopping, by_case)
-        finally:
-            reader.close()
-
-    def _take(self, stretches: Iterator[Stretch], progress: Any, dead_letter: Callable[[list], None],
-              stopping: Callable[[], bool], by_case: bool) -> bool:
+             stopping: Callable[[], bool]) -> bool:
+        stretches = self.stretches(start, end)
         while True:
             with self.projector.batch([0], roomy_cache=True) as batch:
-                batch.refresh, batch.by_case = False, by_case
+                batch.refresh = False
                 while len(batch.pending) < self.batch_cases:
                     item = next(stretches, None)
                     if item is None or stopping():
@@ -59,7 +52,7 @@ class EmbeddedCatchUp:
                     stretch, poison, next_offset = item
                     if poison:
                         dead_letter(poison)
-                    batch.take_ready(stretch, {0: next_offset})
+                    batch.take(stretch, {0: next_offset})
             progress.events += batch.applied.events
             progress.duplicates += batch.applied.duplicates
             collect_batch()
@@ -85,3 +78,42 @@ class EmbeddedCatchUp:
             return 0
         finally:
             conn.close()
+
+    def stretches(self, start: int, end: int):  # type: ignore[no-untyped-def]
+        """(decoded events, poison [(offset, key, value, headers, reason)], next offset) per stretch."""
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            position = start
+            while position < end:
+                stretch, poison = [], []
+                while position < end and len(stretch) < self.stretch_events:
+                    rows = conn.execute("SELECT offset, key, value, headers FROM records WHERE topic = ? AND offset >= ? "
+                                        "AND offset < ? ORDER BY offset LIMIT ?",
+                                        (self.topic, position, end, _ROWS)).fetchall()
+                    if not rows:
+                        position = end
+                        break
+                    _decode(rows, stretch, poison)
+                    position = rows[-1][0] + 1
+                yield stretch, poison, position
+        finally:
+            conn.close()
+
+
+def _decode(rows: list, stretch: list[Decoded], poison: list) -> None:
+    keep = stretch.append
+    for offset, key, value, headers in rows:
+        item = from_stored_record(offset, headers, value)
+        event = item.envelope
+        if event is None:
+            poison.append((offset, key, value, headers, f"undecodable: {item.poison_reason}"))
+            continue
+        try:
+            parse_payload(event.type, event.data)
+        except UnknownEventType:
+            pass
+        except PayloadError as exc:
+            poison.append((offset, key, value, headers, f"invalid payload: {exc}"))
+            continue
+        text = data_text(value, event.data)
+        keep(Decoded(0, offset, event, text) if type(event) is EventView else Decoded.of(0, offset, event, text))

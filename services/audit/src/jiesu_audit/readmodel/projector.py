@@ -10,24 +10,22 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from orjson import loads
+import orjson
 from sqlalchemy import Connection, and_, insert, select, update
 
 from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
 
-from jiesu_audit.domain.history import SHAPING, CaseHistory
+from jiesu_audit.domain.history import CaseHistory, case_of
 from jiesu_audit.readmodel import bulk_load, facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
-from jiesu_audit.readmodel.ready import data_text, ready_of, time_value  # noqa: F401  (data_text: for callers)
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
-from jiesu_audit.readmodel.timeline_rows import put_all_on_timeline, put_on_timeline
+from jiesu_audit.readmodel.timeline_rows import put_on_timeline
 
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
 _REWRITE_CHUNK = 2_000  # cases whose fact rows are built and written together
-_DATA = 9  # where a timeline row keeps the event's data text
 
 
 class Decoded(NamedTuple):
@@ -180,28 +178,14 @@ class Batch:
         self.new: set[str] = set()  # pending cases that had no rows before this batch
         self.applied = Applied()
         self.refresh = True  # count the stale department groups afresh at the end (a catch-up: at its last batch)
-        # A catch-up into an empty read model, whose timeline has no unique index until its end: a duplicate
-        # is told by its case's history instead (see `bulk_load.indexes_deferred`).
-        self.by_case = False
         for partition, next_offset in stored.items():
             projector.states.continuing(partition, next_offset)
 
     def take(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> None:
-        time_of = time_value(self.conn.dialect)
-        self.take_ready([ready_of(d, time_of) for d in stretch], ends)
-
-    def take_ready(self, stretch: Sequence[tuple], ends: dict[int, int]) -> None:
-        """`take` for events made ready already (`ready.Ready`, or plain tuples of its layout)."""
-        floor = self.ends
-        unread = [r for r in stretch if r[1] >= floor.get(r[0], 0)]
-        if self.by_case:
-            fresh = self._fold(unread)
-            put_all_on_timeline(self.conn, fresh)
-        else:
-            fresh = put_on_timeline(self.conn, unread)
-            self._fold(fresh)
+        fresh = put_on_timeline(self.conn, [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)])
         self.applied.events += len(fresh)
         self.applied.duplicates += len(stretch) - len(fresh)
+        self._fold(fresh)
         for partition, end in ends.items():
             self.ends[partition] = max(end, self.ends.get(partition, 0))
 
@@ -215,43 +199,39 @@ class Batch:
         for case_id, history in self.pending.items():
             projector.states.put(self.partition_of[case_id], history)
 
-    def _fold(self, stretch: list[tuple]) -> list[tuple]:
-        """Fold each event onto its case's history: pending in this batch, cached, stored, or new. Returns
-        the events to keep: all, or (`by_case`) those whose case had not seen them yet, and those about no
-        case (the timeline's unique index, built at the end, tells their duplicates)."""
-        pending, partition_of, new, by_case = self.pending, self.partition_of, self.new, self.by_case
-        self._gather(stretch)
-        kept = []
-        for item in stretch:
-            partition, _, row, case_id, kind, data, at, key = item
+    def _fold(self, stretch: list[Decoded]) -> None:
+        """Fold each event onto its case's history: pending in this batch, cached, stored, or new."""
+        pending, states, partition_of, new = self.pending, self.projector.states, self.partition_of, self.new
+        about, missing = [], set()
+        for d in stretch:
+            event = d.event
+            data = event.data or orjson.loads(d.data_text)
+            case_id = case_of(event.type, event.subject, data)
             if case_id is None:
-                kept.append(item)
                 continue
-            history = pending.get(case_id)
-            if history is None:
-                history = pending[case_id] = CaseHistory(case_id)
-                new.add(case_id)
-            if by_case:
-                if history.seen(key):
-                    continue
-                history.saw(key)
-            kept.append(item)
-            if kind in SHAPING:  # the data parsed only for a type the fold reads
-                history.apply_fields(kind, data if data is not None else loads(row[_DATA]), at)
-            partition_of[case_id] = partition
-        return kept
-
-    def _gather(self, stretch: list[tuple]) -> None:
-        """The histories of the stretch's cases into `pending`: from the cache, else loaded (if stored)."""
-        pending, states, missing = self.pending, self.projector.states, set()
-        for partition, _, _, case_id, *_ in stretch:
-            if case_id is not None and case_id not in pending and case_id not in missing:
-                if (cached := states.get(partition, case_id)) is not None:
+            about.append((d.partition, case_id, event.type, data, event.time))
+            if case_id not in pending and case_id not in missing:
+                if (cached := states.get(d.partition, case_id)) is not None:
                     pending[case_id] = cached
                 else:
                     missing.add(case_id)
         if missing:
             pending.update(self.projector.load(self.conn, missing))
+        for partition, case_id, kind, data, at in about:
+            history = pending.get(case_id)
+            if history is None:
+                history = pending[case_id] = CaseHistory(case_id)
+                new.add(case_id)
+            history.apply_fields(kind, data, at)
+            partition_of[case_id] = partition
+
+
+def data_text(value: bytes | None, data: dict[str, Any]) -> str:
+    """The event's data as stored on the timeline: the record's own JSON text when it is that object."""
+    try:
+        return (value or b"").decode()
+    except UnicodeDecodeError:
+        return orjson.dumps(data).decode()
 
 
 def _marker(conn: Connection) -> str:
