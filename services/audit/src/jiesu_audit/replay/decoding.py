@@ -13,19 +13,17 @@ import operator
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
 
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier
 from jiesu_audit.replay.sources import EmbeddedSource, Item, from_stored_record
-from jiesu_shared.events.envelope import TYPE_PATTERN
+from jiesu_shared.events.codec import plain_time_and_sequence
 
 SEQUENCE_DIGITS = 20  # any 64-bit number: the text sorts as the number does
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_TYPE = re.compile(TYPE_PATTERN)
 _CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?\+00:00\Z", re.ASCII)  # as isoformat writes UTC
 _REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_specversion", "ce_sequence",
              "ce_correlationid")
@@ -108,18 +106,11 @@ def _checked(a: dict[str, Any]) -> tuple[datetime, int] | None:
             return None
     except KeyError:
         return None
-    causation, sequence, stamp = a.get("ce_causationid"), a["ce_sequence"], a["ce_time"]
-    if not (sequence.isdigit() and sequence.isascii() and a["ce_specversion"] == "1.0"
-            and stamp[4:5] == "-" and stamp[10:11] == "T" and a["ce_id"] and a["ce_source"] and a["ce_subject"]
-            and _plain_type(a["ce_type"]) and (causation is None or causation.__class__ is str)
+    causation = a.get("ce_causationid")
+    if not ((causation is None or causation.__class__ is str)
             and a.get("ce_traceparent").__class__ in (str, type(None))):
         return None
-    try:
-        time = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    number = int(sequence)
-    return (time, number) if time.tzinfo is not None and number >= 1 else None
+    return plain_time_and_sequence(a)
 
 
 def _utc_text(stamp: str, time: datetime) -> str:
@@ -128,11 +119,6 @@ def _utc_text(stamp: str, time: datetime) -> str:
     if _CANONICAL_UTC.match(stamp) and stamp[19:26] != ".000000":
         return stamp[:-6] + "Z"
     return time.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@lru_cache(maxsize=4096)  # a log has a few dozen type names: each matched once
-def _plain_type(kind: str) -> bool:
-    return _TYPE.fullmatch(kind) is not None
 
 
 def from_item(item: Item, deidentifier: ReplayDeidentifier) -> Decoded:
