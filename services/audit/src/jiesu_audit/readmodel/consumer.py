@@ -5,8 +5,12 @@ transaction (the catch-up of a fresh audit and the live tail are the same path).
   it is skipped, and an event id already on the timeline (a relay's duplicate) is not folded again.
 - Nothing dropped: a record that is not a valid Jiesu CloudEvent, or whose payload the catalogue refuses,
   goes to the dead-letter topic (original bytes, reason, position) before the stretch is applied.
-- A stretch is applied when it is long (`stretch_events`) or the log has nothing more for now, so a busy
-  log costs one transaction per many thousand events and a quiet one shows each event at once.
+- A stretch is applied when it is long (`stretch_events`) or the log has nothing more for now and its first
+  event has waited `linger_seconds`, so a busy log costs one transaction per many thousand events, a steady
+  trickle one per linger (each transaction rewrites the touched cases' facts and stores the positions: its
+  fixed cost was most of audit's CPU at 100 cases/s), and a quiet log shows each event within the linger.
+- The group's offsets are committed in the background, at most every half second (`commits.py`): the stored
+  positions, not the group's, are what guard against applying twice.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import Any
 from jiesu_shared.bus.headers import headers_from_text
 from jiesu_shared.bus.port import Bus, OutgoingRecord, Publisher, Record, Subscription
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
+from jiesu_shared.commits import BackgroundCommits
 from jiesu_shared.events import DecodeError, decode_event
 from jiesu_shared.store import Database
 
@@ -56,10 +61,11 @@ class Progress:
 class AuditConsumer:
     def __init__(self, *, bus: Bus, group: str, topic: str, dead_letter_topic: str, database: Database,
                  states: CaseStates, stretch_events: int, embedded_log: Path | None = None,
-                 catch_up_cases: int = 10_000, refresh_seconds: float = 5.0) -> None:
+                 catch_up_cases: int = 10_000, refresh_seconds: float = 5.0, linger_seconds: float = 0.0) -> None:
         self.bus, self.group, self.topic, self.dlq = bus, group, topic, dead_letter_topic
         self.projector = Projector(database, topic, states, refresh_seconds)
         self.stretch_events = stretch_events
+        self.linger_seconds = linger_seconds
         self.progress = Progress()
         self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events,
                                         catch_up_cases) if embedded_log else None
@@ -81,22 +87,33 @@ class AuditConsumer:
     async def _loop(self, subscription: Subscription, dead_letters: Publisher, stop: asyncio.Event) -> None:
         stretch: list[Decoded] = []
         last: dict[int, Record] = {}
-        while not stop.is_set():
-            records = await subscription.poll(timeout=0.5, max_records=_POLL_RECORDS)
-            if records:
-                self.progress.applying = True
-                decoded, poison = await asyncio.to_thread(decode_all, records)
-                if poison:
-                    await self._dead_letter(poison, dead_letters)
-                stretch += decoded
-                for record in records:
-                    last[record.partition] = record
-            if last and (len(stretch) >= self.stretch_events or len(records) < _POLL_RECORDS):
-                await self._apply(stretch, last, subscription)
-                stretch, last = [], {}
-            if len(records) < _POLL_RECORDS and not last:  # all there was is applied: at the log's end just now
-                self.progress.applying = False
-                self.progress.reached_end_at, self.progress.reached_end_wall = time.monotonic(), datetime.now(UTC)
+        commits = BackgroundCommits(subscription)
+        due = 0.0  # when the stretch being gathered is applied, unless it grows long first
+        try:
+            while not stop.is_set():
+                wait = max(0.0, due - time.monotonic()) if last else 0.5
+                records = await subscription.poll(timeout=wait, max_records=_POLL_RECORDS)
+                if records:
+                    self.progress.applying = True
+                    if not last:
+                        due = time.monotonic() + self.linger_seconds
+                    decoded, poison = await asyncio.to_thread(decode_all, records)
+                    if poison:
+                        await self._dead_letter(poison, dead_letters)
+                    stretch += decoded
+                    for record in records:
+                        last[record.partition] = record
+                at_end = len(records) < _POLL_RECORDS
+                if last and (len(stretch) >= self.stretch_events or (at_end and time.monotonic() >= due)):
+                    await self._apply(stretch, last)
+                    commits.handled(last.values())
+                    stretch, last = [], {}
+                if at_end and not last:  # all there was is applied: at the log's end just now
+                    commits.idle()
+                    self.progress.applying = False
+                    self.progress.reached_end_at, self.progress.reached_end_wall = time.monotonic(), datetime.now(UTC)
+        finally:
+            await commits.flush()
 
     async def _catch_up(self, catch_up: EmbeddedCatchUp, subscription: Subscription, dead_letters: Publisher,
                         stop: asyncio.Event) -> None:
@@ -141,19 +158,12 @@ class AuditConsumer:
                 await asyncio.sleep(0.2 * attempt)
         raise RuntimeError("the read models could not be written; stopping rather than skipping events")
 
-    async def _apply(self, stretch: list[Decoded], last: dict[int, Record], subscription: Subscription) -> None:
+    async def _apply(self, stretch: list[Decoded], last: dict[int, Record]) -> None:
         ends = {p: r.offset + 1 for p, r in last.items()}
         for _ in range(5):  # a stale stretch is applied again: what another instance applied is then skipped
             if await self._applied(stretch, ends):
-                break
-        else:
-            raise RuntimeError("partitions kept moving on under this instance; stopping")
-        for record in last.values():
-            try:
-                await subscription.commit(record)
-            except Exception:  # a rebalance took the partition: the stored position still guards it
-                log.warning("could not commit %s@%s; the stored position skips it if redelivered",
-                            record.topic, record.offset)
+                return
+        raise RuntimeError("partitions kept moving on under this instance; stopping")
 
     async def _dead_letter(self, poison: list[tuple[Record, str]], dead_letters: Publisher) -> None:
         outgoing = []
