@@ -189,3 +189,26 @@ async def test_a_record_of_a_type_without_a_handler_is_passed_over_and_one_of_it
     (dead,) = await dead_letters(bus, topic, unique, 1)  # the first dead letter: the other service's record is not
     assert dead.key == b"case-M"  # dead-lettered here; the services that handle its type judge it
     assert dead.header("dlq_reason").decode().startswith("undecodable: data is not JSON")
+
+
+async def test_events_arriving_within_the_linger_are_handled_in_one_turn(
+        bus: Bus, topic: str, unique: str, service_db: Database) -> None:
+    turns: list[int] = []
+    runner = ConsumerRunner(group=f"linger-{unique}", bus=bus, topic=topic, dead_letter_topic=topic + ".dlq",
+                            database=service_db, handlers={"case.received.v1": remember}, linger_seconds=1.0,
+                            on_batch_handled=lambda: turns.append(len(seen(service_db, "case-L"))))
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    publisher = bus.publisher()
+    await publisher.start()
+    try:
+        for text in ("one", "two", "three", "four"):  # four publishes, a trickle rather than one batch
+            await publisher.publish([to(topic, case_received("case-L", text))])
+        await eventually_async(lambda: asyncio.to_thread(lambda: len(seen(service_db, "case-L")) == 4),
+                               what="the trickle handled")
+    finally:
+        await publisher.stop()
+        stop.set()
+        await task
+    assert seen(service_db, "case-L") == ["one", "two", "three", "four"]
+    assert len(turns) < 4  # gathered: at least two of them in one transaction

@@ -7,7 +7,8 @@
 - Infrastructure failures (database away) are retried without advancing the offset.
 - The offset is committed only after the handling is durable, in the background and at most every half
   second while busy (commits.py): the next poll does not wait for the log to answer.
-- Batched: the events of one poll are handled in log order in one transaction (one commit, one fsync).
+- Batched: the events of one poll, and of the polls within the linger after it, are handled in log order in
+  one transaction (one commit, one fsync).
   When an event fails there, what came before it is committed and it is handled alone, with the retries
   and dead-lettering above, before the batch goes on.
 """
@@ -82,6 +83,7 @@ class ConsumerRunner:
         retry_pause: float = 0.2,
         on_batch_handled: Callable[[], None] = lambda: None,
         on_progress: ProgressObserver | None = None,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.group = group
         self._bus = bus
@@ -94,6 +96,7 @@ class ConsumerRunner:
         self._retry_pause = retry_pause
         self._on_batch_handled = on_batch_handled  # e.g. wake a worker for what the handlers wrote
         self._on_progress = on_progress
+        self._linger = linger_seconds
         self._tracer = tracer("jiesu.consumer")
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -105,6 +108,8 @@ class ConsumerRunner:
         try:
             while not stop.is_set():
                 records = await subscription.poll(timeout=0.5)
+                if records and self._linger:
+                    await self._gather(subscription, records)
                 await self._process_batch(records, subscription, commits, dead_letters, stop)
                 if not records:
                     commits.idle()
@@ -114,6 +119,13 @@ class ConsumerRunner:
             await commits.flush()
             await subscription.stop()
             await dead_letters.stop()
+
+    async def _gather(self, subscription: Subscription, records: list[Record]) -> None:
+        """What else the log gets within the linger after the first records, for the same turn."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._linger
+        while len(records) < _EVENTS_PER_TRANSACTION and (left := deadline - loop.time()) > 0:
+            records += await subscription.poll(timeout=left, max_records=_EVENTS_PER_TRANSACTION - len(records))
 
     async def _process_batch(self, records: list[Record], subscription: Subscription, commits: BackgroundCommits,
                              dead_letters: Publisher, stop: asyncio.Event) -> None:

@@ -66,7 +66,7 @@ class ServiceKernel:
         self.consumers.append(ConsumerRunner(
             group=self.settings.group(f"{self.name}.{consumer}"), bus=self.bus, topic=self.settings.topic,
             dead_letter_topic=self.settings.dead_letter_topic, database=self.database, handlers=handlers,
-            catch_all=catch_all, on_progress=on_progress,
+            catch_all=catch_all, on_progress=on_progress, linger_seconds=self.settings.linger_seconds,
             **({"on_batch_handled": on_handled} if on_handled is not None else {})))
 
     def app(self, *, title: str, routers: Sequence[APIRouter], workers: Sequence[Worker] = (),

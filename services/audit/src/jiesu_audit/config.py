@@ -23,8 +23,8 @@ class AuditSettings(ServiceSettings):
     # Department figures whose facts changed are kept afresh at most this often (counted at a question
     # meanwhile, so answers are exact either way).
     refresh_seconds: float = 5.0
-    # A live event waits at most this long for others to be applied with it: one transaction per linger
-    # instead of one per poll under a steady load (the timeline shows an event this much later at most).
+    # The linger (see ServiceSettings) of audit's consumer, longer: nothing waits on audit's timeline, and each
+    # of its transactions rewrites the touched cases' facts (the timeline shows an event this much later at most).
     linger_seconds: float = 0.1
     caught_up_within_seconds: float = 5.0  # /health says caught_up when the log's end was reached this recently
 
