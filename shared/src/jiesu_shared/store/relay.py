@@ -109,7 +109,7 @@ class OutboxRelay:
             await lock.confirm()
             published = await self.publish_pending()
             self._recovered()
-            if not published:
+            if published < self._batch_size:  # all there was: a commit since the look has woken us already
                 await self._wakeup.wait(stop, self._idle_pause)
 
     def _failed(self, exc: Exception) -> None:
