@@ -30,7 +30,7 @@ def nul() -> Refused:
 
 
 def has_nul(data: bytes) -> bool:
-    return any(form in data for form in _NUL_FORMS)
+    return b"\x00" in data or b"\\u0000" in data or b"%00" in data  # _NUL_FORMS, without a generator per call
 
 
 def refused_up_front(scope: Scope, max_bytes: int) -> Refused | None:
@@ -38,7 +38,7 @@ def refused_up_front(scope: Scope, max_bytes: int) -> Refused | None:
     for name, value in scope["headers"]:
         if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
             return too_large(max_bytes)
-    if has_nul(scope.get("raw_path") or b"") or has_nul(scope.get("query_string") or b""):
+    if has_nul(b"?".join((scope.get("raw_path") or b"", scope.get("query_string") or b""))):
         return nul()
     return None
 
