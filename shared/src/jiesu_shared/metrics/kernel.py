@@ -79,7 +79,8 @@ def install_metrics(app: FastAPI, kernel: ServiceKernel) -> None:
     metrics.add_collector(OutboxCollector(kernel.database), "outbox")
     # The one layer of ours around the routes: server span, size and NUL limits (before a route reads the body
     # or a guard the token), traceparent echo, latency histogram.
-    app.add_middleware(HttpEdge, max_bytes=kernel.settings.max_body_bytes, histogram=request_histogram(metrics.registry))
+    app.add_middleware(HttpEdge, max_bytes=kernel.settings.max_body_bytes,
+                       histogram=request_histogram(metrics.registry))
     install_ready_route(app, metrics, database_ping)
     inner = app.router.lifespan_context
 
