@@ -13,10 +13,8 @@ from jiesu_shared.access.guard import Authenticator
 from jiesu_shared.access.whoami import router as whoami_router
 from jiesu_shared.bus.port import Bus, Publisher
 from jiesu_shared.consumer import ConsumerRunner, Handler, ProgressObserver
-from jiesu_shared.http.limits import RequestLimits
 from jiesu_shared.http.openapi import install_problem_openapi
 from jiesu_shared.http.problems import install_problem_handlers
-from jiesu_shared.http.tracing import install_traceparent_echo
 from jiesu_shared.messagebus import BatchHandler, CommandHandler, EventHandler, MessageBus
 from jiesu_shared.metrics import ServiceMetrics, install_metrics
 from jiesu_shared.runtime import Worker, worker_lifespan
@@ -83,21 +81,18 @@ class ServiceKernel:
         def all_workers() -> list[Worker]:
             return [self.relay.run, *(c.run for c in self.consumers), *workers]
 
-        # One server span per request, continuing the caller's trace; FastAPI's operation spans (one each
-        # for dependencies, endpoint and serialisation) and request metrics cost more CPU than the
-        # endpoint itself on a busy service.
+        # FastAPI's native telemetry off: the edge (http/edge.py, installed with the metrics) opens the one
+        # server span per request for less CPU; FastAPI's operation spans (dependencies, endpoint,
+        # serialisation) and request metrics cost more CPU than the endpoint itself on a busy service.
         app = FastAPI(title=title, lifespan=worker_lifespan(all_workers, on_start, on_stop),
-                      telemetry={"operation_spans": False, "metrics": False})
+                      telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
         app.state.kernel = self
         app.state.service = state
         install_problem_handlers(app)
-        install_traceparent_echo(app)
         install_problem_openapi(app)
         for router in (*routers, whoami_router):
             app.include_router(router)
-        # Outermost of ours: size and NUL are refused before a route reads the body or a guard the token.
-        app.add_middleware(RequestLimits, max_bytes=self.settings.max_body_bytes)
-        install_metrics(app, self)  # latency (outermost), /ready, the metrics server
+        install_metrics(app, self)  # the edge (span, limits, traceparent, latency), /ready, the metrics server
 
         @app.get("/health", tags=["operations"], summary="Liveness: the process serves HTTP (open to anyone)")
         def health_check() -> dict:

@@ -8,7 +8,6 @@ earlier case on the same subject at the same place.
 """
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from jiesu_intake import privacy, readmodel
 from jiesu_intake.domain.case import UNCLASSIFIED, EarlierCase, ReceiveCase, decide_receive
 from jiesu_intake.domain.classification import Taxonomy, Verdict, classify
 from jiesu_intake.domain.redaction import Redacted, redact
+from jiesu_intake.ids import new_case_id
 from jiesu_intake.privacy import Contact
 
 
@@ -71,7 +71,7 @@ class Received:
 def prepare(taxonomy: Taxonomy, new: NewCase, idempotency: IdempotencyKey | None) -> PreparedCase:
     name = new.contact.name if new.contact else None
     redacted = redact(new.text.strip(), name=name)
-    return PreparedCase(case_id=str(uuid.uuid4()), new=new, redacted=redacted,
+    return PreparedCase(case_id=new_case_id(), new=new, redacted=redacted,
                         verdict=classify(taxonomy, redacted.text, category=new.category), idempotency=idempotency,
                         traceparent=current_traceparent())
 

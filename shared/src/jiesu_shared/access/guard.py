@@ -8,8 +8,9 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi import Request, Security
+from fastapi.security import HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
 from jiesu_shared.access.oidc import OidcVerifier, ProviderUnreachable
@@ -48,9 +49,9 @@ class Authenticator:
 
     def known(self, token: str) -> Principal | None:
         """A static staff token or the admin token: no I/O."""
-        found = None
+        found, given = None, token.encode()
         for expected, principal in self._static:  # compare with every entry: no early exit to time
-            if hmac.compare_digest(expected, token.encode()):
+            if hmac.compare_digest(expected, given):
                 found = principal
         return found
 
@@ -71,33 +72,42 @@ class Authenticator:
         return found
 
 
-async def _guard(security_scopes: SecurityScopes, request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_staff_bearer)]) -> Principal:
-    # A coroutine: a plain function cost every request a thread hop (~6 % of intake's CPU per case); only a JWT
-    # is verified in a thread, since that may fetch the provider's keys.
-    if credentials is None:
-        raise Problem(401, "unauthorized", "Missing credentials", "send 'Authorization: Bearer <token>'",
-                      headers=_CHALLENGE)
-    authenticator: Authenticator = request.app.state.kernel.authenticator
-    token = credentials.credentials
-    principal = authenticator.known(token)
-    if principal is None and authenticator.may_verify(token):
-        principal = await run_in_threadpool(authenticator.authenticate, token)
-    if principal is None:
-        raise Problem(401, "unauthorized", "Invalid credentials", "the token is unknown, expired or not for us",
-                      headers=_CHALLENGE)
-    if not principal.holds_any(security_scopes.scopes):
-        raise Problem(403, "forbidden", "Not allowed",
-                      f"this needs one of the roles {', '.join(security_scopes.scopes)}")
-    request.state.principal = principal
-    return principal
+class _Guard(HTTPBearer):
+    """The bearer scheme and the check in one dependency: a route's one security dependant, where a guard
+    depending on the scheme cost every request a second pass of FastAPI's dependency solver."""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        super().__init__(auto_error=False, scheme_name=_staff_bearer.scheme_name, bearerFormat="JWT",
+                         description=_staff_bearer.model.description)
+        self.roles = roles
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        # A coroutine: a plain function cost every request a thread hop (~6 % of intake's CPU per case); only a
+        # JWT is verified in a thread, since that may fetch the provider's keys.
+        # What HTTPBearer.__call__ reads, without building its credentials model on every request
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if scheme.lower() != "bearer" or not token:
+            raise Problem(401, "unauthorized", "Missing credentials", "send 'Authorization: Bearer <token>'",
+                          headers=_CHALLENGE)
+        authenticator: Authenticator = request.app.state.kernel.authenticator
+        principal = authenticator.known(token)
+        if principal is None and authenticator.may_verify(token):
+            principal = await run_in_threadpool(authenticator.authenticate, token)
+        if principal is None:
+            raise Problem(401, "unauthorized", "Invalid credentials", "the token is unknown, expired or not for us",
+                          headers=_CHALLENGE)
+        if not principal.holds_any(self.roles):
+            raise Problem(403, "forbidden", "Not allowed", f"this needs one of the roles {', '.join(self.roles)}")
+        request.state.principal = principal
+        return principal
 
 
 def requires(*roles: str) -> Any:
-    """The guard itself, for a router's `dependencies=[…]`: every route on it needs one of `roles`."""
+    """The guard itself, for a router's `dependencies=[…]`: every route on it needs one of `roles` (which the
+    operation lists as the StaffToken scheme's scopes)."""
     if not roles:
         raise ValueError("name the roles; a route open to anyone needs no guard")
-    return Security(_guard, scopes=list(roles))
+    return Security(_Guard(roles), scopes=list(roles))
 
 
 def allow(*roles: str) -> Any:

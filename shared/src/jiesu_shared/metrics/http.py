@@ -17,7 +17,8 @@ def request_histogram(registry: CollectorRegistry) -> Histogram:
 
 
 class LatencyMiddleware:
-    """A plain ASGI middleware: times each request until its response has been sent."""
+    """A plain ASGI middleware: times each request until its response has been sent. For an app without the
+    service kernel (the console); the services' edge (jiesu_shared/http/edge.py) times theirs."""
 
     def __init__(self, app: ASGIApp, histogram: Histogram) -> None:
         self.app = app

@@ -14,7 +14,8 @@ from prometheus_client.core import GaugeMetricFamily
 
 from jiesu_shared.bus.port import Bus
 from jiesu_shared.metrics.dead_letters import CountingBus, dead_letter_counter
-from jiesu_shared.metrics.http import LatencyMiddleware, request_histogram
+from jiesu_shared.http.edge import HttpEdge
+from jiesu_shared.metrics.http import request_histogram
 from jiesu_shared.metrics.lag import EmbeddedLag, KafkaLag, PartitionLag
 from jiesu_shared.metrics.outbox import OutboxCollector
 from jiesu_shared.metrics.readiness import install_ready_route
@@ -76,7 +77,10 @@ def install_metrics(app: FastAPI, kernel: ServiceKernel) -> None:
             session.connection().exec_driver_sql("SELECT 1")
 
     metrics.add_collector(OutboxCollector(kernel.database), "outbox")
-    app.add_middleware(LatencyMiddleware, histogram=request_histogram(metrics.registry))
+    # The one layer of ours around the routes: server span, size and NUL limits (before a route reads the body
+    # or a guard the token), traceparent echo, latency histogram.
+    app.add_middleware(HttpEdge, max_bytes=kernel.settings.max_body_bytes,
+                       histogram=request_histogram(metrics.registry))
     install_ready_route(app, metrics, database_ping)
     inner = app.router.lifespan_context
 
