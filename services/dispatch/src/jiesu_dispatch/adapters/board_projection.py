@@ -27,7 +27,7 @@ NO_DEADLINE = 253402300799.0  # 9999-12-31: a case with no clock running sorts l
 # Built once: every commit of a case runs them, and building and keying a statement per call costs more than it.
 _INSERTS = tuple(insert(table.__table__) for table in TABLES)  # type: ignore[attr-defined]
 _FORGET = tuple(delete(t).where(t.c.case_id.in_(bindparam("case_ids", expanding=True)))
-                    for t in (table.__table__ for table in TABLES))  # type: ignore[attr-defined]
+                for t in (table.__table__ for table in TABLES))  # type: ignore[attr-defined]
 
 
 def running_clock(task: Task) -> tuple[str, datetime] | None:
