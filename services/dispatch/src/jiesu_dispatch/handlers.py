@@ -11,21 +11,22 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 from jiesu_shared.consumer import current_record
 from jiesu_shared.events import Envelope
 from jiesu_shared.store import EventStore
 from jiesu_shared.store.event_store import Cause
+from jiesu_shared.telemetry import current_traceparent
 
-from jiesu_dispatch.adapters import board_projection, ledger
+from jiesu_dispatch.adapters import case_writes, ledger
+from jiesu_dispatch.adapters.case_writes import CaseWrites
 from jiesu_dispatch.adapters.directory import Directory, DirectoryCache
 from jiesu_dispatch.domain.case_ledger import CaseLedger
 from jiesu_dispatch.domain.decider import Context, react
 from jiesu_dispatch.domain.routing import RoutingTable
 from jiesu_dispatch.domain.sla import SlaPolicy
-from jiesu_dispatch.domain.state import CaseState, evolve
+from jiesu_dispatch.domain.state import CaseState
 
 Clock = Callable[[], datetime]
 _FACTS_DIRECTORY = "jiesu_dispatch.facts_directory"  # in a consumer transaction's session.info
@@ -77,24 +78,13 @@ class Dispatcher:
         return ledger.load_case(session, case_id).state
 
     def commit_case(self, session: Session, case: CaseLedger, events: Sequence[BaseModel], *,
-                    cause: Envelope | Cause | None, fact: BaseModel | None = None,
-                    fact_time: datetime | None = None) -> list[Envelope]:
-        """Append `events` to the case as dispatch's own (after `fact`, a consumed event), from the versions the
-        case was loaded at; start their offers' clocks; carry the case forward and write its summary and board."""
-        now = self.clock()
-        stream = case_stream(case.case_id)
-        fresh = case.entries == 0  # nothing of the case was committed before: no summary or board rows yet
-        envelopes = self.store.append(session, stream_id=stream, expected_version=case.own, subject=case.case_id,
-                                      payloads=events, cause=cause) if events else []
-        entries = ([(fact, False)] if fact is not None else []) + [(e, True) for e in events]
-        ledger.extend(session, stream, entries, now, fact_time, head=case.entries)
-        ledger.schedule(session, [e for e in events if isinstance(e, d.TaskOffered)], now, self.sla.warn_at)
-        for event, own in entries:
-            case.add(event, now if own or fact_time is None else fact_time, own)
-        if entries and case.state is not None:
-            ledger.summarise(session, case, now, fresh)
-            board_projection.project(session, case, now, fresh)  # the board moves with the case, in this transaction
-        return envelopes
+                    cause: Envelope | Cause | None) -> list[Envelope]:
+        """Append a command's `events` to the case from the version it was loaded at, with their ledger rows and
+        their offers' clocks, and carry the case forward to its summary and board: written at once."""
+        writes = CaseWrites(self.store)
+        writes.add(case, [(e, True) for e in events], now=self.clock(), cause=cause, warn_at=self.sla.warn_at)
+        envelopes = writes.write(session)
+        return envelopes[0] if envelopes else []
 
     def commit(self, session: Session, stream_id: str, subject: str, events: Sequence[BaseModel], *,
                cause: Envelope | Cause | None) -> list[Envelope]:
@@ -105,18 +95,23 @@ class Dispatcher:
         return envelopes
 
     def on_fact(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
-        """A fact from intake or the gateway: fold it into the case and react."""
+        """A fact from intake or the gateway: fold it into the case and react. What it writes is gathered for the
+        consumer's whole run of facts and written as its transaction commits: one statement per table for the
+        run; a failure there fails the commit, and the consumer then handles the run's facts one by one."""
         case_id = getattr(payload, "case_id", None)
         if payload is None or case_id is None:
             return
-        case = ledger.load_case(session, case_id)
+        writes = case_writes.of_transaction(session, self.store)
+        case = writes.case(case_id) or ledger.load_case(session, case_id)  # earlier in the run: not written yet
         if case.state is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)
-        fresh, record = case.state is None, current_record.get()
-        events = react(evolve(case.state, payload, envelope.time), payload, self.context(session, for_facts=True))
-        self.commit_case(session, case, events, cause=envelope, fact=payload, fact_time=envelope.time)
-        if fresh and record is not None:  # after the ledger's rows: a concurrent first writer fails there
-            ledger.note_partition(session, case_id, record.partition)
+        fresh, record, now = case.state is None, current_record.get(), self.clock()
+        writes.add(case, [(payload, False)], now=now, cause=envelope, fact_time=envelope.time, warn_at=self.sla.warn_at)
+        events = react(case.state, payload, self.context(session, for_facts=True))
+        writes.add(case, [(e, True) for e in events], now=now, cause=envelope, warn_at=self.sla.warn_at,
+                   traceparent=current_traceparent())  # the consumer's span has ended when they are written
+        if fresh and record is not None:
+            writes.note_partition(case_id, record.partition)
 
 
 CONSUMED: tuple[type[BaseModel], ...] = (

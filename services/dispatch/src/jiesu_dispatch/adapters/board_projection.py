@@ -4,7 +4,7 @@ folded again); rebuilt from the ledger when the tables are new or were built by 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +26,8 @@ TABLES = (BoardCaseRow, BoardDetailRow, BoardDepartmentRow)
 NO_DEADLINE = 253402300799.0  # 9999-12-31: a case with no clock running sorts last
 # Built once: every commit of a case runs them, and building and keying a statement per call costs more than it.
 _INSERTS = tuple(insert(table.__table__) for table in TABLES)  # type: ignore[attr-defined]
-_FORGET_ONE = tuple(delete(t).where(t.c.case_id == bindparam("case_id"))
-                    for t in (table.__table__ for table in TABLES))  # type: ignore[attr-defined]
+_FORGET = tuple(delete(t).where(t.c.case_id.in_(bindparam("case_ids", expanding=True)))
+                for t in (table.__table__ for table in TABLES))  # type: ignore[attr-defined]
 
 
 def running_clock(task: Task) -> tuple[str, datetime] | None:
@@ -115,14 +115,15 @@ def _write(session: Session, cases: Iterable[CaseLedger], updated_at: dict[str, 
             connection.execute(statement, values)
 
 
-def project(session: Session, case: CaseLedger, now: datetime, fresh: bool = False) -> None:
-    """Bring the case's board rows up to date with the case as just committed (gone once it is closed); a
-    `fresh` case (none in the ledger before this commit) has no rows to replace."""
-    if not fresh:
+def project(session: Session, cases: Sequence[tuple[CaseLedger, bool, datetime]]) -> None:
+    """Bring the cases' board rows up to date with the cases as just committed, each as of its `updated_at` (gone
+    once it is closed): one statement per table. A fresh case (none in the ledger before) has no rows to replace."""
+    replaced = [case.case_id for case, fresh, _ in cases if not fresh]
+    if replaced:
         connection = session.connection()
-        for statement in _FORGET_ONE:
-            connection.execute(statement, {"case_id": case.case_id})
-    _write(session, [case], {case.case_id: now})
+        for statement in _FORGET:
+            connection.execute(statement, {"case_ids": replaced})
+    _write(session, [case for case, _, _ in cases], {case.case_id: at for case, _, at in cases})
 
 
 def rebuild_if_needed(database: Database) -> int | None:

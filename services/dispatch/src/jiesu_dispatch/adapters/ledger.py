@@ -83,23 +83,41 @@ def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, 
         return
     if head is None:
         head = session.exec(select(func.max(LedgerRow.n)).where(LedgerRow.stream_id == stream_id)).one() or 0
-    rows = [{"stream_id": stream_id, "n": n, "type": type_name_of(payload), "own": own, "data": payload.model_dump_json(),
-             "recorded_at": utc(now if own or fact_time is None else fact_time)}
+    insert_rows(session, rows(stream_id, entries, now, fact_time, head))
+
+
+def rows(stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime, fact_time: datetime | None,
+         head: int) -> list[dict]:
+    """The ledger rows of entries appended after `head` (see extend)."""
+    return [{"stream_id": stream_id, "n": n, "type": type_name_of(payload), "own": own,
+             "data": payload.model_dump_json(), "recorded_at": utc(now if own or fact_time is None else fact_time)}
             for n, (payload, own) in enumerate(entries, start=head + 1)]
+
+
+def insert_rows(session: Session, ledger_rows: Sequence[dict]) -> None:
+    """Ledger rows of one or more streams in one statement; a row some other transaction wrote first (the same
+    stream and number) means its stream moved on since it was loaded."""
+    if not ledger_rows:
+        return
     try:
-        session.flush()  # pending ORM rows (timers, summaries) first, in the order they were made
-        session.connection().execute(_EXTEND, rows)
+        session.flush()  # pending ORM rows first, in the order they were made
+        session.connection().execute(_EXTEND, ledger_rows)
     except IntegrityError as exc:
-        raise ConcurrencyError(f"ledger {stream_id} moved past {head}") from exc
+        streams = sorted({row["stream_id"] for row in ledger_rows})
+        raise ConcurrencyError(f"ledger {', '.join(streams)} moved on since loaded") from exc
 
 
-def schedule(session: Session, offers: Sequence[TaskOffered], now: datetime, warn_at: float) -> None:
-    rows = [{"timer_id": spec.timer_id, "case_id": spec.case_id, "task_id": spec.task_id,
+def timer_rows(events: Sequence[BaseModel], now: datetime, warn_at: float) -> list[dict]:
+    """The SLA timers of the offers among `events`, started `now`."""
+    return [{"timer_id": spec.timer_id, "case_id": spec.case_id, "task_id": spec.task_id,
              "department_id": spec.department_id, "clock": spec.clock, "phase": spec.phase,
              "due_at": utc(spec.due_at), "deadline": utc(spec.deadline), "fired_at": None, "fired_events": None}
-            for offer in offers for spec in timers_for(offer, now, warn_at)]
-    if rows:
-        session.connection().execute(_SCHEDULE, rows)
+            for offer in events if isinstance(offer, TaskOffered) for spec in timers_for(offer, now, warn_at)]
+
+
+def insert_timers(session: Session, timers: Sequence[dict]) -> None:
+    if timers:
+        session.connection().execute(_SCHEDULE, timers)
 
 
 def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, datetime, int | None]]:
@@ -111,9 +129,10 @@ def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, d
     return [(timer_id, utc(due_at), partition) for timer_id, due_at, partition in rows.all()]
 
 
-def note_partition(session: Session, case_id: str, partition: int) -> None:
-    """Which partition holds a case, noted with its first entries (so never there before)."""
-    session.connection().execute(_PARTITION, {"case_id": case_id, "partition": partition})
+def insert_partitions(session: Session, partitions: Sequence[dict]) -> None:
+    """Which partition holds each case (case_id, partition), noted with its first entries (so never there before)."""
+    if partitions:
+        session.connection().execute(_PARTITION, partitions)
 
 
 def claim(session: Session, timer_id: str, now: datetime) -> TimerSpec | None:
@@ -132,16 +151,25 @@ def note_fired(session: Session, timer_id: str, produced: int) -> None:
     session.execute(update(TimerRow).where(col(TimerRow.timer_id) == timer_id).values(fired_events=produced))
 
 
-def summarise(session: Session, case: CaseLedger, now: datetime, fresh: bool = False) -> None:
-    """The case's summary row, from the case as carried forward in memory: inserted for a `fresh` case (none in
-    the ledger before this commit), else updated (inserted if missing)."""
+def summarise(session: Session, cases: Sequence[tuple[CaseLedger, bool, datetime]]) -> None:
+    """Each case's summary row, from the case as carried forward in memory, as of its `updated_at`: inserted for a
+    fresh case (none in the ledger before this transaction), else updated (inserted if missing)."""
+    connection = session.connection()
+    fresh = [{"case_id": case.case_id, **_summary(case, at)} for case, new, at in cases if new]
+    if fresh:
+        connection.execute(_NEW_SUMMARY, fresh)
+    known = [{"summary_of": case.case_id, **_summary(case, at)} for case, new, at in cases if not new]
+    if known and connection.execute(_SUMMARY_NOW, known).rowcount != len(known):
+        for values in known:  # some were missing (rare): each on its own
+            if connection.execute(_SUMMARY_NOW, values).rowcount == 0:
+                connection.execute(_NEW_SUMMARY, {"case_id": values.pop("summary_of"), **values})
+
+
+def _summary(case: CaseLedger, updated_at: datetime) -> dict:
     state = case.state
     assert state is not None
-    values = {"status": state.status, "lead_department": state.lead, "category": state.category,
-              "return_count": state.return_count, "updated_at": utc(now)}
-    connection = session.connection()
-    if fresh or connection.execute(_SUMMARY_NOW, {"summary_of": state.case_id, **values}).rowcount == 0:
-        connection.execute(_NEW_SUMMARY, {"case_id": state.case_id, **values})
+    return {"status": state.status, "lead_department": state.lead, "category": state.category,
+            "return_count": state.return_count, "updated_at": utc(updated_at)}
 
 
 def summaries(session: Session, status: str | None, limit: int, offset: int) -> list[CaseSummaryRow]:
