@@ -108,6 +108,15 @@ def check_webhook_url(url: str, *, allow_private: bool, resolve: Resolver = syst
                         resolve=resolve)
 
 
+def names_an_address(url: str) -> bool:
+    """True when the URL's host is an IP address: pinning it asks no DNS server, so nothing waits on the network."""
+    try:
+        host = urlsplit(url).hostname
+        return host is not None and bool(ipaddress.ip_address(host))
+    except ValueError:
+        return False
+
+
 def pin_webhook_url(url: str, *, allow_private: bool, resolve: Resolver = system_resolver) -> PinnedTarget:
     """At delivery: resolve once, check every address, and connect to the first of them."""
     parts = _parts(url)
