@@ -15,6 +15,7 @@ where they lead depends on relays and local translators, and no department's end
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -108,6 +109,7 @@ def check_webhook_url(url: str, *, allow_private: bool, resolve: Resolver = syst
                         resolve=resolve)
 
 
+@functools.lru_cache(maxsize=4096)  # a city's few endpoints, asked at every attempt
 def names_an_address(url: str) -> bool:
     """True when the URL's host is an IP address: pinning it asks no DNS server, so nothing waits on the network."""
     try:
