@@ -30,9 +30,10 @@ from jiesu_gateway.tasks import view_of
 
 Clock = Callable[[], datetime]
 _TASKS = Task.__table__  # type: ignore[attr-defined]
-# A new task, or nothing when its id was offered before: one statement, no look first.
-_NEW_TASK = {"sqlite": sqlite_insert(_TASKS).on_conflict_do_nothing(),
-             "postgresql": postgresql_insert(_TASKS).on_conflict_do_nothing()}
+# A new task (its id returned), or nothing when its id was offered before: one statement, no look first. (Not
+# the row count: psycopg does not report one for an INSERT.)
+_NEW_TASK = {"sqlite": sqlite_insert(_TASKS).on_conflict_do_nothing().returning(_TASKS.c.task_id),
+             "postgresql": postgresql_insert(_TASKS).on_conflict_do_nothing().returning(_TASKS.c.task_id)}
 _TASKS_OF_CASE = (select(_TASKS.c.task_id, _TASKS.c.department_id, _TASKS.c.status)
                   .where(_TASKS.c.case_id == bindparam("case_id")).order_by(_TASKS.c.offered_at, _TASKS.c.task_id))
 _DEPARTMENTS = Department.__table__  # type: ignore[attr-defined]
@@ -59,7 +60,7 @@ class Inbox:
             "role": payload.role, "kind": payload.kind, "whistle_id": payload.whistle_id, "status": "offered",
             "offer": payload.model_dump_json(), "offer_event_id": envelope.id, "correlation_id": envelope.correlationid,
             "offered_at": envelope.time, "updated_at": self.clock()})
-        if added.rowcount != 1:
+        if added.first() is None:
             raise Unprocessable(f"task {payload.task_id} was offered before by another event")
         self._enqueue(session, envelope, payload.department_id, payload.task_id, "task.offered", envelope.data)
 
