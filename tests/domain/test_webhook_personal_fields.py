@@ -11,8 +11,8 @@ from jiesu_gateway.messages import webhook_body, with_personal
 
 NOT_CONFIGURED = {"personal": None, "personal_status": "not_configured"}
 DISCLOSED = {"personal": {"text": '楼道 "灯" }} 坏了', "contact": {"phone": "138"}}, "personal_status": "disclosed"}
-DATA = [{}, {"a": {}}, {"x": [1, {}]}, {"s": "a}}"}, {"task_id": "t-1", "summary": "灯坏了 } {", "n": 1e-05,
-                                                     "nested": {"b": [{}]}}]
+DATA = [{}, {"a": {}}, {"x": [1, {}]}, {"s": "a}}"},
+        {"task_id": "t-1", "summary": "灯坏了 } {", "n": 1e-05, "nested": {"b": [{}]}}]
 
 
 @pytest.mark.parametrize("personal", [NOT_CONFIGURED, DISCLOSED])

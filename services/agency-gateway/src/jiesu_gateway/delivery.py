@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from operator import attrgetter
 
 from opentelemetry import trace
 from sqlalchemy import Row, bindparam, func, update
@@ -33,7 +33,7 @@ from jiesu_gateway.signing import signature_headers
 from jiesu_gateway.ssrf import (PinnedTarget, Resolver, UnsafeWebhookTarget, names_an_address, pin_webhook_url,
                                 system_resolver)
 from jiesu_gateway.tasks import view_of
-from jiesu_gateway.webhook_sender import Answered, SendFailed, WebhookSender
+from jiesu_gateway.webhook_sender import SendFailed, WebhookSender, retry_after_seconds
 
 log = logging.getLogger(__name__)
 database_away = QuietLog(log)  # a database outage must not stop the worker, nor fill the log
@@ -217,7 +217,7 @@ class DeliveryWorker:
         # Leased: another gateway instance skips them until the attempt is recorded, or (if this process dies
         # mid-attempt) until the lease, renewed while the attempt runs, runs out.
         lease = now + LEASE
-        due = sorted(s.connection().execute(_CLAIM, {"ids": ready, "now": now, "lease": lease}), key=_by_id)
+        due = sorted(s.connection().execute(_CLAIM, {"ids": ready, "now": now, "lease": lease}), key=attrgetter("id"))
         if not due:
             return [], pause
         departments = endpoints(s, {d.department_id for d in due})
@@ -262,7 +262,7 @@ class DeliveryWorker:
             return "ok", None
         if answer.status == 410:
             return "gone", None
-        return f"HTTP {answer.status}", _retry_after(answer, self._clock())
+        return f"HTTP {answer.status}", retry_after_seconds(answer, self._clock())
 
     async def _pin(self, url: str) -> PinnedTarget:
         if names_an_address(url):  # nothing to look up: checked here, without a hand-off to a thread
@@ -286,21 +286,5 @@ def _forget_when_done(in_flight: set[asyncio.Task]) -> Callable[[asyncio.Task], 
     return done
 
 
-def _by_id(row: Row) -> int:
-    return row.id  # type: ignore[no-any-return]
-
-
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the offset
-
-
-def _retry_after(answer: Answered, now: datetime) -> float | None:
-    value = answer.retry_after
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
-    except (TypeError, ValueError):
-        return None
