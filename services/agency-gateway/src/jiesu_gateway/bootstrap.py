@@ -65,19 +65,21 @@ def build_app(settings: GatewaySettings | None = None, *, clock: Clock = system_
               resolve: Resolver = system_resolver) -> FastAPI:
     settings = settings or GatewaySettings()
     kernel = ServiceKernel.build("gateway", settings)
-    bus = kernel.message_bus(commands=command_handlers(kernel.store, clock), events=event_handlers(clock))
     disclosures = IntakeDisclosures(intake_client(settings))
     own_figures = AuditFigures(audit_client(settings))
+    delivery = DeliveryWorker(database=kernel.database, store=kernel.store, schedule=settings.retry_schedule_seconds,
+                              timeout=settings.webhook_timeout_seconds,
+                              allow_private=settings.allow_private_webhook_targets,
+                              concurrency=settings.delivery_concurrency, clock=clock,
+                              on_appended=kernel.relay.wake_threadsafe, resolve=resolve, disclosures=disclosures)
+    bus = kernel.message_bus(commands=command_handlers(kernel.store, clock),
+                             events=event_handlers(clock, on_enqueued=delivery.expect_news))
     gateway = Gateway(
         kernel=kernel,
         departments=DepartmentService(kernel.database, settings.allow_private_webhook_targets, clock=clock,
                                       grace=timedelta(seconds=settings.credential_grace_seconds), resolve=resolve),
         tasks=TaskService(kernel.database, bus),
-        delivery=DeliveryWorker(database=kernel.database, store=kernel.store,
-                                schedule=settings.retry_schedule_seconds, timeout=settings.webhook_timeout_seconds,
-                                allow_private=settings.allow_private_webhook_targets,
-                                concurrency=settings.delivery_concurrency, clock=clock,
-                                on_appended=kernel.relay.wake_threadsafe, resolve=resolve, disclosures=disclosures),
+        delivery=delivery,
         deliveries=DeliveryLog(kernel.database),
         disclosures=disclosures,
         figures=own_figures,

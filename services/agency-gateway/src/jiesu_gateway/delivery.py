@@ -11,10 +11,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from operator import attrgetter
 
 from opentelemetry import trace
-from sqlalchemy import Row, bindparam, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -30,28 +30,35 @@ from jiesu_gateway.departments import Endpoint, endpoints, signing_secrets
 from jiesu_gateway.disclosure import NOT_LIVE, IntakeDisclosures
 from jiesu_gateway.messages import with_personal
 from jiesu_gateway.signing import signature_headers
-from jiesu_gateway.ssrf import Resolver, UnsafeWebhookTarget, pin_webhook_url, system_resolver
+from jiesu_gateway.ssrf import (PinnedTarget, Resolver, UnsafeWebhookTarget, names_an_address, pin_webhook_url,
+                                system_resolver)
 from jiesu_gateway.tasks import view_of
-from jiesu_gateway.webhook_sender import Answered, SendFailed, WebhookSender
+from jiesu_gateway.webhook_sender import SendFailed, WebhookSender, retry_after_seconds
 
 log = logging.getLogger(__name__)
 database_away = QuietLog(log)  # a database outage must not stop the worker, nor fill the log
 # How long a claimed delivery is this instance's alone; renewed while its attempt is in flight, so a
 # crashed instance's deliveries are attempted again within this time, and a live one keeps them.
 LEASE = timedelta(seconds=10)
+# How soon a finished attempt is recorded at the latest: a turn that comes sooner (a new delivery, another attempt
+# due) records it; meanwhile others finish, and one transaction records them all.
+RECORD_WITHIN = 0.02
 Clock = Callable[[], datetime]
 RecordAll = Callable[[Session, list[Finished], Recorder], None]
 Due = tuple[Row, Endpoint | None, Row | None, datetime]  # a delivery claimed, its department, task, our lease
 __all__ = ["ANSWERS_AWAITED", "LEASE", "Clock", "DeliveryWorker", "system_clock"]
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
-_ANY_PENDING = select(_DELIVERY.c.id).where(_DELIVERY.c.status == "pending").limit(1)
+# The earliest moment a pending delivery comes due: the look when nothing was announced, without the write lock.
+_EARLIEST_PENDING = sa_select(func.min(_DELIVERY.c.next_attempt_at)).where(_DELIVERY.c.status == "pending")
 _PENDING_IN_ORDER = (select(_DELIVERY.c.id, _DELIVERY.c.department_id, _DELIVERY.c.case_id, _DELIVERY.c.next_attempt_at)
                      .where(_DELIVERY.c.status == "pending").order_by(_DELIVERY.c.id).limit(1000))
-# A lease on a pending delivery, unless another instance took it since it was read (built once: every claim runs it).
-_CLAIM = update(_DELIVERY).where(_DELIVERY.c.id == bindparam("delivery"), _DELIVERY.c.status == "pending",
-                                 _DELIVERY.c.next_attempt_at == bindparam("due_at"))
-# What an attempt reads of the claimed deliveries and their tasks, as plain rows: ORM objects cost more to build.
-_CLAIMED = sa_select(_DELIVERY).where(_DELIVERY.c.id.in_(bindparam("ids", expanding=True))).order_by(_DELIVERY.c.id)
+# A lease on each due delivery, unless another instance leased it since it was read (its lease is in the future),
+# returning what the attempts need: one statement for the whole claim.
+_CLAIM = (update(_DELIVERY).where(_DELIVERY.c.id.in_(bindparam("ids", expanding=True)),
+                                  _DELIVERY.c.status == "pending", _DELIVERY.c.next_attempt_at <= bindparam("now"))
+          .values(next_attempt_at=bindparam("lease"))
+          .returning(_DELIVERY.c.id, _DELIVERY.c.webhook_id, _DELIVERY.c.department_id, _DELIVERY.c.case_id,
+                     _DELIVERY.c.task_id, _DELIVERY.c.event_type, _DELIVERY.c.body, _DELIVERY.c.traceparent))
 _TASK = Task.__table__  # type: ignore[attr-defined]
 _TASKS = sa_select(_TASK.c.task_id, _TASK.c.case_id, _TASK.c.department_id, _TASK.c.status, _TASK.c.kind,
                    _TASK.c.whistle_id).where(_TASK.c.task_id.in_(bindparam("ids", expanding=True)))
@@ -80,9 +87,15 @@ class DeliveryWorker:
         self._wakeup = Wakeup()
         self._held: dict[int, tuple[datetime, asyncio.Task]] = {}  # in flight: delivery id -> (our lease, attempt)
         self._finished: list[Finished] = []  # attempts made, to be recorded at the next turn
+        self._record_soon: asyncio.TimerHandle | None = None  # the turn that records them, unless one comes first
+        self._news = False  # deliveries were added since the last look: it takes the write lock without asking
+
+    def expect_news(self) -> None:
+        """A delivery is being added (in a transaction about to commit; callable from any thread)."""
+        self._news = True
 
     def wake_threadsafe(self) -> None:
-        """New deliveries were just committed (callable from any thread): look now, not at the next poll."""
+        """Something was just committed (callable from any thread): look now, not at the next poll."""
         self._wakeup.send_threadsafe()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -105,12 +118,17 @@ class DeliveryWorker:
     async def _turn(self, sender: WebhookSender, in_flight: set[asyncio.Task], claim: bool = True) -> float:
         """Record what finished, start what is due; return how long to wait for the next turn at most."""
         self._wakeup.looking()
+        if self._record_soon is not None:
+            self._record_soon.cancel()  # this turn records them
+            self._record_soon = None
         finished, self._finished = self._finished, []
+        news, self._news = self._news, False
         room = self._concurrency - len(in_flight) if claim else 0
         try:
-            due, pause = await asyncio.to_thread(self._settle, finished, room)
+            due, pause = await asyncio.to_thread(self._settle, finished, room, news)
         except Exception as exc:  # the database away: the deliveries wait in it; look again later
             self._finished = finished + self._finished
+            self._news = self._news or news
             database_away.warning("could not record or look for due webhooks (%s); retrying", type(exc).__name__)
             return self._idle_pause
         if finished:
@@ -159,13 +177,18 @@ class DeliveryWorker:
                     lost.append(delivery_id)
         return lease, lost
 
-    def _settle(self, finished: list[Finished], room: int) -> tuple[list[Due], float]:
+    def _settle(self, finished: list[Finished], room: int, news: bool) -> tuple[list[Due], float]:
         """In one transaction: record the finished attempts, then claim up to `room` due deliveries. Also how
         long until the next pending one comes due (the idle pause at most: other instances add deliveries too)."""
         if not finished:
-            with self._db.reading() as s:  # the usual answer when idle, without taking the write lock
-                if s.connection().execute(_ANY_PENDING).first() is None:
-                    return [], self._idle_pause
+            if room <= 0:
+                return [], self._idle_pause  # an attempt finishing wakes the worker
+            if not news:  # the usual answer when idle or all in flight, without taking the write lock
+                with self._db.reading() as s:
+                    earliest = s.connection().execute(_EARLIEST_PENDING).scalar()
+                wait = (_aware(earliest) - self._clock()).total_seconds() if earliest is not None else self._idle_pause
+                if wait > 0:
+                    return [], min(wait, self._idle_pause)
         try:
             return self._record_and_claim(finished, room, record_all)
         except ConcurrencyError:  # a department acted on one of these tasks meanwhile: again, each on its own
@@ -185,25 +208,21 @@ class DeliveryWorker:
         heads: dict[tuple[str, str], Row] = {}
         for row in s.connection().execute(_PENDING_IN_ORDER):
             heads.setdefault((row.department_id, row.case_id), row)
-        ready = [row for row in heads.values() if _aware(row.next_attempt_at) <= now][:room]
+        ready = [row.id for row in heads.values() if _aware(row.next_attempt_at) <= now][:room]
         # a due one left for want of room is started when an attempt finishes (that wakes the worker)
         pause = min([self._idle_pause, *((_aware(row.next_attempt_at) - now).total_seconds()
                                          for row in heads.values() if _aware(row.next_attempt_at) > now)])
-        lease = now + LEASE
-        claimed = [row.id for row in ready if self._claim(s, row, lease)]
-        if not claimed:
+        if not ready:
             return [], pause
-        due = s.connection().execute(_CLAIMED, {"ids": claimed}).all()
+        # Leased: another gateway instance skips them until the attempt is recorded, or (if this process dies
+        # mid-attempt) until the lease, renewed while the attempt runs, runs out.
+        lease = now + LEASE
+        due = sorted(s.connection().execute(_CLAIM, {"ids": ready, "now": now, "lease": lease}), key=attrgetter("id"))
+        if not due:
+            return [], pause
         departments = endpoints(s, {d.department_id for d in due})
         tasks = {t.task_id: t for t in s.connection().execute(_TASKS, {"ids": list({d.task_id for d in due})})}
         return [(d, departments.get(d.department_id), tasks.get(d.task_id), lease) for d in due], pause
-
-    def _claim(self, session: Session, head: Row, lease: datetime) -> bool:
-        """Lease the delivery: another gateway instance skips it until the attempt is recorded, or (if this
-        process dies mid-attempt) until the lease, renewed while the attempt runs, runs out."""
-        claimed = session.connection().execute(_CLAIM, {"delivery": head.id, "due_at": head.next_attempt_at,
-                                                        "next_attempt_at": lease})
-        return claimed.rowcount == 1
 
     async def _attempt(self, sender: WebhookSender, delivery: Row, department: Endpoint | None,
                        task: Row | None) -> None:
@@ -217,7 +236,8 @@ class DeliveryWorker:
         if self._held.pop(delivery.id, None) is None:  # type: ignore[arg-type]
             return  # taken over by another instance meanwhile: it records its own attempt
         self._finished.append(Finished(delivery.id, outcome, retry_after))  # type: ignore[arg-type]
-        self._wakeup.send_threadsafe()  # recorded at the next turn, with whatever else finished by then
+        if self._record_soon is None:  # recorded at the next turn, with whatever else finishes by then
+            self._record_soon = asyncio.get_running_loop().call_later(RECORD_WITHIN, self._wakeup.send_threadsafe)
 
     async def _send(self, sender: WebhookSender, delivery: Row, department: Endpoint | None,
                     task: Row | None) -> tuple[str, float | None]:
@@ -225,8 +245,7 @@ class DeliveryWorker:
         if department is None or not department.webhook_url or not department.webhook_enabled:
             return "skip", None  # no endpoint: the department polls GET /tasks instead
         try:  # resolved and checked now, and connected to exactly that address (DNS rebinding)
-            target = await asyncio.to_thread(pin_webhook_url, department.webhook_url,
-                                             allow_private=self._allow_private, resolve=self._resolve)
+            target = await self._pin(department.webhook_url)
         except UnsafeWebhookTarget as exc:
             return f"refused target: {exc}", None
         body = (await self._body_to_send(delivery, task)).encode()
@@ -243,7 +262,12 @@ class DeliveryWorker:
             return "ok", None
         if answer.status == 410:
             return "gone", None
-        return f"HTTP {answer.status}", _retry_after(answer, self._clock())
+        return f"HTTP {answer.status}", retry_after_seconds(answer, self._clock())
+
+    async def _pin(self, url: str) -> PinnedTarget:
+        if names_an_address(url):  # nothing to look up: checked here, without a hand-off to a thread
+            return pin_webhook_url(url, allow_private=self._allow_private, resolve=self._resolve)
+        return await asyncio.to_thread(pin_webhook_url, url, allow_private=self._allow_private, resolve=self._resolve)
 
     async def _body_to_send(self, delivery: Row, task: Row | None) -> str:
         """The stored body plus the case's personal data if the task is live for this department now."""
@@ -264,15 +288,3 @@ def _forget_when_done(in_flight: set[asyncio.Task]) -> Callable[[asyncio.Task], 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the offset
-
-
-def _retry_after(answer: Answered, now: datetime) -> float | None:
-    value = answer.retry_after
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
-    except (TypeError, ValueError):
-        return None

@@ -56,9 +56,9 @@ def command_handlers(store: EventStore, clock: Clock) -> dict[type, CommandHandl
     return {ActOnTask: partial(act_on_task, store, clock)}
 
 
-def event_handlers(clock: Clock) -> dict[type[BaseModel], EventHandler]:
+def event_handlers(clock: Clock, on_enqueued: Callable[[], None] = lambda: None) -> dict[type[BaseModel], EventHandler]:
     """EVENT_HANDLERS: what the gateway consumes, by catalogue class (see inbox)."""
-    return Inbox(clock=clock).event_handlers()
+    return Inbox(clock=clock, on_enqueued=on_enqueued).event_handlers()
 
 
 @dataclass

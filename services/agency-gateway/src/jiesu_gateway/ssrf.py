@@ -15,6 +15,7 @@ where they lead depends on relays and local translators, and no department's end
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -106,6 +107,16 @@ def check_webhook_url(url: str, *, allow_private: bool, resolve: Resolver = syst
     if not allow_private:
         _safe_addresses(parts.hostname, parts.port or _default_port(parts.scheme), allow_private=False,
                         resolve=resolve)
+
+
+@functools.lru_cache(maxsize=4096)  # a city's few endpoints, asked at every attempt
+def names_an_address(url: str) -> bool:
+    """True when the URL's host is an IP address: pinning it asks no DNS server, so nothing waits on the network."""
+    try:
+        host = urlsplit(url).hostname
+        return host is not None and bool(ipaddress.ip_address(host))
+    except ValueError:
+        return False
 
 
 def pin_webhook_url(url: str, *, allow_private: bool, resolve: Resolver = system_resolver) -> PinnedTarget:

@@ -6,17 +6,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Row
+from sqlalchemy import ColumnElement, Row, func, literal, select
 from sqlmodel import Session
 
 from jiesu_shared.store import Cause, EventStore
+from jiesu_shared.store.tables import StoredEvent
 
 from jiesu_gateway.adapters.tables import Task
 from jiesu_gateway.domain.task import TaskView
 
 
+_STREAM_PREFIX = "task-"
+_EVENTS = StoredEvent.__table__  # type: ignore[attr-defined]
+
+
 def stream_of(task_id: str) -> str:
-    return f"task-{task_id}"
+    return f"{_STREAM_PREFIX}{task_id}"
+
+
+def stream_head_of(task_id: ColumnElement[str]) -> ColumnElement[int]:
+    """The version of the task's stream (NULL for a new one) as a column of a query that reads the task: its head
+    read with the task's row, not by a statement of its own per task (what `EventStore.version` does)."""
+    return (select(func.max(_EVENTS.c.version)).where(_EVENTS.c.stream_id == literal(_STREAM_PREFIX) + task_id)
+            .scalar_subquery())
 
 
 def append_task_event(session: Session, store: EventStore, task: Task | Row[Any], payload: BaseModel) -> None:

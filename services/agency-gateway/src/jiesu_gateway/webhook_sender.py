@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import aiohttp
 import httpx
@@ -92,3 +94,16 @@ def _as_logged(exc: BaseException) -> str:
     else:
         name = "NetworkError"
     return f"{name}: {exc or type(exc).__name__}"
+
+
+def retry_after_seconds(answer: Answered, now: datetime) -> float | None:
+    """How long the receiver asked us to wait (Retry-After: seconds or an HTTP date), if it asked."""
+    value = answer.retry_after
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    except (TypeError, ValueError):
+        return None
