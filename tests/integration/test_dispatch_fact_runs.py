@@ -20,29 +20,21 @@ from jiesu_shared.catalogue.common import Place
 from jiesu_shared.catalogue.intake import CaseReceived, CaseReclassified, CaseWithdrawn
 from jiesu_shared.consumer import ConsumerRunner
 from jiesu_shared.events import Envelope, encode_envelope, utc_now
-from jiesu_shared.store import Database, EventStore, ProcessedEvent
+from jiesu_shared.store import Database, ProcessedEvent
 from jiesu_shared.store.event_store import ConcurrencyError
 from jiesu_shared.store.tables import StoredEvent
 
 from jiesu_dispatch.adapters.tables import BoardCaseRow, CaseSummaryRow, LedgerRow, TimerRow
-from jiesu_dispatch.config import DispatchSettings
-from jiesu_dispatch.coordination import message_bus
 from jiesu_dispatch.domain.commands import Assign
-from jiesu_dispatch.handlers import Dispatcher, case_stream
+from jiesu_dispatch.handlers import case_stream
 from jiesu_dispatch.messages import DispatchByHand
 from tests.contract.test_bus_contract import collect, open_subscription, publish
+from tests.integration.test_dispatch_directory import Instance as DirectoryInstance
 from tests.support.waiting import eventually_async
 
 
-class Instance:
-    """One dispatch instance on a database: its dispatcher and message bus."""
-
-    def __init__(self, database: Database) -> None:
-        settings = DispatchSettings()
-        self.database = database
-        self.dispatcher = Dispatcher(store=EventStore(source="/jiesu/dispatch", topic="t"),
-                                     routing=settings.routing_table(), sla=settings.sla_policy())
-        self.bus = message_bus(database, self.dispatcher)
+class Instance(DirectoryInstance):
+    """One dispatch instance on a database (as in the directory's tests), handed facts as the consumer does."""
 
     def consume(self, session: Session, facts: list[BaseModel]) -> None:
         """Hand dispatch facts as the consumer hands it a run: in one transaction, one after the other."""
