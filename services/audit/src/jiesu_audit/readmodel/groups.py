@@ -1,7 +1,13 @@
 """Keeping each department's figures per period (`audit_department_periods`) current: rewriting a case's
 facts marks the (period kind, department, period) groups its offers and whistles fall in as stale, in the
 same transaction; `refresh` counts the stale groups afresh and keeps their rows. An offer or a whistle
-never leaves its department and period, so the groups of a case's new rows cover those of its old ones."""
+never leaves its department and period, so the groups of a case's new rows cover those of its old ones.
+
+Several audit instances write one PostgreSQL database: a group must not be counted by one while another is
+writing facts into it, or the kept row misses those facts and the mark that said so is gone. So marking a
+group locks its mark row until the facts are committed, and a refresh counts only the marks it can lock
+(`SKIP LOCKED`) and deletes only those: a group being written stays stale, to be counted by its writer or
+at a question. (SQLite has one writer at a time: the question does not arise.)"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -37,14 +43,16 @@ def mark_stale(conn: Connection, groups: set[tuple[str, str, str]]) -> None:
     if not groups:
         return
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    # Updated, not skipped, when there: the update is what locks a mark another transaction made.
     execute_many(conn, f"INSERT INTO {stale_groups.name} (period_kind, department, period) "
-                       f"VALUES ({marker}, {marker}, {marker}) ON CONFLICT DO NOTHING", sorted(groups))
+                       f"VALUES ({marker}, {marker}, {marker}) ON CONFLICT (period_kind, department, period) "
+                       f"DO UPDATE SET period = excluded.period", sorted(groups))
 
 
 def refresh(conn: Connection) -> int:
     """Count every stale group afresh and keep its row; returns how many groups were refreshed."""
     stale: dict[str, set[tuple[str, str]]] = {p: set() for p in PERIODS}
-    for kind, department, period in conn.execute(select(stale_groups)):
+    for kind, department, period in conn.execute(select(stale_groups).with_for_update(skip_locked=True)):
         stale[kind].add((department, period))
     for kind, groups in stale.items():
         if not groups:
@@ -53,12 +61,11 @@ def refresh(conn: Connection) -> int:
         keys = sorted(groups)
         for start in range(0, len(keys), 300):
             chunk = keys[start:start + 300]
-            conn.execute(delete(department_periods).where(
-                department_periods.c.period_kind == kind,
-                tuple_(department_periods.c.department, department_periods.c.period).in_(chunk)))
+            for table in (department_periods, stale_groups):
+                conn.execute(delete(table).where(table.c.period_kind == kind,
+                                                 tuple_(table.c.department, table.c.period).in_(chunk)))
         insert_rows(conn, department_periods, [{"period_kind": kind, "department": d, "period": p, "tally": kept(t)}
                                                for (d, p), t in sorted(tallies.items())])
-    conn.execute(delete(stale_groups))
     return sum(len(g) for g in stale.values())
 
 

@@ -1,0 +1,49 @@
+"""Two audit instances on one PostgreSQL: one counts the stale department groups afresh while the other is
+writing facts into the same groups, not yet committed. The count cannot see those facts, so it must leave
+the groups stale: once both have committed, the answers are the ones counted from all the facts."""
+from __future__ import annotations
+
+import json
+
+from sqlmodel import SQLModel
+
+from jiesu_shared.store import Database
+
+from jiesu_audit.readmodel.projector import Batch, Decoded, Projector
+from jiesu_audit.readmodel.states import CaseStates
+from tests.domain.audit_known_log import known_log
+from tests.domain.audit_readmodel import fresh_database, project
+from tests.domain.test_audit_department_groups import answers, counts
+
+EVENTS = known_log()
+
+
+def decoded(first: int, events: list) -> list[Decoded]:
+    return [Decoded.of(0, first + n, e, json.dumps(e.data)) for n, e in enumerate(events)]
+
+
+def test_a_count_beside_an_uncommitted_writer_leaves_its_groups_stale(postgres_database_url: str) -> None:
+    reference = fresh_database()
+    project(reference, EVENTS)
+    database = Database(postgres_database_url)
+    SQLModel.metadata.create_all(database.engine)
+    try:
+        half = len(EVENTS) // 2
+        writer, counter = Projector(database, "t", CaseStates(10)), Projector(database, "t", CaseStates(10))
+        with writer.batch([0]) as batch:  # the first half, its groups committed stale (a catch-up's batch)
+            batch.refresh = False
+            batch.take(decoded(0, EVENTS[:half]), {0: half})
+        with database.transaction() as session:  # the writer's next batch, its facts written, not committed …
+            conn = session.connection()
+            batch = Batch(writer, conn, writer._positions(conn, [0]))
+            batch.refresh = False
+            batch.take(decoded(half, EVENTS[half:]), {0: len(EVENTS)})
+            batch.finish()
+            counter.refresh_departments()  # … while the other instance counts the stale groups
+        assert counts(database)[1] > 0  # the writer's groups are still stale
+        assert answers(database) == answers(reference)
+        counter.refresh_departments()  # and once counted with every fact committed, the kept rows agree
+        assert counts(database)[1] == 0
+        assert answers(database) == answers(reference)
+    finally:
+        database.dispose()
