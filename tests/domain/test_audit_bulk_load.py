@@ -1,6 +1,7 @@
 """A catch-up into an empty read model builds the indexes only questions read (the timeline's by case, the
-facts' by period, department, place…) at its end instead of row by row: whether it ends or is stopped, they are
-there afterwards (or put back at the next start). Its commits are flushed again afterwards."""
+facts' by period, department, place…) and the timeline's unique one of event ids at its end instead of row by
+row: whether it ends or is stopped, they are there afterwards (or put back at the next start). Its commits are
+flushed again afterwards."""
 from __future__ import annotations
 
 import gc
@@ -44,6 +45,44 @@ def test_the_facts_indexes_only_questions_read_are_built_at_the_end_those_by_cas
     assert _index_names(database) == before
 
 
+def _unique_indexes(database) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return [index["column_names"] for index in inspect(database.engine).get_indexes("timeline") if index["unique"]]
+
+
+def _put(database, *rows: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    with database.engine.begin() as conn:
+        for case_id, event_id in rows:
+            conn.exec_driver_sql("INSERT INTO timeline (case_id, event_id, type, source, sequence, time, "
+                                 "correlation_id, data) VALUES (?, ?, 't', 's', 1, '2026-01-01 00:00:00', 'c', '{}')",
+                                 (case_id, event_id))
+
+
+def test_the_unique_index_of_event_ids_is_built_at_the_end_without_the_duplicates_about_no_case() -> None:
+    database = fresh_database()
+    assert _unique_indexes(database) == [["event_id"]]
+    with indexes_deferred(database) as deferral:
+        assert deferral.deferred and _unique_indexes(database) == []
+        _put(database, ("meeting-1", "e1"), ("c1", "e2"), ("meeting-1", "e1"))  # one went on twice meanwhile
+    assert deferral.duplicates_removed == 1 and _unique_indexes(database) == [["event_id"]]
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT id, event_id FROM timeline ORDER BY id").all() == [(1, "e1"), (2, "e2")]
+
+
+def test_an_empty_timeline_made_with_the_old_unique_constraint_is_made_again_for_the_catch_up() -> None:
+    database = fresh_database()
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE timeline")
+        conn.exec_driver_sql("CREATE TABLE timeline (id INTEGER PRIMARY KEY, case_id VARCHAR(64) NOT NULL, "
+                             "event_id VARCHAR(64) NOT NULL, type VARCHAR(100) NOT NULL, source VARCHAR(200) NOT NULL, "
+                             "sequence INTEGER NOT NULL, time DATETIME NOT NULL, correlation_id VARCHAR(64) NOT NULL, "
+                             "causation_id VARCHAR(64), traceparent VARCHAR(100), data TEXT NOT NULL, "
+                             "CONSTRAINT uq_timeline_event UNIQUE (event_id))")
+    with indexes_deferred(database) as deferral:
+        assert deferral.deferred and _unique_indexes(database) == []
+    assert _unique_indexes(database) == [["event_id"]]
+    assert "ix_timeline_case_id" in _timeline_indexes(database)
+
+
 def test_a_catch_up_into_a_read_model_with_events_defers_nothing() -> None:
     database = fresh_database()
     with database.engine.begin() as conn:
@@ -66,9 +105,12 @@ def test_an_index_left_dropped_by_a_killed_catch_up_is_put_back_at_the_next_star
     with database.engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_timeline_case_id")
         conn.exec_driver_sql("DROP INDEX ix_audit_cases_slowest")
-    restore_indexes(database)
+        conn.exec_driver_sql("DROP INDEX uq_timeline_event")
+    _put(database, ("meeting-1", "e1"), ("meeting-1", "e1"))
+    assert restore_indexes(database) == 1
     assert "ix_timeline_case_id" in _timeline_indexes(database)
     assert "ix_audit_cases_slowest" in _index_names(database)
+    assert _unique_indexes(database) == [["event_id"]]
 
 
 def test_the_collector_is_back_as_it_was_after_the_catch_up() -> None:

@@ -46,6 +46,19 @@ class CaseHistory:
     revision: int = 0  # how often audit has stored this history (its read model checks it before writing)
     _owners: set[str] = field(default_factory=set)
     _open: bool = False
+    # While a fresh catch-up dedupes by case: a 16-byte key of each event folded in (`seen`/`saw`). Last, so
+    # a history stored before it was kept loads with none; not compared (the fold's result is the same).
+    event_keys: bytes = field(default=b"", compare=False)
+
+    def seen(self, key: bytes) -> bool:
+        """Whether an event of this key was folded in (keys are 16 bytes each, one after another)."""
+        keys, at = self.event_keys, self.event_keys.find(key)
+        while at > 0 and at % 16:  # a match straddling two keys is no match
+            at = keys.find(key, at + 1)
+        return at >= 0
+
+    def saw(self, key: bytes) -> None:
+        self.event_keys += key
 
     def apply(self, envelope: Envelope) -> None:
         self.apply_fields(envelope.type, envelope.data, envelope.time)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class TimelineEntry(SQLModel, table=True):
     __tablename__ = "timeline"
-    __table_args__ = (UniqueConstraint("event_id", name="uq_timeline_event"),)
+    # Each event once. A unique index rather than a constraint, so that a catch-up into an empty read model
+    # can build it at its end (see readmodel/bulk_load.py); a timeline made with the constraint keeps it.
+    __table_args__ = (Index("uq_timeline_event", "event_id", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(index=True, max_length=64)

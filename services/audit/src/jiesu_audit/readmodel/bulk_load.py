@@ -1,14 +1,16 @@
 """What a catch-up changes for its duration, and puts back: when the interpreter collects cyclic garbage,
 how SQLite flushes commits, its page cache, and (into an empty read model on SQLite) the indexes that only
-questions read."""
+questions read, and the timeline's unique index of event ids."""
 from __future__ import annotations
 
 import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Index, event, select
+from sqlalchemy.exc import IntegrityError
 
 from jiesu_shared.store import Database
 
@@ -18,8 +20,12 @@ from jiesu_audit.readmodel.tables import PER_CASE, cases
 
 _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 # Random inserts into an index by case cost about a sixth of a catch-up; built once at its end instead.
-# (The unique index of event ids stays: the duplicate check reads it.)
 _DEFERRED: tuple[Index, ...] = tuple(i for i in _TIMELINE.indexes if not i.unique)
+# The unique index of event ids, on random ids: the largest single cost of a large catch-up, built at its end
+# too (meanwhile each case's history tells its duplicates, see `projector.Batch.by_case`).
+_UNIQUE = next(i for i in _TIMELINE.indexes if i.unique)
+_UNIQUE_PRESENT = ("SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = 'timeline' "
+                   "AND (name = 'uq_timeline_event' OR name LIKE 'sqlite_autoindex_timeline%')")
 _RELAXED = "jiesu_commits_not_flushed"
 _CACHE_KIB = 16 * 1024  # SQLite's page cache while a batch is written (its default is 2 MiB)
 
@@ -99,35 +105,71 @@ def roomy_cache(conn: Connection) -> Iterator[None]:
             conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
-def restore_indexes(database: Database) -> None:
-    """The indexes a catch-up deferred, built if missing (a catch-up that was stopped did not get to)."""
+def restore_indexes(database: Database) -> int:
+    """The indexes a catch-up deferred, built if missing (a catch-up that was stopped did not get to).
+    Returns how many duplicate events were taken off the timeline first (see `_unique_again`)."""
     if database.engine.dialect.name != "sqlite":
-        return
-    with database.transaction() as session:
-        for index in _DEFERRED:
-            index.create(session.connection(), checkfirst=True)
-    settle_indexes(database)  # the facts' (found in the catalogue: the inspector misses those on expressions)
-
-
-@contextmanager
-def indexes_deferred(database: Database) -> Iterator[None]:
-    """On SQLite, a catch-up into an empty read model drops the timeline's index by case and the facts'
-    indexes that only the questions read, and builds them at its end: a sorted build instead of an insert at
-    a random place for every row (what a question asks meanwhile is answered by scans: slower, the same
-    answer). The facts' indexes by case stay: rewriting a case's rows finds them by it."""
-    if database.engine.dialect.name != "sqlite" or not _timeline_empty(database):
-        yield
-        return
+        return 0
     with database.transaction() as session:
         conn = session.connection()
         for index in _DEFERRED:
+            index.create(conn, checkfirst=True)
+        removed = _unique_again(conn)
+    settle_indexes(database)  # the facts' (found in the catalogue: the inspector misses those on expressions)
+    return removed
+
+
+def _unique_again(conn: Connection) -> int:
+    """The timeline's unique index of event ids, if missing. Without it a catch-up told a duplicate about a case
+    by the case's history; one about no case (a meeting's, the directory's: rare) went on the timeline twice,
+    and is taken off here, its first sighting kept, when the index cannot be built for it."""
+    if conn.exec_driver_sql(_UNIQUE_PRESENT).first() is not None:
+        return 0
+    conn.exec_driver_sql("SAVEPOINT unique_again")
+    try:
+        _UNIQUE.create(conn)
+        return 0
+    except IntegrityError:
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT unique_again")
+    finally:
+        conn.exec_driver_sql("RELEASE SAVEPOINT unique_again")
+    removed = conn.exec_driver_sql("DELETE FROM timeline WHERE id NOT IN (SELECT MIN(id) FROM timeline "
+                                   "GROUP BY event_id)").rowcount
+    _UNIQUE.create(conn)
+    return removed
+
+
+@dataclass
+class Deferral:
+    """Whether a catch-up's indexes were deferred, and (after) how many duplicates were taken off the timeline."""
+    deferred: bool
+    duplicates_removed: int = 0
+
+
+@contextmanager
+def indexes_deferred(database: Database) -> Iterator[Deferral]:
+    """On SQLite, a catch-up into an empty read model drops the timeline's indexes (by case, and the unique one
+    of event ids) and the facts' indexes that only the questions read, and builds them at its end: a sorted
+    build instead of an insert at a random place for every row (what a question asks meanwhile is answered by
+    scans: slower, the same answer). The facts' indexes by case stay: rewriting a case's rows finds them by it.
+    A timeline made with the unique constraint of old (not droppable) is made again first: it is empty."""
+    if database.engine.dialect.name != "sqlite" or not _timeline_empty(database):
+        yield Deferral(False)
+        return
+    with database.transaction() as session:
+        conn = session.connection()
+        if conn.exec_driver_sql(_UNIQUE_PRESENT.replace("name = 'uq_timeline_event' OR ", "")).first():
+            _TIMELINE.drop(conn)
+            _TIMELINE.create(conn)
+        for index in (*_DEFERRED, _UNIQUE):
             index.drop(conn, checkfirst=True)
         for name in _deferred_fact_indexes(conn):
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    deferral = Deferral(True)
     try:
-        yield
+        yield deferral
     finally:
-        restore_indexes(database)
+        deferral.duplicates_removed = restore_indexes(database)
 
 
 def _deferred_fact_indexes(conn: Connection) -> list[str]:

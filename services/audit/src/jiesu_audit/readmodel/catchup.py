@@ -33,18 +33,21 @@ class EmbeddedCatchUp:
         only the open batch, read again from the stored position). True when it reached `end`."""
         database = self.projector.database
         with collecting_per_batch(), commits_not_flushed(database):
-            with indexes_deferred(database):
-                finished = self._run(start, end, progress, dead_letter, stopping)
+            with indexes_deferred(database) as deferral:
+                finished = self._run(start, end, progress, dead_letter, stopping, by_case=deferral.deferred)
+            # a duplicate about no case went on the timeline meanwhile, and was counted: taken off at the end
+            progress.events -= deferral.duplicates_removed
+            progress.duplicates += deferral.duplicates_removed
             if finished:  # counted once, at the end, with the indexes back and outside the batches' large cache
                 self.projector.refresh_departments()
             return finished
 
     def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
-             stopping: Callable[[], bool]) -> bool:
+             stopping: Callable[[], bool], by_case: bool) -> bool:
         stretches = self.stretches(start, end)
         while True:
             with self.projector.batch([0], roomy_cache=True) as batch:
-                batch.refresh = False
+                batch.refresh, batch.by_case = False, by_case
                 while len(batch.pending) < self.batch_cases:
                     item = next(stretches, None)
                     if item is None or stopping():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from hashlib import blake2b
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
-from jiesu_audit.readmodel.timeline_rows import put_on_timeline
+from jiesu_audit.readmodel.timeline_rows import put_all_on_timeline, put_on_timeline
 
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
 _REWRITE_CHUNK = 2_000  # cases whose fact rows are built and written together
@@ -178,14 +179,22 @@ class Batch:
         self.new: set[str] = set()  # pending cases that had no rows before this batch
         self.applied = Applied()
         self.refresh = True  # count the stale department groups afresh at the end (a catch-up: at its last batch)
+        # A catch-up into an empty read model, whose timeline has no unique index until its end: a duplicate
+        # is told by its case's history instead (see `bulk_load.indexes_deferred`).
+        self.by_case = False
         for partition, next_offset in stored.items():
             projector.states.continuing(partition, next_offset)
 
     def take(self, stretch: Sequence[Decoded], ends: dict[int, int]) -> None:
-        fresh = put_on_timeline(self.conn, [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)])
+        unread = [d for d in stretch if d.offset >= self.ends.get(d.partition, 0)]
+        if self.by_case:
+            fresh = self._fold(unread)
+            put_all_on_timeline(self.conn, fresh)
+        else:
+            fresh = put_on_timeline(self.conn, unread)
+            self._fold(fresh)
         self.applied.events += len(fresh)
         self.applied.duplicates += len(stretch) - len(fresh)
-        self._fold(fresh)
         for partition, end in ends.items():
             self.ends[partition] = max(end, self.ends.get(partition, 0))
 
@@ -199,31 +208,48 @@ class Batch:
         for case_id, history in self.pending.items():
             projector.states.put(self.partition_of[case_id], history)
 
-    def _fold(self, stretch: list[Decoded]) -> None:
-        """Fold each event onto its case's history: pending in this batch, cached, stored, or new."""
-        pending, states, partition_of, new = self.pending, self.projector.states, self.partition_of, self.new
+    def _fold(self, stretch: list[Decoded]) -> list[Decoded]:
+        """Fold each event onto its case's history: pending in this batch, cached, stored, or new. Returns
+        the events to keep: all, or (`by_case`) those whose case had not seen them yet, and those about no
+        case (the timeline's unique index, built at the end, tells their duplicates)."""
+        pending, partition_of, new, by_case = self.pending, self.partition_of, self.new, self.by_case
+        kept = []
+        for d, case_id, data in self._gather(stretch):
+            if case_id is None:
+                kept.append(d)
+                continue
+            history = pending.get(case_id)
+            if history is None:
+                history = pending[case_id] = CaseHistory(case_id)
+                new.add(case_id)
+            if by_case:
+                key = blake2b(d.event.id.encode(), digest_size=16).digest()  # as unlikely shared as a UUID
+                if history.seen(key):
+                    continue
+                history.saw(key)
+            kept.append(d)
+            history.apply_fields(d.event.type, data, d.event.time)
+            partition_of[case_id] = d.partition
+        return kept
+
+    def _gather(self, stretch: list[Decoded]) -> list[tuple[Decoded, str | None, dict[str, Any]]]:
+        """Each event with its case and data; the histories of those cases put into `pending` from the cache,
+        else loaded (if stored)."""
+        pending, states = self.pending, self.projector.states
         about, missing = [], set()
         for d in stretch:
             event = d.event
             data = event.data or orjson.loads(d.data_text)
             case_id = case_of(event.type, event.subject, data)
-            if case_id is None:
-                continue
-            about.append((d.partition, case_id, event.type, data, event.time))
-            if case_id not in pending and case_id not in missing:
+            about.append((d, case_id, data))
+            if case_id is not None and case_id not in pending and case_id not in missing:
                 if (cached := states.get(d.partition, case_id)) is not None:
                     pending[case_id] = cached
                 else:
                     missing.add(case_id)
         if missing:
             pending.update(self.projector.load(self.conn, missing))
-        for partition, case_id, kind, data, at in about:
-            history = pending.get(case_id)
-            if history is None:
-                history = pending[case_id] = CaseHistory(case_id)
-                new.add(case_id)
-            history.apply_fields(kind, data, at)
-            partition_of[case_id] = partition
+        return about
 
 
 def data_text(value: bytes | None, data: dict[str, Any]) -> str:

@@ -42,6 +42,17 @@ def put_on_timeline(conn: Connection, stretch: Sequence[Any]) -> list[Any]:
     return [stretch[i] for i in kept]
 
 
+def put_all_on_timeline(conn: Connection, stretch: Sequence[Any]) -> None:
+    """Insert every event of `stretch`, duplicates told apart already (a catch-up's, see `Batch.by_case`)."""
+    if not stretch:
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(_insert(conn, ""), _rows(conn, stretch))
+    finally:
+        cursor.close()
+
+
 def _first_sightings(conn: Connection, stretch: Sequence[Any]) -> list[int]:
     """Positions of the events whose id was not seen before: neither on the timeline nor earlier here."""
     ids = list({d.event.id for d in stretch})
