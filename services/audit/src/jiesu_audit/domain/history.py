@@ -24,6 +24,11 @@ from jiesu_audit.domain.parts import Callback, Escalation, Mark, MeetingTask, Of
 from jiesu_audit.domain.times import parse_time
 
 
+# The length of a key in `CaseHistory.event_keys`: 8 bytes tell a case's own events apart (two of a case's
+# thousand events sharing one: about 1 in 3.7e13), half the size of a UUID.
+KEY_BYTES = 8
+
+
 @dataclass(slots=True)  # one per case is held in memory: slots halve it
 class CaseHistory:
     case_id: str
@@ -46,14 +51,14 @@ class CaseHistory:
     revision: int = 0  # how often audit has stored this history (its read model checks it before writing)
     _owners: set[str] = field(default_factory=set)
     _open: bool = False
-    # While a fresh catch-up dedupes by case: a 16-byte key of each event folded in (`seen`/`saw`). Last, so
-    # a history stored before it was kept loads with none; not compared (the fold's result is the same).
+    # While a fresh catch-up dedupes by case: a key of each event folded in (`seen`/`saw`), `KEY_BYTES` each.
+    # Last, so a history stored before it was kept loads with none; not compared (the fold's result is the same).
     event_keys: bytes = field(default=b"", compare=False)
 
     def seen(self, key: bytes) -> bool:
-        """Whether an event of this key was folded in (keys are 16 bytes each, one after another)."""
+        """Whether an event of this key was folded in (the keys are one after another)."""
         keys, at = self.event_keys, self.event_keys.find(key)
-        while at > 0 and at % 16:  # a match straddling two keys is no match
+        while at > 0 and at % KEY_BYTES:  # a match straddling two keys is no match
             at = keys.find(key, at + 1)
         return at >= 0
 

@@ -14,11 +14,24 @@ def parse_time(value: Any) -> datetime | None:
         return value.astimezone(UTC)
     if not isinstance(value, str) or not value:
         return None
+    try:  # Python 3.11 reads a trailing "Z" itself: the usual UTC time is parsed once, and kept as it is
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = _with_z_as_offset(value)
+        if parsed is None:
+            return None
+    zone = parsed.tzinfo
+    return parsed if zone is UTC else parsed.astimezone(UTC) if zone else parsed.replace(tzinfo=UTC)
+
+
+def _with_z_as_offset(value: str) -> datetime | None:
+    """What a "Z" anywhere else meant before (a date alone, "2026-01-01Z", reads as that day in UTC)."""
+    if "Z" not in value:
+        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:

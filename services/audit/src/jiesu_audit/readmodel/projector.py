@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 from jiesu_shared.events import EventView
 from jiesu_shared.store import Database
 
-from jiesu_audit.domain.history import CaseHistory, case_of
+from jiesu_audit.domain.history import KEY_BYTES, CaseHistory, case_of
 from jiesu_audit.readmodel import bulk_load, facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
@@ -223,10 +223,12 @@ class Batch:
                 history = pending[case_id] = CaseHistory(case_id)
                 new.add(case_id)
             if by_case:
-                key = blake2b(d.event.id.encode(), digest_size=16).digest()  # as unlikely shared as a UUID
+                key = blake2b(d.event.id.encode(), digest_size=KEY_BYTES).digest()
                 if history.seen(key):
                     continue
                 history.saw(key)
+            elif history.event_keys:  # the catch-up is over: the timeline's unique index tells duplicates
+                history.event_keys = b""
             kept.append(d)
             history.apply_fields(d.event.type, data, d.event.time)
             partition_of[case_id] = d.partition
