@@ -65,6 +65,21 @@ def count_periods_in(zone: str) -> None:
     """Set once by audit's composition root (JIESU_TIMEZONE); the read model's period keys depend on it."""
     global _period_zone
     _period_zone = ZoneInfo(zone)
+    _PERIODS_OF_DAY.clear()
+
+
+# (month, week, day) keys by the local day: a few hundred days a year, where a catch-up asks millions of times.
+_PERIODS_OF_DAY: dict[tuple[int, int, int], tuple[str, str, str]] = {}
+
+
+def periods_of(moment: datetime) -> tuple[str, str, str]:
+    """(month, week, day) keys of a moment, as `period_of` gives them, worked out once per local day."""
+    local = moment.astimezone(_period_zone)
+    day = (local.year, local.month, local.day)
+    keys = _PERIODS_OF_DAY.get(day)
+    if keys is None:
+        keys = _PERIODS_OF_DAY[day] = (period_of(local, "month"), period_of(local, "week"), period_of(local, "day"))
+    return keys
 
 
 def period_of(moment: datetime, period: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from jiesu_audit.domain.history import CaseHistory
 from jiesu_audit.domain.intervals import returns_of
 from jiesu_audit.domain.parts import Offer
-from jiesu_audit.domain.times import period_of, seconds_between
+from jiesu_audit.domain.times import period_of, periods_of, seconds_between
 from jiesu_audit.readmodel.state_blob import dump_state, load_state  # noqa: F401  (load_state: for callers)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,18 +54,7 @@ def micros(moment: datetime | None) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-_WEEK_OF_DAY: dict[str, str] = {}  # a day's ISO week, by its key: a few hundred days a year
-
-
-def periods(moment: datetime) -> tuple[str, str, str]:
-    """(month, week, day) keys of a moment, as `period_of` gives them: its day once, the others from it."""
-    day = period_of(moment, "day")
-    if len(day) != 10:  # a year of other than four digits: nothing to derive from
-        return period_of(moment, "month"), period_of(moment, "week"), day
-    week = _WEEK_OF_DAY.get(day)
-    if week is None:
-        week = _WEEK_OF_DAY[day] = period_of(moment, "week")
-    return day[:7], week, day
+periods = periods_of  # (month, week, day) keys of a moment, as `period_of` gives them
 
 
 def street_key(h: CaseHistory) -> str | None:
