@@ -8,7 +8,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jiesu_audit.domain.actors import DEPARTMENT_FIELDS, PERSON_FIELDS
+from jiesu_audit.replay.fields import actor, first_department
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -87,27 +87,11 @@ def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | 
     place_get = place.get if place.__class__ is dict else _NOTHING.get
     contact = get("contact")
     citizen = contact.get("citizen") if contact.__class__ is dict else None
-    department = _department(get)
+    department = first_department(get)
     return (partition, offset, doc["id"], doc["type"], doc["source"], doc["subject"], case_id,
             micros, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
-            _actor(doc["source"], get, department), department,
+            actor(doc["source"], get, department), department,
             *[v if v.__class__ is str else None for v in map(get, _TASK_TEXTS)],
             *[v if v.__class__ is str else None for v in map(place_get, _PLACE_TEXTS)],
             *[v if v.__class__ is str else None for v in map(get, _OUTCOME_TEXTS)],
             citizen if citizen.__class__ is str else None, data_json.decode())
-
-
-def _department(get) -> str | None:
-    """`department_of`, from the data's `get`: the first department field holding a text."""
-    for name in DEPARTMENT_FIELDS:
-        if (value := get(name)).__class__ is str:
-            return value
-    return None
-
-
-def _actor(source: str, get, department: str | None) -> str:
-    """`actor_of`, with the department already found: a person, else the department, else the service."""
-    for name in PERSON_FIELDS:
-        if (person := get(name)).__class__ is str:
-            return person
-    return department or source.rsplit("/", 1)[-1]

@@ -94,6 +94,12 @@ def callback_oid(event_id: str) -> str:
     return oid("call-back", event_id)
 
 
+# the event types that link objects (`object_links`) or describe one (`object_attributes`): the rest do neither
+LINKING_TYPES = frozenset({"case.received.v1", "task.offered.v1", "whistle.blown.v1", "case.linked_as_duplicate.v1",
+                           "meeting.decision_recorded.v1", "case.callback_recorded.v1", "meeting.convened.v1"})
+DESCRIBING_TYPES = frozenset({"case.callback_recorded.v1", "case.received.v1", "task.offered.v1", "whistle.blown.v1"})
+
+
 def object_links(event_type: str, data: dict[str, Any], event_id: str = "") -> list[tuple[str, str, str]]:
     """Object-to-object relationships an event establishes: (source object, target object, qualifier)."""
     links: list[tuple[str, str, str]] = []
