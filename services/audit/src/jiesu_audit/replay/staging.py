@@ -25,9 +25,6 @@ CREATE TABLE attribute_types (event_type TEXT NOT NULL, name TEXT NOT NULL, type
 
 _INSERT_EVENT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?)"
 _BATCH = 5000
-# large pages: the events are appended in log order and read back a case at a time; fewer, bigger pages
-# cost less to fill and to split (the event ids' index is written at random places)
-_PAGE_SIZE = 65536
 _REMEMBERED_OBJECTS = 200_000
 _REMEMBERED_SHAPES = 10_000
 
@@ -43,7 +40,7 @@ class Staging:
         self.db = sqlite3.connect(path)
         # a bounded page cache (64 MiB): the event ids' index is written at random places as the log grows
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;"
-                              f"PRAGMA temp_store=FILE; PRAGMA page_size={_PAGE_SIZE};" + _SCHEMA)
+                              "PRAGMA temp_store=FILE;" + _SCHEMA)
         self._seq = 0
         self._attribute_types: set[tuple[str, str, str]] = set()
         self._attribute_shapes: set[tuple] = set()  # (type, attribute names, their values' classes) seen
