@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jiesu_audit.domain.actors import DEPARTMENT_FIELDS, PERSON_FIELDS
+from jiesu_audit.replay.fields import actor, first_department
+
+if TYPE_CHECKING:
+    from jiesu_audit.replay.decoding import Decoded
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -65,49 +68,35 @@ class ParquetRows:
             self._writer.close()
 
 
-def columns(rows: list[tuple]) -> pa.RecordBatch:
-    """`row`s in SCHEMA's column order, turned into columns at once."""
-    return pa.RecordBatch.from_arrays([pa.array(values, type=f.type) for values, f in zip(zip(*rows), SCHEMA)],
-                                      schema=SCHEMA)
-
-
 _TASK_TEXTS = ("task_id", "role", "kind", "category")  # in SCHEMA's order: then the place, then the outcome
 _PLACE_TEXTS = ("district", "street", "community", "grid")
 _OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
 _NOTHING: dict[str, Any] = {}
 
 
-def row(partition: int | None, offset: int, doc: dict[str, Any], case_id: str | None, micros: int,
-        data_json: bytes) -> tuple:
-    """One flat row, from the event, its time in microseconds and its data as JSON (both made already); the
-    texts looked up in bulk (`map`), a value that is not a text as no value (per event: no call per field)."""
-    data = doc["data"]
-    get = data.get
-    place = get("place")
-    place_get = place.get if place.__class__ is dict else _NOTHING.get
-    contact = get("contact")
-    citizen = contact.get("citizen") if contact.__class__ is dict else None
-    department = _department(get)
-    return (partition, offset, doc["id"], doc["type"], doc["source"], doc["subject"], case_id,
-            micros, int(doc["sequence"]), doc["correlationid"], doc.get("causationid"),
-            _actor(doc["source"], get, department), department,
-            *[v if v.__class__ is str else None for v in map(get, _TASK_TEXTS)],
-            *[v if v.__class__ is str else None for v in map(place_get, _PLACE_TEXTS)],
-            *[v if v.__class__ is str else None for v in map(get, _OUTCOME_TEXTS)],
-            citizen if citizen.__class__ is str else None, data_json.decode())
+def columns(records: list[Decoded], cases: list[str | None], data_jsons: list[bytes]) -> pa.RecordBatch:
+    """A batch's columns in SCHEMA's order, from its decoded events, their cases and their data as JSON (made
+    for JSON Lines already): each column in one comprehension over the batch, a value that is not a text as
+    no value — no call per event and field."""
+    docs: list[dict[str, Any]] = [record.doc for record in records]  # type: ignore[misc]
+    datas = [doc["data"] for doc in docs]
+    departments = [first_department(data.get) for data in datas]
+    places = [place if (place := data.get("place")).__class__ is dict else _NOTHING for data in datas]
+    contacts = [contact if (contact := data.get("contact")).__class__ is dict else _NOTHING for data in datas]
+    values = [[r.partition for r in records], [r.offset for r in records],
+              *_fields(docs, ("id", "type", "source", "subject")), cases, [r.micros for r in records],
+              [int(doc["sequence"]) for doc in docs], [doc["correlationid"] for doc in docs],
+              [doc.get("causationid") for doc in docs],
+              [actor(doc["source"], data.get, department) for doc, data, department in zip(docs, datas, departments)],
+              departments, *_texts(datas, _TASK_TEXTS), *_texts(places, _PLACE_TEXTS),
+              *_texts(datas, _OUTCOME_TEXTS), *_texts(contacts, ("citizen",)),
+              [data_json.decode() for data_json in data_jsons]]
+    return pa.RecordBatch.from_arrays([pa.array(v, type=f.type) for v, f in zip(values, SCHEMA)], schema=SCHEMA)
 
 
-def _department(get) -> str | None:
-    """`department_of`, from the data's `get`: the first department field holding a text."""
-    for name in DEPARTMENT_FIELDS:
-        if (value := get(name)).__class__ is str:
-            return value
-    return None
+def _fields(docs: list[dict[str, Any]], names: tuple[str, ...]) -> list[list[Any]]:
+    return [[doc[name] for doc in docs] for name in names]
 
 
-def _actor(source: str, get, department: str | None) -> str:
-    """`actor_of`, with the department already found: a person, else the department, else the service."""
-    for name in PERSON_FIELDS:
-        if (person := get(name)).__class__ is str:
-            return person
-    return department or source.rsplit("/", 1)[-1]
+def _texts(dicts: list[dict[str, Any]], names: tuple[str, ...]) -> list[list[str | None]]:
+    return [[v if (v := d.get(name)).__class__ is str else None for d in dicts] for name in names]

@@ -45,7 +45,8 @@ def street_and_community(data: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def related_objects(subject: str, event_type: str, data: dict[str, Any], event_id: str = "") -> list[tuple[str, str, str]]:
-    """(object id, object type, qualifier) for every object the event names, without repeats, in a fixed order."""
+    """(object id, object type, qualifier) for every object the event names, without repeats, in a fixed order.
+    Each field has a qualifier of its own, so only a list field can name the same object twice."""
     found: list[tuple[str, str, str]] = []
     if event_type.startswith("meeting.") and "meeting_id" not in data:
         found.append((oid("meeting", subject), "meeting", "meeting"))
@@ -58,16 +59,45 @@ def related_objects(subject: str, event_type: str, data: dict[str, Any], event_i
             found.append((f"{kind}:{value}", kind, qualifier))
     for field, kind, qualifier in manies:
         for name in data[field] or ():
-            if name.__class__ is str and name:
-                found.append((f"{kind}:{name}", kind, qualifier))
-    street, community = street_and_community(data)
-    found += [(street, "street", "street")] if street else []
-    found += [(community, "community", "community")] if community else []
-    return list(dict.fromkeys(found))
+            if name.__class__ is str and name and (named := (f"{kind}:{name}", kind, qualifier)) not in found:
+                found.append(named)
+    place = data.get("place")
+    if place.__class__ is dict:
+        found += _place_objects(place)
+    return found
+
+
+_PLACES: dict[tuple, tuple[tuple[str, str, str], ...]] = {}
+_REMEMBERED_PLACES = 100_000  # a district has a few thousand places: bounded all the same
+
+
+def _place_objects(place: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """The street and community a place names (`street_and_community`), remembered by its codes (texts)."""
+    codes = (place.get("district"), place.get("street"), place.get("community"))
+    objects = _PLACES.get(codes) if _all_texts(codes) else None
+    if objects is None:
+        street, community = street_and_community({"place": place})
+        objects = ((street, "street", "street"),) if street else ()
+        objects += ((community, "community", "community"),) if community else ()
+        if _all_texts(codes):  # another value (rare) could equal a text's key and read differently
+            if len(_PLACES) >= _REMEMBERED_PLACES:
+                _PLACES.clear()
+            _PLACES[codes] = objects
+    return objects
+
+
+def _all_texts(codes: tuple) -> bool:
+    return all(c is None or c.__class__ is str for c in codes)
 
 
 def callback_oid(event_id: str) -> str:
     return oid("call-back", event_id)
+
+
+# the event types that link objects (`object_links`) or describe one (`object_attributes`): the rest do neither
+LINKING_TYPES = frozenset({"case.received.v1", "task.offered.v1", "whistle.blown.v1", "case.linked_as_duplicate.v1",
+                           "meeting.decision_recorded.v1", "case.callback_recorded.v1", "meeting.convened.v1"})
+DESCRIBING_TYPES = frozenset({"case.callback_recorded.v1", "case.received.v1", "task.offered.v1", "whistle.blown.v1"})
 
 
 def object_links(event_type: str, data: dict[str, Any], event_id: str = "") -> list[tuple[str, str, str]]:

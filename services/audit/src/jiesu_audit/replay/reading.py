@@ -20,7 +20,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from jiesu_audit.domain.actors import actor_of, department_of
+from jiesu_audit.replay.fields import actor, first_department
 from jiesu_audit.replay.objects import event_attributes
 
 HOTLINE = "12345-hotline-centre"
@@ -81,24 +81,27 @@ def read_case(docs: list[dict[str, Any]], rules: RulesInForce) -> list[Reading]:
 
 def _read(doc: dict[str, Any], lead_tasks: set[str], holder: str | None) -> Reading:
     kind, data, source = doc["type"], doc["data"], doc["source"]
-    task = data.get("task_id")
-    in_lead = not kind.startswith(_OTHER_LINES) and (not isinstance(task, str) or task in lead_tasks)
-    reading = Reading(doc, in_lead, _acting(kind, source, data, holder), actor_of(source, data),
+    get = data.get
+    task = get("task_id")
+    in_lead = not kind.startswith(_OTHER_LINES) and (task.__class__ is not str or task in lead_tasks)
+    department = first_department(get)  # once, for the acting department and the actor
+    reading = Reading(doc, in_lead, _acting(kind, source, get, department, holder), actor(source, get, department),
                       kind.rsplit(".", 1)[0], time=doc["time"], attributes=event_attributes(data))
-    if in_lead and isinstance(task, str) and kind in ("task.accepted.v1", "task.completed.v1"):
+    if in_lead and task.__class__ is str and kind in ("task.accepted.v1", "task.completed.v1"):
         started = kind == "task.accepted.v1"
         reading.activity, reading.instance = WORK, task
         reading.transition = "start" if started else "complete"
-        stated = data.get("accepted_at" if started else "completed_at")
-        reading.time = stated if isinstance(stated, str) else doc["time"]
+        stated = get("accepted_at" if started else "completed_at")
+        reading.time = stated if stated.__class__ is str else doc["time"]
     return reading
 
 
-def _acting(kind: str, source: str, data: dict[str, Any], holder: str | None) -> str:
+def _acting(kind: str, source: str, get, department: str | None, holder: str | None) -> str:
+    """The acting department, from the data's `get` and the department it names (`department_of`)."""
     if kind in _HOTLINE_ACTS:
         return HOTLINE
-    named = data.get("to_department") if kind == "case.rerouted.v1" else department_of(data)
-    if isinstance(named, str) and named:
+    named = get("to_department") if kind == "case.rerouted.v1" else department
+    if named.__class__ is str and named:
         return named
     return holder or source.rsplit("/", 1)[-1]
 

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from jiesu_shared.collector import rare_collections
 from jiesu_audit.replay.decoding import Decoded, decoded
-from jiesu_audit.replay.flat import columns, row
+from jiesu_audit.replay.flat import columns
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
@@ -125,24 +125,26 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
     total = await source.total()
     with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
         async for records in decoded(source, deidentifier):
-            lines, slims, cases, rows = [], [], [], []
+            kept, lines, slims, cases, data_jsons = [], [], [], [], []
             for record in records:
                 if record.doc is None:
                     summary.poison.append(record.poison)
                     continue
-                line, slimmed, case_id, flat = _prepared(record, parquet)
+                line, slimmed, case_id, data_json = _prepared(record)
+                kept.append(record)
                 lines.append(line)
                 slims.append(slimmed)
                 cases.append(case_id)
-                rows.append(flat)
+                data_jsons.append(data_json)
             if lines:
-                stager.send(Sent(lines, slims, cases, columns(rows) if parquet else None))
+                stager.send(Sent(lines, slims, cases, columns(kept, cases, data_jsons) if parquet else None))
             bar.update(len(records))
         bar.update(total - bar.n)
 
 
-def _prepared(record: Decoded, parquet: bool) -> tuple[bytes, bytes, str | None, tuple | None]:
-    """The event's JSON line, its slim form, its case and its Parquet row: its data serialised once for both."""
+def _prepared(record: Decoded) -> tuple[bytes, bytes, str | None, bytes]:
+    """The event's JSON line, its slim form, its case and its data as JSON: serialised once for JSON Lines and
+    Parquet."""
     doc = record.doc
     assert doc is not None
     data = doc["data"]
@@ -150,6 +152,4 @@ def _prepared(record: Decoded, parquet: bool) -> tuple[bytes, bytes, str | None,
     doc["data"] = orjson.Fragment(data_json)
     line = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
     doc["data"] = data
-    case_id = case_of(doc)
-    return (line, orjson.dumps(slim(doc)), case_id,
-            row(record.partition, record.offset, doc, case_id, record.micros, data_json) if parquet else None)
+    return line, orjson.dumps(slim(doc)), case_of(doc), data_json

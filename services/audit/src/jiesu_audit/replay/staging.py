@@ -86,13 +86,15 @@ class Staging:
             if object_id not in self._staged_objects:
                 self._staged_objects[object_id] = None
                 self._objects.append((object_id, object_type, doc["time"]))
-        described = o.object_attributes(kind, data, event_id)
-        if described and described[1]:
-            self._attributes.append((orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(), doc["time"],
-                                     described[0]))
+        if kind in o.DESCRIBING_TYPES:  # most events describe no object and link none: not asked
+            described = o.object_attributes(kind, data, event_id)
+            if described and described[1]:
+                self._attributes.append((orjson.dumps(described[1], option=orjson.OPT_SORT_KEYS).decode(),
+                                         doc["time"], described[0]))
         if kind == "routing.rules_published.v1" and isinstance(data.get("version"), str):
             self.rules.add(doc["time"], data["version"])
-        self._links += o.object_links(kind, data, event_id)
+        if kind in o.LINKING_TYPES:
+            self._links += o.object_links(kind, data, event_id)
         self._note_attribute_types(kind, data)
         if len(self._objects) + len(self._attributes) + len(self._links) >= _BATCH:
             self._flush()
