@@ -101,10 +101,10 @@ class EmbeddedPublisher:
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         assert self._file, "publisher not started"
-        await asyncio.to_thread(self._append_and_ring, records)
+        await asyncio.to_thread(self.publish_blocking, records)
 
-    def _append_and_ring(self, records: Sequence[OutgoingRecord]) -> None:
-        assert self._file
+    def publish_blocking(self, records: Sequence[OutgoingRecord]) -> None:
+        assert self._file, "publisher not started"
         self._file.run(_append, records)
         ring_all(self._path)  # committed: wake the readers waiting for it
 

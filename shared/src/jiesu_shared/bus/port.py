@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -36,6 +36,15 @@ class Publisher(Protocol):
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         """Append records in order; return only once the log has durably acknowledged all of them."""
+
+
+@runtime_checkable
+class AppendsInThread(Protocol):
+    """A publisher that can also append from a worker thread, blocking (the embedded log: a local file). The
+    outbox relay then reads, appends and removes in one hop to a thread, not three: a hop costs ~70 us of CPU."""
+
+    def publish_blocking(self, records: Sequence[OutgoingRecord]) -> None:
+        """`publish`, called from a worker thread."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter
 
-from jiesu_shared.bus.port import Bus, OutgoingRecord, Publisher, Subscription
+from jiesu_shared.bus.port import AppendsInThread, Bus, OutgoingRecord, Publisher, Subscription
 
 
 def dead_letter_counter(registry: CollectorRegistry) -> Counter:
@@ -26,10 +26,21 @@ class _CountingPublisher:
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         await self._inner.publish(records)
+        self._count(records)
+
+    def _count(self, records: Sequence[OutgoingRecord]) -> None:
         for record in records:
             if record.topic == self._topic:
                 group = dict(record.headers).get("dlq_consumer_group", b"unknown")
                 self._counter.labels(group.decode(errors="replace")).inc()
+
+
+class _CountingPublisherInThread(_CountingPublisher):
+    """The same, for a publisher that can append from a worker thread (see `AppendsInThread`)."""
+
+    def publish_blocking(self, records: Sequence[OutgoingRecord]) -> None:
+        self._inner.publish_blocking(records)  # type: ignore[attr-defined]
+        self._count(records)
 
 
 class CountingBus:
@@ -42,7 +53,9 @@ class CountingBus:
         await self.inner.ensure_topics(topics)
 
     def publisher(self) -> Publisher:
-        return _CountingPublisher(self.inner.publisher(), self._topic, self._counter)
+        inner = self.inner.publisher()
+        counting = _CountingPublisherInThread if isinstance(inner, AppendsInThread) else _CountingPublisher
+        return counting(inner, self._topic, self._counter)
 
     def subscription(self, *, group: str, topics: Sequence[str]) -> Subscription:
         return self.inner.subscription(group=group, topics=topics)

@@ -22,7 +22,7 @@ from sqlmodel import col
 
 from jiesu_shared.backoff import Backoff
 from jiesu_shared.bus.headers import headers_from_text
-from jiesu_shared.bus.port import OutgoingRecord, Publisher
+from jiesu_shared.bus.port import AppendsInThread, OutgoingRecord, Publisher
 from jiesu_shared.quiet_log import QuietLog
 from jiesu_shared.store.database import Database
 from jiesu_shared.store.outbox_notify import OutboxListener, notify_on_outbox_commits
@@ -69,13 +69,21 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         self._wakeup.looking()  # commits from now on need a new wake-up; earlier ones are read below
+        if isinstance(self._publisher, AppendsInThread):
+            return await asyncio.to_thread(self._publish_pending_here, self._publisher)
         entries = await asyncio.to_thread(self._pending)
         if not entries:
             return 0
-        await self._publisher.publish([
-            OutgoingRecord(e.topic, e.key, e.value, headers_from_text(e.headers)) for e in entries
-        ])
-        await asyncio.to_thread(self._remove, [e.position for e in entries if e.position is not None])
+        await self._publisher.publish(_outgoing(entries))
+        await asyncio.to_thread(self._remove, [e.position for e in entries])
+        return len(entries)
+
+    def _publish_pending_here(self, publisher: AppendsInThread) -> int:
+        """Read, append and remove in this worker thread: one hop from the event loop."""
+        entries = self._pending()
+        if entries:
+            publisher.publish_blocking(_outgoing(entries))
+            self._remove([e.position for e in entries])
         return len(entries)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -134,6 +142,10 @@ class OutboxRelay:
                 pass
         except Exception:
             log.warning("outbox relay stopped with unpublished entries; they go out at the next start")
+
+
+def _outgoing(entries: list[Row]) -> list[OutgoingRecord]:
+    return [OutgoingRecord(e.topic, e.key, e.value, headers_from_text(e.headers)) for e in entries]
 
 
 def _wake_after_outbox_commits(engine: Engine, wake) -> None:  # type: ignore[no-untyped-def]
