@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy import inspect
 
 from jiesu_shared.bus.embedded import EmbeddedBus
+from jiesu_shared.store import Database
 
 from jiesu_audit.domain.history import case_id_of
 from jiesu_audit.readmodel.catchup import EmbeddedCatchUp
@@ -26,34 +27,33 @@ TOPIC = "dupes.events"
 EVENTS = known_log()
 
 
+def caught_up(tmp_path: Path, relayed: list, database: Database, start: int) -> SimpleNamespace:
+    """`relayed` on a log, caught up from `start` with a cache of one case and batches of two (histories go to
+    their rows and come back between duplicates); the facts must be the known log's. Returns the counts."""
+    log = tmp_path / "log.sqlite3"
+    asyncio.run(publish(EmbeddedBus(log), on_the_log(relayed, TOPIC, poison=False)))
+    catch_up = EmbeddedCatchUp(log, TOPIC, Projector(database, TOPIC, CaseStates(1)), 3, 2)
+    progress = SimpleNamespace(events=0, duplicates=0)
+    assert catch_up.run(start, catch_up.end(), progress, lambda poison: None, lambda: False)
+    reference = fresh_database()
+    project(reference, EVENTS)
+    assert facts_of(database) == facts_of(reference)
+    return progress
+
+
 def test_a_fresh_catch_up_counts_every_duplicate_once(tmp_path: Path) -> None:
     about_no_case = [e for e in EVENTS if case_id_of(e) is None]
     assert about_no_case
     relayed = [*EVENTS[:20], *EVENTS[3:8], *EVENTS[20:], *EVENTS[:2], *about_no_case, EVENTS[-1]]
-    log = tmp_path / "log.sqlite3"
-    asyncio.run(publish(EmbeddedBus(log), on_the_log(relayed, TOPIC, poison=False)))
     database = fresh_database()
-    # a cache of one case and batches of two: histories go to their rows and come back between duplicates
-    catch_up = EmbeddedCatchUp(log, TOPIC, Projector(database, TOPIC, CaseStates(1)), 3, 2)
-    progress = SimpleNamespace(events=0, duplicates=0)
-    assert catch_up.run(0, catch_up.end(), progress, lambda poison: None, lambda: False)
-    reference = fresh_database()
-    project(reference, EVENTS)
-    assert facts_of(database) == facts_of(reference)
+    progress = caught_up(tmp_path, relayed, database, 0)
     assert (progress.events, progress.duplicates) == (len(EVENTS), len(relayed) - len(EVENTS))
     unique = [i for i in inspect(database.engine).get_indexes("timeline") if i["unique"]]
     assert [i["column_names"] for i in unique] == [["event_id"]]
 
 
 def test_a_catch_up_into_a_read_model_with_events_keeps_the_unique_index(tmp_path: Path) -> None:
-    log = tmp_path / "log.sqlite3"
-    asyncio.run(publish(EmbeddedBus(log), on_the_log([*EVENTS, *EVENTS[:5]], TOPIC, poison=False)))
     database = fresh_database()
     project(database, EVENTS[:1])  # on the timeline already: nothing is deferred, the index tells duplicates
-    catch_up = EmbeddedCatchUp(log, TOPIC, Projector(database, TOPIC, CaseStates(1)), 3, 2)
-    progress = SimpleNamespace(events=0, duplicates=0)
-    assert catch_up.run(1, catch_up.end(), progress, lambda poison: None, lambda: False)
-    reference = fresh_database()
-    project(reference, EVENTS)
-    assert facts_of(database) == facts_of(reference)
+    progress = caught_up(tmp_path, [*EVENTS, *EVENTS[:5]], database, 1)
     assert (progress.events, progress.duplicates) == (len(EVENTS) - 1, 5)
