@@ -54,9 +54,6 @@ def micros(moment: datetime | None) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-periods = periods_of  # (month, week, day) keys of a moment, as `period_of` gives them
-
-
 def street_key(h: CaseHistory) -> str | None:
     """The case's street as the three rates and the rulings group by it: district/street."""
     district, street = h.place.get("district"), h.place.get("street")
@@ -81,7 +78,7 @@ def case_row(h: CaseHistory) -> tuple:
 def offer_rows(h: CaseHistory) -> tuple[list[tuple], list[tuple]]:
     rows, breach_rows, street = [], [], street_key(h)
     for o in h.offers.values():
-        offered = periods(o.offered_at)
+        offered = periods_of(o.offered_at)
         rows.append(_offer_row(h.case_id, o, offered, street))
         if o.kind == "case":
             breach_rows += [(h.case_id, o.task_id, o.department, o.kind, *offered, clock) for clock in o.breaches]
@@ -102,19 +99,19 @@ def warning_rows(h: CaseHistory) -> list[tuple]:
     rows = []
     for o in h.offers.values():
         for w in o.warnings:
-            rows.append((h.case_id, o.task_id, o.department, w.clock, *periods(w.warned_at),
+            rows.append((h.case_id, o.task_id, o.department, w.clock, *periods_of(w.warned_at),
                          w.heeded_by(o.act_time(w.clock))))
     return rows
 
 
 def ruling_rows(h: CaseHistory) -> list[tuple]:
     street = street_key(h)
-    return [(h.case_id, *periods(e.escalated_at), street, e.coordinator, e.ruled_at is not None,
+    return [(h.case_id, *periods_of(e.escalated_at), street, e.coordinator, e.ruled_at is not None,
              seconds_between(e.escalated_at, e.ruled_at)) for e in h.escalations]
 
 
 def mark_rows(h: CaseHistory) -> list[tuple]:
-    return [(h.case_id, m.kind, m.department, *periods(m.at)) for m in h.marks]
+    return [(h.case_id, m.kind, m.department, *periods_of(m.at)) for m in h.marks]
 
 
 def return_rows(h: CaseHistory) -> list[tuple]:
@@ -130,7 +127,7 @@ def callback_rows(h: CaseHistory) -> list[tuple]:
 def summons_rows(h: CaseHistory) -> list[tuple]:
     rows = []
     for w in h.whistles.values():
-        blown = periods(w.blown_at)
+        blown = periods_of(w.blown_at)
         for department in w.summoned:
             reported = department in w.reported_in
             rows.append((h.case_id, w.whistle_id, department, *blown, reported,
@@ -140,7 +137,7 @@ def summons_rows(h: CaseHistory) -> list[tuple]:
 
 
 def meeting_rows(h: CaseHistory) -> list[tuple]:
-    return [(h.case_id, m.task_id, m.owner, *periods(m.recorded_at), micros(m.deadline), m.completed_at is not None)
+    return [(h.case_id, m.task_id, m.owner, *periods_of(m.recorded_at), micros(m.deadline), m.completed_at is not None)
             for m in h.meeting_tasks.values()]
 
 

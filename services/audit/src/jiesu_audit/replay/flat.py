@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jiesu_audit.replay.fields import actor, first_department
+from jiesu_audit.domain.actors import actor_from, department_from
 
 if TYPE_CHECKING:
     from jiesu_audit.replay.decoding import Decoded
@@ -79,14 +79,15 @@ def columns(records: list[Decoded], cases: list[str | None], data_jsons: list[by
     no value — no call per event and field."""
     docs: list[dict[str, Any]] = [record.doc for record in records]  # type: ignore[misc]
     datas = [doc["data"] for doc in docs]
-    departments = [first_department(data.get) for data in datas]
+    departments = [department_from(data.get) for data in datas]
     places = [place if (place := data.get("place")).__class__ is dict else _NOTHING for data in datas]
     contacts = [contact if (contact := data.get("contact")).__class__ is dict else _NOTHING for data in datas]
     values = [[r.partition for r in records], [r.offset for r in records],
               *_fields(docs, ("id", "type", "source", "subject")), cases, [r.micros for r in records],
               [int(doc["sequence"]) for doc in docs], [doc["correlationid"] for doc in docs],
               [doc.get("causationid") for doc in docs],
-              [actor(doc["source"], data.get, department) for doc, data, department in zip(docs, datas, departments)],
+              [actor_from(doc["source"], data.get, department)
+               for doc, data, department in zip(docs, datas, departments)],
               departments, *_texts(datas, _TASK_TEXTS), *_texts(places, _PLACE_TEXTS),
               *_texts(datas, _OUTCOME_TEXTS), *_texts(contacts, ("citizen",)),
               [data_json.decode() for data_json in data_jsons]]

@@ -20,7 +20,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from jiesu_audit.replay.fields import actor, first_department
+from jiesu_audit.domain.actors import actor_from, department_from
 from jiesu_audit.replay.objects import event_attributes
 
 HOTLINE = "12345-hotline-centre"
@@ -84,8 +84,8 @@ def _read(doc: dict[str, Any], lead_tasks: set[str], holder: str | None) -> Read
     get = data.get
     task = get("task_id")
     in_lead = not kind.startswith(_OTHER_LINES) and (task.__class__ is not str or task in lead_tasks)
-    department = first_department(get)  # once, for the acting department and the actor
-    reading = Reading(doc, in_lead, _acting(kind, source, get, department, holder), actor(source, get, department),
+    department = department_from(get)  # once, for the acting department and the actor
+    reading = Reading(doc, in_lead, _acting(kind, source, get, department, holder), actor_from(source, get, department),
                       kind.rsplit(".", 1)[0], time=doc["time"], attributes=event_attributes(data))
     if in_lead and task.__class__ is str and kind in ("task.accepted.v1", "task.completed.v1"):
         started = kind == "task.accepted.v1"
