@@ -21,6 +21,7 @@ from jiesu_audit.domain.history import KEY_BYTES, CaseHistory, case_of
 from jiesu_audit.readmodel import bulk_load, facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
+from jiesu_audit.readmodel.log_reading import as_view
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
 from jiesu_audit.readmodel.timeline_rows import put_all_on_timeline, put_on_timeline
@@ -40,10 +41,7 @@ class Decoded(NamedTuple):
     @classmethod
     def of(cls, partition: int, offset: int, event: Any, data_text: str) -> Decoded:
         """From an `Envelope` or `EventView` (its data kept: folded without parsing the text again)."""
-        if type(event) is not EventView:
-            event = EventView(event.id, event.source, event.type, event.subject, event.time, event.sequence,
-                              event.correlationid, event.causationid, event.traceparent, event.data)
-        return cls(partition, offset, event, data_text)
+        return cls(partition, offset, as_view(event), data_text)
 
 
 @dataclass
@@ -222,6 +220,7 @@ class Batch:
             if history is None:
                 history = pending[case_id] = CaseHistory(case_id)
                 new.add(case_id)
+            partition_of[case_id] = d.partition  # even for a duplicate: its history is pending, cached at the end
             if by_case:
                 key = blake2b(d.event.id.encode(), digest_size=KEY_BYTES).digest()
                 if history.seen(key):
@@ -231,7 +230,6 @@ class Batch:
                 history.event_keys = b""
             kept.append(d)
             history.apply_fields(d.event.type, data, d.event.time)
-            partition_of[case_id] = d.partition
         return kept
 
     def _gather(self, stretch: list[Decoded]) -> list[tuple[Decoded, str | None, dict[str, Any]]]:
@@ -252,14 +250,6 @@ class Batch:
         if missing:
             pending.update(self.projector.load(self.conn, missing))
         return about
-
-
-def data_text(value: bytes | None, data: dict[str, Any]) -> str:
-    """The event's data as stored on the timeline: the record's own JSON text when it is that object."""
-    try:
-        return (value or b"").decode()
-    except UnicodeDecodeError:
-        return orjson.dumps(data).decode()
 
 
 def _marker(conn: Connection) -> str:
