@@ -1,30 +1,28 @@
 """A fresh (or far behind) audit on the embedded log catches up the way a replay reads: straight from the
-log file's rows, in offset order up to the end seen at the start, decoded by the replay's fast path — then
-the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
+log file's rows, in offset order up to the end seen at the start, decoded by the replay's fast path (in a
+second process when they are many: `reader_process`) — then the ordinary subscription takes over from there.
+Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
-from jiesu_shared.events import EventView
-
 from jiesu_audit.readmodel.bulk_load import collect_batch, collecting_per_batch, commits_not_flushed, indexes_deferred
-from jiesu_audit.readmodel.projector import Decoded, Projector, data_text
+from jiesu_audit.readmodel.log_reading import Poison, read_stretches
+from jiesu_audit.readmodel.projector import Decoded, Projector
+from jiesu_audit.readmodel.reader_process import read_stretches_elsewhere
 from jiesu_audit.readmodel.tables import positions
-from jiesu_audit.replay.sources import from_stored_record
-
-_ROWS = 10_000
 
 
 class EmbeddedCatchUp:
-    def __init__(self, path: Path, topic: str, projector: Projector, stretch_events: int, batch_cases: int) -> None:
+    def __init__(self, path: Path, topic: str, projector: Projector, stretch_events: int, batch_cases: int,
+                 reader_process_from: int = 50_000) -> None:
         self.path, self.topic, self.projector, self.stretch_events = path, topic, projector, stretch_events
-        self.batch_cases = batch_cases
+        self.batch_cases, self.reader_process_from = batch_cases, reader_process_from
 
     def run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
             stopping: Callable[[], bool]) -> bool:
@@ -82,41 +80,9 @@ class EmbeddedCatchUp:
         finally:
             conn.close()
 
-    def stretches(self, start: int, end: int):  # type: ignore[no-untyped-def]
-        """(decoded events, poison [(offset, key, value, headers, reason)], next offset) per stretch."""
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        try:
-            position = start
-            while position < end:
-                stretch, poison = [], []
-                while position < end and len(stretch) < self.stretch_events:
-                    rows = conn.execute("SELECT offset, key, value, headers FROM records WHERE topic = ? AND offset >= ? "
-                                        "AND offset < ? ORDER BY offset LIMIT ?",
-                                        (self.topic, position, end, _ROWS)).fetchall()
-                    if not rows:
-                        position = end
-                        break
-                    _decode(rows, stretch, poison)
-                    position = rows[-1][0] + 1
-                yield stretch, poison, position
-        finally:
-            conn.close()
-
-
-def _decode(rows: list, stretch: list[Decoded], poison: list) -> None:
-    keep = stretch.append
-    for offset, key, value, headers in rows:
-        item = from_stored_record(offset, headers, value)
-        event = item.envelope
-        if event is None:
-            poison.append((offset, key, value, headers, f"undecodable: {item.poison_reason}"))
-            continue
-        try:
-            parse_payload(event.type, event.data)
-        except UnknownEventType:
-            pass
-        except PayloadError as exc:
-            poison.append((offset, key, value, headers, f"invalid payload: {exc}"))
-            continue
-        text = data_text(value, event.data)
-        keep(Decoded(0, offset, event, text) if type(event) is EventView else Decoded.of(0, offset, event, text))
+    def stretches(self, start: int, end: int) -> Iterator[tuple[list[Decoded], list[Poison], int]]:
+        """(decoded events, poison [(offset, key, value, headers, reason)], next offset) per stretch; read in a
+        process of its own when there are many (see `reader_process`)."""
+        read = read_stretches_elsewhere if end - start >= self.reader_process_from else read_stretches
+        for events, poison, next_offset in read(self.path, self.topic, self.stretch_events, start, end):
+            yield [Decoded(0, offset, event, text) for offset, event, text in events], poison, next_offset
