@@ -25,7 +25,7 @@ Poison = tuple[int, Any, Any, Any, str]
 
 def read_stretches(path: Path, topic: str, stretch_events: int, start: int,
                    end: int) -> Iterator[tuple[list[ReadEvent], list[Poison], int]]:
-    """(decoded events, poison, the offset after the stretch) per stretch of about `stretch_events` events."""
+    """(decoded events, poison, the offset after the stretch) per stretch of at most `stretch_events` records."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
         position = start
