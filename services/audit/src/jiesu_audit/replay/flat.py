@@ -1,14 +1,16 @@
 """The raw events as JSON Lines (CloudEvents, structured mode) and one flat row per event in Parquet."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jiesu_audit.domain.actors import actor_from, department_from
+
+if TYPE_CHECKING:
+    from jiesu_audit.replay.decoding import Decoded
 
 SCHEMA = pa.schema([
     ("log_partition", pa.int32()), ("log_offset", pa.int64()), ("event_id", pa.string()), ("type", pa.string()),
@@ -65,31 +67,23 @@ class ParquetRows:
             self._writer.close()
 
 
-@dataclass(slots=True)
-class Positions:
-    """Where a batch's events are in the log and when they happened, as Parquet has them: a list per column."""
-    partitions: list[int | None]
-    offsets: list[int]
-    micros: list[int]  # the event's time, microseconds since the epoch (UTC)
-
-
 _TASK_TEXTS = ("task_id", "role", "kind", "category")  # in SCHEMA's order: then the place, then the outcome
 _PLACE_TEXTS = ("district", "street", "community", "grid")
 _OUTCOME_TEXTS = ("outcome", "satisfaction", "reason")
 _NOTHING: dict[str, Any] = {}
 
 
-def columns(docs: list[dict[str, Any]], positions: Positions, cases: list[str | None],
-            data_jsons: list[bytes]) -> pa.RecordBatch:
-    """A batch's columns in SCHEMA's order, from its events, their places in the log, their cases and their data
-    as JSON: each column in one comprehension over the batch, a value that is not a text as no value — no call
-    per event and field."""
+def columns(records: list[Decoded], cases: list[str | None], data_jsons: list[bytes]) -> pa.RecordBatch:
+    """A batch's columns in SCHEMA's order, from its decoded events, their cases and their data as JSON (made
+    for JSON Lines already): each column in one comprehension over the batch, a value that is not a text as
+    no value — no call per event and field."""
+    docs: list[dict[str, Any]] = [record.doc for record in records]  # type: ignore[misc]
     datas = [doc["data"] for doc in docs]
     departments = [department_from(data.get) for data in datas]
     places = [place if (place := data.get("place")).__class__ is dict else _NOTHING for data in datas]
     contacts = [contact if (contact := data.get("contact")).__class__ is dict else _NOTHING for data in datas]
-    values = [positions.partitions, positions.offsets,
-              *_fields(docs, ("id", "type", "source", "subject")), cases, positions.micros,
+    values = [[r.partition for r in records], [r.offset for r in records],
+              *_fields(docs, ("id", "type", "source", "subject")), cases, [r.micros for r in records],
               [int(doc["sequence"]) for doc in docs], [doc["correlationid"] for doc in docs],
               [doc.get("causationid") for doc in docs],
               [actor_from(doc["source"], data.get, department)

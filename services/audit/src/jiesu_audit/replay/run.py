@@ -16,11 +16,12 @@ import orjson
 from tqdm import tqdm
 
 from jiesu_shared.collector import rare_collections
-from jiesu_audit.replay.decoding import decoded
-from jiesu_audit.replay.flat import Positions
+from jiesu_audit.replay.decoding import Decoded, decoded
+from jiesu_audit.replay.flat import columns
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
+from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
-from jiesu_audit.replay.staging import Staging
+from jiesu_audit.replay.staging import Staging, case_of
 from jiesu_audit.replay.structured import Structured, join_halves, remove_parts, write_first_half
 
 FORMATS = ("jsonl", "parquet", "xes", "ocel")
@@ -94,7 +95,7 @@ async def _export(source: Source, deidentifier: Deidentifier, paths: dict[str, P
     halves = Structured(paths.get("xes"), paths.get("ocel"))
     stager = Stager(Outputs(staging_path, paths.get("jsonl"), paths.get("parquet"), halves))
     try:
-        await _read_all(source, deidentifier, stager, summary, progress)
+        await _read_all(source, deidentifier, stager, summary, progress, parquet="parquet" in paths)
         staged = stager.staged()
         summary.events, summary.duplicates, summary.cases = staged.events, staged.duplicates, staged.cases
         summary.objects, summary.about_no_case = staged.objects, staged.about_no_case
@@ -120,28 +121,35 @@ def _write_first_half(staging_path: Path, staged: Staged, halves: Structured) ->
 
 
 async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, summary: ReplaySummary,
-                    progress: bool) -> None:
-    """Decode and de-identify, and make each event's JSON line: the rest (staging, Parquet's columns, what XES
-    and OCEL keep) is the stager's, from the line, on the other core."""
+                    progress: bool, *, parquet: bool) -> None:
     total = await source.total()
     with tqdm(total=total, unit="ev", desc="replay", disable=not progress, mininterval=0.5) as bar:
         async for records in decoded(source, deidentifier):
-            lines: list[bytes] = []
-            positions = Positions([], [], [])
+            kept, lines, slims, cases, data_jsons = [], [], [], [], []
             for record in records:
                 if record.doc is None:
                     summary.poison.append(record.poison)
                     continue
-                lines.append(_line(record.doc))
-                positions.partitions.append(record.partition)
-                positions.offsets.append(record.offset)
-                positions.micros.append(record.micros)
+                line, slimmed, case_id, data_json = _prepared(record)
+                kept.append(record)
+                lines.append(line)
+                slims.append(slimmed)
+                cases.append(case_id)
+                data_jsons.append(data_json)
             if lines:
-                stager.send(Sent(lines, positions))
+                stager.send(Sent(lines, slims, cases, columns(kept, cases, data_jsons) if parquet else None))
             bar.update(len(records))
         bar.update(total - bar.n)
 
 
-def _line(doc: dict[str, Any]) -> bytes:
-    """The event's JSON line, its keys sorted, its data's too."""
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+def _prepared(record: Decoded) -> tuple[bytes, bytes, str | None, bytes]:
+    """The event's JSON line, its slim form, its case and its data as JSON: serialised once for JSON Lines and
+    Parquet."""
+    doc = record.doc
+    assert doc is not None
+    data = doc["data"]
+    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    doc["data"] = orjson.Fragment(data_json)
+    line = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    doc["data"] = data
+    return line, orjson.dumps(slim(doc)), case_of(doc), data_json

@@ -3,8 +3,8 @@ it, writing JSON Lines and Parquet as they come, and then the second half of XES
 process writes the first half (`structured`).
 
 The read is split in two so both of a small machine's cores work on it at once: the first process decodes,
-de-identifies and makes the event's JSON line (the costlier half); this one reads the line back, stages
-what XES and OCEL keep of the event (`slim`), notes the objects it names and makes its Parquet row. Memory stays flat: the pipe holds a batch or two, and
+de-identifies and makes the event's JSON line, what the staging keeps of it (`slim`) and its Parquet row;
+this one stages it and notes the objects it names. Memory stays flat: the pipe holds a batch or two, and
 the sender waits when it is full. Forked, not spawned: nothing to import again; the child uses no thread the parent had started."""
 from __future__ import annotations
 
@@ -15,19 +15,22 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 
-from jiesu_audit.replay.flat import JsonLines, ParquetRows, Positions, columns
+from jiesu_audit.replay.flat import JsonLines, ParquetRows
 from jiesu_audit.replay.reading import RulesInForce
-from jiesu_audit.replay.slim import slim
-from jiesu_audit.replay.staging import Staging, case_of
+from jiesu_audit.replay.staging import Staging
 from jiesu_audit.replay.structured import Structured, write_second_half
 
 
 @dataclass(slots=True)
 class Sent:
-    """A batch of events as the reader sends them, in log order: their JSON lines and where they are in the log."""
+    """A batch of events as the reader sends them, in log order: their JSON lines, what XES and OCEL read of
+    them (`slim`, as JSON), their cases, and their Parquet columns (None when no Parquet is asked for)."""
     lines: list[bytes]
-    positions: Positions
+    slims: list[bytes]
+    cases: list[str | None]
+    parquet: pa.RecordBatch | None
 
 
 @dataclass
@@ -115,21 +118,16 @@ def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
     jsonl, parquet = JsonLines(outputs.jsonl), ParquetRows(outputs.parquet)
     events = duplicates = 0
     while (batch := conn.recv()) is not None:
-        lines, positions = batch.lines, batch.positions
-        docs = [orjson.loads(line) for line in lines]
-        cases = [case_of(doc) for doc in docs]
-        fresh = staging.add([(doc, case_id, orjson.dumps(slim(doc))) for doc, case_id in zip(docs, cases)])
+        fresh = staging.add([(orjson.loads(slimmed), case_id, slimmed)  # slim: a third of the line to parse
+                             for slimmed, case_id in zip(batch.slims, batch.cases)])
         kept = sum(fresh)
         duplicates += len(fresh) - kept
         events += kept
         if kept < len(fresh):  # a redelivery (rare): only the events staged for the first time are written
-            lines, docs, cases = _fresh(lines, fresh), _fresh(docs, fresh), _fresh(cases, fresh)
-            positions = Positions(*(_fresh(column, fresh) for column in (
-                positions.partitions, positions.offsets, positions.micros)))
-        jsonl.add(lines)
-        if outputs.parquet is not None and docs:
-            data_jsons = [orjson.dumps(doc["data"], option=orjson.OPT_SORT_KEYS) for doc in docs]  # as in the line
-            parquet.add(columns(docs, positions, cases, data_jsons))
+            batch.lines = [line for line, new in zip(batch.lines, fresh) if new]
+            batch.parquet = batch.parquet.filter(pa.array(fresh)) if batch.parquet is not None else None
+        jsonl.add(batch.lines)
+        parquet.add(batch.parquet)
     jsonl.close()
     parquet.close()
     staging.close()
@@ -137,7 +135,3 @@ def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
                   cases=staging.scalar("SELECT COUNT(DISTINCT case_id) FROM events WHERE case_id IS NOT NULL"),
                   objects=staging.scalar("SELECT COUNT(*) FROM objects"),
                   about_no_case=staging.scalar("SELECT COUNT(*) FROM events WHERE case_id IS NULL"), rules=staging.rules)
-
-
-def _fresh(values: list, fresh: list[bool]) -> list:
-    return [value for value, new in zip(values, fresh) if new]
