@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from jiesu_shared.collector import rare_collections
 from jiesu_audit.replay.decoding import Decoded, decoded
-from jiesu_audit.replay.columns import Envelopes, columns
+from jiesu_audit.replay.flat import columns
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier as Deidentifier
 from jiesu_audit.replay.slim import slim
 from jiesu_audit.replay.stager import Outputs, Sent, Staged, Stager
@@ -137,24 +137,9 @@ async def _read_all(source: Source, deidentifier: Deidentifier, stager: Stager, 
                 cases.append(case_id)
                 data_jsons.append(data_json)
             if lines:
-                stager.send(_batch(stager, kept, lines, slims, cases, data_jsons, parquet=parquet))
+                stager.send(Sent(lines, slims, cases, columns(kept, cases, data_jsons) if parquet else None))
             bar.update(len(records))
         bar.update(total - bar.n)
-
-
-def _batch(stager: Stager, records: list[Decoded], lines: list[bytes], slims: list[bytes], cases: list[str | None],
-           data_jsons: list[bytes], *, parquet: bool) -> Sent:
-    """The batch to send, with its Parquet columns made here only when the stager has not caught up: else it
-    makes them, and the two processes share the work whatever the machine's other load."""
-    if not parquet:
-        return Sent(lines, slims, cases)
-    docs: list[dict[str, Any]] = [record.doc for record in records]  # type: ignore[misc]
-    envelopes = Envelopes([r.partition for r in records], [r.offset for r in records], [r.micros for r in records],
-                          [int(doc["sequence"]) for doc in docs], [doc["correlationid"] for doc in docs],
-                          [doc.get("causationid") for doc in docs], data_jsons)
-    if stager.idle():
-        return Sent(lines, slims, cases, envelopes=envelopes)
-    return Sent(lines, slims, cases, parquet=columns(docs, cases, envelopes))
 
 
 def _prepared(record: Decoded) -> tuple[bytes, bytes, str | None, bytes]:

@@ -3,12 +3,9 @@ it, writing JSON Lines and Parquet as they come, and then the second half of XES
 process writes the first half (`structured`).
 
 The read is split in two so both of a small machine's cores work on it at once: the first process decodes,
-de-identifies and makes the event's JSON line and what the staging keeps of it (`slim`); this one stages
-it and notes the objects it names. Parquet's columns are made by whichever is free: the
-reader when the stager is still busy with an earlier batch, else the stager (which tells the reader each
-batch it has finished), so both cores stay busy whichever process is the slower one on the day. Memory stays
-flat: the pipe holds a batch or two, and the sender waits when it is full. Forked, not spawned: nothing to
-import again; the child uses no thread the parent had started."""
+de-identifies and makes the event's JSON line, what the staging keeps of it (`slim`) and its Parquet row;
+this one stages it and notes the objects it names. Memory stays flat: the pipe holds a batch or two, and
+the sender waits when it is full. Forked, not spawned: nothing to import again; the child uses no thread the parent had started."""
 from __future__ import annotations
 
 import gc
@@ -20,7 +17,6 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from jiesu_audit.replay.columns import Envelopes, columns
 from jiesu_audit.replay.flat import JsonLines, ParquetRows
 from jiesu_audit.replay.reading import RulesInForce
 from jiesu_audit.replay.staging import Staging
@@ -30,13 +26,11 @@ from jiesu_audit.replay.structured import Structured, write_second_half
 @dataclass(slots=True)
 class Sent:
     """A batch of events as the reader sends them, in log order: their JSON lines, what XES and OCEL read of
-    them (`slim`, as JSON), their cases, and their Parquet columns made (`parquet`) or to be made here from
-    the slim forms and the `envelopes` (neither when no Parquet is asked for)."""
+    them (`slim`, as JSON), their cases, and their Parquet columns (None when no Parquet is asked for)."""
     lines: list[bytes]
     slims: list[bytes]
     cases: list[str | None]
-    parquet: pa.RecordBatch | None = None
-    envelopes: Envelopes | None = None
+    parquet: pa.RecordBatch | None
 
 
 @dataclass
@@ -72,25 +66,12 @@ class Stager:
         finally:
             gc.unfreeze()
         theirs.close()
-        self._sent = self._finished = 0  # batches sent, and those it said it has finished
-        self._early: tuple[str, object] | None = None  # an answer that came while counting (a failure)
 
     def send(self, batch: Sent | None) -> None:
         try:
             self._conn.send(batch)
         except OSError:  # it stopped: its answer says why
             self._answer("staged")
-        self._sent += 1
-
-    def idle(self) -> bool:
-        """Whether it has finished every batch sent so far (it waits for the next)."""
-        while self._early is None and self._finished < self._sent and self._conn.poll():
-            message = self._receive()
-            if message[0] == "finished":
-                self._finished += 1
-            else:
-                self._early = message
-        return self._finished == self._sent
 
     def staged(self) -> Staged:
         self.send(None)  # the end
@@ -101,20 +82,14 @@ class Stager:
         return self._answer("done")
 
     def _answer(self, expected: str):
-        outcome, detail = self._early or self._receive()
-        self._early = None
-        while outcome == "finished":  # a batch's end, not counted any more
-            outcome, detail = self._receive()
+        try:
+            outcome, detail = self._conn.recv()
+        except (EOFError, OSError):
+            outcome, detail = "failed", "it ended without an answer"
         if outcome != expected:
             self.close()
             raise OSError(f"staging the events failed: {detail} (exit code {self._process.exitcode})")
         return detail
-
-    def _receive(self) -> tuple[str, object]:
-        try:
-            return self._conn.recv()
-        except (EOFError, OSError):
-            return "failed", "it ended without an answer"
 
     def close(self) -> None:
         self._conn.close()  # a child still waiting for events sees the end of the pipe, and stops
@@ -143,20 +118,16 @@ def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
     jsonl, parquet = JsonLines(outputs.jsonl), ParquetRows(outputs.parquet)
     events = duplicates = 0
     while (batch := conn.recv()) is not None:
-        slims, cases, envelopes, made = batch.slims, batch.cases, batch.envelopes, batch.parquet
-        docs = [orjson.loads(slimmed) for slimmed in slims]  # slim: a third of the line to parse
-        fresh = staging.add(list(zip(docs, cases, slims)))
+        fresh = staging.add([(orjson.loads(slimmed), case_id, slimmed)  # slim: a third of the line to parse
+                             for slimmed, case_id in zip(batch.slims, batch.cases)])
         kept = sum(fresh)
         duplicates += len(fresh) - kept
         events += kept
         if kept < len(fresh):  # a redelivery (rare): only the events staged for the first time are written
-            batch.lines, docs, cases = (_kept(values, fresh) for values in (batch.lines, docs, cases))
-            envelopes = envelopes.kept(fresh) if envelopes is not None else None
-            made = made.filter(pa.array(fresh)) if made is not None else None
+            batch.lines = [line for line, new in zip(batch.lines, fresh) if new]
+            batch.parquet = batch.parquet.filter(pa.array(fresh)) if batch.parquet is not None else None
         jsonl.add(batch.lines)
-        parquet.add(columns(docs, cases, envelopes) if envelopes is not None and docs else made)
-        if outputs.parquet is not None:  # only then does the reader ask (and read these)
-            conn.send(("finished", None))
+        parquet.add(batch.parquet)
     jsonl.close()
     parquet.close()
     staging.close()
@@ -164,7 +135,3 @@ def _stage_all(conn: Connection, staging: Staging, outputs: Outputs) -> Staged:
                   cases=staging.scalar("SELECT COUNT(DISTINCT case_id) FROM events WHERE case_id IS NOT NULL"),
                   objects=staging.scalar("SELECT COUNT(*) FROM objects"),
                   about_no_case=staging.scalar("SELECT COUNT(*) FROM events WHERE case_id IS NULL"), rules=staging.rules)
-
-
-def _kept(values: list, fresh: list[bool]) -> list:
-    return [value for value, new in zip(values, fresh) if new]
