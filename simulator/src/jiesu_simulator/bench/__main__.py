@@ -147,8 +147,11 @@ def bench_export(args: argparse.Namespace) -> list[dict]:
     rows = []
     for cases in args.export_cases:
         state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
-        try:
-            rows.append(export.measure(cases, state, args.export_runs))
+        topic, log = "jiesu.case-events", state / "log.sqlite3"
+        try:  # with --district-logs, the district's log is kept and reused (an export only reads it)
+            events = audit_scale.district_log(cases, log, args.district_logs,
+                                              lambda n, path: replay.prepare_cases(n, path, None, topic))
+            rows.append(export.measure_log(log, topic, events, cases, state, args.export_runs))
         finally:
             shutil.rmtree(state, ignore_errors=True)
     return rows
@@ -232,7 +235,7 @@ def main() -> None:
     parser.add_argument("--board-cases", type=int, default=100_000, help="cases in dispatch for the board benchmark")
     parser.add_argument("--board-calls", type=int, default=40, help="requests of each page (board)")
     parser.add_argument("--district-logs", type=Path, default=None,
-                        help="keep each district's log here and reuse it in later runs (audit)")
+                        help="keep each district's log here and reuse it in later runs (scale, audit, export)")
     parser.add_argument("--audit-dbs", type=Path, default=None,
                         help="keep each caught-up audit database here; a later run answers from it (audit)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])

@@ -18,8 +18,6 @@ import threading
 import time
 from pathlib import Path
 
-from jiesu_simulator.bench.replay import prepare_cases
-
 GOAL_PER_S = 100_000
 FORMATS = "jsonl,parquet,xes,ocel"
 _SAMPLE_S = 0.2
@@ -79,12 +77,6 @@ def _one_run(log: Path, topic: str, out: Path, env: dict[str, str]) -> tuple[flo
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker is the child's child, waited for: counted
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, own, tree_peak[0] / 1024
-
-
-def measure(cases: int, state: Path, runs: int) -> dict:
-    topic, log = "jiesu.case-events", state / "log.sqlite3"
-    events = prepare_cases(cases, log, None, topic)
-    return measure_log(log, topic, events, cases, state, runs)
 
 
 def measure_log(log: Path, topic: str, events: int, cases: int, state: Path, runs: int) -> dict:
