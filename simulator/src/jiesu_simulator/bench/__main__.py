@@ -74,7 +74,7 @@ def bench_end_to_end(args: argparse.Namespace) -> list[dict]:
             urls = {name: p.url for name, p in services.items()}
             pids = {name: p.process.pid for name, p in services.items()}
             rows += asyncio.run(end_to_end.run(urls, pids, admin_token, token, args.rates, args.seconds,
-                                               state / "traces", bus))
+                                               state / "traces", bus, state / "audit.sqlite3"))
             rows.append({"benchmark": f"peak RSS MiB ({bus})",
                          **{name: round(rss_mib(p.process.pid), 1) for name, p in services.items()}})
         finally:
