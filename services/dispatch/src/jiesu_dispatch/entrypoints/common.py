@@ -20,7 +20,7 @@ T = TypeVar("T")
 STATUS = {"not-found": 404, "conflict": 409, "invalid": 422}
 
 
-def service_of(request: Request) -> Any:
+async def service_of(request: Request) -> Any:  # async: a plain function costs every request a thread hop
     return request.app.state.service
 
 
@@ -53,7 +53,7 @@ def answer(request: Request, *, caller: str, key: str | None, body: BaseModel | 
     Idempotency-Key."""
     idempotency = None if key is None else messagebus.IdempotencyKey(f"dispatch:{caller}", key, request_fingerprint(
         request.method, request.url.path, body.model_dump(mode="json") if body is not None else None))
-    reply = run(lambda: service_of(request).bus.handle(command, key=idempotency, status_code=status_code))
+    reply = run(lambda: request.app.state.service.bus.handle(command, key=idempotency, status_code=status_code))
     return JSONResponse(reply.body, status_code=reply.status_code)
 
 
