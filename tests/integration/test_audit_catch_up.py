@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from jiesu_shared.bus.embedded import EmbeddedBus
@@ -37,13 +36,11 @@ def on_the_log(events, topic: str, poison: bool) -> list[OutgoingRecord]:  # typ
     return records
 
 
-@pytest.mark.parametrize("reader_from", [0, 50_000], ids=["read-in-a-second-process", "read-in-the-catch-up"])
 def test_a_fresh_audit_catches_up_from_the_file_then_follows_the_log(database: Database, tmp_path: Path,
-                                                                     unique: str, reader_from: int) -> None:
+                                                                     unique: str) -> None:
     settings = AuditSettings(bus="embedded", embedded_log_path=str(tmp_path / "log.sqlite3"), topic=f"c.{unique}",
                              dead_letter_topic=f"c.{unique}.dlq", consumer_group_prefix=unique,
-                             database_url=database.url, staff=STAFF, stretch_events=8,
-                             catch_up_reader_from=reader_from)
+                             database_url=database.url, staff=STAFF, stretch_events=8)
     bus = EmbeddedBus(tmp_path / "log.sqlite3")
     first, later = EVENTS[:40], EVENTS[40:]
     asyncio.run(publish(bus, on_the_log(first, settings.topic, poison=True)))

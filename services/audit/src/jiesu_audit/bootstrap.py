@@ -1,8 +1,6 @@
 """Audit's composition root."""
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -37,14 +35,8 @@ def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetim
                              dead_letter_topic=settings.dead_letter_topic, database=kernel.database,
                              states=CaseStates(settings.cached_cases), stretch_events=settings.stretch_events,
                              embedded_log=Path(settings.embedded_log_path) if settings.bus == "embedded" else None,
-                             catch_up_cases=settings.catch_up_cases,
-                             catch_up_reader_from=_reader_from(settings.catch_up_reader_from),
-                             refresh_seconds=settings.refresh_seconds, linger_seconds=settings.linger_seconds)
+                             catch_up_cases=settings.catch_up_cases, refresh_seconds=settings.refresh_seconds,
+                             linger_seconds=settings.linger_seconds)
     routers = [router, analytics_router, signals_router, figures_router]
     return kernel.app(title="Jiesu audit", routers=routers, workers=[consumer.run],
                       state=service, health=lambda: consumer.progress.view(settings.caught_up_within_seconds))
-
-
-def _reader_from(events: int) -> int:
-    """A second process reading the log is no gain on a single core."""
-    return events if len(os.sched_getaffinity(0)) > 1 else sys.maxsize

@@ -20,9 +20,6 @@ class AuditSettings(ServiceSettings):
     # A fresh audit's catch-up holds the histories of up to this many cases in one transaction and writes
     # each one's facts once when it commits (~3 KiB each); more means fewer rewrites of a long-lived case.
     catch_up_cases: int = 10_000
-    # A catch-up of this many events or more reads and decodes the log in a second process, beside the folding;
-    # a smaller one is over before such a process would have started.
-    catch_up_reader_from: int = 50_000
     # Department figures whose facts changed are kept afresh at most this often (counted at a question
     # meanwhile, so answers are exact either way).
     refresh_seconds: float = 5.0

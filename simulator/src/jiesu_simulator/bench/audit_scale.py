@@ -12,27 +12,24 @@ from pathlib import Path
 
 import httpx
 
-from jiesu_simulator.bench.stats import children_rss_mib, cpu_seconds, percentile, rss_mib
+from jiesu_simulator.bench.stats import cpu_seconds, percentile, rss_mib
 
 ENDPOINTS = ("/analytics/departments", "/analytics/departments?period=week", "/analytics/handovers",
              "/analytics/three-rates?month=2026-01", "/analytics/rankings?month=2026-01", "/analytics/outcomes",
              "/analytics/recurring", "/analytics/departments/housing")
 
 
-def catch_up(url: str, events: int, timeout: float, pid: int) -> tuple[float, dict]:
-    """Seconds from the audit's start until /health says every event is applied and it has caught up; the
-    health has the peak memory of the process that read the log for it meanwhile (`reader_peak_rss_mib`)."""
+def catch_up(url: str, events: int, timeout: float) -> tuple[float, dict]:
+    """Seconds from the audit's start until /health says every event is applied and it has caught up."""
     started = time.monotonic()
     deadline = started + timeout
-    reader_peak = 0.0
     while time.monotonic() < deadline:
-        reader_peak = max(reader_peak, children_rss_mib(pid))
         try:
             health = httpx.get(url + "/health", timeout=10).json()
         except httpx.HTTPError:  # not listening yet, or too busy to answer in time
             health = {}
         if health.get("caught_up") and health.get("events_applied", 0) >= events:
-            return time.monotonic() - started, {**health, "reader_peak_rss_mib": reader_peak}
+            return time.monotonic() - started, health
         time.sleep(0.2)
     raise TimeoutError(f"audit did not catch up within {timeout}s")
 
@@ -61,7 +58,7 @@ def measure(audit, database: Path, events: int, token: str, calls: int, timeout:
             reused: bool = False, endpoints: tuple[str, ...] = ENDPOINTS) -> dict:
     """A fresh database: the catch-up, then the latencies. A `reused` one (caught up by an earlier run):
     the latencies only, and the peak RSS is that of answering."""
-    seconds, health = catch_up(audit.url, 0 if reused else events, timeout, audit.process.pid)
+    seconds, health = catch_up(audit.url, 0 if reused else events, timeout)
     row: dict = {"events": events}
     if reused:
         row["catch_up"] = "measured in an earlier run (database reused)"
@@ -69,8 +66,7 @@ def measure(audit, database: Path, events: int, token: str, calls: int, timeout:
         cpu = cpu_seconds(audit.process.pid)  # start-up included: on a shared machine, CPU time is the steadier
         row.update(catch_up_s=round(seconds, 1), catch_up_per_s=round(events / seconds),
                    catch_up_cpu_s=round(cpu, 1), catch_up_per_cpu_s=round(events / cpu),
-                   rss_after_catch_up_mib=round(rss_mib(audit.process.pid), 1),
-                   reader_peak_rss_mib=round(health["reader_peak_rss_mib"], 1))
+                   rss_after_catch_up_mib=round(rss_mib(audit.process.pid), 1))
     row["load_average_1min"] = round(os.getloadavg()[0], 1)
     row["latency"] = latencies(audit.url, token, calls, audit.process.pid, endpoints)
     row["peak_rss_mib"] = round(rss_mib(audit.process.pid), 1)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import statistics
-from pathlib import Path
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -26,21 +25,9 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def children_rss_mib(pid: int) -> float:
-    """The largest peak resident memory (VmHWM) among a live process's live children, in MiB (0 if none)."""
-    peaks = [0.0]
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in task.read_text(encoding="ascii").split():
-            try:
-                peaks.append(rss_mib(int(child)))
-            except OSError:  # it ended meanwhile
-                pass
-    return max(peaks)
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a live process has used so far, with that of its children that have ended
-    (a large catch-up of audit's reads the log in a process of its own: its work is the catch-up's)."""
+    (the export's second process: its work is the export's)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")

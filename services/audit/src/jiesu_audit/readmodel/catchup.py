@@ -1,7 +1,6 @@
 """A fresh (or far behind) audit on the embedded log catches up the way a replay reads: straight from the
-log file's rows, in offset order up to the end seen at the start, decoded by the replay's fast path (in a
-second process when they are many: `reader_process`) — then the ordinary subscription takes over from there.
-Kafka needs no such path: its consumer reads in bulk."""
+log file's rows, in offset order up to the end seen at the start, decoded by the replay's fast path — then
+the ordinary subscription takes over from there. Kafka needs no such path: its consumer reads in bulk."""
 from __future__ import annotations
 
 import sqlite3
@@ -14,15 +13,13 @@ from sqlalchemy import select
 from jiesu_audit.readmodel.bulk_load import collect_batch, collecting_per_batch, commits_not_flushed, indexes_deferred
 from jiesu_audit.readmodel.log_reading import Poison, read_stretches
 from jiesu_audit.readmodel.projector import Decoded, Projector
-from jiesu_audit.readmodel.reader_process import read_stretches_elsewhere
 from jiesu_audit.readmodel.tables import positions
 
 
 class EmbeddedCatchUp:
-    def __init__(self, path: Path, topic: str, projector: Projector, stretch_events: int, batch_cases: int,
-                 reader_process_from: int = 50_000) -> None:
+    def __init__(self, path: Path, topic: str, projector: Projector, stretch_events: int, batch_cases: int) -> None:
         self.path, self.topic, self.projector, self.stretch_events = path, topic, projector, stretch_events
-        self.batch_cases, self.reader_process_from = batch_cases, reader_process_from
+        self.batch_cases = batch_cases
 
     def run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
             stopping: Callable[[], bool]) -> bool:
@@ -81,8 +78,6 @@ class EmbeddedCatchUp:
             conn.close()
 
     def stretches(self, start: int, end: int) -> Iterator[tuple[list[Decoded], list[Poison], int]]:
-        """(decoded events, poison [(offset, key, value, headers, reason)], next offset) per stretch; read in a
-        process of its own when there are many (see `reader_process`)."""
-        read = read_stretches_elsewhere if end - start >= self.reader_process_from else read_stretches
-        for events, poison, next_offset in read(self.path, self.topic, self.stretch_events, start, end):
+        """(decoded events, poison [(offset, key, value, headers, reason)], next offset) per stretch."""
+        for events, poison, next_offset in read_stretches(self.path, self.topic, self.stretch_events, start, end):
             yield [Decoded(0, offset, event, text) for offset, event, text in events], poison, next_offset

@@ -65,15 +65,14 @@ class Progress:
 class AuditConsumer:
     def __init__(self, *, bus: Bus, group: str, topic: str, dead_letter_topic: str, database: Database,
                  states: CaseStates, stretch_events: int, embedded_log: Path | None = None,
-                 catch_up_cases: int = 10_000, catch_up_reader_from: int = 50_000, refresh_seconds: float = 5.0,
-                 linger_seconds: float = 0.0) -> None:
+                 catch_up_cases: int = 10_000, refresh_seconds: float = 5.0, linger_seconds: float = 0.0) -> None:
         self.bus, self.group, self.topic, self.dlq = bus, group, topic, dead_letter_topic
         self.projector = Projector(database, topic, states, refresh_seconds)
         self.stretch_events = stretch_events
         self.linger_seconds = linger_seconds
         self.progress = Progress()
-        self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events, catch_up_cases,
-                                        catch_up_reader_from) if embedded_log else None
+        self.catch_up = EmbeddedCatchUp(embedded_log, topic, self.projector, stretch_events,
+                                        catch_up_cases) if embedded_log else None
 
     async def run(self, stop: asyncio.Event) -> None:
         subscription = self.bus.subscription(group=self.group, topics=[self.topic])

@@ -1,6 +1,5 @@
 """Reading the embedded log for a catch-up: its rows in offset order, up to an end seen at the start, each
-decoded and checked as the live consumer would, a stretch at a time. Imports nothing of the read model, so
-that a large catch-up's reader process (`reader_process`) starts light."""
+decoded and checked as the live consumer would, a stretch at a time."""
 from __future__ import annotations
 
 import sqlite3
