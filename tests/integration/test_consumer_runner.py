@@ -15,7 +15,8 @@ from jiesu_shared.catalogue.common import Place
 from jiesu_shared.catalogue.intake import CaseReceived
 from jiesu_shared.consumer import ConsumerRunner, Unprocessable
 from jiesu_shared.events import Envelope, encode_envelope, new_event_id
-from jiesu_shared.store import Database, EventStore, ProcessedEvent
+from jiesu_shared.messagebus.retry import ATTEMPTS
+from jiesu_shared.store import ConcurrencyError, Database, EventStore, ProcessedEvent
 from tests.contract.test_bus_contract import collect, open_subscription, publish
 from tests.support.waiting import eventually_async
 
@@ -35,8 +36,15 @@ def to(topic: str, record: OutgoingRecord) -> OutgoingRecord:
     return OutgoingRecord(topic, record.key, record.value, record.headers)
 
 
+RACES_LOST: dict[str, int] = {}  # case id -> how often its handling lost a race so far
+
+
 def remember(session: Session, envelope: Envelope, payload) -> None:  # type: ignore[no-untyped-def]
     """A handler with a visible effect: it writes a fact into the service's own store."""
+    if payload.text.startswith("race "):  # "race N": another writer moves the stream under the first N tries
+        lost = RACES_LOST[payload.case_id] = RACES_LOST.get(payload.case_id, 0) + 1
+        if lost <= int(payload.text.split()[1]):
+            raise ConcurrencyError(f"stream seen-{payload.case_id} moved on")
     if payload.text.startswith("explode"):
         raise KeyError(payload.text)  # a bug whose message quotes the event, as KeyErrors do
     if payload.text == "refuse":
@@ -102,6 +110,23 @@ async def test_an_invalid_payload_and_a_failing_handler_are_dead_lettered_with_r
     reasons = sorted(r.header("dlq_reason").decode().split(":")[0] for r in await dead_letters(bus, topic, unique, 3))
     assert reasons == ["handler failed after 3 attempts", "invalid payload", "unprocessable"]
     assert seen(service_db, "case-E") == []
+
+
+async def test_a_version_conflict_is_retried_by_the_one_policy_and_dead_lettered_only_when_it_is_spent(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    """A consumed event whose stream moved under it is decided again, as a command would be (messagebus.retry):
+    a few lost races cost nothing; one that keeps losing goes to the dead-letter topic saying so."""
+    await publish(bus, [to(topic, case_received(f"case-race-{unique}", "race 3")),
+                        to(topic, case_received(f"case-storm-{unique}", f"race {ATTEMPTS * 10}")),
+                        to(topic, case_received(f"case-after-{unique}"))])
+
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, f"case-after-{unique}"), what="the last event")
+    assert seen(service_db, f"case-race-{unique}") == ["race 3"]  # handled once, after three lost races
+    (dead,) = await dead_letters(bus, topic, unique, 1)
+    assert dead.key == f"case-storm-{unique}".encode()
+    assert dead.header("dlq_reason").decode() == (
+        f"handler failed: stream seen-case-storm-{unique} moved on (after {ATTEMPTS} attempts)")
+    assert seen(service_db, f"case-storm-{unique}") == []
 
 
 MARKER = "RECOGNISABLE-沙滩北街27号-13912345678"

@@ -31,6 +31,7 @@ from jiesu_shared.bus.port import Bus, OutgoingRecord, PartitionProgress, Publis
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.commits import BackgroundCommits
 from jiesu_shared.events import DecodeError, Envelope, decode_record
+from jiesu_shared.messagebus.retry import Busy, retrying
 from jiesu_shared.store.database import Database
 from jiesu_shared.store.tables import ProcessedEvent
 from jiesu_shared.telemetry import context_from_traceparent, tracer
@@ -38,8 +39,7 @@ from jiesu_shared.telemetry import context_from_traceparent, tracer
 log = logging.getLogger(__name__)
 
 # A handler writes through the session; the runner commits it together with the tracking row.
-# `payload` is None only for a catch-all handler given an event type the catalogue does not know.
-Handler = Callable[[Session, Envelope, BaseModel | None], None]
+Handler = Callable[[Session, Envelope, BaseModel], None]
 # After each poll's records are durably handled: those records and how far each held partition is read.
 ProgressObserver = Callable[[Sequence[Record], Sequence[PartitionProgress]], None]
 
@@ -60,7 +60,7 @@ _HANDLED_AMONG = select(_PROCESSED.c.event_id).where(_PROCESSED.c.consumer_group
 class _Routed:
     record: Record
     envelope: Envelope
-    payload: BaseModel | None
+    payload: BaseModel
     handler: Handler
 
 
@@ -78,7 +78,6 @@ class ConsumerRunner:
         dead_letter_topic: str,
         database: Database,
         handlers: Mapping[str, Handler],
-        catch_all: Handler | None = None,
         max_attempts: int = 3,
         retry_pause: float = 0.2,
         on_batch_handled: Callable[[], None] = lambda: None,
@@ -91,7 +90,6 @@ class ConsumerRunner:
         self._dlq_topic = dead_letter_topic
         self._db = database
         self._handlers = dict(handlers)
-        self._catch_all = catch_all
         self._max_attempts = max_attempts
         self._retry_pause = retry_pause
         self._on_batch_handled = on_batch_handled  # e.g. wake a worker for what the handlers wrote
@@ -163,24 +161,21 @@ class ConsumerRunner:
 
     async def _route(self, record: Record, dead_letters: Publisher) -> _Routed | None:
         """Decode the record and find its handler; None when it was dead-lettered or is not for us."""
-        if self._catch_all is None and (kind := record.header("ce_type")) is not None \
-                and kind.decode(errors="replace") not in self._handlers:
+        if (kind := record.header("ce_type")) is not None and kind.decode(errors="replace") not in self._handlers:
             return None  # not for us, known from its type header without decoding it (whoever handles it checks it)
         try:
             envelope = decode_record(record.headers, record.value)
         except DecodeError as exc:
             await self._dead_letter(record, f"undecodable: {exc}", dead_letters)
             return None
-        handler = self._handlers.get(envelope.type, self._catch_all)
+        handler = self._handlers.get(envelope.type)
         if handler is None:
             return None  # not an event this service cares about
         try:
-            payload: BaseModel | None = parse_payload(envelope.type, envelope.data)
-        except UnknownEventType:
-            if handler is not self._catch_all:
-                await self._dead_letter(record, f"unknown event type {envelope.type}", dead_letters)
-                return None
-            payload = None
+            payload = parse_payload(envelope.type, envelope.data)
+        except UnknownEventType:  # a handler for a type the catalogue does not know: nothing can check it
+            await self._dead_letter(record, f"unknown event type {envelope.type}", dead_letters)
+            return None
         except PayloadError as exc:
             await self._dead_letter(record, f"invalid payload: {exc}", dead_letters)
             return None
@@ -236,6 +231,8 @@ class ConsumerRunner:
                 return None
             except Unprocessable as exc:
                 return f"unprocessable: {exc}"
+            except Busy as exc:  # the one retry policy for a moved stream is spent (see messagebus.retry)
+                return f"handler failed: {exc}"
             except DBAPIError as exc:
                 if exc.connection_invalidated or _is_connection_problem(exc):
                     log.warning("database unavailable while handling %s; retrying", envelope.id)
@@ -251,8 +248,11 @@ class ConsumerRunner:
             await asyncio.sleep(self._retry_pause * attempt)
 
     def _handle_once(self, routed: _Routed) -> None:
-        with self._db.transaction() as session:
-            self._apply(session, routed)
+        """One transaction, taken again while a concurrent writer moved a stream on under it, as a command's."""
+        def once() -> None:
+            with self._db.transaction() as session:
+                self._apply(session, routed)
+        retrying(once)
 
     def _apply(self, session: Session, routed: _Routed) -> None:
         """The handler's writes and the tracking row, in the caller's transaction."""
@@ -286,16 +286,22 @@ class ConsumerRunner:
                 current_record.reset(token)
 
     async def _dead_letter(self, record: Record, reason: str, dead_letters: Publisher) -> None:
-        log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)
-        headers = tuple(record.headers) + (
-            ("dlq_reason", reason[:4000].encode()),
-            ("dlq_source_topic", record.topic.encode()),
-            ("dlq_source_partition", str(record.partition).encode()),
-            ("dlq_source_offset", str(record.offset).encode()),
-            ("dlq_consumer_group", self.group.encode()),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
-        )
-        await dead_letters.publish([OutgoingRecord(self._dlq_topic, record.key, record.value, headers)])
+        await dead_letters.publish([dead_letter_record(record, reason, self.group, self._dlq_topic)])
+
+
+def dead_letter_record(record: Record, reason: str, group: str, dead_letter_topic: str) -> OutgoingRecord:
+    """The record as it came, with why it could not be handled and where it was read, for the dead-letter topic
+    (logged: a dead letter always needs a person)."""
+    log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)
+    headers = tuple(record.headers) + (
+        ("dlq_reason", reason[:4000].encode()),
+        ("dlq_source_topic", record.topic.encode()),
+        ("dlq_source_partition", str(record.partition).encode()),
+        ("dlq_source_offset", str(record.offset).encode()),
+        ("dlq_consumer_group", group.encode()),
+        ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+    )
+    return OutgoingRecord(dead_letter_topic, record.key, record.value, headers)
 
 
 def _without_input(exc: Exception) -> str:

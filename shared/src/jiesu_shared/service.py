@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from jiesu_shared.access.guard import Authenticator
 from jiesu_shared.access.whoami import router as whoami_router
 from jiesu_shared.bus.port import Bus, Publisher
-from jiesu_shared.consumer import ConsumerRunner, Handler, ProgressObserver
+from jiesu_shared.consumer import ConsumerRunner, ProgressObserver
 from jiesu_shared.http.openapi import install_problem_openapi
 from jiesu_shared.http.problems import install_problem_handlers
 from jiesu_shared.messagebus import BatchHandler, CommandHandler, EventHandler, MessageBus
@@ -54,17 +54,16 @@ class ServiceKernel:
         return MessageBus(self.database, commands=commands, batched=batched, events=events,
                           on_committed=self.relay.wake_threadsafe)
 
-    def consume(self, consumer: str, handlers: MessageBus | Mapping[str, Handler], catch_all: Handler | None = None,
-                on_handled: Callable[[], None] | None = None, on_progress: ProgressObserver | None = None) -> None:
-        """Run the bus's event handlers (or a table of handlers by type name) on the log; after each committed
-        batch that handled something, `on_handled` (e.g. a worker waiting for what the handlers wrote) is called.
-        The outbox relay needs no call: a transaction that filled the outbox wakes it as it ends (relay.py)."""
-        if isinstance(handlers, MessageBus):
-            handlers = handlers.consumed()
+    def consume(self, consumer: str, bus: MessageBus, on_handled: Callable[[], None] | None = None,
+                on_progress: ProgressObserver | None = None) -> None:
+        """Run the bus's event handlers on the log (the one message path: handlers keyed by catalogue class);
+        after each committed batch that handled something, `on_handled` (e.g. a worker waiting for what the
+        handlers wrote) is called. The outbox relay needs no call: a transaction that filled the outbox wakes
+        it as it ends (relay.py)."""
         self.consumers.append(ConsumerRunner(
             group=self.settings.group(f"{self.name}.{consumer}"), bus=self.bus, topic=self.settings.topic,
-            dead_letter_topic=self.settings.dead_letter_topic, database=self.database, handlers=handlers,
-            catch_all=catch_all, on_progress=on_progress, linger_seconds=self.settings.linger_seconds,
+            dead_letter_topic=self.settings.dead_letter_topic, database=self.database, handlers=bus.consumed(),
+            on_progress=on_progress, linger_seconds=self.settings.linger_seconds,
             **({"on_batch_handled": on_handled} if on_handled is not None else {})))
 
     def app(self, *, title: str, routers: Sequence[APIRouter], workers: Sequence[Worker] = (),

@@ -66,11 +66,11 @@ class MessageBus:
         self._committed()
         return outcomes
 
-    def consume(self, session: Session, envelope: Envelope, payload: BaseModel | None) -> None:
+    def consume(self, session: Session, envelope: Envelope, payload: BaseModel) -> None:
         """The consumer's handler: the event goes to the handler for its catalogue class."""
         self._events[type(payload)](session, envelope, payload)  # type: ignore[arg-type]
 
-    def consumed(self) -> dict[str, Callable[[Session, Envelope, BaseModel | None], None]]:
+    def consumed(self) -> dict[str, Callable[[Session, Envelope, BaseModel], None]]:
         """The consumer's table: each type name on the log this bus handles."""
         return dict.fromkeys(type_names(self._events), self.consume)
 
