@@ -21,7 +21,8 @@ from sqlmodel import Session
 
 from jiesu_shared.catalogue.gateway import TaskNotificationFailed, TaskNotified
 from jiesu_shared.quiet_log import QuietLog
-from jiesu_shared.store import ConcurrencyError, EventStore
+from jiesu_shared.messagebus.retry import retrying
+from jiesu_shared.store import EventStore
 from jiesu_shared.store.event_store import Append, Cause
 
 from jiesu_gateway.adapters.tables import Delivery, DeliveryAttempt, Department, Task
@@ -30,7 +31,6 @@ from jiesu_gateway.tasks import stream_head_of, stream_of
 log = logging.getLogger("jiesu_gateway.delivery")
 failures = QuietLog(log)  # a failed attempt is worth a line, a receiver outage is not worth thousands
 ANSWERS_AWAITED = frozenset({"task.offered"})  # the messages whose fate dispatch must learn
-_TRIES_ON_A_RACE = 10
 _DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 _TASKS = Task.__table__  # type: ignore[attr-defined]
 # The deliveries (locked: on PostgreSQL another instance's renewal waits), with what an event about each needs.
@@ -104,14 +104,11 @@ def record_each_despite_races(session: Session, finished: list[Finished], record
 
 def record_despite_races(session: Session, finished: Finished, recorder: Recorder) -> None:
     """Record in a savepoint; when the department acted on the task at the same moment (its stream moved),
-    record again on the new head."""
-    for attempt in range(1, _TRIES_ON_A_RACE + 1):
-        try:
-            with session.begin_nested():
-                return record_all(session, [finished], recorder)
-        except ConcurrencyError:
-            if attempt == _TRIES_ON_A_RACE:
-                raise
+    record again on the new head, as the one retry policy says (raises Busy when it is spent)."""
+    def once() -> None:
+        with session.begin_nested():
+            record_all(session, [finished], recorder)
+    retrying(once)
 
 
 def _record(writes: _Writes, d: Row, finished: Finished, recorder: Recorder, now: datetime) -> None:

@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from jiesu_shared.bus.headers import headers_from_text
-from jiesu_shared.bus.port import Bus, OutgoingRecord, Publisher, Record, Subscription
+from jiesu_shared.bus.port import Bus, Publisher, Record, Subscription
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.commits import BackgroundCommits
+from jiesu_shared.consumer import dead_letter_record
 from jiesu_shared.events import DecodeError, decode_event
+from jiesu_shared.messagebus.retry import ATTEMPTS
 from jiesu_shared.store import Database
 
 from jiesu_audit.readmodel.bulk_load import restore_indexes
@@ -165,21 +167,13 @@ class AuditConsumer:
 
     async def _apply(self, stretch: list[Decoded], last: dict[int, Record]) -> None:
         ends = {p: r.offset + 1 for p, r in last.items()}
-        for _ in range(5):  # a stale stretch is applied again: what another instance applied is then skipped
+        for _ in range(ATTEMPTS):  # a stale stretch is applied again: what another instance applied is then skipped
             if await self._applied(stretch, ends):
                 return
         raise RuntimeError("partitions kept moving on under this instance; stopping")
 
     async def _dead_letter(self, poison: list[tuple[Record, str]], dead_letters: Publisher) -> None:
-        outgoing = []
-        for record, reason in poison:
-            log.error("dead-lettering %s@%d/%d: %s", record.topic, record.partition, record.offset, reason)
-            headers = tuple(record.headers) + (
-                ("dlq_reason", reason[:4000].encode()), ("dlq_source_topic", record.topic.encode()),
-                ("dlq_source_partition", str(record.partition).encode()),
-                ("dlq_source_offset", str(record.offset).encode()), ("dlq_consumer_group", self.group.encode()),
-                ("dlq_failed_at", datetime.now(UTC).isoformat().encode()))
-            outgoing.append(OutgoingRecord(self.dlq, record.key, record.value, headers))
+        outgoing = [dead_letter_record(record, reason, self.group, self.dlq) for record, reason in poison]
         await dead_letters.publish(outgoing)
         self.progress.dead_letters += len(outgoing)
 
