@@ -13,29 +13,38 @@ from jiesu_audit.queries import signals
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[ANALYSTS])
 FromMonth = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 ToMonth = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Department = Annotated[str | None, Query(min_length=1, max_length=200, description="only this department's rows")]
+Street = Annotated[str | None, Query(min_length=3, max_length=401, pattern=r"^[^/]+/[^/]+$",
+                                     description="only this street's escalations: district/street")]
+Coordinator = Annotated[str | None, Query(min_length=1, max_length=200,
+                                          description="only the escalations this coordinator ruled")]
 
 
 @router.get("/deliveries", summary="Webhook deliveries per department and period: delivered, time to "
                                    "acknowledgement, attempts, deliveries given up")
-def deliveries(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None
-               ) -> dict[str, Any]:
-    return {"period": period, "rows": service.ask(signals.deliveries, period=period, first=first, last=last)}
+def deliveries(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
+               department: Department = None) -> dict[str, Any]:
+    return {"period": period, "rows": service.ask(signals.deliveries, period=period, first=first, last=last,
+                                                  department=department)}
 
 
 @router.get("/sla-warnings", summary="SLA warnings per department, period and clock, and how many were heeded "
                                      "(the act came after the warning, by the deadline)")
-def sla_warnings(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None
-                 ) -> dict[str, Any]:
-    return {"period": period, "rows": service.ask(signals.sla_warnings, period=period, first=first, last=last)}
+def sla_warnings(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
+                 department: Department = None) -> dict[str, Any]:
+    return {"period": period, "rows": service.ask(signals.sla_warnings, period=period, first=first, last=last,
+                                                  department=department)}
 
 
 @router.get("/rulings", summary="Time cases waited for a coordinator's ruling (审定), per street and coordinator")
-def rulings(service: Service, first: FromMonth = None, last: ToMonth = None) -> dict[str, Any]:
-    return service.ask(signals.awaiting_rulings, first=first, last=last)
+def rulings(service: Service, first: FromMonth = None, last: ToMonth = None, street: Street = None,
+            coordinator: Coordinator = None) -> dict[str, Any]:
+    return service.ask(signals.awaiting_rulings, first=first, last=last, street=street, coordinator=coordinator)
 
 
 @router.get("/counted", summary="Duplicates linked, call-backs due, reroutes, progress reports and late "
                                 "report-ins per period (and department)")
-def counted(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None
-            ) -> dict[str, Any]:
-    return {"period": period, "rows": service.ask(signals.counted, period=period, first=first, last=last)}
+def counted(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
+            department: Department = None) -> dict[str, Any]:
+    return {"period": period, "rows": service.ask(signals.counted, period=period, first=first, last=last,
+                                                  department=department)}

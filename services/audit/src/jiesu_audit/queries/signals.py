@@ -15,11 +15,17 @@ def _count(condition) -> Any:  # type: ignore[no-untyped-def]
     return func.sum(case((condition, 1), else_=0))
 
 
-def deliveries(conn: Connection, *, period: str, first: str | None, last: str | None) -> list[dict[str, Any]]:
+def _only(column, value: str | None) -> list:  # type: ignore[no-untyped-def]
+    """A filter on one unit, or none."""
+    return [] if value is None else [column == value]
+
+
+def deliveries(conn: Connection, *, period: str, first: str | None, last: str | None,
+               department: str | None = None) -> list[dict[str, Any]]:
     """Per department and period of the offer: webhooks delivered, the time from offer to acknowledgement,
     the attempts it took, and the deliveries given up (task.notification_failed)."""
     per = offers.c[f"offered_{period}"]
-    keys, where = [offers.c.department, per], within(per, first, last)
+    keys, where = [offers.c.department, per], [*within(per, first, last), *_only(offers.c.department, department)]
     times = spreads(conn, keys, offers.c.notified_after, where)
     rows = conn.execute(select(*keys, func.count(), _count(offers.c.notified_after.is_not(None)),
                                func.coalesce(func.sum(offers.c.notify_attempts), 0),
@@ -30,21 +36,26 @@ def deliveries(conn: Connection, *, period: str, first: str | None, last: str | 
             for d, p, n, delivered, attempts, failures in rows]
 
 
-def sla_warnings(conn: Connection, *, period: str, first: str | None, last: str | None) -> list[dict[str, Any]]:
+def sla_warnings(conn: Connection, *, period: str, first: str | None, last: str | None,
+                 department: str | None = None) -> list[dict[str, Any]]:
     """Per department, period and clock: warnings given, and those heeded (the act came after the warning,
     no later than the deadline)."""
     per = warnings.c[f"warned_{period}"]
     keys = [warnings.c.department, per, warnings.c.clock]
-    rows = conn.execute(select(*keys, func.count(), _count(warnings.c.heeded)).where(*within(per, first, last))
+    where = [*within(per, first, last), *_only(warnings.c.department, department)]
+    rows = conn.execute(select(*keys, func.count(), _count(warnings.c.heeded)).where(*where)
                         .group_by(*keys).order_by(*keys))
     return [{"department": d, "period": p, "clock": clock, "warnings": n, "heeded": heeded,
              "heeded_rate": ratio(heeded, n)} for d, p, clock, n, heeded in rows]
 
 
-def awaiting_rulings(conn: Connection, *, first: str | None, last: str | None) -> dict[str, Any]:
+def awaiting_rulings(conn: Connection, *, first: str | None, last: str | None, street: str | None = None,
+                     coordinator: str | None = None) -> dict[str, Any]:
     """Escalations by month escalated: how long cases waited for a coordinator's ruling, per street (of the
-    case) and per coordinator (who ruled); those still waiting are counted, not timed."""
-    where = within(rulings.c.escalated_month, first, last)
+    case) and per coordinator (who ruled); those still waiting are counted, not timed. `street`
+    (district/street) and `coordinator` narrow both lists to those escalations."""
+    where = [*within(rulings.c.escalated_month, first, last), *_only(rulings.c.street_key, street),
+             *_only(rulings.c.coordinator, coordinator)]
     return {"streets": _waits(conn, rulings.c.street_key, "street", where),
             "coordinators": _waits(conn, rulings.c.coordinator, "coordinator",
                                    [*where, rulings.c.coordinator.is_not(None)])}
@@ -57,11 +68,13 @@ def _waits(conn: Connection, by, label: str, where: list) -> list[dict[str, Any]
              "waited_seconds": times.get((name,), no_spread())} for name, n, ruled in rows]
 
 
-def counted(conn: Connection, *, period: str, first: str | None, last: str | None) -> list[dict[str, Any]]:
+def counted(conn: Connection, *, period: str, first: str | None, last: str | None,
+            department: str | None = None) -> list[dict[str, Any]]:
     """Per period and kind (and the department concerned, where there is one): duplicates linked, call-backs
-    falling due, reroutes, progress reports, late report-ins."""
+    falling due, reroutes, progress reports, late report-ins. `department`: only what concerns it."""
     per = marks.c[f"at_{period}"]
     keys = [per, marks.c.kind, marks.c.department]
-    rows = conn.execute(select(*keys, func.count()).where(*within(per, first, last)).group_by(*keys)).all()
+    where = [*within(per, first, last), *_only(marks.c.department, department)]
+    rows = conn.execute(select(*keys, func.count()).where(*where).group_by(*keys)).all()
     ordered = sorted(rows, key=lambda r: (r[0], r[1], r[2] or ""))
     return [{"period": p, "kind": kind, "department": department, "count": n} for p, kind, department, n in ordered]
