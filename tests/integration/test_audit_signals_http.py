@@ -1,6 +1,6 @@
 """The new figures over HTTP on a running audit (SQLite and PostgreSQL read models), narrowed to one unit:
-each narrowed answer is the query's with that filter, and its rows are the unfiltered answer's share; a
-malformed unit is a problem+json 422."""
+each narrowed answer is the query's with that filter, and its rows are the unfiltered answer's share; the
+rows come a page at a time and the pages join up; a malformed unit is a problem+json 422."""
 from __future__ import annotations
 
 import asyncio
@@ -43,6 +43,9 @@ def test_signals_narrowed_to_a_department_and_a_street(database: Database, tmp_p
         street = streets[0]["street"]
         one_street = client.get("/analytics/rulings", params={"street": street}).json()
         bad = client.get("/analytics/rulings", params={"street": "no-slash"})
+        counted = client.get("/analytics/counted", params={"period": "day"}).json()
+        pages = [client.get("/analytics/counted", params={"period": "day", "limit": 2, "offset": offset}).json()
+                 for offset in range(0, counted["page"]["total"], 2)]
     for path, rows in narrowed.items():
         assert rows == [r for r in everything[path] if r["department"] == department], path
     assert narrowed["deliveries"], "the department's own deliveries"
@@ -50,4 +53,7 @@ def test_signals_narrowed_to_a_department_and_a_street(database: Database, tmp_p
         expected = signals.awaiting_rulings(session.connection(), first=None, last=None, street=street)
     assert one_street == json.loads(json.dumps(expected))
     assert {r["street"] for r in one_street["streets"]} <= {street}
+    assert counted["page"] == {"total": len(counted["rows"]), "limit": 1000, "offset": 0} and len(pages) > 1
+    assert [row for page in pages for row in page["rows"]] == counted["rows"]  # the pages join up, in order
+    assert all(len(page["rows"]) <= 2 for page in pages)
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")

@@ -30,13 +30,22 @@ def _aware(as_of: datetime | None) -> datetime | None:
 
 FromPeriod = Annotated[str | None, Query(alias="from", description="first period shown, e.g. 2026-10")]
 ToPeriod = Annotated[str | None, Query(alias="to", description="last period shown, e.g. 2026-11")]
+# A row per unit and period grows with the log (days over years): answered a page at a time.
+RowLimit = Annotated[int, Query(ge=1, le=10_000, description="at most this many rows")]
+RowOffset = Annotated[int, Query(ge=0, description="rows to skip")]
+
+
+def page_of(rows: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+    """One page of an answer's rows, in their order, and how many there are in all."""
+    return {"rows": rows[offset:offset + limit], "page": {"total": len(rows), "limit": limit, "offset": offset}}
 
 
 @router.get("/departments", summary="Offers, acceptance and returns by reason, times to decide/respond/complete, "
-                                    "SLA breaches, whistles and joint-meeting tasks, per department and period")
+                                    "SLA breaches, whistles and joint-meeting tasks, per department and period "
+                                    "(paged)")
 def departments(service: Service, period: Period = "month", as_of: AsOf = None, first: FromPeriod = None,
-                last: ToPeriod = None) -> dict[str, Any]:
-    return {"period": period, "rows": service.departments(period, _aware(as_of), first, last)}
+                last: ToPeriod = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    return {"period": period, **page_of(service.departments(period, _aware(as_of), first, last), limit, offset)}
 
 
 @router.get("/departments/{department}", summary="One department's own dashboard")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from jiesu_audit.entrypoints.access import ANALYSTS
-from jiesu_audit.entrypoints.analytics_http import FromPeriod, Period, ToPeriod
+from jiesu_audit.entrypoints.analytics_http import FromPeriod, Period, RowLimit, RowOffset, ToPeriod, page_of
 from jiesu_audit.entrypoints.http import Service
 from jiesu_audit.queries import signals
 
@@ -21,19 +21,19 @@ Coordinator = Annotated[str | None, Query(min_length=1, max_length=200,
 
 
 @router.get("/deliveries", summary="Webhook deliveries per department and period: delivered, time to "
-                                   "acknowledgement, attempts, deliveries given up")
+                                   "acknowledgement, attempts, deliveries given up (paged)")
 def deliveries(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
-               department: Department = None) -> dict[str, Any]:
-    return {"period": period, "rows": service.ask(signals.deliveries, period=period, first=first, last=last,
-                                                  department=department)}
+               department: Department = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    rows = service.ask(signals.deliveries, period=period, first=first, last=last, department=department)
+    return {"period": period, **page_of(rows, limit, offset)}
 
 
 @router.get("/sla-warnings", summary="SLA warnings per department, period and clock, and how many were heeded "
-                                     "(the act came after the warning, by the deadline)")
+                                     "(the act came after the warning, by the deadline; paged)")
 def sla_warnings(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
-                 department: Department = None) -> dict[str, Any]:
-    return {"period": period, "rows": service.ask(signals.sla_warnings, period=period, first=first, last=last,
-                                                  department=department)}
+                 department: Department = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    rows = service.ask(signals.sla_warnings, period=period, first=first, last=last, department=department)
+    return {"period": period, **page_of(rows, limit, offset)}
 
 
 @router.get("/rulings", summary="Time cases waited for a coordinator's ruling (审定), per street and coordinator")
@@ -43,8 +43,8 @@ def rulings(service: Service, first: FromMonth = None, last: ToMonth = None, str
 
 
 @router.get("/counted", summary="Duplicates linked, call-backs due, reroutes, progress reports and late "
-                                "report-ins per period (and department)")
+                                "report-ins per period (and department; paged)")
 def counted(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
-            department: Department = None) -> dict[str, Any]:
-    return {"period": period, "rows": service.ask(signals.counted, period=period, first=first, last=last,
-                                                  department=department)}
+            department: Department = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    rows = service.ask(signals.counted, period=period, first=first, last=last, department=department)
+    return {"period": period, **page_of(rows, limit, offset)}
