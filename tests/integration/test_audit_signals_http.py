@@ -1,6 +1,7 @@
 """The new figures over HTTP on a running audit (SQLite and PostgreSQL read models), narrowed to one unit:
 each narrowed answer is the query's with that filter, and its rows are the unfiltered answer's share; the
-rows come a page at a time and the pages join up; a malformed unit is a problem+json 422."""
+rows come a page at a time and the pages join up; the recurring problems narrowed to a district or street are
+the city's ranking's share; a malformed unit is a problem+json 422."""
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +24,7 @@ from tests.support.staff import STAFF, as_role
 from tests.support.waiting import eventually
 
 
-def test_signals_narrowed_to_a_department_and_a_street(database: Database, tmp_path: Path, unique: str) -> None:
+def test_figures_narrowed_to_a_department_a_street_and_a_district(database: Database, tmp_path: Path, unique: str) -> None:
     district = list(generate(cases=300, seed=9, scenario=default_scenario()))
     settings = AuditSettings(bus="embedded", embedded_log_path=str(tmp_path / "log.sqlite3"), topic=f"sg.{unique}",
                              dead_letter_topic=f"sg.{unique}.dlq", consumer_group_prefix=unique,
@@ -44,6 +45,15 @@ def test_signals_narrowed_to_a_department_and_a_street(database: Database, tmp_p
         one_street = client.get("/analytics/rulings", params={"street": street}).json()
         bad = client.get("/analytics/rulings", params={"street": "no-slash"})
         counted = client.get("/analytics/counted", params={"period": "day"}).json()
+        recurring = client.get("/analytics/recurring", params={"min_cases": 2, "limit": 1000}).json()["problems"]
+        district = recurring[0]["place"]["district"] if recurring else "none"
+        its_street = recurring[0]["place"]["street"] if recurring else "none"
+        in_district = client.get("/analytics/recurring", params={"min_cases": 2, "limit": 1000,
+                                                                  "district": district}).json()
+        in_street = client.get("/analytics/recurring", params={"min_cases": 2, "limit": 1000, "district": district,
+                                                                "street": its_street}).json()
+        street_alone = client.get("/analytics/recurring", params={"street": its_street})
+        nowhere = client.get("/analytics/recurring", params={"min_cases": 2, "district": "Nowhere"}).json()
         pages = [client.get("/analytics/counted", params={"period": "day", "limit": 2, "offset": offset}).json()
                  for offset in range(0, counted["page"]["total"], 2)]
     for path, rows in narrowed.items():
@@ -56,4 +66,11 @@ def test_signals_narrowed_to_a_department_and_a_street(database: Database, tmp_p
     assert counted["page"] == {"total": len(counted["rows"]), "limit": 1000, "offset": 0} and len(pages) > 1
     assert [row for page in pages for row in page["rows"]] == counted["rows"]  # the pages join up, in order
     assert all(len(page["rows"]) <= 2 for page in pages)
+    assert len({p["place"]["street"] for p in recurring}) > 1, "problems in several streets"
+    assert in_district["problems"] == [p for p in recurring if p["place"]["district"] == district]
+    assert in_district["page"]["total"] == len(in_district["problems"])
+    assert in_street["problems"] == [p for p in in_district["problems"] if p["place"]["street"] == its_street]
+    assert 0 < len(in_street["problems"]) < len(recurring)
+    assert nowhere["problems"] == [] and nowhere["page"]["total"] == 0
+    assert street_alone.status_code == 422
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")

@@ -61,12 +61,13 @@ class AuditService:
         return self.ask(rates.outcome_mix, month)
 
     def recurring(self, window_days: int | None, min_cases: int | None, level: str | None, limit: int,
-                  offset: int, case_limit: int) -> tuple[list[dict[str, Any]], int]:
-        """A page of the recurring problems and how many there are, with the configured defaults."""
+                  offset: int, case_limit: int, within: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]], int]:
+        """A page of the recurring problems (`within` a district or street) and how many there are, with the
+        configured defaults."""
         defaults = self.rates_config["recurring"]
         return self.ask(recurring.recurring_page, window_days=window_days or defaults["window_days"],
                         min_cases=min_cases or defaults["min_cases"], level=level or defaults["level"],
-                        limit=limit, offset=offset, case_limit=case_limit)
+                        limit=limit, offset=offset, case_limit=case_limit, within=within)
 
     def recurring_cases(self, category: str, place: tuple[str, ...], window_days: int | None, level: str,
                         limit: int, offset: int) -> dict[str, Any] | None:

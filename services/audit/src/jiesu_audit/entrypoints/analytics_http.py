@@ -102,14 +102,21 @@ RecurringLevel = Literal["street", "community", "grid"]
 WindowDays = Annotated[int | None, Query(ge=1, le=366)]
 CaseLimit = Annotated[int, Query(ge=1, le=1000, description="at most this many case ids in each problem; the rest "
                                                              "from /analytics/recurring/cases")]
+PlaceName = Annotated[str | None, Query(min_length=1, max_length=200, description="only the problems here")]
 
 
 @router.get("/recurring", summary="The same subject at the same place within a window (未诉先办), ranked (paged; "
-                                  "each problem lists the first case_limit of its cases)")
+                                  "each problem lists the first case_limit of its cases; district= and street= "
+                                  "narrow it to a place)")
 def recurring(service: Service, window_days: WindowDays = None,
               min_cases: Annotated[int | None, Query(ge=2, le=1000)] = None, level: RecurringLevel | None = None,
-              limit: Limit = 100, offset: Offset = 0, case_limit: CaseLimit = 100) -> dict[str, Any]:
-    problems, total = service.recurring(window_days, min_cases, level, limit, offset, case_limit)
+              limit: Limit = 100, offset: Offset = 0, case_limit: CaseLimit = 100, district: PlaceName = None,
+              street: PlaceName = None) -> dict[str, Any]:
+    if street is not None and district is None:
+        raise Problem(422, "validation-error", "The request is invalid", "a street is named within its district",
+                      errors=[{"field": "district", "location": "query", "message": "needed with street"}])
+    within = tuple(name for name in (district, street) if name is not None)
+    problems, total = service.recurring(window_days, min_cases, level, limit, offset, case_limit, within)
     return {"problems": problems, "page": {"total": total, "limit": limit, "offset": offset}}
 
 

@@ -50,10 +50,11 @@ def recurring(conn: Connection, *, window_days: int, min_cases: int, level: str)
 
 
 def recurring_page(conn: Connection, *, window_days: int, min_cases: int, level: str, limit: int | None,
-                   offset: int, case_limit: int | None) -> tuple[list[dict[str, Any]], int]:
+                   offset: int, case_limit: int | None, within: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]], int]:
     """One page of the ranking and how many problems there are; each problem lists its first `case_limit`
-    cases (all if None): only those are read."""
-    found = densest_windows(conn, window_days=window_days, min_cases=min_cases, level=level, case_limit=case_limit)
+    cases (all if None): only those are read. `within`: only the problems in this district (and street)."""
+    found = densest_windows(conn, window_days=window_days, min_cases=min_cases, level=level, case_limit=case_limit,
+                            within=within)
     page = found[offset:] if limit is None else found[offset:offset + limit]
     return [problem(conn, group, level) for group in page], len(found)
 
@@ -69,15 +70,16 @@ def problem_cases(conn: Connection, *, category: str, place: tuple[str, ...], wi
 
 
 def densest_windows(conn: Connection, *, window_days: int, min_cases: int, level: str,
-                    case_limit: int | None = None) -> list[Densest]:
+                    case_limit: int | None = None, within: tuple[str, ...] = ()) -> list[Densest]:
     """Every group whose densest window holds at least `min_cases` cases, most cases first; each with its first
-    `case_limit` cases as its part (all if None)."""
+    `case_limit` cases as its part (all if None). `within`: (district,) or (district, street) to look in."""
     places = [cases.c[name] for name in LEVELS[level]]
     keys = [cases.c.category, *places]
+    inside = [cases.c[name] == value for name, value in zip(("district", "street"), within)]
     # One row a group, its arrival times joined into one string (parsed by numpy): a million times cost one
     # pass in the database, not a million rows through Python.
-    groups = conn.execute(select(*keys, _joined_times()).where(cases.c.received_us.is_not(None), *_named(keys))
-                          .group_by(*keys)).yield_per(10)
+    groups = conn.execute(select(*keys, _joined_times()).where(cases.c.received_us.is_not(None), *_named(keys),
+                                                               *inside).group_by(*keys)).yield_per(10)
     found = []
     for category, *place, joined in groups:
         group = _densest(category, tuple(place), _times(joined), window_days * _DAY_US, 0, case_limit)
