@@ -89,3 +89,34 @@ def test_an_accepted_case_is_on_the_log_and_readable(settings: IntakeSettings) -
         (record,) = asyncio.run(log_records(settings, 1))
     assert created.status_code == 201 and fetched.json()["status"] == "received"
     assert record.key.decode() == case_id and record.header("ce_type") == b"case.received.v1"
+
+
+def test_an_operators_command_is_carried_out_once_per_idempotency_key(settings: IntakeSettings) -> None:
+    """A call-back desk retrying after a lost answer: the same key gives the case as it stands and records nothing
+    twice; the key reused for another request is a problem; another operator's keys are their own."""
+    with TestClient(build_app(settings), headers=RECORDER) as client:
+        case_id = client.post("/cases", json=GOOD).json()["case_id"]
+        url, key = f"/cases/{case_id}/reclassify", {"Idempotency-Key": "retry-1"}
+        body = {"category": "unclassified", "request_type": "complaint", "urgency": "urgent", "reason": "it is"}
+        first = client.post(url, json=body, headers={**CALLER, **key})
+        again = client.post(url, json=body, headers={**CALLER, **key})
+        reused = client.post(url, json={**body, "urgency": "normal"}, headers={**CALLER, **key})
+        others = client.post(url, json={**body, "urgency": "normal"}, headers={**OFFICER, **key})
+        withdrawn = client.post(f"/cases/{case_id}/withdraw", json={"reason": "solved"}, headers={**CALLER, **key})
+        withdrawn_again = client.post(f"/cases/{case_id}/withdraw", json={"reason": "solved"},
+                                      headers={**CALLER, "Idempotency-Key": "retry-2"})
+        replayed = client.post(f"/cases/{case_id}/withdraw", json={"reason": "solved"},
+                               headers={**CALLER, "Idempotency-Key": "retry-2"})
+    assert first.status_code == 200 and "idempotent-replayed" not in first.headers
+    assert first.json()["urgency"] == "urgent"
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["urgency"] == "urgent"
+    assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")
+    assert reused.headers["content-type"].startswith("application/problem+json")
+    assert others.status_code == 200 and others.json()["urgency"] == "normal"  # op-zhao's own key space
+    assert withdrawn.status_code == 422  # the key was the reclassification's: not a withdrawal's
+    assert withdrawn_again.status_code == 200 and withdrawn_again.json()["status"] == "withdrawn"
+    assert replayed.status_code == 200 and replayed.headers["idempotent-replayed"] == "true"
+    types = [r.header("ce_type").decode() for r in asyncio.run(log_records(settings, 4))]
+    assert types.count("case.reclassified.v1") == 2  # op-wang's once, op-zhao's once
+    assert types.count("case.withdrawn.v1") == 1

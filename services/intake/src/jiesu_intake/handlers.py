@@ -144,9 +144,10 @@ class IntakeService:
         await stop.wait()
         await asyncio.to_thread(self._writer.stop)
 
-    def act(self, command: OperatorCommand) -> None:
-        """Apply an operator's command to a case (nothing is appended if nothing changed)."""
-        self.bus.handle(command)
+    def act(self, command: OperatorCommand, key: IdempotencyKey | None = None) -> bool:
+        """Apply an operator's command to a case (nothing is appended if nothing changed), once per key; True
+        when the key's first request had already done it (a replay)."""
+        return self.bus.handle(command, key=key).replayed
 
     def _on_case(self, session: Session, command: OperatorCommand) -> None:
         state, version = load_case(session, self.store, command.case_id)

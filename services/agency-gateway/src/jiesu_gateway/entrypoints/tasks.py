@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from jiesu_shared.http.idempotency import IdempotencyKeyHeader
 from jiesu_shared.http.problems import Problem
 from jiesu_shared.messagebus import IdempotencyKey
 from jiesu_shared.messagebus.problems import bus_refusals_as_problems
@@ -39,9 +40,6 @@ from jiesu_gateway.entrypoints.schemas import (
 from jiesu_gateway.tasks import idempotency_scope, task_document, view_of
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401, 422))
-IdempotencyKeyHeader = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=255,
-    description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
 # `rejected` is what earlier versions of this API called `returned`: still accepted as a filter.
 TaskStatus = Literal["offered", "accepted", "responded", "reported_in", "completed", "returned", "cancelled",
                      "rejected"]

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from jiesu_shared.http.idempotency import IdempotencyKeyHeader
 from jiesu_shared.http.problems import Problem
 
 from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.coordination import minutes
 from jiesu_dispatch.domain import commands
 from jiesu_dispatch.entrypoints.access import CaseReader, CoordinatorId
-from jiesu_dispatch.entrypoints.common import IdempotencyKey, Service, answer
+from jiesu_dispatch.entrypoints.common import Service, answer
 from jiesu_dispatch.messages import BlowWhistle, DispatchByHand, ReleaseTask
 from jiesu_dispatch.views import DispatchRead, WhistleRead, case_read
 
@@ -67,14 +68,14 @@ def _assign(request: Request, case_id: str, body: AssignCreate, coordinator: str
 @router.post("/cases/{case_id}/dispatch", response_model=DispatchRead,
              summary="Dispatch by hand, overriding the routing rules, with a reason")
 def dispatch_by_hand(case_id: str, body: AssignCreate, coordinator: CoordinatorId, request: Request,
-                     idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                     idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return _assign(request, case_id, body, coordinator, idempotency_key, ruling=False)
 
 
 @router.post("/cases/{case_id}/ruling", response_model=DispatchRead,
              summary="Rule on an escalated case (审定): the assignment binds")
 def rule(case_id: str, body: AssignCreate, coordinator: CoordinatorId, request: Request,
-         idempotency_key: IdempotencyKey = None) -> JSONResponse:
+         idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return _assign(request, case_id, body, coordinator, idempotency_key, ruling=True)
 
 
@@ -88,7 +89,7 @@ class WhistleCreate(BaseModel):
 @router.post("/cases/{case_id}/whistle", response_model=WhistleRead, status_code=status.HTTP_201_CREATED,
              summary="吹哨: summon departments to report in")
 def blow_whistle(case_id: str, body: WhistleCreate, coordinator: CoordinatorId, request: Request,
-                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                 idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     command = commands.BlowWhistle(street_office=body.street_office, summoned=tuple(body.summoned),
                           report_in_within=minutes(body.report_in_minutes), reason=body.reason, coordinator=coordinator)
     return answer(request, caller=coordinator, key=idempotency_key, body=body, status_code=201,
@@ -102,6 +103,6 @@ class ReleaseCreate(BaseModel):
 @router.post("/cases/{case_id}/tasks/{task_id}/release", response_model=DispatchRead,
              summary="Release a supporting department from its task")
 def release(case_id: str, task_id: str, body: ReleaseCreate, coordinator: CoordinatorId, request: Request,
-            idempotency_key: IdempotencyKey = None) -> JSONResponse:
+            idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return answer(request, caller=coordinator, key=idempotency_key, body=body,
                   command=ReleaseTask(case_id, task_id, body.reason, coordinator))

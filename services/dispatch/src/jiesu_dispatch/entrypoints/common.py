@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -40,11 +40,6 @@ def run(command: Callable[[], T]) -> T:
     """Refusals, of the command or of the bus (a reused key, a concurrent twin), as problem+json."""
     with refused_as_problem(), bus_refusals_as_problems():
         return command()
-
-
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=255,
-    description="any unique string (a UUID): a retry with the same key returns the first answer, records nothing twice")]
 
 
 def answer(request: Request, *, caller: str, key: str | None, body: BaseModel | None, command: Any,

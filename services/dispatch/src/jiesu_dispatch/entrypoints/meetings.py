@@ -7,12 +7,13 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from jiesu_shared.http.idempotency import IdempotencyKeyHeader
 from jiesu_shared.http.problems import Problem
 
 from jiesu_dispatch import views
 from jiesu_dispatch.adapters import ledger
 from jiesu_dispatch.entrypoints.access import CaseReader, CoordinatorId
-from jiesu_dispatch.entrypoints.common import IdempotencyKey, Service, answer
+from jiesu_dispatch.entrypoints.common import Service, answer
 from jiesu_dispatch.messages import AdjournMeeting, ConveneMeeting, RecordDecision
 from jiesu_dispatch.views import DecisionRead, MeetingRead
 
@@ -46,7 +47,7 @@ def _get(service: Service, meeting_id: str) -> MeetingRead:
 
 @router.post("/meetings", response_model=MeetingRead, status_code=status.HTTP_201_CREATED, summary="Convene a meeting")
 def convene(body: MeetingCreate, coordinator: CoordinatorId, request: Request,
-            idempotency_key: IdempotencyKey = None) -> JSONResponse:
+            idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return answer(request, caller=coordinator, key=idempotency_key, body=body, status_code=201,
                   command=ConveneMeeting(convened_by=coordinator, participants=body.participants,
                                          case_ids=body.case_ids, scheduled_at=body.scheduled_at))
@@ -67,7 +68,7 @@ def get_meeting(meeting_id: str, service: Service, _reader: CaseReader) -> Meeti
 @router.post("/meetings/{meeting_id}/decisions", response_model=DecisionRead, status_code=status.HTTP_201_CREATED,
              summary="Record a decision: a task for its owner department, with a deadline")
 def record_decision(meeting_id: str, body: DecisionCreate, coordinator: CoordinatorId, request: Request,
-                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                    idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return answer(request, caller=coordinator, key=idempotency_key, body=body, status_code=201,
                   command=RecordDecision(meeting_id, case_id=body.case_id, text=body.text, owner=body.owner_department,
                                          deadline=body.deadline, recorded_by=coordinator))
@@ -75,6 +76,6 @@ def record_decision(meeting_id: str, body: DecisionCreate, coordinator: Coordina
 
 @router.post("/meetings/{meeting_id}/adjourn", response_model=MeetingRead, summary="Adjourn; carry open tasks over")
 def adjourn(meeting_id: str, body: AdjournCreate, coordinator: CoordinatorId, request: Request,
-            idempotency_key: IdempotencyKey = None) -> JSONResponse:
+            idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return answer(request, caller=coordinator, key=idempotency_key, body=body,
                   command=AdjournMeeting(meeting_id, carry_over_at=body.carry_over_to, coordinator=coordinator))

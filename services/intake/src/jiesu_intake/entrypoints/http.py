@@ -5,10 +5,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from jiesu_shared.catalogue.common import Place
+from jiesu_shared.http.idempotency import IdempotencyKeyHeader
 from jiesu_shared.http.problems import Problem
 from jiesu_shared.messagebus.problems import bus_refusals_as_problems
 from jiesu_shared.store.idempotency import request_fingerprint
@@ -49,7 +50,7 @@ def translated_errors() -> Iterator[None]:
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead,
              summary="Record a citizen's request as a new case")
 async def create_case(body: CaseCreate, request: Request, _recorder: Recorder,
-                      idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> Response:
+                      idempotency_key: IdempotencyKeyHeader = None) -> Response:
     # The hot write route, kept lean: the service from the app's state (not one more dependency for FastAPI
     # to solve per request) and the answer serialised once by pydantic, not validated again by FastAPI.
     # A coroutine: the case waits for its batch's commit (see receiving) without holding a thread.
@@ -92,37 +93,46 @@ def get_callback_queue(service: Service, _operator: CallbackDesk) -> list[QueueE
 
 
 @router.post("/cases/{case_id}/reclassify", response_model=CaseRead, summary="Correct type, subject or urgency")
-def reclassify(case_id: str, body: Reclassify, service: Service, operator: Triage) -> CaseRead:
+def reclassify(case_id: str, body: Reclassify, service: Service, operator: Triage, request: Request,
+               response: Response, idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
     if body.category != domain.UNCLASSIFIED and service.taxonomy.subject(body.category) is None:
         raise Problem(422, "validation-error", "The request is invalid", f"{body.category} is not in the taxonomy",
                       errors=[{"field": "category", "location": "body", "message": "not a subject of the taxonomy"}])
     return _act(service, ReclassifyCase(case_id, category=body.category, request_type=body.request_type,
-                                    urgency=body.urgency, operator=operator.id, reason=body.reason))
+                                        urgency=body.urgency, operator=operator.id, reason=body.reason),
+                _key(request, operator.id, idempotency_key, body), response)
 
 
 @router.post("/cases/{case_id}/callback", response_model=CaseRead, tags=["call-back"],
              summary="Record the citizen's verdict")
-def record_callback(case_id: str, body: CallbackIn, service: Service, operator: CallbackDesk) -> CaseRead:
+def record_callback(case_id: str, body: CallbackIn, service: Service, operator: CallbackDesk, request: Request,
+                    response: Response, idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
     return _act(service, RecordCallback(case_id, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason,
-                                        satisfaction=body.satisfaction, operator=operator.id))
+                                        satisfaction=body.satisfaction, operator=operator.id),
+                _key(request, operator.id, idempotency_key, body), response)
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseRead, tags=["call-back"],
              summary="Send an unresolved or unsatisfying case back to dispatch")
-def reopen(case_id: str, body: ReasonIn, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(service, ReopenCase(case_id, reason=body.reason))
+def reopen(case_id: str, body: ReasonIn, service: Service, operator: CallbackDesk, request: Request,
+           response: Response, idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
+    return _act(service, ReopenCase(case_id, reason=body.reason), _key(request, operator.id, idempotency_key, body),
+                response)
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseRead, tags=["call-back"],
              summary="Close the case with the recorded verdict")
-def close(case_id: str, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(service, CloseCase(case_id))
+def close(case_id: str, service: Service, operator: CallbackDesk, request: Request, response: Response,
+          idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
+    return _act(service, CloseCase(case_id), _key(request, operator.id, idempotency_key, None), response)
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseRead, tags=["call-back"],
              summary="The citizen withdraws the request")
-def withdraw(case_id: str, body: ReasonIn, service: Service, _operator: CallbackDesk) -> CaseRead:
-    return _act(service, WithdrawCase(case_id, reason=body.reason))
+def withdraw(case_id: str, body: ReasonIn, service: Service, operator: CallbackDesk, request: Request,
+             response: Response, idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
+    return _act(service, WithdrawCase(case_id, reason=body.reason), _key(request, operator.id, idempotency_key, body),
+                response)
 
 
 @router.delete("/citizens/{citizen_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["personal data"],
@@ -149,10 +159,19 @@ def taxonomy(service: Service, _caller: Staff) -> dict:
                                                  "description": s.description} for s in t.subjects]}
 
 
-def _act(service: IntakeService, command: OperatorCommand) -> CaseRead:
+def _act(service: IntakeService, command: OperatorCommand, key: IdempotencyKey | None, response: Response) -> CaseRead:
+    """Carry out an operator's command once per Idempotency-Key; the answer is the case as it stands (its view
+    holds no personal data, so nothing personal is remembered under the key: a replay reads the case again)."""
     with translated_errors():
-        service.act(command)  # the bus wakes the outbox relay
+        if service.act(command, key):  # the bus wakes the outbox relay
+            response.headers["Idempotent-Replayed"] = "true"
         return case_read(service.view(command.case_id))
+
+
+def _key(request: Request, operator: str, key: str | None, body: Any) -> IdempotencyKey | None:
+    """The key in its operator's own key space, with what was asked (the same key for another request is a 422)."""
+    return None if key is None else IdempotencyKey(scope=f"intake:{operator}", key=key, fingerprint=request_fingerprint(
+        "POST", request.url.path, body.model_dump(mode="json") if body is not None else None))
 
 
 def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
