@@ -128,3 +128,15 @@ def test_a_stored_record_with_malformed_headers_is_poison_with_a_reason(headers_
     _, _, value = _record(GOLDENS[0])
     item = from_stored_record(7, headers_text, value)
     assert item.envelope is None and item.poison_reason and item.poison_bytes == value
+
+
+def test_the_sequence_header_orders_as_text_and_records_written_before_still_read() -> None:
+    """CloudEvents' Sequence extension is a lexicographically ordered string: "…010" sorts after "…009" on the log
+    too, as in the exports; a record written before the padding ("10") is the same event."""
+    envelope, headers, value = _record(GOLDENS[0])
+    texts = [dict(encode_envelope(envelope.model_copy(update={"sequence": n}))[1])["ce_sequence"] for n in (9, 10)]
+    assert texts == [b"00000000000000000009", b"00000000000000000010"] and sorted(texts) == texts
+    for sequence in (b"10", b"00000000000000000010"):
+        before = {**dict(headers), "ce_sequence": sequence}
+        assert decode_event(before, value).sequence == 10
+        assert decode_record(list(before.items()), value).sequence == 10

@@ -36,6 +36,15 @@ def describe_invalid(exc: ValidationError) -> str:
                      for e in exc.errors(include_input=False, include_url=False, include_context=False))
 
 
+SEQUENCE_DIGITS = 20  # any 64-bit number: the text sorts as the number does
+
+
+def sequence_text(sequence: int) -> str:
+    """CloudEvents' Sequence extension: a string that orders lexicographically ("…010" after "…009"). Read back,
+    any run of digits is the number (records written before the padding say "10")."""
+    return f"{sequence:0{SEQUENCE_DIGITS}d}"
+
+
 def encode_envelope(envelope: Envelope) -> tuple[bytes, list[tuple[str, bytes]], bytes]:
     """Return (key, headers, value) for a Kafka record."""
     headers: list[tuple[str, bytes]] = [("content-type", CONTENT_TYPE.encode())]
@@ -43,7 +52,8 @@ def encode_envelope(envelope: Envelope) -> tuple[bytes, list[tuple[str, bytes]],
         value = getattr(envelope, name)
         if value is None:
             continue
-        text = value.isoformat() if isinstance(value, datetime) else str(value)
+        text = value.isoformat() if isinstance(value, datetime) else \
+            sequence_text(value) if name == "sequence" else str(value)
         headers.append((f"ce_{name}", text.encode()))
     value = json.dumps(envelope.data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return envelope.subject.encode(), headers, value.encode()

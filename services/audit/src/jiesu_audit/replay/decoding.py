@@ -19,9 +19,8 @@ import orjson
 
 from jiesu_audit.replay.scrubbing import ReplayDeidentifier
 from jiesu_audit.replay.sources import EmbeddedSource, Item, from_stored_record
-from jiesu_shared.events.codec import plain_time_and_sequence
+from jiesu_shared.events.codec import plain_time_and_sequence, sequence_text
 
-SEQUENCE_DIGITS = 20  # any 64-bit number: the text sorts as the number does
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?\+00:00\Z", re.ASCII)  # as isoformat writes UTC
@@ -37,11 +36,6 @@ class Decoded(NamedTuple):
     doc: dict[str, Any] | None  # None: poison
     micros: int = 0  # the event's time, microseconds since the epoch (UTC)
     poison: dict[str, Any] | None = None  # the poison record's report
-
-
-def sequence_text(sequence: int) -> str:
-    """CloudEvents' Sequence extension: a string that orders lexicographically ("…010" after "…009")."""
-    return f"{sequence:0{SEQUENCE_DIGITS}d}"
 
 
 async def decoded(source, deidentifier: ReplayDeidentifier) -> AsyncIterator[list[Decoded]]:
