@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import text
 
 from jiesu_shared.bus.embedded import EmbeddedBus
 from jiesu_shared.bus.kafka import KafkaBus
@@ -15,6 +14,7 @@ from jiesu_shared.bus.port import Bus
 from jiesu_shared.store import Database
 from jiesu_shared.telemetry import setup_tracing
 from tests.support import keycloak, servers
+from tests.support.scratch_databases import create_postgres_database, drop_postgres_database
 
 _SPANS = InMemorySpanExporter()
 setup_tracing("jiesu-tests", exporter=_SPANS)  # once per process: OpenTelemetry allows one provider
@@ -74,13 +74,8 @@ def postgres_database_url(request: pytest.FixtureRequest, unique: str) -> Iterat
     """A fresh, empty PostgreSQL database of this test's own, dropped afterwards."""
     base_url = request.getfixturevalue("postgres_server_url")
     name = f"t_{unique}"
-    admin = Database(base_url)
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield create_postgres_database(base_url, name)
+    drop_postgres_database(base_url, name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,11 +1,13 @@
 """The query-based audit behind the folding's call signatures, so the known-answer and planted-truth tests
 ask the new audit the same questions: `fold(events)` applies the events through audit's projector to a
-fresh read-model database (SQLite, or `JIESU_TEST_AUDIT_DATABASE_URL`), and each figure is its query."""
+fresh read-model database, and each figure is its query. The database is a SQLite file unless a test's fixture
+chose otherwise (`read_models` in tests/domain/conftest.py runs a test on SQLite and on PostgreSQL)."""
 from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +26,24 @@ from jiesu_audit.readmodel.tables import cases
 _EVERYTHING = 10**9
 
 
+_makers: list[Callable[[], Database]] = []  # where fresh databases come from, innermost `databases_from` last
+
+
+@contextmanager
+def databases_from(make: Callable[[], Database]) -> Iterator[None]:
+    """Within the block, `fresh_database` (and so `fold`) makes its databases with `make`."""
+    _makers.append(make)
+    try:
+        yield
+    finally:
+        _makers.remove(make)
+
+
 def fresh_database() -> Database:
-    database = Database(f"sqlite:///{tempfile.mkdtemp(prefix='jiesu-audit-')}/audit.sqlite3")
+    if _makers:
+        database = _makers[-1]()
+    else:
+        database = Database(f"sqlite:///{tempfile.mkdtemp(prefix='jiesu-audit-')}/audit.sqlite3")
     SQLModel.metadata.create_all(database.engine)
     return database
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
+
 from jiesu_simulator.offline import generate
 from jiesu_simulator.scenario import default_scenario
 from tests.domain.audit_readmodel import department_stats, fold
+
+pytestmark = pytest.mark.usefixtures("read_models")  # on SQLite and on PostgreSQL
 
 
 def test_audits_breach_counts_equal_dispatchs_breach_events() -> None:

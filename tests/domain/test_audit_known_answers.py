@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+import pytest
+
 from jiesu_audit.domain.intervals import intervals_of
 from tests.domain.audit_readmodel import (department_stats, fold, handover_network, outcome_mix,
                                           recurring_problems, three_rates)
 from tests.domain.audit_known_log import AS_OF, C1, C2, C3, C4, known_log
+
+pytestmark = pytest.mark.usefixtures("read_models")  # each test on SQLite and on PostgreSQL
 
 CONFIG = json.loads(resources.files("jiesu_audit").joinpath("three_rates.json").read_text())
 

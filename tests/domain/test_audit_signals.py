@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from jiesu_shared.catalogue import EVENT_TYPES
 from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.catalogue import gateway as g
@@ -13,6 +15,8 @@ from jiesu_audit.domain.history import NOT_ABOUT_A_CASE, SHAPING
 from jiesu_audit.queries import signals
 from tests.domain.audit_known_log import JINGSHAN, ZGC, _Log, _received, t
 from tests.domain.audit_readmodel import fold
+
+pytestmark = pytest.mark.usefixtures("read_models")  # each test on SQLite and on PostgreSQL
 
 
 def test_every_catalogued_type_shapes_the_figures_or_is_about_no_case() -> None:

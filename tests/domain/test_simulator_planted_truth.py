@@ -15,7 +15,7 @@ SCENARIO = default_scenario()
 
 
 @pytest.fixture(scope="module")
-def histories():  # type: ignore[no-untyped-def]
+def histories(module_read_models):  # type: ignore[no-untyped-def]  (on SQLite and on PostgreSQL)
     return fold(generate(cases=3000, seed=2026, scenario=SCENARIO))
 
 

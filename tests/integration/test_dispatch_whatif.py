@@ -26,7 +26,7 @@ TOPIC = "jiesu.case-events"
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory) -> tuple[Truth, list]:  # type: ignore[no-untyped-def]
-    truth = Truth(planted=SCENARIO.planted)
+    truth = Truth(planted=SCENARIO.planted, keep_returns=True)  # expected_avoided reads every return
     return truth, list(generate(cases=600, seed=15, scenario=SCENARIO, truth=truth))
 
 

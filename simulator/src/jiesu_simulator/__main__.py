@@ -5,13 +5,14 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from jiesu_simulator.offline import Truth, generate
 from jiesu_simulator.scenario import default_scenario
 from jiesu_simulator.sinks import publish, write_jsonl
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jiesu-simulator", description="Jiesu's district simulator")
     modes = parser.add_subparsers(dest="mode", required=True)
     offline = modes.add_parser("offline", help="write a synthetic, lawful event log")
@@ -23,8 +24,12 @@ def main() -> None:
     target.add_argument("--embedded", type=Path, help="an embedded log file")
     target.add_argument("--kafka", help="Kafka bootstrap servers")
     offline.add_argument("--topic", default="jiesu.case-events")
-    args = parser.parse_args()
+    return parser
 
+
+def run_offline(args: argparse.Namespace) -> tuple[Truth, dict[str, Any]]:
+    """Write the log; return the truth it planted and the report to print. Only counters are kept (no list
+    per case or per return), so a district of a million cases is written in bounded memory."""
     scenario = default_scenario()
     truth = Truth(planted=scenario.planted)
     events = generate(cases=args.cases, seed=args.seed, scenario=scenario, cases_per_day=args.cases_per_day,
@@ -39,10 +44,14 @@ def main() -> None:
         bus = EmbeddedBus(args.embedded) if args.embedded else KafkaBus(args.kafka, client_id="jiesu-simulator")
         count = publish(events, bus, args.topic)
     seconds = time.perf_counter() - started
-    print(json.dumps({"cases": truth.cases, "events": count, "seconds": round(seconds, 2),
-                      "outcomes": dict(truth.outcomes), "returns_by_department": dict(truth.returns_by_department),
-                      "planted": truth.planted}, ensure_ascii=False, indent=2))
+    return truth, {"cases": truth.cases, "events": count, "seconds": round(seconds, 2),
+                   "outcomes": dict(truth.outcomes), "returns_by_department": dict(truth.returns_by_department),
+                   "planted": truth.planted}
 
+
+def main() -> None:
+    _, report = run_offline(parser().parse_args())
+    print(json.dumps(report, ensure_ascii=False, indent=2))
 
 if __name__ == "__main__":
     main()

@@ -23,16 +23,26 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 @dataclass
 class Truth:
-    """What the simulation planted and did, for checking what the audit finds."""
+    """What the simulation planted and did, for checking what the audit finds. Its counters stay bounded
+    whatever the log's size; the per-return list (about 170 bytes a return, some 170 MB at a million cases)
+    is kept only when asked for with `keep_returns=True`."""
 
     planted: dict[str, str]
+    keep_returns: bool = False
     cases: int = 0
     events: int = 0
     outcomes: Counter = field(default_factory=Counter)
     returns_by_department: Counter = field(default_factory=Counter)
-    # every planted return: case, task, returning department, reason, subject and who owned the case in the end
-    returns: list[dict[str, str]] = field(default_factory=list)
     subjects: Counter = field(default_factory=Counter)
+    _returns: list[dict[str, str]] = field(default_factory=list, init=False, repr=False)
+
+    @property
+    def returns(self) -> list[dict[str, str]]:
+        """Every planted return: case, task, returning department, reason, subject and who owned the case
+        in the end. An error, not an empty list, when not kept: an empty list would pass for "no returns"."""
+        if not self.keep_returns:
+            raise ValueError("this Truth keeps no per-return list: make it with Truth(..., keep_returns=True)")
+        return self._returns
 
 
 def generate(*, cases: int, seed: int = 1, scenario: Scenario | None = None, cases_per_day: float = 500.0,
@@ -78,6 +88,7 @@ def _record(truth: Truth | None, story) -> None:  # type: ignore[no-untyped-def]
     truth.subjects[story.truth["subject"]] += 1
     for department, reason, task_id in story.truth.get("returns", []):
         truth.returns_by_department[department] += 1
-        truth.returns.append({"case_id": story.case_id, "task_id": task_id, "department": department,
-                              "reason": reason, "category": story.truth["category"],
-                              "final_lead": story.truth["final_lead"]})
+        if truth.keep_returns:
+            truth.returns.append({"case_id": story.case_id, "task_id": task_id, "department": department,
+                                  "reason": reason, "category": story.truth["category"],
+                                  "final_lead": story.truth["final_lead"]})
