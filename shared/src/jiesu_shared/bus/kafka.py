@@ -143,19 +143,18 @@ class KafkaSubscription:
         reader can go no further; the high watermark on brokers that do not tell it) against our position."""
         if not self._assignment.settled:
             return None
-        records, oldest = 0, time.time()
-        for tp in self._consumer.assignment():
-            fetched_ms, end = self._consumer.last_poll_timestamp(tp), self._end_of(tp)
-            if fetched_ms is None or end is None:
-                return None  # not fetched since it was assigned
-            try:
-                async with asyncio.timeout(0.1):  # at once when the position is known (no task, unlike wait_for)
-                    position = await self._consumer.position(tp)
-            except Exception:  # e.g. revoked meanwhile, or its position not yet known
-                return None
-            records += max(0, end - position)
-            oldest = min(oldest, fetched_ms / 1000)
-        return Backlog(records, oldest)
+        held = list(self._consumer.assignment())
+        fetched_ms = [self._consumer.last_poll_timestamp(tp) for tp in held]
+        ends = [self._end_of(tp) for tp in held]
+        if None in fetched_ms or None in ends:
+            return None  # a partition not fetched since it was assigned
+        try:
+            async with asyncio.timeout(0.1):  # at once when the positions are known (no task, unlike wait_for)
+                positions = [await self._consumer.position(tp) for tp in held]
+        except Exception:  # e.g. revoked meanwhile, or a position not yet known
+            return None
+        return Backlog(sum(max(0, end - position) for end, position in zip(ends, positions, strict=True)),
+                       min(fetched_ms, default=time.time() * 1000) / 1000)
 
     def _end_of(self, tp: TopicPartition) -> int | None:
         stable = self._consumer.last_stable_offset(tp)
