@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import time
 
-from jiesu_shared.bus.port import Bus, OutgoingRecord, Record, Subscription
+from jiesu_shared.bus.port import Backlog, Bus, OutgoingRecord, Record, Subscription
+from tests.support.waiting import eventually_async
 
 
 def records(topic: str, case: str, count: int, start: int = 0) -> list[OutgoingRecord]:
@@ -108,3 +109,30 @@ async def test_records_published_while_subscribed_arrive(bus: Bus, topic: str, u
     finally:
         await sub.stop()
     assert [r.value for r in got] == [b"event-0", b"event-1"]
+
+
+async def test_the_backlog_is_what_the_log_has_beyond_what_was_handed(bus: Bus, topic: str, unique: str) -> None:
+    """A poll that returns less than the log holds (a partial fetch, a cap) leaves the member behind by the rest:
+    the backlog says so from the log's reported end, not from the size of the poll."""
+    await publish(bus, records(topic, "case-1", 30))
+    sub = await open_subscription(bus, f"g-{unique}", topic)
+    try:
+        got: list[Record] = []
+        while not got:
+            got = await sub.poll(timeout=0.5, max_records=10)
+        assert 0 < len(got) <= 10
+
+        async def known() -> Backlog | None:
+            return await sub.backlog()
+        behind = await eventually_async(known, what="the log's end of every held partition")
+        assert behind.records == 30 - len(got)
+        assert behind.reported_at <= time.time()
+        got += await collect(sub, 30 - len(got))
+
+        async def at_end() -> bool:
+            backlog = await sub.backlog()
+            return backlog is not None and backlog.records == 0
+        await eventually_async(at_end, what="a backlog of 0 once every record was handed")
+    finally:
+        await sub.stop()
+    assert len(got) == 30

@@ -26,7 +26,7 @@ class AuditSettings(ServiceSettings):
     # The linger (see ServiceSettings) of audit's consumer, longer: nothing waits on audit's timeline, and each
     # of its transactions rewrites the touched cases' facts (the timeline shows an event this much later at most).
     linger_seconds: float = 0.1
-    caught_up_within_seconds: float = 5.0  # /health says caught_up when the log's end was reached this recently
+    caught_up_within_seconds: float = 5.0  # /health says caught_up when the log answered this recently that it was at its end
 
     def three_rates(self) -> dict[str, Any]:
         if self.three_rates_file:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jiesu_shared.bus.doorbell import Doorbell, ring_all
 from jiesu_shared.bus.headers import headers_from_text, headers_to_text
-from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
+from jiesu_shared.bus.port import Backlog, OutgoingRecord, PartitionProgress, Record
 from jiesu_shared.sqlite_wal import enter_wal
 
 _SCHEMA = """
@@ -123,7 +123,7 @@ class EmbeddedSubscription:
         # is appended an idle poll costs microseconds instead of a worker-thread hop and a query.
         self._watch: sqlite3.Connection | None = None
         self._quiet_version: int | None = None  # the counter when a fetch last found nothing new
-        self._read: dict[str, tuple[float, bool]] = {}  # topic -> (when last fetched, whether read to its end)
+        self._read: dict[str, tuple[float, int]] = {}  # topic -> (when last fetched, its end offset then)
         self._doorbell = Doorbell(path)
         self._behind = False  # the last fetch found a backlog (more than is read on the event loop)
 
@@ -149,7 +149,7 @@ class EmbeddedSubscription:
         while True:
             self._doorbell.clear()  # an append from now on rings again
             if self._nothing_new():
-                self._read = {topic: (time.time(), True) for topic in self._positions}
+                self._read = {topic: (time.time(), position) for topic, position in self._positions.items()}
             else:
                 version = self._data_version()  # read before the fetch: a commit during it changes it
                 records = self._fetch_here(max_records)
@@ -188,8 +188,14 @@ class EmbeddedSubscription:
             self._read.pop(record.topic, None)
 
     async def progress(self) -> list[PartitionProgress]:
-        return [PartitionProgress(topic, 0, at, caught_up) for topic, (at, caught_up) in self._read.items()
+        return [PartitionProgress(topic, 0, at, end <= self._positions[topic]) for topic, (at, end) in self._read.items()
                 if topic in self._positions]
+
+    async def backlog(self) -> Backlog | None:
+        if not self._renewed_ms or any(topic not in self._read for topic in self._positions):
+            return None  # which topics it holds, or where one ends, not looked at yet
+        return Backlog(sum(max(0, self._read[topic][1] - position) for topic, position in self._positions.items()),
+                       min((self._read[topic][0] for topic in self._positions), default=time.time()))
 
     def _fetch_here(self, max_records: int) -> list[Record] | None:
         """The live case, a few new records and no lease to renew, read on the event loop: a worker-thread hop
@@ -202,7 +208,7 @@ class EmbeddedSubscription:
             rows = self._read_rows(self._watch, min(max_records, _READ_HERE + 1))
         except sqlite3.Error:
             return None
-        if sum(len(r) for _, _, r in rows) > _READ_HERE:
+        if sum(len(r) for _, _, r, _ in rows) > _READ_HERE:
             return None
         return self._took(rows, max_records)
 
@@ -213,9 +219,10 @@ class EmbeddedSubscription:
         self._behind = len(records) > _READ_HERE  # a backlog: the next fetch goes straight to this thread too
         return records
 
-    def _read_rows(self, conn: sqlite3.Connection, max_records: int) -> list[tuple[str, float, list]]:
-        """Up to `max_records` rows after each held topic's position: (topic, when read, rows) per topic."""
-        out: list[tuple[str, float, list]] = []
+    def _read_rows(self, conn: sqlite3.Connection, max_records: int) -> list[tuple[str, float, list, int]]:
+        """Up to `max_records` rows after each held topic's position: (topic, when read, rows, the topic's end
+        offset then) per topic."""
+        out: list[tuple[str, float, list, int]] = []
         left = max_records
         for topic, position in self._positions.items():
             fetched_at = time.time()
@@ -224,17 +231,21 @@ class EmbeddedSubscription:
                 "WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
                 (topic, position, left),
             ).fetchall()
-            out.append((topic, fetched_at, rows))
+            if len(rows) < left:  # read to its end
+                end = rows[-1][0] + 1 if rows else position
+            else:  # cut short: the end asked for (from the primary key, a seek)
+                end = conn.execute("SELECT MAX(offset) + 1 FROM records WHERE topic = ?", (topic,)).fetchone()[0]
+            out.append((topic, fetched_at, rows, end))
             left -= len(rows)
             if left <= 0:
                 break
         return out
 
-    def _took(self, read: list[tuple[str, float, list]], max_records: int) -> list[Record]:
+    def _took(self, read: list[tuple[str, float, list, int]], max_records: int) -> list[Record]:
         """The records read, each topic's position moved past them (only once all topics were read)."""
         out: list[Record] = []
-        for topic, fetched_at, rows in read:
-            self._read[topic] = (fetched_at, len(out) + len(rows) < max_records)
+        for topic, fetched_at, rows, end in read:
+            self._read[topic] = (fetched_at, end)
             out.extend(Record(topic, 0, offset, key, value, headers_from_text(headers), ts)
                        for offset, key, value, headers, ts in rows)
             if rows:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from jiesu_shared.bus.broker_away import quiet_while_away
-from jiesu_shared.bus.port import OutgoingRecord, PartitionProgress, Record
+from jiesu_shared.bus.port import Backlog, OutgoingRecord, PartitionProgress, Record
 
 # aiokafka retries a failed connect or request after this pause, with no growth or jitter of its own;
 # 100 ms (its default) makes a storm of retries and log lines while the broker is away. While it is away,
@@ -59,6 +60,20 @@ class KafkaPublisher:
         self._away.answered()
 
 
+class _Settled(ConsumerRebalanceListener):
+    """Whether the group has given this member its partitions (an empty assignment during a rebalance means
+    "not known yet", after it "none")."""
+
+    def __init__(self) -> None:
+        self.settled = False
+
+    def on_partitions_revoked(self, revoked) -> None:  # type: ignore[no-untyped-def]
+        self.settled = False
+
+    def on_partitions_assigned(self, assigned) -> None:  # type: ignore[no-untyped-def]
+        self.settled = True
+
+
 class KafkaSubscription:
     def __init__(self, bootstrap_servers: str, group: str, topics: Sequence[str], client_id: str) -> None:
         self._bootstrap = bootstrap_servers
@@ -79,7 +94,8 @@ class KafkaSubscription:
         )
         self._away = quiet_while_away()
         self._answered_ms = 0
-        self._consumer.subscribe(self._topics)
+        self._assignment = _Settled()
+        self._consumer.subscribe(self._topics, listener=self._assignment)
         await self._consumer.start()
         self._away.retry_with_backoff(self._consumer)
 
@@ -121,6 +137,28 @@ class KafkaSubscription:
                 continue
             out.append(PartitionProgress(tp.topic, tp.partition, fetched_ms / 1000, position >= highwater))
         return out
+
+    async def backlog(self) -> Backlog | None:
+        """From each held partition's latest fetch answer: its end (the last stable offset, as a read_committed
+        reader can go no further; the high watermark on brokers that do not tell it) against our position."""
+        if not self._assignment.settled:
+            return None
+        held = list(self._consumer.assignment())
+        fetched_ms = [self._consumer.last_poll_timestamp(tp) for tp in held]
+        ends = [self._end_of(tp) for tp in held]
+        if None in fetched_ms or None in ends:
+            return None  # a partition not fetched since it was assigned
+        try:
+            async with asyncio.timeout(0.1):  # at once when the positions are known (no task, unlike wait_for)
+                positions = [await self._consumer.position(tp) for tp in held]
+        except Exception:  # e.g. revoked meanwhile, or a position not yet known
+            return None
+        return Backlog(sum(max(0, end - position) for end, position in zip(ends, positions, strict=True)),
+                       min(fetched_ms, default=time.time() * 1000) / 1000)
+
+    def _end_of(self, tp: TopicPartition) -> int | None:
+        stable = self._consumer.last_stable_offset(tp)
+        return stable if stable is not None and stable >= 0 else self._consumer.highwater(tp)
 
     def _note_answers(self) -> None:
         """A fetch answered since the last look: the broker is back, if it was away."""

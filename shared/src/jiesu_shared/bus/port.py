@@ -58,6 +58,15 @@ class PartitionProgress:
     caught_up: bool
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """What a member has not been handed yet: `records` on the partitions it holds beyond its position, as the
+    log last reported each partition's end; `reported_at` (epoch seconds) is the oldest of those reports."""
+
+    records: int
+    reported_at: float
+
+
 class Subscription(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -74,6 +83,11 @@ class Subscription(Protocol):
 
     async def progress(self) -> list[PartitionProgress]:
         """The partitions this member holds now, and how far it has read each (for event-time watermarks)."""
+
+    async def backlog(self) -> Backlog | None:
+        """How far the member is from the end of every partition it holds, from what the log last answered (no
+        request to the log); None while it does not know (joining or rebalancing, a held partition not yet
+        fetched). A member that holds no partition has nothing to read: records 0."""
 
 
 class Bus(Protocol):

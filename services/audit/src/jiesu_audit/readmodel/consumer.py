@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from jiesu_shared.bus.headers import headers_from_text
-from jiesu_shared.bus.port import Bus, Publisher, Record, Subscription
+from jiesu_shared.bus.port import Backlog, Bus, Publisher, Record, Subscription
 from jiesu_shared.catalogue import PayloadError, UnknownEventType, parse_payload
 from jiesu_shared.commits import BackgroundCommits
 from jiesu_shared.consumer import dead_letter_record
@@ -46,19 +46,30 @@ _DECODED_ON_THE_LOOP = 16
 
 @dataclass
 class Progress:
-    """What `/health` tells: whether this instance has applied everything the log had when it last looked
-    (a poll that returned less than it could, all of it applied): a steady trickle of events counts as
-    caught up, a backlog does not."""
+    """What `/health` tells: whether this instance's stored position has reached the end of every partition it
+    holds, as the log last reported those ends (noted at each poll, so a question costs no request to the log)."""
     events: int = 0
     duplicates: int = 0
     dead_letters: int = 0
-    reached_end_at: float | None = None  # monotonic time of the last poll that found the log's end
+    # Records between the stored positions and the log's ends (handed but not yet applied, and not yet handed),
+    # at the consumer's last look; None while unknown (a catch-up, joining or rebalancing).
+    records_behind: int | None = None
+    at_end_as_of: float | None = None  # epoch time of the log's answer that showed it at the end; None if behind
     reached_end_wall: datetime | None = None
-    applying: bool = False
+
+    def note(self, backlog: Backlog | None, pending: int) -> None:
+        """The consumer's look after a poll: `pending` records handed and not yet applied."""
+        self.records_behind = None if backlog is None else backlog.records + pending
+        if backlog is not None and self.records_behind == 0:
+            self.at_end_as_of = backlog.reported_at
+            self.reached_end_wall = datetime.fromtimestamp(backlog.reported_at, UTC)
+        else:
+            self.at_end_as_of = None
 
     def view(self, within_seconds: float) -> dict[str, Any]:
-        fresh = self.reached_end_at is not None and time.monotonic() - self.reached_end_at <= within_seconds
-        return {"caught_up": bool(fresh and not self.applying), "caught_up_within_seconds": within_seconds,
+        fresh = self.at_end_as_of is not None and time.time() - self.at_end_as_of <= within_seconds
+        return {"caught_up": fresh, "caught_up_within_seconds": within_seconds,
+                "records_behind": self.records_behind,
                 "last_reached_end_of_log": self.reached_end_wall.isoformat() if self.reached_end_wall else None,
                 "events_applied": self.events, "duplicates_skipped": self.duplicates,
                 "dead_lettered": self.dead_letters}
@@ -93,14 +104,16 @@ class AuditConsumer:
     async def _loop(self, subscription: Subscription, dead_letters: Publisher, stop: asyncio.Event) -> None:
         stretch: list[Decoded] = []
         last: dict[int, Record] = {}
+        pending = 0  # records handed since the last stretch was applied (its dead letters too)
         commits = BackgroundCommits(subscription)
         due = 0.0  # when the stretch being gathered is applied, unless it grows long first
         try:
             while not stop.is_set():
-                wait = max(0.0, due - time.monotonic()) if last else 0.5
+                # at most half a second either way: a stop is noticed that soon, whatever the linger
+                wait = min(0.5, max(0.0, due - time.monotonic())) if last else 0.5
                 records = await subscription.poll(timeout=wait, max_records=_POLL_RECORDS)
                 if records:
-                    self.progress.applying = True
+                    pending += len(records)
                     if not last:
                         due = time.monotonic() + self.linger_seconds
                     decoded, poison = decode_all(records) if len(records) <= _DECODED_ON_THE_LOOP \
@@ -114,11 +127,10 @@ class AuditConsumer:
                 if last and (len(stretch) >= self.stretch_events or (at_end and time.monotonic() >= due)):
                     await self._apply(stretch, last)
                     commits.handled(last.values())
-                    stretch, last = [], {}
-                if at_end and not last:  # all there was is applied: at the log's end just now
+                    stretch, last, pending = [], {}, 0
+                if at_end and not last:
                     commits.idle()
-                    self.progress.applying = False
-                    self.progress.reached_end_at, self.progress.reached_end_wall = time.monotonic(), datetime.now(UTC)
+                self.progress.note(await subscription.backlog(), pending)
         finally:
             await commits.flush()
 
@@ -127,7 +139,6 @@ class AuditConsumer:
         """From the stored position to the end the log has now, by the replay's path, in one worker thread
         (a batch's transaction stays on one thread); then the subscription's group position is moved there,
         so it goes on from the end (the stored position guards either way)."""
-        self.progress.applying = True
         await asyncio.to_thread(restore_indexes, self.projector.database)  # if a catch-up was stopped short
         start, end = await asyncio.to_thread(catch_up.stored_position), await asyncio.to_thread(catch_up.end)
         if end - start < self.stretch_events:
