@@ -108,3 +108,12 @@ def test_an_old_version_is_upcast_to_the_current_model(monkeypatch: pytest.Monke
     monkeypatch.setitem(registry.UPCASTERS, "case.dispatched.v0", ("case.dispatched.v1", from_v0))
     payload = parse_payload("case.dispatched.v0", {"case_id": "c1", "department": "housing", "rule": "r1"})
     assert payload.lead_department == "housing" and type(payload).__name__ == "CaseDispatched"
+
+
+@pytest.mark.parametrize("type_name", ["case.dispatched.v1", "task.offered.v1"])
+def test_a_dispatch_or_offer_written_before_the_sla_policy_version_still_parses(type_name: str) -> None:
+    """An added optional field keeps the type's version: older records read with no version."""
+    data = json.loads((GOLDEN / f"{type_name}.json").read_text(encoding="utf-8"))["data"]
+    older = {k: v for k, v in data.items() if k != "sla_policy_version"}
+    assert parse_payload(type_name, data).sla_policy_version == data["sla_policy_version"]
+    assert parse_payload(type_name, older).sla_policy_version is None

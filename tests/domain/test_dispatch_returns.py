@@ -8,6 +8,7 @@ from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 
 from jiesu_dispatch.domain.commands import Assign, CommandRejected, assign, release
+from jiesu_dispatch.domain.sla import SlaPolicy
 from tests.domain.test_dispatch_givens import NOW, Story, received
 
 
@@ -102,7 +103,8 @@ def test_a_ruling_assigns_the_case_and_records_who_ruled_and_why() -> None:
     assert dispatched_event == d.CaseDispatched(case_id="c1", lead_department="fire-safety",
                                                 supporting_departments=["housing"],
                                                 rule="ruling", coordinator="wang.li",
-                                                reason="审定: the shed is on public land")
+                                                reason="审定: the shed is on public land",
+                                                sla_policy_version=SlaPolicy().version)
     assert offer.department_id == "fire-safety" and story.state.status == "open"
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from jiesu_shared.catalogue.common import Place
 from jiesu_shared.catalogue.dispatch import CaseDispatched, TaskOffered
 
 from jiesu_dispatch.domain.decider import react
@@ -31,7 +30,8 @@ def dispatch(category: str, sla: SlaPolicy | None = None, street: str = "Jingsha
 def test_a_matching_rule_names_lead_and_supporting_departments_once_each() -> None:
     dispatched, *offers = dispatch("property_management")
     assert dispatched == CaseDispatched(case_id="c1", lead_department="property-firm",
-                                        supporting_departments=["housing"], rule="v-test/property")
+                                        supporting_departments=["housing"], rule="v-test/property",
+                                        sla_policy_version=SlaPolicy().version)
     assert [(o.department_id, o.role, o.task_id) for o in offers] == [("property-firm", "lead", "t1"),
                                                                       ("housing", "supporting", "t2")]
 

@@ -17,6 +17,7 @@ from jiesu_audit.replay.cli import main as replay_main
 from jiesu_audit.replay.reading import HOTLINE, WORK
 from jiesu_audit.replay.run import replay
 from jiesu_audit.replay.sources import FileSource
+from jiesu_dispatch.domain.sla import SlaPolicy
 from jiesu_simulator.offline import generate
 
 CASES = 400
@@ -101,13 +102,15 @@ def test_the_ocel_export_validates_against_the_ocel_2_schema_and_has_the_new_obj
     assert {"located in", "part of", "calls back about", "offered to"} <= qualifiers
 
 
-def test_dispatches_and_offers_carry_the_routing_rules_version(district) -> None:
+def test_dispatches_and_offers_carry_the_routing_rules_and_sla_policy_versions(district) -> None:
     import pm4py
 
     _, out = district
     log = pm4py.read_xes(str(out / "events.xes"), return_legacy_log_object=False)
     stamped = log[log["jiesu:type"].isin(["case.dispatched.v1", "task.offered.v1"])]
     assert len(stamped) > CASES and set(stamped["jiesu:routing_rules_version"]) == {"default"}
+    assert set(stamped["jiesu:sla_policy_version"]) == {SlaPolicy().version}  # the simulator runs dispatch's policy
+    assert log[~log["jiesu:type"].isin(["case.dispatched.v1", "task.offered.v1"])]["jiesu:sla_policy_version"].isna().all()
     offers = log[log["jiesu:type"] == "task.offered.v1"]
     assert offers["jiesu:respond_by"].notna().all()  # the deadlines the SLA policy gave
 

@@ -99,7 +99,7 @@ class Storyteller:
                              supporting: tuple[str, ...], t: datetime) -> datetime:
         dispatched = self._emit(story, "dispatch", "case", d.CaseDispatched(
             case_id=story.case_id, lead_department=lead, supporting_departments=list(supporting),
-            rule=f"default/{category}"), t, received)
+            rule=f"default/{category}", sla_policy_version=POLICY.version), t, received)
         lead_done = self._lead_task(story, dispatched, category, place, lead, t)
         finishes = [lead_done]
         for department in supporting:
@@ -140,7 +140,8 @@ class Storyteller:
                 t += timedelta(hours=self._spread(3))
                 cause = self._emit(story, "dispatch", "case", d.CaseDispatched(
                     case_id=story.case_id, lead_department=lead, supporting_departments=[], rule="ruling",
-                    coordinator="coordinator-1", reason="审定: the rule's lead department is responsible"), t, returned)
+                    coordinator="coordinator-1", reason="审定: the rule's lead department is responsible",
+                    sla_policy_version=POLICY.version), t, returned)
                 offer = self._offer(story, cause, lead, "lead", category, place, t)
                 story.truth["final_lead"] = lead
                 return self._work(story, offer, lead, t, accepted=True, ruled=True)
@@ -156,7 +157,8 @@ class Storyteller:
         offer = self._emit(story, "dispatch", "case", d.TaskOffered(
             task_id=task_id, case_id=story.case_id, department_id=department, role=role, category=category,
             summary=TEXTS.get(category, VAGUE)[:60], place=place, decide_by=t + POLICY.decide_within,
-            respond_by=t + POLICY.respond_within, resolve_by=t + POLICY.resolve_within, **extra), t, cause)
+            respond_by=t + POLICY.respond_within, resolve_by=t + POLICY.resolve_within,
+            sla_policy_version=POLICY.version, **extra), t, cause)
         self._emit(story, "gateway", f"task-{task_id}", g.TaskNotified(
             task_id=task_id, case_id=story.case_id, department_id=department, webhook_id=offer.id, attempts=1,
             delivered_at=t + timedelta(seconds=1)), t + timedelta(seconds=1), offer)

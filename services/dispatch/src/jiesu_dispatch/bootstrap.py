@@ -1,6 +1,8 @@
 """Dispatch's composition root."""
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -16,6 +18,8 @@ from jiesu_dispatch.entrypoints import admin, board, cases, meetings
 from jiesu_dispatch.handlers import Clock, Dispatcher, event_handlers, system_clock
 from jiesu_dispatch.metrics import SlaCollector
 from jiesu_dispatch.timer_worker import TimerWorker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,7 +37,10 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     watermarks = settings.watermarks()
     kernel.database.create_schema()  # before the first request: the board is filled from the ledger if new
     board_projection.rebuild_if_needed(kernel.database)
-    dispatcher = Dispatcher(store=kernel.store, routing=settings.routing_table(), sla=settings.sla_policy(),
+    sla = settings.sla_policy()
+    # what the version stamped on each dispatch and offer stands for: a researcher matches it here
+    log.info("SLA policy %s: %s", sla.version, json.dumps(sla.described(), ensure_ascii=False))
+    dispatcher = Dispatcher(store=kernel.store, routing=settings.routing_table(), sla=sla,
                             max_returns=settings.max_returns, clock=clock)
     bus = kernel.message_bus(commands=command_handlers(dispatcher), events=event_handlers(dispatcher))
     service = DispatchService(settings=settings, database=kernel.database, dispatcher=dispatcher, bus=bus,

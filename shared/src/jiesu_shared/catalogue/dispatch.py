@@ -16,6 +16,7 @@ class CaseDispatched(Payload):
     rule: str  # which routing rule decided ("manual" or "ruling" when a coordinator did), for the audit
     coordinator: str | None = None
     reason: str | None = None
+    sla_policy_version: str | None = None  # the SLA policy in force (a hash of its rules); none on older events
 
 
 @event_type("task.offered.v1")
@@ -34,6 +35,7 @@ class TaskOffered(Payload):
     whistle_id: str | None = None
     meeting_id: str | None = None
     report_in_by: datetime | None = None
+    sla_policy_version: str | None = None  # the policy that gave these deadlines (a hash of its rules)
 
 
 @event_type("task.cancelled.v1")

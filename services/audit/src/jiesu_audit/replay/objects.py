@@ -23,7 +23,7 @@ _MANY_ROWS = tuple((field, kind, qualifier) for field, (kind, qualifier) in MANY
 # scalar fields worth keeping as event attributes (everything else is an object, a time or free text)
 EVENT_ATTRIBUTES = ("category", "channel", "urgency", "request_type", "role", "kind", "reason", "outcome",
                     "satisfaction", "unresolvable_reason", "clock", "rule", "return_count", "reopen_count",
-                    "attempts")
+                    "attempts", "sla_policy_version")
 CASE_ATTRIBUTES = ("category", "channel", "urgency", "request_type")
 PLACE_ATTRIBUTES = ("district", "street", "community", "grid")
 

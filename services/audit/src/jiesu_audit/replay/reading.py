@@ -11,8 +11,10 @@
 - A lead task's work is one activity, `task.work`, started on acceptance and completed on completion
   (XES lifecycle, `concept:instance` = the task), at the times the events state, as audit reads them.
 - Dispatches and offers carry the routing-rules version: the rule's own prefix ("<version>/<rule>") when
-  it has one, else the version of `routing.rules_published` in force at that time. No event carries an
-  SLA-policy version; offers carry the deadlines the policy gave (`decide_by`, `respond_by`, `resolve_by`).
+  it has one, else the version of `routing.rules_published` in force at that time. Dispatches and offers
+  written since dispatch stamps it carry the SLA-policy version too (`sla_policy_version`, an event attribute
+  as written: no event publishes a policy, so older events have none); offers carry the deadlines the policy
+  gave (`decide_by`, `respond_by`, `resolve_by`).
 """
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def offer(state: CaseState, department: str, role: str, ctx: Context, **extra: A
                  "resolve_by": ctx.now + sla.resolve_within}
     return d.TaskOffered(task_id=ctx.new_id(), case_id=state.case_id, department_id=department, role=role,
                          category=state.category, summary=state.summary, place=state.place,
-                         **{**deadlines, **extra})
+                         sla_policy_version=ctx.sla.version, **{**deadlines, **extra})
 
 
 def dispatch_to(state: CaseState, lead: str, supporting: list[str], ctx: Context, *, rule: str,
@@ -59,7 +59,8 @@ def dispatch_to(state: CaseState, lead: str, supporting: list[str], ctx: Context
     supporting = [s for s in dict.fromkeys(supporting) if s != lead]
     events: list[BaseModel] = [d.CaseDispatched(case_id=state.case_id, lead_department=lead,
                                                 supporting_departments=supporting, rule=rule,
-                                                coordinator=coordinator, reason=reason)]
+                                                coordinator=coordinator, reason=reason,
+                                                sla_policy_version=ctx.sla.version)]
     events.append(offer(state, lead, "lead", ctx))
     events.extend(offer(state, s, "supporting", ctx) for s in supporting)
     return events

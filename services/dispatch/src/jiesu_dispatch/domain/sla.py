@@ -1,7 +1,10 @@
 """SLA clocks: deadlines per subject and urgency, and the timers each offered task starts."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +42,26 @@ class SlaPolicy:
                     policy = replace(policy, **{name: timedelta(**{unit: float(rule[f"{name}_{unit}"])})})
             built.append((str(rule.get("category", "*")), str(rule.get("urgency", "*")), policy))
         return replace(self, overrides=tuple(built))
+
+    def described(self) -> dict[str, Any]:
+        """The whole policy, every clock in seconds and every override in its order (ties go to the first)."""
+        return {**_clocks(self), "overrides": [{"category": cat, "urgency": urg, **_clocks(policy)}
+                                               for cat, urg, policy in self.overrides]}
+
+    @cached_property
+    def version(self) -> str:
+        """A short hash of the canonical `described()` JSON, stamped on each dispatch and offer: it changes
+        whenever any rule does (a restart with other JIESU_SLA_RULES shows in the log), with no name for an
+        operator to forget to change; the same policy gets the same version on every instance and restart."""
+        canonical = json.dumps(self.described(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sla-" + hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _clocks(policy: SlaPolicy) -> dict[str, Any]:
+    return {"decide_within_seconds": policy.decide_within.total_seconds(),
+            "respond_within_seconds": policy.respond_within.total_seconds(),
+            "resolve_within_seconds": policy.resolve_within.total_seconds(),
+            "report_in_within_seconds": policy.report_in_within.total_seconds(), "warn_at": policy.warn_at}
 
 
 @dataclass(frozen=True)
