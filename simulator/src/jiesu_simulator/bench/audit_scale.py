@@ -16,7 +16,10 @@ from jiesu_simulator.bench.stats import cpu_seconds, percentile, rss_mib
 
 ENDPOINTS = ("/analytics/departments", "/analytics/departments?period=week", "/analytics/handovers",
              "/analytics/three-rates?month=2026-01", "/analytics/rankings?month=2026-01", "/analytics/outcomes",
-             "/analytics/recurring", "/analytics/departments/housing")
+             "/analytics/recurring", "/analytics/departments/housing",
+             "/analytics/departments/housing/figures?month=2026-01", "/analytics/deliveries?period=week",
+             "/analytics/sla-warnings", "/analytics/rulings", "/analytics/counted?period=day",
+             "/analytics/recurring?district=Dongcheng&street=Jingshan")
 
 
 def catch_up(url: str, events: int, timeout: float) -> tuple[float, dict]:
