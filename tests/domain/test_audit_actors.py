@@ -75,15 +75,16 @@ def test_the_timeline_names_the_same_actor_as_the_exports(event_type: str, _reso
     assert actor_of(doc["type"], doc["source"], doc["data"]) == actor
 
 
-@pytest.mark.parametrize(("event_type", "field", "person"), [
-    ("case.dispatched.v1", "coordinator", "coord-li"),  # a manual dispatch or a ruling
-    ("whistle.blown.v1", "blown_by", "coord-li"),
-    ("meeting.adjourned.v1", "adjourned_by", "coord-li"),
+@pytest.mark.parametrize(("event_type", "field", "unnamed"), [
+    ("case.dispatched.v1", "coordinator", "dispatch"),  # the rules dispatched; a named coordinator: by hand, a ruling
+    ("whistle.blown.v1", "blown_by", "street-office"),  # 吹哨 is the street office's own summons
+    ("meeting.adjourned.v1", "adjourned_by", "dispatch"),
+    ("meeting.decision_recorded.v1", "recorded_by", "dispatch"),  # not the owner department: it is given the task
 ])
-def test_the_service_acts_when_the_person_field_is_empty_and_the_person_when_named(event_type: str, field: str,
-                                                                                   person: str) -> None:
+def test_with_no_person_named_the_service_or_the_department_that_acted_and_the_person_when_named(
+        event_type: str, field: str, unnamed: str) -> None:
     doc = _golden(event_type)
-    for value, expected in ((None, "dispatch"), ("", "dispatch"), (person, person)):
+    for value, expected in ((None, unnamed), ("", unnamed), ("coord-li", "coord-li")):
         assert actor_of(event_type, doc["source"], {**doc["data"], field: value}) == expected
 
 

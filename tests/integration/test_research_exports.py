@@ -116,8 +116,10 @@ def test_dispatches_and_offers_carry_the_routing_rules_version(district) -> None
 # whose staff or API acted, else the producing service; the acting department is the one the event names
 _PERSON_NAMED = {"case.dispatched.v1": "coordinator", "case.reclassified.v1": "operator",
                  "case.callback_recorded.v1": "operator"}
-_DEPARTMENT_ACTED = {"task.accepted.v1", "task.returned.v2", "task.responded.v1", "task.progress_reported.v1",
-                     "task.completed.v1", "task.reported_in.v1"}
+_DEPARTMENT_ACTED = {"task.accepted.v1": "department_id", "task.returned.v2": "department_id",
+                     "task.responded.v1": "department_id", "task.progress_reported.v1": "department_id",
+                     "task.completed.v1": "department_id", "task.reported_in.v1": "department_id",
+                     "whistle.blown.v1": "street_office"}  # the simulator's whistles name no coordinator
 _DEPARTMENT_NAMED = {"case.dispatched.v1": "lead_department", "case.handled.v1": "lead_department",
                      "case.rerouted.v1": "to_department"}  # else department_id
 
@@ -127,7 +129,7 @@ def expected_actor(envelope) -> str:
     if person:
         return person
     if envelope.type in _DEPARTMENT_ACTED:
-        return envelope.data["department_id"]
+        return envelope.data[_DEPARTMENT_ACTED[envelope.type]]
     return {"/jiesu/dispatch": "dispatch", "/jiesu/gateway": "gateway", "/jiesu/intake": "intake"}[envelope.source]
 
 

@@ -9,11 +9,12 @@ event type from the catalogue, in this order:
    administrator (`directory.department_registered`, `routing.rules_published` — `registered_by`, `published_by`);
 2. else, when the **department's own staff or API** acted (through agency-gateway: `task.accepted`,
    `task.returned` / `task.rejected`, `task.responded`, `task.progress_reported`, `task.completed`,
-   `task.reported_in`) and no person is named: **the department**;
+   `task.reported_in`; and `whistle.blown`, 吹哨, the street office's own summons) and no person is named:
+   **the department**;
 3. else **the producing service**, the last part of the event's `source`: `dispatch` for what its rules decide
    (a rules-made `case.dispatched`, `task.offered`, `task.cancelled`, `case.rerouted`, `case.escalated`,
-   `sla.warning`, `sla.breached`, `case.handled`, `whistle.no_show`, `whistle.reported_in_late`, a whistle
-   blown with no coordinator named), `gateway` for a webhook delivered or given up (`task.notified`,
+   `sla.warning`, `sla.breached`, `case.handled`, `whistle.no_show`, `whistle.reported_in_late`, a meeting's
+   decision or adjournment with no coordinator named), `gateway` for a webhook delivered or given up (`task.notified`,
    `task.notification_failed`), `intake` for `case.received`, `case.linked_as_duplicate`,
    `case.callback_due`, `case.reopened`, `case.withdrawn` and `case.closed` (an operator may have asked, but
    the event names none).
@@ -32,9 +33,11 @@ DEPARTMENT_FIELDS = ("department_id", "owner_department", "lead_department", "st
 # every field in which an event names the person who acted (an operator, a coordinator, an administrator)
 PERSON_FIELDS = ("operator", "coordinator", "blown_by", "convened_by", "recorded_by", "adjourned_by",
                  "registered_by", "published_by")
-# a department's own staff or API acted (agency-gateway records what the department did with its task)
+# a department's own staff or API acted: agency-gateway records what the department did with its task; a
+# whistle is the street office's summons (its coordinator, when named, is the person)
 DEPARTMENT_ACTS = frozenset({"task.accepted.v1", "task.rejected.v1", "task.returned.v2", "task.responded.v1",
-                             "task.progress_reported.v1", "task.completed.v1", "task.reported_in.v1"})
+                             "task.progress_reported.v1", "task.completed.v1", "task.reported_in.v1",
+                             "whistle.blown.v1"})
 # the person fields each catalogued type has (none for most); a type the catalogue does not know may name any
 _PERSON_FIELDS_OF = {name: tuple(f for f in PERSON_FIELDS if f in model.model_fields)
                      for name, model in EVENT_TYPES.items()}
