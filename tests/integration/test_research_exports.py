@@ -115,6 +115,73 @@ def test_dispatches_and_offers_carry_the_routing_rules_and_sla_policy_versions(d
     assert offers["jiesu:respond_by"].notna().all()  # the deadlines the SLA policy gave
 
 
+# who acted, per the catalogue (independent of `jiesu_audit.domain.actors`): the person named, else the department
+# whose staff or API acted, else the producing service; the acting department is the one the event names
+_PERSON_NAMED = {"case.dispatched.v1": "coordinator", "case.reclassified.v1": "operator",
+                 "case.callback_recorded.v1": "operator"}
+_DEPARTMENT_ACTED = {"task.accepted.v1": "department_id", "task.returned.v2": "department_id",
+                     "task.responded.v1": "department_id", "task.progress_reported.v1": "department_id",
+                     "task.completed.v1": "department_id", "task.reported_in.v1": "department_id",
+                     "whistle.blown.v1": "street_office"}  # the simulator's whistles name no coordinator
+_DEPARTMENT_NAMED = {"case.dispatched.v1": "lead_department", "case.handled.v1": "lead_department",
+                     "case.rerouted.v1": "to_department"}  # else department_id
+
+
+def expected_actor(envelope) -> str:
+    person = envelope.data.get(_PERSON_NAMED.get(envelope.type, ""))
+    if person:
+        return person
+    if envelope.type in _DEPARTMENT_ACTED:
+        return envelope.data[_DEPARTMENT_ACTED[envelope.type]]
+    return {"/jiesu/dispatch": "dispatch", "/jiesu/gateway": "gateway", "/jiesu/intake": "intake"}[envelope.source]
+
+
+def test_each_event_type_names_its_acting_department_as_resource_and_who_acted_as_actor(district) -> None:
+    import pm4py
+
+    envelopes, out = district
+    by_id = {e.id: e for e in envelopes}
+    log = pm4py.read_xes(str(out / "events.xes"), return_legacy_log_object=False)
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for _, trace in log.groupby("case:concept:name", sort=False):
+        before = None
+        for event_id, resource, actor in zip(trace["identity:id"], trace["org:resource"], trace["jiesu:actor"]):
+            envelope = by_id[event_id]
+            if envelope.source == "/jiesu/intake":
+                wanted = HOTLINE
+            elif envelope.type == "case.escalated.v1":  # names no department: stays with the one that had the case
+                wanted = before
+            else:
+                wanted = envelope.data[_DEPARTMENT_NAMED.get(envelope.type, "department_id")]
+            assert (resource, actor) == (wanted, expected_actor(envelope)), envelope.type
+            named = envelope.data.get(_PERSON_NAMED.get(envelope.type, ""))
+            seen.setdefault(envelope.type, set()).add((
+                "person" if actor == named else "department" if actor == resource else actor,
+                "hotline" if resource == HOTLINE else "department"))
+            before = resource
+    # the rules' and the gateway's events act as the service, the department's own acts as the department
+    assert seen["task.offered.v1"] == seen["case.handled.v1"] == seen["case.rerouted.v1"] == {("dispatch", "department")}
+    assert seen["sla.warning.v1"] == seen["sla.breached.v1"] == seen["case.escalated.v1"] == {("dispatch", "department")}
+    assert seen["case.dispatched.v1"] == {("dispatch", "department"), ("person", "department")}  # rules, a ruling
+    assert seen["task.notified.v1"] == {("gateway", "department")}
+    assert seen["task.accepted.v1"] == seen["task.returned.v2"] == seen["task.completed.v1"] == {("department", "department")}
+    assert seen["case.received.v1"] == {("intake", "hotline")} and seen["case.callback_recorded.v1"] == {("person", "hotline")}
+
+
+def test_parquet_and_ocel_name_the_same_actor_as_xes_for_every_event(district) -> None:
+    import pyarrow.parquet as pq
+
+    envelopes, out = district
+    columns = pq.read_table(out / "events.parquet", columns=["event_id", "actor"]).to_pydict()
+    parquet = dict(zip(columns["event_id"], columns["actor"]))
+    assert parquet == {e.id: expected_actor(e) for e in envelopes}
+    document = json.loads((out / "events.ocel.json").read_text())
+    ocel = {e["id"]: next(a["value"] for a in e["attributes"] if a["name"] == "actor") for e in document["events"]}
+    assert ocel == parquet
+    xes = (out / "events.xes").read_text()
+    assert xes.count('key="jiesu:actor"') == json.loads((out / "summary.json").read_text())["accounting"]["xes"]["events"]
+
+
 def test_summary_accounts_for_every_event(district) -> None:
     import pm4py
 

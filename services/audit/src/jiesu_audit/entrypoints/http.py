@@ -56,7 +56,7 @@ def get_timeline(case_id: str, service: Service) -> Timeline:
         events.append(TimelineEvent(
             event_id=e.event_id, type=e.type, source=e.source, time=e.time,
             since_previous_seconds=(e.time - previous).total_seconds() if previous else None,
-            actor=actor_of(e.source, data), department=department_of(data),
+            actor=actor_of(e.type, e.source, data), department=department_of(data),
             correlation_id=e.correlation_id, causation_id=e.causation_id, traceparent=e.traceparent, data=data))
         previous = e.time
     return Timeline(case_id=case_id, events=events, intervals=intervals)

@@ -86,7 +86,7 @@ def columns(records: list[Decoded], cases: list[str | None], data_jsons: list[by
               *_fields(docs, ("id", "type", "source", "subject")), cases, [r.micros for r in records],
               [int(doc["sequence"]) for doc in docs], [doc["correlationid"] for doc in docs],
               [doc.get("causationid") for doc in docs],
-              [actor_from(doc["source"], data.get, department)
+              [actor_from(doc["type"], doc["source"], data.get, department)
                for doc, data, department in zip(docs, datas, departments)],
               departments, *_texts(datas, _TASK_TEXTS), *_texts(places, _PLACE_TEXTS),
               *_texts(datas, _OUTCOME_TEXTS), *_texts(contacts, ("citizen",)),

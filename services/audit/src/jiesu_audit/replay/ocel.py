@@ -1,6 +1,8 @@
 """OCEL 2.0 JSON: object types, event types, objects with their relationships, events with theirs —
 written as a stream (the JSON is assembled piecewise, never held whole). Attribute values are strings,
-as the published OCEL 2.0 JSON schema requires; their declared types say how to read them."""
+as the published OCEL 2.0 JSON schema requires; their declared types say how to read them. Every event
+carries `actor`, who acted, as XES's `jiesu:actor` and Parquet's `actor` have it (`domain/actors.py`); the
+departments are the event's objects."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -61,7 +63,8 @@ def _object_types(staging: Staging) -> list[dict[str, Any]]:
 
 
 def _event_types(staging: Staging) -> list[dict[str, Any]]:
-    types: dict[str, list[dict[str, str]]] = {t: [] for (t,) in staging.rows("SELECT DISTINCT type FROM events")}
+    types: dict[str, list[dict[str, str]]] = {t: [{"name": "actor", "type": "string"}]
+                                              for (t,) in staging.rows("SELECT DISTINCT type FROM events")}
     for event_type, name, kind in staging.rows("SELECT event_type, name, type FROM attribute_types"):
         types[event_type].append({"name": name, "type": kind})
     for event_type in set(_STAMPED) & set(types):
@@ -91,7 +94,8 @@ def _event(r: Reading) -> dict[str, Any]:
     """The event as OCEL 2.0 has it, every dict's keys in sorted order (as the file had them sorted)."""
     doc = r.doc
     data = doc["data"]
-    attributes = [{"name": k, "value": str(v)} for k, v in r.attributes.items()]
+    attributes = [{"name": "actor", "value": r.actor}]
+    attributes += [{"name": k, "value": str(v)} for k, v in r.attributes.items()]
     if r.routing_version is not None:
         attributes.append({"name": "routing_rules_version", "value": r.routing_version})
     if doc["type"] == "task.offered.v1":

@@ -7,7 +7,8 @@
   The other lines are in the OCEL export, where several objects per event is the model.
 - `org:resource` is the **acting department**: the department an event names (the one re-routed *to*, the
   lead dispatched to); intake's events act for the hotline centre; an event naming no department (an
-  escalation) stays with the department that had the case. The person or service stays in `jiesu:actor`.
+  escalation) stays with the department that had the case. Who acted — the person the event names, the
+  department when its own staff or API acted, else the producing service — is `jiesu:actor` (`domain/actors.py`).
 - A lead task's work is one activity, `task.work`, started on acceptance and completed on completion
   (XES lifecycle, `concept:instance` = the task), at the times the events state, as audit reads them.
 - Dispatches and offers carry the routing-rules version: the rule's own prefix ("<version>/<rule>") when
@@ -87,8 +88,9 @@ def _read(doc: dict[str, Any], lead_tasks: set[str], holder: str | None) -> Read
     task = get("task_id")
     in_lead = not kind.startswith(_OTHER_LINES) and (task.__class__ is not str or task in lead_tasks)
     department = department_from(get)  # once, for the acting department and the actor
-    reading = Reading(doc, in_lead, _acting(kind, source, get, department, holder), actor_from(source, get, department),
-                      kind.rsplit(".", 1)[0], time=doc["time"], attributes=event_attributes(data))
+    reading = Reading(doc, in_lead, _acting(kind, source, get, department, holder),
+                      actor_from(kind, source, get, department), kind.rsplit(".", 1)[0], time=doc["time"],
+                      attributes=event_attributes(data))
     if in_lead and task.__class__ is str and kind in ("task.accepted.v1", "task.completed.v1"):
         started = kind == "task.accepted.v1"
         reading.activity, reading.instance = WORK, task
