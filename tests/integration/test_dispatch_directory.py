@@ -3,16 +3,12 @@ a real PostgreSQL, with two dispatch instances on one database, a department reg
 published on one instance is in force on the other at once, and a registration rolled back is never seen."""
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
-from jiesu_shared.catalogue.common import Place
 from jiesu_shared.catalogue.dispatch import DirectoryEntry
-from jiesu_shared.catalogue.intake import CaseReceived
-from jiesu_shared.events import Envelope, utc_now
+from jiesu_shared.events import Envelope
 from jiesu_shared.messagebus import MessageBus
 from jiesu_shared.store import Database, EventStore
 from jiesu_shared.store.tables import StoredEvent
@@ -21,6 +17,7 @@ from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.coordination import message_bus, register_department
 from jiesu_dispatch.handlers import Dispatcher, case_stream
 from jiesu_dispatch.messages import PublishRules, RegisterDepartment
+from tests.support.heating import heating_case
 
 
 class Instance:
@@ -48,12 +45,8 @@ class Instance:
 
     def receive(self) -> str:
         """A heating case consumed from intake; the department its lead task went to."""
-        case_id = str(uuid.uuid4())
-        fact = CaseReceived(case_id=case_id, channel="hotline", text="供暖不热 no heating", category="heating",
-                            place=Place(district="Dongcheng", street="Jingshan"), received_at=datetime.now(UTC))
-        envelope = Envelope(id=str(uuid.uuid4()), source="/jiesu/intake", type="case.received.v1", subject=case_id,
-                            time=utc_now(), sequence=1, correlationid=str(uuid.uuid4()),
-                            data=fact.model_dump(mode="json"))
+        envelope, fact = heating_case()
+        case_id = fact.case_id
         with self.database.transaction() as session:
             self.dispatcher.on_fact(session, envelope, fact)
             rows = session.exec(select(StoredEvent.envelope).where(StoredEvent.stream_id == case_stream(case_id),

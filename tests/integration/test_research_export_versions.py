@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import select
 
-from jiesu_shared.catalogue.common import Place
-from jiesu_shared.catalogue.intake import CaseReceived
-from jiesu_shared.events import Envelope, utc_now
+from jiesu_shared.events import Envelope
 from jiesu_shared.store import Database, EventStore
 from jiesu_shared.store.tables import StoredEvent
 
@@ -27,6 +23,7 @@ from jiesu_dispatch.coordination import message_bus
 from jiesu_dispatch.domain.commands import Assign
 from jiesu_dispatch.handlers import Dispatcher
 from jiesu_dispatch.messages import DispatchByHand, PublishRules
+from tests.support.heating import heating_case
 
 KEY = b"a fixed key for reproducible tests"
 EMERGENCY = [{"urgency": "emergency", "respond_within_hours": 2, "resolve_within_days": 1}]
@@ -49,12 +46,8 @@ class Dispatch:
         self.bus.handle(PublishRules(table, "admin"))
 
     def receive(self, received: list[Envelope]) -> str:
-        case_id = str(uuid.uuid4())
-        fact = CaseReceived(case_id=case_id, channel="hotline", text="供暖不热 no heating", category="heating",
-                            place=Place(district="Dongcheng", street="Jingshan"), received_at=datetime.now(UTC))
-        envelope = Envelope(id=str(uuid.uuid4()), source="/jiesu/intake", type="case.received.v1", subject=case_id,
-                            time=utc_now(), sequence=1, correlationid=str(uuid.uuid4()),
-                            data=fact.model_dump(mode="json"))
+        envelope, fact = heating_case()
+        case_id = fact.case_id
         with self.database.transaction() as session:
             self.dispatcher.on_fact(session, envelope, fact)
         received.append(envelope)
