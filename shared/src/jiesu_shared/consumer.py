@@ -4,7 +4,8 @@
   writes, so a redelivered event changes nothing.
 - Never silently dropped: a record that cannot be decoded or handled goes to the dead-letter topic
   with its original bytes, the reason and its source offset, and the runner goes on with the next.
-- Infrastructure failures (database away) are retried without advancing the offset.
+- Infrastructure failures (database away) are retried without advancing the offset; a version conflict (another
+  writer moved a stream on meanwhile) is decided again under the one retry policy of commands (messagebus.retry).
 - The offset is committed only after the handling is durable, in the background and at most every half
   second while busy (commits.py): the next poll does not wait for the log to answer.
 - Batched: the events of one poll, and of the polls within the linger after it, are handled in log order in
