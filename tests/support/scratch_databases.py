@@ -12,20 +12,20 @@ from jiesu_shared.store import Database
 
 def create_postgres_database(server_url: str, name: str) -> str:
     """Create the database `name` on the server of `server_url`; return its URL."""
-    admin = Database(server_url)
-    try:
-        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    _on_server(server_url, f'CREATE DATABASE "{name}"')
     return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_postgres_database(server_url: str, name: str) -> None:
+    _on_server(server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _on_server(server_url: str, statement: str) -> None:
+    """A statement outside any transaction (CREATE/DROP DATABASE refuse one), on a connection of its own."""
     admin = Database(server_url)
     try:
         with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            conn.execute(text(statement))
     finally:
         admin.dispose()
 
