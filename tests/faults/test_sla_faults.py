@@ -1,7 +1,7 @@
 """The fault suite: dispatch and the agency-gateway as separate processes on the real Kafka broker, short
 SLA clocks (respond within 8 s), a few dozen cases at a steady rate, departments answering webhooks early,
 just in time or late — and a fault mid-load. After each: 0 missed breaches, 0 false breaches, each breach and
-warning once (a warning owed whenever the clock ran past the warning's time), no reminder webhook for a warning
+warning decided once (a warning owed whenever the clock ran past the warning's time), no reminder webhook for a warning
 decided after the response, no case lost; each run prints dispatch's detection lag.
 Every wait has a deadline; nothing sleeps in place of a condition."""
 from __future__ import annotations
@@ -61,7 +61,8 @@ def assert_lawful(verdicts: Verdicts, departments: Departments, fault: str) -> N
     owed = sum(verdicts.ran_past_warning(t) for t in verdicts.offered)
     print(f"\n[{fault}] {len(verdicts.received)} cases, {len(verdicts.offered)} tasks, {late} late, "
           f"{len(verdicts.breaches)} breaches, {len(verdicts.warnings)} warnings "
-          f"({len(verdicts.decided_after_response)} decided after the response); "
+          f"({len(verdicts.decided_after_response)} decided after the response; "
+          f"{verdicts.copies} read again under the same id); "
           f"dispatch detection lag p50 {p50:.2f}s p99 {p99:.2f}s")
     problems = {kind: found for kind, found in verdicts.problems().items() if found}
     problems |= {"reminders sent after the response": sorted(verdicts.decided_after_response & departments.reminders)}

@@ -1,7 +1,9 @@
 """What the log says happened, read back from the beginning, and the rule it must obey: each respond
 clock breaches if and only if the response happened after the deadline or not at all, exactly once; it
 warns if and only if the response happened after the warning's time or not at all, exactly once; a warning
-decided after the response says so (and no reminder goes out for it); every case offered."""
+decided after the response says so (and no reminder goes out for it); every case offered.
+"Once" counts decisions, by event id: after a broker outage the outbox relay may publish a record again
+whose first send was written but never acknowledged (at-least-once), and consumers skip the copy by id."""
 from __future__ import annotations
 
 import statistics
@@ -22,11 +24,12 @@ class Verdicts:
     received: set[str] = field(default_factory=set)
     offered: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)  # task -> case, department, respond_by
     responded: dict[str, datetime] = field(default_factory=dict)
-    warnings: dict[str, list[datetime]] = field(default_factory=dict)  # task -> when each was appended
-    breaches: dict[str, list[datetime]] = field(default_factory=dict)
+    warnings: dict[str, dict[str, datetime]] = field(default_factory=dict)  # task -> event id -> when appended
+    breaches: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    copies: int = 0  # records read again under an id already read: the relay's at-least-once resends
     decided_after_response: set[str] = field(default_factory=set)  # ids of warnings that carry clock_stopped_at
 
-    def note(self, kind: str, data: dict, at: datetime, event_id: str = "") -> None:
+    def note(self, kind: str, data: dict, at: datetime, event_id: str) -> None:
         if kind == "case.received.v1":
             self.received.add(data["case_id"])
         elif kind == "task.offered.v1":
@@ -36,7 +39,9 @@ class Verdicts:
             self.responded.setdefault(data["task_id"], datetime.fromisoformat(data["responded_at"]))
         elif kind in ("sla.warning.v1", "sla.breached.v1") and data["clock"] == "respond":
             into = self.warnings if kind == "sla.warning.v1" else self.breaches
-            into.setdefault(data["task_id"], []).append(at)
+            decisions = into.setdefault(data["task_id"], {})
+            self.copies += event_id in decisions
+            decisions.setdefault(event_id, at)
             if data.get("clock_stopped_at"):
                 self.decided_after_response.add(event_id)
 
@@ -67,7 +72,8 @@ class Verdicts:
 
     def detection_lag(self) -> tuple[float, float]:
         """Deadline -> sla.breached, p50 and p99 in seconds."""
-        lags = sorted((min(times) - self.offered[t][2]).total_seconds() for t, times in self.breaches.items())
+        lags = sorted((min(times.values()) - self.offered[t][2]).total_seconds()
+                      for t, times in self.breaches.items())
         if not lags:
             return 0.0, 0.0
         return statistics.median(lags), lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))]
