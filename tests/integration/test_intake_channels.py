@@ -40,16 +40,23 @@ def test_every_channel_becomes_a_classified_case_on_the_log(settings: IntakeSett
 
 
 def test_the_same_idempotency_key_twice_yields_one_case(settings: IntakeSettings) -> None:
+    web_board = {"id": "web-board-backend", "token": "board-secret", "roles": ["intake"]}  # a second recorder
+    settings = IntakeSettings(**{**settings.model_dump(), "staff": [*settings.model_dump()["staff"], web_board]})
     with TestClient(build_app(settings), headers=RECORDER) as client:
         first = client.post("/cases", json=GOOD, headers={"Idempotency-Key": "call-0042"})
         again = client.post("/cases", json=GOOD, headers={"Idempotency-Key": "call-0042"})
         other = client.post("/cases", json={**GOOD, "text": "different"}, headers={"Idempotency-Key": "call-0042"})
-        records = asyncio.run(log_records(settings, 1))
+        # another recorder's keys are their own: the same key and request from them is a new case
+        theirs = client.post("/cases", json=GOOD,
+                             headers={"Authorization": "Bearer board-secret", "Idempotency-Key": "call-0042"})
+        records = asyncio.run(log_records(settings, 2))
     assert first.status_code == again.status_code == 201
     assert again.json()["case_id"] == first.json()["case_id"] and again.headers["location"] == first.headers["location"]
     assert again.headers["idempotent-replayed"] == "true"
     assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
-    assert [r.key.decode() for r in records] == [first.json()["case_id"]]
+    assert theirs.status_code == 201 and "idempotent-replayed" not in theirs.headers
+    keys = [r.key.decode() for r in records]  # theirs also gets its link to the earlier case as a duplicate
+    assert keys.count(first.json()["case_id"]) == 1 and set(keys) == {first.json()["case_id"], theirs.json()["case_id"]}
 
 
 @pytest.mark.parametrize("chunked", [False, True])

@@ -54,9 +54,5 @@ def task_document(task: Task) -> dict[str, Any]:
             "offer": json.loads(task.offer)}
 
 
-def idempotency_scope(department_id: str) -> str:
-    return f"department:{department_id}"
-
-
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the offset

@@ -7,11 +7,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from jiesu_shared.http.idempotency import IdempotencyKeyHeader
+from jiesu_shared.http.idempotency import IdempotencyKeyHeader, idempotency_key_for
 from jiesu_shared.http.problems import Problem
-from jiesu_shared.messagebus import IdempotencyKey
 from jiesu_shared.messagebus.problems import bus_refusals_as_problems
-from jiesu_shared.store.idempotency import request_fingerprint
 
 from jiesu_gateway.domain.task import (
     Accept,
@@ -37,7 +35,7 @@ from jiesu_gateway.entrypoints.schemas import (
     TaskRead,
     problems,
 )
-from jiesu_gateway.tasks import idempotency_scope, task_document, view_of
+from jiesu_gateway.tasks import task_document, view_of
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=problems(401, 422))
 # `rejected` is what earlier versions of this API called `returned`: still accepted as a filter.
@@ -133,8 +131,7 @@ def report_in(task_id: str, body: ReportInBody, department: CurrentDepartment, r
 def _act(request: Request, department_id: str, task_id: str, command: Command, body: Any,
          key: str | None) -> JSONResponse:
     service = request.app.state.service
-    idempotency = None if key is None else IdempotencyKey(
-        idempotency_scope(department_id), key, request_fingerprint("POST", request.url.path, body))
+    idempotency = idempotency_key_for(request, f"department:{department_id}", key, body)
     try:
         with bus_refusals_as_problems():
             result = service.tasks.act(task_id=task_id, department_id=department_id, command=command,

@@ -10,9 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from jiesu_shared.http.problems import Problem
-from jiesu_shared import messagebus
 from jiesu_shared.messagebus.problems import bus_refusals_as_problems
-from jiesu_shared.store.idempotency import request_fingerprint
+from jiesu_shared.http.idempotency import idempotency_key_for
 
 from jiesu_dispatch.domain.commands import CommandRejected
 
@@ -46,8 +45,7 @@ def answer(request: Request, *, caller: str, key: str | None, body: BaseModel | 
            status_code: int = 200) -> JSONResponse:
     """Carry out a coordinator's command on the bus and answer it; the answer is remembered under the
     Idempotency-Key."""
-    idempotency = None if key is None else messagebus.IdempotencyKey(f"dispatch:{caller}", key, request_fingerprint(
-        request.method, request.url.path, body.model_dump(mode="json") if body is not None else None))
+    idempotency = idempotency_key_for(request, f"dispatch:{caller}", key, body)
     reply = run(lambda: request.app.state.service.bus.handle(command, key=idempotency, status_code=status_code))
     return JSONResponse(reply.body, status_code=reply.status_code)
 

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from jiesu_shared.catalogue.common import Place
-from jiesu_shared.http.idempotency import IdempotencyKeyHeader
+from jiesu_shared.http.idempotency import IdempotencyKeyHeader, idempotency_key_for
 from jiesu_shared.http.problems import Problem
 from jiesu_shared.messagebus.problems import bus_refusals_as_problems
-from jiesu_shared.store.idempotency import request_fingerprint
 
 from jiesu_shared.access import CONTACT, PRIVACY
 
@@ -49,7 +48,7 @@ def translated_errors() -> Iterator[None]:
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead,
              summary="Record a citizen's request as a new case")
-async def create_case(body: CaseCreate, request: Request, _recorder: Recorder,
+async def create_case(body: CaseCreate, request: Request, recorder: Recorder,
                       idempotency_key: IdempotencyKeyHeader = None) -> Response:
     # The hot write route, kept lean: the service from the app's state (not one more dependency for FastAPI
     # to solve per request) and the answer serialised once by pydantic, not validated again by FastAPI.
@@ -58,9 +57,7 @@ async def create_case(body: CaseCreate, request: Request, _recorder: Recorder,
     contact = Contact(**body.contact.model_dump()) if body.contact else None
     new = NewCase(channel=body.channel, text=body.text, place=body.place, received_at=service.clock(),
                   category=body.category, request_type=body.request_type, urgency=body.urgency, contact=contact)
-    key = None if idempotency_key is None else IdempotencyKey(
-        scope="cases", key=idempotency_key,
-        fingerprint=request_fingerprint("POST", "/cases", body.model_dump(mode="json")))
+    key = idempotency_key_for(request, f"intake:{recorder.id}", idempotency_key, body)
     with translated_errors():
         received = await service.receive_async(new, key)
         if received.row is None:  # the same answer as the first time: the case it created, not a new one
@@ -100,7 +97,7 @@ def reclassify(case_id: str, body: Reclassify, service: Service, operator: Triag
                       errors=[{"field": "category", "location": "body", "message": "not a subject of the taxonomy"}])
     return _act(service, ReclassifyCase(case_id, category=body.category, request_type=body.request_type,
                                         urgency=body.urgency, operator=operator.id, reason=body.reason),
-                _key(request, operator.id, idempotency_key, body), response)
+                idempotency_key_for(request, f"intake:{operator.id}", idempotency_key, body), response)
 
 
 @router.post("/cases/{case_id}/callback", response_model=CaseRead, tags=["call-back"],
@@ -109,14 +106,15 @@ def record_callback(case_id: str, body: CallbackIn, service: Service, operator: 
                     response: Response, idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
     return _act(service, RecordCallback(case_id, outcome=body.outcome, unresolvable_reason=body.unresolvable_reason,
                                         satisfaction=body.satisfaction, operator=operator.id),
-                _key(request, operator.id, idempotency_key, body), response)
+                idempotency_key_for(request, f"intake:{operator.id}", idempotency_key, body), response)
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseRead, tags=["call-back"],
              summary="Send an unresolved or unsatisfying case back to dispatch")
 def reopen(case_id: str, body: ReasonIn, service: Service, operator: CallbackDesk, request: Request,
            response: Response, idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
-    return _act(service, ReopenCase(case_id, reason=body.reason), _key(request, operator.id, idempotency_key, body),
+    return _act(service, ReopenCase(case_id, reason=body.reason),
+                idempotency_key_for(request, f"intake:{operator.id}", idempotency_key, body),
                 response)
 
 
@@ -124,14 +122,16 @@ def reopen(case_id: str, body: ReasonIn, service: Service, operator: CallbackDes
              summary="Close the case with the recorded verdict")
 def close(case_id: str, service: Service, operator: CallbackDesk, request: Request, response: Response,
           idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
-    return _act(service, CloseCase(case_id), _key(request, operator.id, idempotency_key, None), response)
+    return _act(service, CloseCase(case_id),
+                idempotency_key_for(request, f"intake:{operator.id}", idempotency_key, None), response)
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseRead, tags=["call-back"],
              summary="The citizen withdraws the request")
 def withdraw(case_id: str, body: ReasonIn, service: Service, operator: CallbackDesk, request: Request,
              response: Response, idempotency_key: IdempotencyKeyHeader = None) -> CaseRead:
-    return _act(service, WithdrawCase(case_id, reason=body.reason), _key(request, operator.id, idempotency_key, body),
+    return _act(service, WithdrawCase(case_id, reason=body.reason),
+                idempotency_key_for(request, f"intake:{operator.id}", idempotency_key, body),
                 response)
 
 
@@ -166,12 +166,6 @@ def _act(service: IntakeService, command: OperatorCommand, key: IdempotencyKey |
         if service.act(command, key):  # the bus wakes the outbox relay
             response.headers["Idempotent-Replayed"] = "true"
         return case_read(service.view(command.case_id))
-
-
-def _key(request: Request, operator: str, key: str | None, body: Any) -> IdempotencyKey | None:
-    """The key in its operator's own key space, with what was asked (the same key for another request is a 422)."""
-    return None if key is None else IdempotencyKey(scope=f"intake:{operator}", key=key, fingerprint=request_fingerprint(
-        "POST", request.url.path, body.model_dump(mode="json") if body is not None else None))
 
 
 def case_read(view: CaseView, *, pseudonym: bool = False) -> CaseRead:
