@@ -52,6 +52,25 @@ def upcast(type_name: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return type_name, data
 
 
+def catalogue_name(model: type[BaseModel]) -> str:
+    """The type name of a catalogue class; TypeError for a class the catalogue does not know."""
+    name = getattr(model, "__event_type__", None)
+    if name is None or EVENT_TYPES.get(name) is not model:
+        raise TypeError(f"{model.__name__} is not an event type of the catalogue")
+    return name
+
+
+def older_names(type_name: str) -> list[str]:
+    """The older type names the catalogue upcasts, in one or more steps, into `type_name`."""
+    return [old for old in UPCASTERS if _current_name(old) == type_name]
+
+
+def _current_name(type_name: str) -> str:
+    while type_name in UPCASTERS:
+        type_name = UPCASTERS[type_name][0]
+    return type_name
+
+
 def parse_payload(type_name: str, data: dict[str, Any]) -> BaseModel:
     type_name, data = upcast(type_name, data)
     model = EVENT_TYPES.get(type_name)

@@ -11,11 +11,12 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from jiesu_shared.catalogue.registry import catalogue_name
 from jiesu_shared.events import Envelope
 from jiesu_shared.messagebus import batch
 from jiesu_shared.messagebus.answer import Answer, as_answer
 from jiesu_shared.messagebus.retry import ATTEMPTS, retrying
-from jiesu_shared.messagebus.tables import BatchHandler, CommandHandler, EventHandler, catalogue_name, type_names
+from jiesu_shared.messagebus.tables import BatchHandler, CommandHandler, EventHandler, type_names
 from jiesu_shared.store.database import Database
 from jiesu_shared.store.idempotency import IdempotencyKey, RememberedResponse, hold, recall_many, remember_many
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from jiesu_shared.catalogue.registry import EVENT_TYPES, UPCASTERS
+from jiesu_shared.catalogue.registry import catalogue_name, older_names
 from jiesu_shared.events import Envelope
 
 # Load what it decides on, decide, append; return the answer's body (or an Answer). Runs in the bus's transaction.
@@ -19,21 +19,8 @@ BatchHandler = Callable[[Session, Sequence[Any]], Sequence[Any]]
 EventHandler = Callable[[Session, Envelope, BaseModel], None]
 
 
-def catalogue_name(model: type[BaseModel]) -> str:
-    name = getattr(model, "__event_type__", None)
-    if name is None or EVENT_TYPES.get(name) is not model:
-        raise TypeError(f"{model.__name__} is not an event type of the catalogue")
-    return name
-
-
 def type_names(models: Mapping[type[BaseModel], Any]) -> list[str]:
     """Every type name on the log whose events parse into one of `models`: their own, and older names
     the catalogue upcasts into them."""
     names = [catalogue_name(model) for model in models]
-    for old in UPCASTERS:
-        current = old
-        while current in UPCASTERS:
-            current = UPCASTERS[current][0]
-        if current in names:
-            names.append(old)
-    return names
+    return names + [old for name in names for old in older_names(name)]

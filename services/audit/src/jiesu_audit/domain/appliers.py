@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from jiesu_shared.catalogue.registry import UPCASTERS, upcast
+from jiesu_shared.catalogue.registry import catalogue_name, older_names, upcast
 
 F = TypeVar("F")
 
@@ -14,18 +14,11 @@ F = TypeVar("F")
 def by_type_name(appliers: Mapping[type, F]) -> dict[str, F]:
     """{type name: applier}, with each older name the catalogue upcasts into one of these types: a fold reads
     raw data, so that data is upcast first and applied as the current version's."""
-    table: dict[str, Any] = {model.__event_type__: apply for model, apply in appliers.items()}  # type: ignore[attr-defined]
-    for old in UPCASTERS:
-        current = _current_name(old)
-        if current in table:
-            table[old] = None if table[current] is None else _upcasting(old, table[current])
+    table: dict[str, Any] = {catalogue_name(model): apply for model, apply in appliers.items()}
+    for current, apply in list(table.items()):
+        for old in older_names(current):
+            table[old] = None if apply is None else _upcasting(old, apply)
     return table
-
-
-def _current_name(name: str) -> str:
-    while name in UPCASTERS:
-        name = UPCASTERS[name][0]
-    return name
 
 
 def _upcasting(old: str, apply: Any) -> Any:
