@@ -1,4 +1,5 @@
-"""jiesu-simulator offline --cases N (--out FILE | --embedded PATH | --kafka SERVERS) [--topic T] [--seed S]"""
+"""jiesu-simulator offline --cases N (--out FILE | --embedded PATH | --kafka SERVERS) [--topic T] [--seed S]
+[--no-signal-plants]"""
 from __future__ import annotations
 
 import argparse
@@ -24,13 +25,15 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--embedded", type=Path, help="an embedded log file")
     target.add_argument("--kafka", help="Kafka bootstrap servers")
     offline.add_argument("--topic", default="jiesu.case-events")
+    offline.add_argument("--no-signal-plants", dest="signal_plants", action="store_false",
+                         help="plant no webhook failures, duplicates or progress reports (the tests' district)")
     return parser
 
 
 def run_offline(args: argparse.Namespace) -> tuple[Truth, dict[str, Any]]:
     """Write the log; return the truth it planted and the report to print. Only counters are kept (no list
     per case or per return), so a district of a million cases is written in bounded memory."""
-    scenario = default_scenario()
+    scenario = default_scenario(plant_signals=args.signal_plants)
     truth = Truth(planted=scenario.planted)
     events = generate(cases=args.cases, seed=args.seed, scenario=scenario, cases_per_day=args.cases_per_day,
                       truth=truth)
@@ -46,6 +49,8 @@ def run_offline(args: argparse.Namespace) -> tuple[Truth, dict[str, Any]]:
     seconds = time.perf_counter() - started
     return truth, {"cases": truth.cases, "events": count, "seconds": round(seconds, 2),
                    "outcomes": dict(truth.outcomes), "returns_by_department": dict(truth.returns_by_department),
+                   "notification_failures": dict(truth.notification_failures),
+                   "duplicates_linked": truth.duplicates_linked, "progress_reports": dict(truth.progress_reports),
                    "planted": truth.planted}
 
 

@@ -40,11 +40,14 @@ class LogBook:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def draft(self, *, case_id: str, service: str, stream: str, payload: BaseModel, time: datetime,
-              cause: Draft | None) -> Draft:
+              cause: Draft | None, along_with: Draft | None = None) -> Draft:
+        """`along_with`: an uncaused event appended in one go after that one (the store gives it the first's
+        correlation, no cause), as intake appends a request's link to a duplicate after its receipt."""
         event_id = self.new_id()
+        first = cause or along_with
         return Draft(id=event_id, case_id=case_id, service=service, stream=stream, type=type_name_of(payload),
                      data=payload.model_dump(mode="json"), time=time,
-                     correlationid=cause.correlationid if cause else event_id,
+                     correlationid=first.correlationid if first else event_id,
                      causationid=cause.id if cause else None)
 
     def publish(self, draft: Draft) -> Envelope:

@@ -34,6 +34,12 @@ class Truth:
     outcomes: Counter = field(default_factory=Counter)
     returns_by_department: Counter = field(default_factory=Counter)
     subjects: Counter = field(default_factory=Counter)
+    # per department: offers whose webhook was acknowledged, the attempts that took, and deliveries given up
+    notified: Counter = field(default_factory=Counter)
+    notify_attempts: Counter = field(default_factory=Counter)
+    notification_failures: Counter = field(default_factory=Counter)
+    progress_reports: Counter = field(default_factory=Counter)  # per department
+    duplicates_linked: int = 0
     _returns: list[dict[str, str]] = field(default_factory=list, init=False, repr=False)
 
     @property
@@ -86,6 +92,14 @@ def _record(truth: Truth | None, story) -> None:  # type: ignore[no-untyped-def]
     truth.cases += 1
     truth.outcomes[story.truth["outcome"]] += 1
     truth.subjects[story.truth["subject"]] += 1
+    for department, attempts, given_up in story.truth["deliveries"]:
+        if given_up:
+            truth.notification_failures[department] += 1
+        else:
+            truth.notified[department] += 1
+            truth.notify_attempts[department] += attempts
+    truth.progress_reports.update(story.truth.get("progress_reports", ()))
+    truth.duplicates_linked += "duplicate_of" in story.truth
     for department, reason, task_id in story.truth.get("returns", []):
         truth.returns_by_department[department] += 1
         if truth.keep_returns:
