@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, cast, func, literal_column, or_, select
 
 from jiesu_audit.domain.times import median
-from jiesu_audit.queries.common import code_point_order, page, spreads, within
+from jiesu_audit.queries.common import code_point_order, page, within
 from jiesu_audit.readmodel.tables import EDGE_COST, cases, returns
 
 
@@ -26,18 +26,15 @@ def edges(conn: Connection, department: str | None = None, *, period: str = "mon
     # A missing cost (none is expected on an edge) adds nothing, as its 0 in the median's order does.
     micros = func.sum(cast(func.round(returns.c.cost_seconds * literal_column("1000000")), BigInteger))
     tallies = conn.execute(select(*keys, func.count(), micros).where(*where).group_by(*keys)).all()
-    # Within periods, every edge's costs ranked in one pass over the period's index range; over all time, each
-    # edge's middle read at its rank from the index in cost order.
-    medians = {key: spread["median"] for key, spread in spreads(conn, keys, EDGE_COST, where).items()} if when \
-        else {(a, b): _median_cost(conn, a, b, int(n)) for a, b, n, _ in tallies}
     return [{"from": a, "to": b, "returns": int(n), "total_cost_seconds": int(total or 0) / 1_000_000,
-             "median_cost_seconds": medians[(a, b)]} for a, b, n, total in sorted(tallies)]
+             "median_cost_seconds": _median_cost(conn, a, b, int(n), when)} for a, b, n, total in sorted(tallies)]
 
 
-def _median_cost(conn: Connection, source: str, target: str, n: int) -> float | None:
-    """The middle one or two of an edge's costs, read at their rank from the index in cost order."""
+def _median_cost(conn: Connection, source: str, target: str, n: int, when: list) -> float | None:
+    """The middle one or two of an edge's costs: over all time read at their rank from the index in cost order;
+    within periods, from the edge's range of the period's index (sorted: an edge's returns in a few periods)."""
     middle = conn.execute(select(EDGE_COST).where(returns.c.from_department == source,
-                                                  returns.c.to_department == target)
+                                                  returns.c.to_department == target, *when)
                           .order_by(EDGE_COST).limit(2 - n % 2).offset((n - 1) // 2)).scalars().all()
     return median([float(cost) for cost in middle])
 

@@ -153,11 +153,14 @@ Index("ix_audit_callbacks_verdicts", callbacks.c.recorded_month, callbacks.c.lea
 EDGE_COST = func.coalesce(returns.c.cost_seconds, literal_column("0.0"))
 Index("ix_audit_returns_edge_cost", returns.c.from_department, returns.c.to_department, EDGE_COST,
       returns.c.cost_seconds)
-# The edges of the returns made within periods (`/analytics/handovers?period=&from=&to=`): a range of one period
-# kind's keys, read from the index alone (covering), its costs ranked per edge in one pass.
+# The edges of the returns made within periods (`/analytics/handovers?period=&from=&to=`), from the index alone
+# (covering): counted and summed in one pass in edge order, each edge's median from its range of periods, whose
+# costs are few to sort. (Led by the period instead, the count reads only the range but sorts it by edge, and
+# ranking the range's costs per edge in one pass took 2.3x the CPU of the /handovers answer for a month of a
+# 10,000-case district: 26.5 ms against 11.3.)
 for _period in ("month", "week", "day"):
-    Index(f"ix_audit_returns_{_period}_edges", returns.c[f"returned_{_period}"], returns.c.from_department,
-          returns.c.to_department, returns.c.cost_seconds)
+    Index(f"ix_audit_returns_{_period}_edges", returns.c.from_department, returns.c.to_department,
+          returns.c[f"returned_{_period}"], returns.c.cost_seconds)
 
 # --- The outcome mix narrowed to a department (the last verdict's lead) or a place (the case's district and
 # street): partial indexes of the cases with a verdict, led by the unit, so a unit's verdicts (of a month) are
