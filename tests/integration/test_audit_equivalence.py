@@ -23,6 +23,7 @@ from jiesu_simulator.offline import generate
 from jiesu_simulator.sinks import publish_to_bus
 from jiesu_audit.domain.times import period_of
 from tests.domain.audit_reference.departments import department_stats, handover_network
+from tests.domain.audit_reference.rankings import research_rankings
 from tests.domain.audit_reference.rates import outcome_mix, recurring_problems, three_rates
 from tests.support.staff import STAFF, as_role
 from tests.support.waiting import eventually
@@ -82,6 +83,8 @@ def test_every_answer_equals_the_folding(client: TestClient, district: list) -> 
     folded = fold(district)
     histories = [folded[k] for k in sorted(folded)]
     months = sorted({period_of(e.time, "month") for e in district})
+    ranked: set[bool] = set()  # whether the rankings' units were ranked
+    streets_decomposed = 0  # the most streets whose response times the rankings compared
     for period in ("month", "week", "day"):
         rows = every_row(client, "/analytics/departments", period=period, as_of=AS_OF.isoformat())
         assert rows == plain(department_stats(histories, period=period, as_of=AS_OF)), period
@@ -101,7 +104,19 @@ def test_every_answer_equals_the_folding(client: TestClient, district: list) -> 
         assert answer["departments"] and answer["streets"]
         assert client.get("/analytics/outcomes", params={"month": month}).json()["outcomes"] == \
             outcome_mix(histories, month=month)
+        for options in ({}, {"min_count": 5, "confidence": 0.9, "resamples": 300, "seed": 7}):
+            ranking = client.get("/analytics/rankings", params={"month": month, "as_of": AS_OF.isoformat(),
+                                                                 **options}).json()
+            assert ranking.pop("bootstrap") and ranking["response_time_by_street"].pop("measure")
+            expected = plain(research_rankings(histories, CONFIG, month=month, as_of=AS_OF, **options))
+            for kind in ("departments", "streets"):
+                for mine, theirs in zip(ranking[kind], expected[kind], strict=True):
+                    assert mine == theirs, (month, options, kind)
+            assert ranking == expected, (month, options)
+            ranked |= {r["rank"] is not None for kind in ("departments", "streets") for r in ranking[kind]}
+            streets_decomposed = max(streets_decomposed, ranking["response_time_by_street"]["groups"])
     assert client.get("/analytics/outcomes").json()["outcomes"] == outcome_mix(histories)
+    assert ranked == {True, False} and streets_decomposed > 1  # units counted too few times to be ranked too
     for window, least, level in ((30, 3, "community"), (7, 2, "grid"), (90, 5, "street")):
         answer = client.get("/analytics/recurring", params={"window_days": window, "min_cases": least,
                                                             "level": level, "limit": 1000, "case_limit": 2}).json()

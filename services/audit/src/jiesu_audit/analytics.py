@@ -48,8 +48,9 @@ class AuditService:
         return self.ask(departments.department_rows, period=period, as_of=as_of or self.clock(), first=first,
                           last=last, department=department)
 
-    def handovers(self, limit: int, offset: int) -> dict[str, Any]:
-        return self.ask(handovers.network, limit, offset)
+    def handovers(self, limit: int, offset: int, period: str = "month", first: str | None = None,
+                  last: str | None = None) -> dict[str, Any]:
+        return self.ask(handovers.network, limit, offset, period=period, first=first, last=last)
 
     def edges_of(self, department: str) -> list[dict[str, Any]]:
         return self.ask(handovers.edges, department)
@@ -57,8 +58,9 @@ class AuditService:
     def three_rates(self, month: str, as_of: datetime | None) -> dict[str, Any]:
         return self.ask(rates.three_rates, self.rates_config, month=month, as_of=as_of or self.clock())
 
-    def outcomes(self, month: str | None) -> dict[str, int]:
-        return self.ask(rates.outcome_mix, month)
+    def outcomes(self, month: str | None, department: str | None = None,
+                 within: tuple[str, ...] = ()) -> dict[str, int]:
+        return self.ask(rates.outcome_mix, month, department=department, within=within)
 
     def recurring(self, window_days: int | None, min_cases: int | None, level: str | None, limit: int,
                   offset: int, case_limit: int, within: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]], int]:

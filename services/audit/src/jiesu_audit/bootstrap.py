@@ -21,15 +21,19 @@ from jiesu_audit.readmodel.consumer import AuditConsumer
 from jiesu_audit.readmodel.period_zone import settle_period_zone
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.indexes import settle_indexes
+from jiesu_audit.readmodel.return_times import add_return_times
 from jiesu_audit.readmodel.street_keys import add_street_keys
+from jiesu_audit.readmodel.verdict_leads import add_verdict_leads
 
 
 def build_app(settings: AuditSettings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or AuditSettings()
     kernel = ServiceKernel.build("audit", settings)
     add_street_keys(kernel.database)  # a read model from before offers and call-backs carried their street
-    settle_indexes(kernel.database)  # and the indexes added since its version, if any
     settle_period_zone(kernel.database, settings.timezone)  # before any period key is written or asked for
+    add_return_times(kernel.database)  # from before returns carried their time (periods in the zone just settled)
+    add_verdict_leads(kernel.database)  # from before cases carried their last verdict's lead department
+    settle_indexes(kernel.database)  # and the indexes added since its version, if any
     service = AuditService(kernel.database, settings.three_rates(), clock)
     consumer = AuditConsumer(bus=kernel.bus, group=settings.group("audit.readmodel"), topic=settings.topic,
                              dead_letter_topic=settings.dead_letter_topic, database=kernel.database,

@@ -61,9 +61,11 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many cases
 Offset = Annotated[int, Query(ge=0, description="cases of each list to skip")]
 
 
-@router.get("/handovers", summary="Who returned cases to whom, ping-pong chains, multi-department cases (paged)")
-def handovers(service: Service, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
-    return service.handovers(limit, offset)
+@router.get("/handovers", summary="Who returned cases to whom (from= and to=: the returns made within those periods), "
+                                   "ping-pong chains, multi-department cases (paged)")
+def handovers(service: Service, limit: Limit = 100, offset: Offset = 0, period: Period = "month",
+              first: FromPeriod = None, last: ToPeriod = None) -> dict[str, Any]:
+    return service.handovers(limit, offset, period, first, last)
 
 
 @router.get("/three-rates", summary="Response, resolution and satisfaction rates per department and street, ranked")
@@ -92,17 +94,31 @@ def definitions(service: Service) -> dict[str, Any]:
     return service.rates_config
 
 
-@router.get("/outcomes", summary="The citizens' last verdicts in the five outcome categories")
-def outcomes(service: Service, month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None
-             ) -> dict[str, Any]:
-    return {"month": month, "outcomes": service.outcomes(month)}
+Department = Annotated[str | None, Query(min_length=1, max_length=200, description="only this department's rows")]
+PlaceName = Annotated[str | None, Query(min_length=1, max_length=200, description="only what happened here")]
+
+
+def place_within(district: str | None, street: str | None) -> tuple[str, ...]:
+    """`district=` alone, or with `street=` within it: the names a place filter narrows to."""
+    if street is not None and district is None:
+        raise Problem(422, "validation-error", "The request is invalid", "a street is named within its district",
+                      errors=[{"field": "district", "location": "query", "message": "needed with street"}])
+    return tuple(name for name in (district, street) if name is not None)
+
+
+@router.get("/outcomes", summary="The citizens' last verdicts in the five outcome categories (department=: the cases "
+                                 "whose last verdict was about its work as lead; district= and street= within it: "
+                                 "the cases received there)")
+def outcomes(service: Service, month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+             department: Department = None, district: PlaceName = None, street: PlaceName = None) -> dict[str, Any]:
+    within = place_within(district, street)
+    return {"month": month, "outcomes": service.outcomes(month, department, within)}
 
 
 RecurringLevel = Literal["street", "community", "grid"]
 WindowDays = Annotated[int | None, Query(ge=1, le=366)]
 CaseLimit = Annotated[int, Query(ge=1, le=1000, description="at most this many case ids in each problem; the rest "
                                                              "from /analytics/recurring/cases")]
-PlaceName = Annotated[str | None, Query(min_length=1, max_length=200, description="only the problems here")]
 
 
 @router.get("/recurring", summary="The same subject at the same place within a window (未诉先办), ranked (paged; "
@@ -112,10 +128,7 @@ def recurring(service: Service, window_days: WindowDays = None,
               min_cases: Annotated[int | None, Query(ge=2, le=1000)] = None, level: RecurringLevel | None = None,
               limit: Limit = 100, offset: Offset = 0, case_limit: CaseLimit = 100, district: PlaceName = None,
               street: PlaceName = None) -> dict[str, Any]:
-    if street is not None and district is None:
-        raise Problem(422, "validation-error", "The request is invalid", "a street is named within its district",
-                      errors=[{"field": "district", "location": "query", "message": "needed with street"}])
-    within = tuple(name for name in (district, street) if name is not None)
+    within = place_within(district, street)
     problems, total = service.recurring(window_days, min_cases, level, limit, offset, case_limit, within)
     return {"problems": problems, "page": {"total": total, "limit": limit, "offset": offset}}
 

@@ -6,14 +6,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from jiesu_audit.entrypoints.access import ANALYSTS
-from jiesu_audit.entrypoints.analytics_http import FromPeriod, Period, RowLimit, RowOffset, ToPeriod, page_of
+from jiesu_audit.entrypoints.analytics_http import (Department, FromPeriod, Period, RowLimit, RowOffset, ToPeriod,
+                                                   page_of)
 from jiesu_audit.entrypoints.http import Service
 from jiesu_audit.queries import signals
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[ANALYSTS])
 FromMonth = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 ToMonth = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
-Department = Annotated[str | None, Query(min_length=1, max_length=200, description="only this department's rows")]
 Street = Annotated[str | None, Query(min_length=3, max_length=401, pattern=r"^[^/]+/[^/]+$",
                                      description="only this street's escalations: district/street")]
 Coordinator = Annotated[str | None, Query(min_length=1, max_length=200,

@@ -99,13 +99,20 @@ def _ranked(label: str, scores: dict[str, Scores], weights: dict[str, float]) ->
     return rows
 
 
-def outcome_mix(conn: Connection, month: str | None) -> dict[str, int]:
-    """The citizen's last verdict per case, in the five outcome categories (optionally within a month)."""
-    where = [cases.c.last_outcome.is_not(None)]
+def outcome_mix(conn: Connection, month: str | None, *, department: str | None = None,
+                within: tuple[str, ...] = ()) -> dict[str, int]:
+    """The citizen's last verdict per case, in the five outcome categories (optionally within a month).
+    `department`: only the cases whose last verdict was about its work (it was the lead, as the three rates
+    count the verdict); `within`: (district,) or (district, street): only the cases received there."""
+    c = cases.c
+    where = [c.last_outcome.is_not(None)]  # a literal condition: the partial index names this very one
     if month is not None:
-        where.append(cases.c.last_callback_month == month)
+        where.append(c.last_callback_month == month)
+    if department is not None:
+        where.append(c.last_lead_department == department)
+    where += [column == name for column, name in zip((c.district, c.street), within)]
     mix = dict.fromkeys(OUTCOMES, 0)
-    for outcome, n in conn.execute(select(cases.c.last_outcome, func.count()).where(*where)
-                                   .group_by(cases.c.last_outcome).order_by(cases.c.last_outcome)):
+    for outcome, n in conn.execute(select(c.last_outcome, func.count()).where(*where)
+                                   .group_by(c.last_outcome).order_by(c.last_outcome)):
         mix[outcome] = mix.get(outcome, 0) + n
     return mix

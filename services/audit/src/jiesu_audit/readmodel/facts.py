@@ -26,8 +26,9 @@ def _with_periods(prefix: str, *before: str) -> tuple[str, ...]:
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "audit_cases": ("case_id", "received_us", "received_at", "category", "district", "street", "community",
-                    "grid", "street_key", "last_outcome", "last_callback_month", "chain", "bounces", "departments",
-                    "slowest_department", "slowest_seconds", "still_open", "state", "version"),
+                    "grid", "street_key", "last_outcome", "last_callback_month", "last_lead_department", "chain",
+                    "bounces", "departments", "slowest_department", "slowest_seconds", "still_open", "state",
+                    "version"),
     "audit_offers": (*_with_periods("offered", "task_id", "case_id", "department", "kind", "is_lead_case"),
                      "was_accepted", "has_accepted_at", "returned", "cancelled_undecided", "return_reason",
                      "decided_after", "responded_after", "completed_after", "respond_by_us", "responded_us",
@@ -37,7 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "audit_rulings": (*_with_periods("escalated", "case_id"), "street_key", "coordinator", "ruled",
                       "waited_seconds"),
     "audit_marks": _with_periods("at", "case_id", "kind", "department"),
-    "audit_returns": ("case_id", "from_department", "to_department", "cost_seconds"),
+    "audit_returns": _with_periods("returned", "case_id", "from_department", "to_department", "cost_seconds",
+                                   "returned_us"),
     "audit_callbacks": ("case_id", "recorded_month", "outcome", "satisfaction", "lead_department", "street_key"),
     "audit_summons": (*_with_periods("blown", "case_id", "whistle_id", "department"), "reported_in",
                       "report_in_seconds", "no_show"),
@@ -69,6 +71,7 @@ def case_row(h: CaseHistory) -> tuple:
     return (h.case_id, micros(h.received_at), h.received_at.isoformat() if h.received_at else None, h.category,
             district, street, place.get("community"), place.get("grid"),
             street_key(h), last.outcome if last else None, period_of(last.recorded_at, "month") if last else None,
+            last.lead_department if last else None,
             json.dumps(chain) if bounces else None, bounces,
             json.dumps(multi["departments"]) if multi else None,
             multi["slowest_department"] if multi else None, multi["slowest_seconds"] if multi else None,
@@ -115,7 +118,12 @@ def mark_rows(h: CaseHistory) -> list[tuple]:
 
 
 def return_rows(h: CaseHistory) -> list[tuple]:
-    return [(h.case_id, r["from"], r["to"], r["cost_seconds"]) for r in returns_of(h)]
+    """The time of a return is its offer's `returned_at`, as the timeline's intervals give it (`returns_of`)."""
+    leads, rows = h.lead_offers(), []
+    for r, returned in zip(returns_of(h), [o for o in leads if o.returned_at is not None], strict=True):
+        rows.append((h.case_id, r["from"], r["to"], r["cost_seconds"], micros(returned.returned_at),
+                     *periods_of(returned.returned_at)))
+    return rows
 
 
 def callback_rows(h: CaseHistory) -> list[tuple]:
