@@ -36,11 +36,14 @@ class TimerAlarm:
         with self._lock:
             sooner = self._next_look is None or earliest_due < self._next_look
         if sooner:
-            self._wakeup.send_threadsafe()
+            self.ring()
 
     def ring(self) -> None:
         """Look now (any thread): e.g. the log was read past a due timer that waited for it."""
-        self._wakeup.send_threadsafe()
+        try:
+            self._wakeup.send_threadsafe()
+        except RuntimeError:  # the worker's event loop has closed (shutting down): nobody left to wake
+            pass
 
     async def wait(self, stop: asyncio.Event, seconds: float) -> None:
         await self._wakeup.wait(stop, seconds)
