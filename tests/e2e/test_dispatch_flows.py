@@ -82,7 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Ite
            "JIESU_DEAD_LETTER_TOPIC": f"e2e.dlq.{unique}", "JIESU_CONSUMER_GROUP_PREFIX": f"e2e-{unique}",
            "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
            "JIESU_STAFF": json.dumps([*json.loads(staff_env()["JIESU_STAFF"]), *coordinators]), "JIESU_MAX_RETURNS": "2",
-           "JIESU_TIMER_POLL_SECONDS": "0.5", "JIESU_EMBEDDED_LOG_PATH": str(tmp_path / "unused.sqlite3")}
+           "JIESU_EMBEDDED_LOG_PATH": str(tmp_path / "unused.sqlite3")}
     try:
         processes = start_services(env, tmp_path)
     except BaseException:

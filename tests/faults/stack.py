@@ -58,7 +58,7 @@ class Stack:
         return {"JIESU_BUS": "kafka", "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "JIESU_TOPIC": self.topic,
                 "JIESU_DEAD_LETTER_TOPIC": f"{self.topic}.dlq", "JIESU_CONSUMER_GROUP_PREFIX": f"faults-{self.unique}",
                 "JIESU_ADMIN_TOKEN": self.admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true",
-                "JIESU_RESPOND_WITHIN_HOURS": str(RESPOND_WITHIN_SECONDS / 3600), "JIESU_TIMER_POLL_SECONDS": "0.2",
+                "JIESU_RESPOND_WITHIN_HOURS": str(RESPOND_WITHIN_SECONDS / 3600),
                 "JIESU_WEBHOOK_TIMEOUT_SECONDS": "10", "JIESU_PORT": str(self.ports.setdefault(name, free_port())),
                 "JIESU_DATABASE_URL": database, "JIESU_LOG_LEVEL": "INFO", **staff_env()}
 

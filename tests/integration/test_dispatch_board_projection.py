@@ -26,7 +26,7 @@ def dispatch_on(database: Database, tmp_path: Path, clock: Clock) -> TestClient:
     settings = DispatchSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), topic="cases",
                                 database_url=database.url, admin_token="admin-secret",
                                 staff=[{"id": "wang.li", "token": "wang-secret", "roles": ["coordinator"]}],
-                                timer_poll_seconds=3600)
+                                timer_recheck_seconds=3600)
     return TestClient(build_app(settings, clock=clock), headers=WANG)
 
 

@@ -42,7 +42,7 @@ def client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
     settings = DispatchSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), topic="cases",
                                 database_url=f"sqlite:///{tmp_path}/dispatch.sqlite3", admin_token="admin-secret",
                                 staff=[{"id": "wang.li", "token": "wang-secret", "roles": ["coordinator"]}],
-                                timer_poll_seconds=3600)
+                                timer_recheck_seconds=3600)
     with TestClient(build_app(settings, clock=clock), headers=WANG) as test_client:  # reads as a coordinator
         yield test_client
 

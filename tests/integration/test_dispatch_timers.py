@@ -2,6 +2,7 @@
 firing at the same moment and after a restart; the clock is injected so hours pass in no time."""
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,10 @@ from sqlmodel import select
 
 from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.coordination import message_bus
+from jiesu_dispatch.domain.sla import SlaPolicy
 from jiesu_dispatch.handlers import Dispatcher, case_stream
 from jiesu_dispatch.timer_worker import TimerWorker
+from tests.support.waiting import eventually_async
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
@@ -91,3 +94,25 @@ def test_each_timer_fires_exactly_once_across_instances_and_a_restart(database: 
     breaches = [t for t in final if t == "sla.breached.v1"]
     assert len(breaches) == 3 and final.count("sla.warning.v1") == 3  # decide, respond, resolve: once each
     assert instance(database, clock).fire_due() == 0 and types(database, "c1") == final
+
+
+async def test_the_worker_sleeps_until_a_timer_is_due_and_a_new_sooner_one_wakes_it(database: Database) -> None:
+    """Nothing polls: the worker, told to re-check only hourly, sleeps until the earliest timer it knows of; a case
+    received meanwhile (its decision clock 2 s) cuts the sleep short, and its warning and breach fire once due."""
+    settings = DispatchSettings()
+    dispatcher = Dispatcher(store=EventStore(source="/jiesu/dispatch", topic="t"), routing=settings.routing_table(),
+                            sla=SlaPolicy(decide_within=timedelta(seconds=2)))
+    worker = TimerWorker(database=database, dispatcher=dispatcher, bus=message_bus(database, dispatcher),
+                         recheck_seconds=3600)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.sleep(0.2)  # the worker has looked at an empty table and sleeps for the hour
+        await asyncio.to_thread(receive, worker, "c1")
+        decided = await eventually_async(
+            lambda: asyncio.sleep(0, (lambda t: t if "sla.breached.v1" in t else None)(types(database, "c1"))),
+            timeout=20, what="the decision clock's warning and breach")
+    finally:
+        stop.set()
+        await running
+    assert decided.count("sla.warning.v1") == 1 and decided.count("sla.breached.v1") == 1

@@ -75,7 +75,7 @@ def start(bus: Bus, topic: str, group: str, database: Database) -> Instance:
     messages = message_bus(database, dispatcher)
     runner = ConsumerRunner(group=group, bus=bus, topic=topic, dead_letter_topic=topic + ".dlq", database=database,
                             handlers=messages.consumed(), on_progress=marks.observe)
-    worker = TimerWorker(database=database, dispatcher=dispatcher, poll_seconds=0.05, watermarks=marks, bus=messages)
+    worker = TimerWorker(database=database, dispatcher=dispatcher, watermarks=marks, bus=messages)
     return Instance(runner, worker, asyncio.Event(), [])
 
 

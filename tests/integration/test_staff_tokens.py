@@ -78,7 +78,7 @@ def client_for(tmp_path: Path, issuer_url: str) -> TestClient:
     settings = DispatchSettings(embedded_log_path=str(tmp_path / "log.sqlite3"), topic="cases",
                                 database_url=f"sqlite:///{tmp_path}/dispatch.sqlite3", oidc_issuer=issuer_url,
                                 staff=[{"id": "wang.li", "token": "static-coordinator", "roles": ["coordinator"]}],
-                                timer_poll_seconds=3600)
+                                timer_recheck_seconds=3600)
     return TestClient(build_app(settings))
 
 

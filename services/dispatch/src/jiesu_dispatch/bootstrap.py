@@ -45,7 +45,7 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     bus = kernel.message_bus(commands=command_handlers(dispatcher), events=event_handlers(dispatcher))
     service = DispatchService(settings=settings, database=kernel.database, dispatcher=dispatcher, bus=bus,
                               timers=TimerWorker(database=kernel.database, dispatcher=dispatcher, bus=bus,
-                                                 poll_seconds=settings.timer_poll_seconds, watermarks=watermarks))
+                                                 recheck_seconds=settings.timer_recheck_seconds, watermarks=watermarks))
     kernel.consume("cases", bus, on_progress=watermarks.observe)
     kernel.metrics.add_collector(SlaCollector(kernel.database), "sla")
     return kernel.app(title="Jiesu dispatch", routers=[cases.router, meetings.router, admin.router, board.router],

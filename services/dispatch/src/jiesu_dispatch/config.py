@@ -24,7 +24,9 @@ class DispatchSettings(ServiceSettings):
     sla_rules: list[dict[str, Any]] = []  # per subject/urgency, e.g. [{"urgency": "emergency", "respond_within_hours": 2}]
     sla_warn_at: float = 0.8  # warn when this share of a deadline's window has passed
     max_returns: int = 2  # a case returned this many times escalates to a coordinator
-    timer_poll_seconds: float = 1.0
+    # The timer worker sleeps until the earliest timer is due; a timer another instance stored (a command it
+    # served) is seen at most this long after (timer_worker.py).
+    timer_recheck_seconds: float = 30.0
     # A deadline is decided once the case's partition is read this far past it (event time): what the
     # producers' outboxes may lag behind their events. After the log was away, the watermark is held
     # for the grace period while outboxes flush.

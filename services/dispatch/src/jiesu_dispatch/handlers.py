@@ -27,6 +27,7 @@ from jiesu_dispatch.domain.decider import Context, react
 from jiesu_dispatch.domain.routing import RoutingTable
 from jiesu_dispatch.domain.sla import SlaPolicy
 from jiesu_dispatch.domain.state import CaseState
+from jiesu_dispatch.timer_alarm import TimerAlarm
 
 Clock = Callable[[], datetime]
 _FACTS_DIRECTORY = "jiesu_dispatch.facts_directory"  # in a consumer transaction's session.info
@@ -52,6 +53,7 @@ class Dispatcher:
     max_returns: int = 2
     clock: Clock = system_clock
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    alarm: TimerAlarm = field(default_factory=TimerAlarm)  # told of each commit of timers; the timer worker sleeps on it
     _directory: DirectoryCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -81,7 +83,7 @@ class Dispatcher:
                     cause: Envelope | Cause | None) -> list[Envelope]:
         """Append a command's `events` to the case from the version it was loaded at, with their ledger rows and
         their offers' clocks, and carry the case forward to its summary and board: written at once."""
-        writes = CaseWrites(self.store)
+        writes = CaseWrites(self.store, self.alarm)
         writes.add(case, [(e, True) for e in events], now=self.clock(), cause=cause, warn_at=self.sla.warn_at)
         envelopes = writes.write(session)
         return envelopes[0] if envelopes else []
@@ -101,7 +103,7 @@ class Dispatcher:
         case_id = getattr(payload, "case_id", None)
         if payload is None or case_id is None:
             return
-        writes = case_writes.of_transaction(session, self.store)
+        writes = case_writes.of_transaction(session, self.store, self.alarm)
         case = writes.case(case_id) or ledger.load_case(session, case_id)  # earlier in the run: not written yet
         if case.state is None and not isinstance(payload, i.CaseReceived):
             return  # about a case dispatch never received (e.g. a meeting task of another deployment)

@@ -12,7 +12,7 @@ they flush, instead of leaping to the present.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -40,6 +40,12 @@ class Watermarks:
     _fetched: dict[int, float] = field(default_factory=dict)
     _held: dict[int, tuple[float, datetime | None]] = field(default_factory=dict)  # until (epoch s), frozen at
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _listeners: list[Callable[[Sequence[PartitionProgress]], None]] = field(default_factory=list)
+
+    def listen(self, listener: Callable[[Sequence[PartitionProgress]], None]) -> None:
+        """Call `listener` with the consumer's progress after each observation (the timer worker: a timer
+        waiting for the log may now be read past)."""
+        self._listeners.append(listener)
 
     def observe(self, records: Sequence[Record], progress: Sequence[PartitionProgress]) -> None:
         """The consumer handled `records` and reports how far it has read each partition it holds."""
@@ -51,6 +57,8 @@ class Watermarks:
             for p in progress:
                 if p.caught_up:
                     self._advance(p.partition, datetime.fromtimestamp(p.fetched_at, UTC))
+        for listener in self._listeners:
+            listener(progress)
 
     def of(self, partition: int | None) -> datetime | None:
         """The event time up to which the partition is read; None while nothing is known. Without a

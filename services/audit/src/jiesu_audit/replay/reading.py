@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from jiesu_audit.domain.actors import actor_from, department_from
@@ -50,20 +51,34 @@ class Reading:
 
 
 class RulesInForce:
-    """The routing tables published in the log, by time: which version was in force at a moment."""
+    """The routing tables published in the log, by time: which version was in force at a moment. Times are
+    compared as moments, not as text: the same instant written with another offset or precision (`Z` or
+    `+08:00`, with or without fractions of a second) orders where it belongs."""
 
     def __init__(self) -> None:
-        self._times: list[str] = []
+        self._times: list[datetime] = []
         self._versions: list[str] = []
 
     def add(self, time: str, version: str) -> None:
-        at = bisect.bisect_right(self._times, time)
-        self._times.insert(at, time)
+        moment = _moment(time)
+        at = bisect.bisect_right(self._times, moment)
+        self._times.insert(at, moment)
         self._versions.insert(at, version)
 
     def at(self, time: str) -> str | None:
-        at = bisect.bisect_right(self._times, time)
+        if not self._times:  # no table published: nothing to parse
+            return None
+        at = bisect.bisect_right(self._times, _moment(time))
         return self._versions[at - 1] if at else None
+
+
+def _moment(time: str) -> datetime:
+    """An event's time as an aware moment (one written without an offset is UTC, as the log's are)."""
+    try:
+        moment = datetime.fromisoformat(time)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"an event time that is no ISO 8601 moment: {time!r}") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def read_case(docs: list[dict[str, Any]], rules: RulesInForce) -> list[Reading]:

@@ -20,9 +20,11 @@ from jiesu_shared.store.event_store import Append, Cause
 
 from jiesu_dispatch.adapters import board_projection, ledger
 from jiesu_dispatch.domain.case_ledger import CaseLedger
+from jiesu_dispatch.timer_alarm import TimerAlarm
 
 
 _OF_TRANSACTION = "jiesu_dispatch.case_writes"  # in session.info: a session is one transaction
+_EARLIEST_TIMER = "jiesu_dispatch.earliest_timer"  # in session.info: the earliest due of the timers it stored
 
 
 @dataclass
@@ -35,6 +37,7 @@ class _Touched:
 @dataclass
 class CaseWrites:
     store: EventStore
+    alarm: TimerAlarm | None = None  # told, once the transaction commits, when the earliest timer it stored is due
     cases: dict[str, CaseLedger] = field(default_factory=dict)  # every case carried forward, by id
     appends: list[Append] = field(default_factory=list)
     ledger_rows: list[dict] = field(default_factory=list)
@@ -80,6 +83,8 @@ class CaseWrites:
         envelopes = self.store.append_many(session, appends) if appends else []
         ledger.insert_rows(session, ledger_rows)
         ledger.insert_timers(session, timer_rows)
+        if timer_rows and self.alarm is not None:
+            _tell_after_commit(session, self.alarm, min(row["due_at"] for row in timer_rows))
         ledger.insert_partitions(session, partition_rows)
         known = [(t.case, t.fresh, t.updated_at) for t in touched.values() if t.case.state is not None]
         if known:
@@ -88,12 +93,20 @@ class CaseWrites:
         return envelopes
 
 
-def of_transaction(session: Session, store: EventStore) -> CaseWrites:
+def _tell_after_commit(session: Session, alarm: TimerAlarm, due: datetime) -> None:
+    """After the commit, not before: the timer worker woken earlier could read the table without them and sleep."""
+    earliest = session.info.get(_EARLIEST_TIMER)
+    if earliest is None:
+        event.listen(session, "after_commit", lambda s: alarm.stored(s.info.pop(_EARLIEST_TIMER)), once=True)
+    session.info[_EARLIEST_TIMER] = due if earliest is None else min(earliest, due)
+
+
+def of_transaction(session: Session, store: EventStore, alarm: TimerAlarm | None = None) -> CaseWrites:
     """The transaction's gathered writes (for a run of consumed facts): written as it commits, or before an ORM
     query in it reads, as SQLAlchemy's autoflush writes pending objects first."""
     writes = session.info.get(_OF_TRANSACTION)
     if writes is None:
-        writes = session.info[_OF_TRANSACTION] = CaseWrites(store)
+        writes = session.info[_OF_TRANSACTION] = CaseWrites(store, alarm)
         event.listen(session, "before_commit", writes.write)
         event.listen(session, "do_orm_execute", lambda orm_execute: _before_query(writes, orm_execute.session))
     return writes

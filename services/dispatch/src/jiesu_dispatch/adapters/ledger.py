@@ -129,6 +129,14 @@ def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, d
     return [(timer_id, utc(due_at), partition) for timer_id, due_at, partition in rows.all()]
 
 
+def next_due(session: Session, now: datetime) -> datetime | None:
+    """When the earliest unfired timer due after `now` is due (the due_at index read from `now` on: the first row
+    is nearly always the one, since timers are fired only once due)."""
+    due = session.exec(select(TimerRow.due_at).where(col(TimerRow.fired_at).is_(None), TimerRow.due_at > utc(now))
+                       .order_by(col(TimerRow.due_at)).limit(1)).first()
+    return None if due is None else utc(due)
+
+
 def insert_partitions(session: Session, partitions: Sequence[dict]) -> None:
     """Which partition holds each case (case_id, partition), noted with its first entries (so never there before)."""
     if partitions:
