@@ -160,3 +160,25 @@ def test_a_form_key_edited_by_hand_is_refused_and_acts_not(page: Page, stack: Co
     page.get_by_role("button", name="吹哨").click()
     expect(page.get_by_role("alert")).to_have_text("表单已过期或并非来自本控制台。请刷新页面后重试。")
     assert whistles(stack, case_id) == set()
+
+
+def test_the_same_key_from_another_person_is_theirs_alone(page: Page, stack: ConsoleStack,
+                                                          sign_in: Callable[..., None]) -> None:
+    """Dispatch keeps each caller's keys apart: a key that a colleague's form sent does not replay their answer."""
+    case_id, _ = heating_case(stack)
+    action = f"/coordinator/cases/{case_id}/whistle"
+    sign_in("coordinator")
+    page.goto(f"/coordinator/cases/{case_id}")
+    key = key_of(page, action)
+    fill_whistle(page, "同一把钥匙，两个人")
+    page.get_by_role("button", name="吹哨").click()
+    expect(page.get_by_role("status")).to_have_text("已记录。")
+    page.get_by_role("button", name="退出登录").click()
+
+    sign_in("admin")
+    page.goto(f"/coordinator/cases/{case_id}")
+    page.locator(f'form[action="{action}"] input[name="{FIELD}"]').evaluate("(k, key) => { k.value = key }", key)
+    fill_whistle(page, "同一把钥匙，两个人")
+    page.get_by_role("button", name="吹哨").click()
+    expect(page.get_by_role("status")).to_have_text("已记录。")
+    assert len(whistles(stack, case_id)) == 2
