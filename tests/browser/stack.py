@@ -28,7 +28,7 @@ class ConsoleStack:
         common = {"JIESU_BUS": "embedded", "JIESU_EMBEDDED_LOG_PATH": str(state_dir / "log.sqlite3"),
                   "JIESU_ADMIN_TOKEN": admin_token, "JIESU_ALLOW_PRIVATE_WEBHOOK_TARGETS": "true", **staff_env(),
                   **(env or {})}
-        services = start_services(common, state_dir)
+        services = start_services(common, state_dir, health_timeout=240)
         try:
             console = start_console(services, state_dir, env=env)
         except BaseException:

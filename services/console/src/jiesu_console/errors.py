@@ -1,5 +1,5 @@
 """Refusals as pages in the person's language: 403 for a page their roles may not see or a request
-without its CSRF token, the sign-in page when there is no session, never a stack trace."""
+without its CSRF token (or with a form key the console never made), the sign-in page when there is no session, never a stack trace."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from jiesu_console.guards import (SESSION_COOKIE, CsrfRefused, PageForbidden, SignInRequired, current_session,
                                   language_of)
+from jiesu_console.form_keys import MalformedFormKey
 from jiesu_console.i18n import N_, _, activate
 from jiesu_console.pages import render
 from jiesu_console.upstream import CredentialRejected, NotAllowed, UpstreamError
@@ -52,6 +53,11 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRefused)
     async def csrf(request: Request, _exc: CsrfRefused) -> Response:
+        return error_page(request, 403, _("The form had expired or did not come from this console. "
+                                          "Please reload the page and try again."))
+
+    @app.exception_handler(MalformedFormKey)
+    async def malformed_key(request: Request, _exc: MalformedFormKey) -> Response:
         return error_page(request, 403, _("The form had expired or did not come from this console. "
                                           "Please reload the page and try again."))
 

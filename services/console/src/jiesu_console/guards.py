@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from jiesu_console import form_keys
 from jiesu_console.i18n import LANGUAGE_COOKIE, activate, choose
 from jiesu_console.sessions import ConsoleSession
 
@@ -53,11 +54,16 @@ async def current_session(request: Request) -> ConsoleSession | None:
 
 
 async def prepare_request(request: Request) -> None:
-    """Every route's first dependency: the language, then the CSRF check for anything that changes state."""
+    """Every route's first dependency: the language, then the CSRF check for anything that changes state,
+    then the key of the form it sends (form_keys: the command acts once however often the form is sent)."""
     request.state.lang = language_of(request)
     activate(request.state.lang)
-    if request.method in SAFE_METHODS:
-        return
+    if request.method not in SAFE_METHODS:
+        await _check_csrf(request)
+    await form_keys.take(request)
+
+
+async def _check_csrf(request: Request) -> None:
     session = await current_session(request)
     expected = session.csrf if session else request.cookies.get(SIGNIN_CSRF_COOKIE)
     given = request.headers.get(CSRF_HEADER)

@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from jiesu_console import i18n, labels
+from jiesu_console import form_keys, i18n, labels
 from jiesu_console.config import ConsoleSettings
 from jiesu_console.guards import SIGNIN_CSRF_COOKIE, credential_due, language_of
 from jiesu_console.nav import visible_to
@@ -26,6 +26,7 @@ def template_environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(i18n.raw_gettext, i18n.raw_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["label"] = labels.label
+    env.globals["command_fields"] = form_keys.command_fields  # every form that changes something carries them
     return env
 
 

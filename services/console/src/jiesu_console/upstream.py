@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from jiesu_console import form_keys
 from jiesu_console.config import ConsoleSettings
 from jiesu_console.sessions import ConsoleSession
 
@@ -41,12 +42,16 @@ class Upstream:
         await self.client.aclose()
 
     async def call(self, session: ConsoleSession | str, service: str, method: str, path: str, *,
-                   json: Any = None, params: dict[str, Any] | None = None) -> Any:
+                   json: Any = None, params: dict[str, Any] | None = None,
+                   idempotency_key: str | None = None) -> Any:
         """The service's JSON answer; raises UpstreamError (or a subclass) on anything but 2xx."""
         credential = session if isinstance(session, str) else session.credential
+        headers = {"authorization": f"Bearer {credential}"}
+        if idempotency_key is not None:
+            headers["idempotency-key"] = idempotency_key
         try:
             response = await self.client.request(method, self.settings.service_url(service) + path, json=json,
-                                                 params=params, headers={"authorization": f"Bearer {credential}"})
+                                                 params=params, headers=headers)
         except httpx.HTTPError as exc:
             raise UpstreamError(502, "unreachable", f"{service} did not answer ({type(exc).__name__})") from exc
         if response.is_success:
@@ -56,9 +61,14 @@ class Upstream:
     async def command(self, session: ConsoleSession | str, service: str, path: str,
                       body: Any = None) -> tuple[Any, UpstreamError | None]:
         """POST a command: the answer, or the refusal a person can act on (409: the case or task moved on;
-        422: the form needs checking) to show on the page they came from. Anything else is raised."""
+        422: the form needs checking) to show on the page they came from. Anything else is raised.
+
+        The command carries the key of the form that asked for it (form_keys) as its Idempotency-Key: sent
+        again, even while the first send is still being handled, the service answers as it did the first
+        time (a twin waits for the first: see jiesu_shared.store.idempotency.hold) and records nothing twice."""
         try:
-            return await self.call(session, service, "POST", path, json=body), None
+            return await self.call(session, service, "POST", path, json=body,
+                                   idempotency_key=form_keys.submitted()), None
         except UpstreamError as exc:
             if exc.status not in (409, 422):
                 raise

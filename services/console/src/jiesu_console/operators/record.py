@@ -57,15 +57,12 @@ async def save(request: Request, person: Operator, channel: Annotated[str, Form(
     contact = {k: v.strip() for k, v in (("name", contact_name), ("phone", contact_phone)) if v.strip()}
     if contact:
         body["contact"] = contact
-    try:
-        case = await console_of(request).upstream.call(person, "intake", "POST", "/cases", json=body)
-    except UpstreamError as exc:
-        if exc.status != 422:
-            raise
+    case, refusal = await console_of(request).upstream.command(person, "intake", "/cases", body)
+    if refusal:
         values = {"channel": channel, "text": text, "district": district, "street": street, "community": community,
                   "address": address, "contact_name": contact_name, "contact_phone": contact_phone}
-        return render(request, "operators/record.html", status=422, channels=CHANNELS, values=values,
-                      problem=sentence(exc))
+        return render(request, "operators/record.html", status=refusal.status, channels=CHANNELS, values=values,
+                      problem=sentence(refusal))
     return RedirectResponse(f"/operator/calls/{case['case_id']}", status_code=303)
 
 
