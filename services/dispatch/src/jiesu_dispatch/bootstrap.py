@@ -12,6 +12,7 @@ from jiesu_shared.service import ServiceKernel
 from jiesu_shared.store import Database
 
 from jiesu_dispatch.adapters import board_projection
+from jiesu_dispatch.adapters.tables import RETIRED_INDEXES
 from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.coordination import command_handlers
 from jiesu_dispatch.entrypoints import admin, board, cases, meetings
@@ -35,7 +36,8 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     settings = settings or DispatchSettings()
     kernel = ServiceKernel.build("dispatch", settings)
     watermarks = settings.watermarks()
-    kernel.database.create_schema()  # before the first request: the board is filled from the ledger if new
+    # before the first request: the board is filled from the ledger if new
+    kernel.database.create_schema(retired_indexes=RETIRED_INDEXES)
     board_projection.rebuild_if_needed(kernel.database)
     sla = settings.sla_policy()
     # what the version stamped on each dispatch and offer stands for: a researcher matches it here

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +13,7 @@ from sqlalchemy import Engine, MetaData, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
 from jiesu_shared.sqlite_wal import enter_wal
+from jiesu_shared.store.indexes import settle_indexes
 
 T = TypeVar("T")
 _READ_ONLY = "jiesu_read_only"
@@ -54,13 +55,15 @@ class Database:
         # back-off; queueing this process's writers on a lock wakes each one as soon as it may go.
         self._writer_turn = threading.Lock() if url.startswith("sqlite") else nullcontext()
 
-    def create_schema(self, metadata: MetaData = SQLModel.metadata) -> None:
-        """Create missing tables. On PostgreSQL under a transaction-scoped advisory lock: instances starting
-        together on a fresh database (two replicas' first rollout) would otherwise race on CREATE TABLE."""
+    def create_schema(self, metadata: MetaData = SQLModel.metadata, retired_indexes: Iterable[str] = ()) -> None:
+        """Create missing tables, and the indexes declared since an existing table was made (dropping the
+        `retired_indexes`). On PostgreSQL under a transaction-scoped advisory lock: instances starting together
+        on a fresh database (two replicas' first rollout) would otherwise race on CREATE TABLE."""
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
             metadata.create_all(connection)
+            settle_indexes(connection, metadata, retired_indexes)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Text, TypeDecorator
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, text
 from sqlmodel import Field, SQLModel
 
 
@@ -40,6 +40,10 @@ class LedgerRow(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+UNFIRED_BY_DUE_TIME = "ix_dispatch_timers_unfired_due"
+RETIRED_INDEXES = ("ix_dispatch_timers_due_at",)  # every timer by due time, fired or not: replaced by the one above
+
+
 class TimerRow(SQLModel, table=True):
     """A durable SLA timer; `fired_at` is set in the same transaction as the events it produced."""
 
@@ -51,10 +55,15 @@ class TimerRow(SQLModel, table=True):
     department_id: str = Field(max_length=100)
     clock: str = Field(max_length=20)
     phase: str = Field(max_length=20)
-    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     deadline: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     fired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     fired_events: int | None = None  # how many events firing produced (0: the clock had stopped)
+
+    # The unfired timers only, by when due: every timer is fired in the end, so an index of all of them would
+    # make each look for the due ones walk the whole history of fired timers first.
+    __table_args__ = (Index(UNFIRED_BY_DUE_TIME, "due_at", sqlite_where=text("fired_at IS NULL"),
+                            postgresql_where=text("fired_at IS NULL")),)
 
 
 class CaseSummaryRow(SQLModel, table=True):
