@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from jiesu_shared.http.idempotency import IdempotencyKeyHeader, idempotency_key_for
 from jiesu_shared.http.problems import Problem
@@ -86,7 +87,7 @@ def accept_task(task_id: str, department: CurrentDepartment, request: Request,
 def return_task(task_id: str, body: ReturnBody, department: CurrentDepartment, request: Request,
                 idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     command = Return(reason=body.reason, note=body.note, suggested_department=body.suggested_department)
-    return _act(request, department.department_id, task_id, command, body.model_dump(mode="json"), idempotency_key)
+    return _act(request, department.department_id, task_id, command, body, idempotency_key)
 
 
 # The route departments integrated before 退单 had one name in the API: the same handler, marked deprecated
@@ -100,7 +101,7 @@ router.add_api_route("/{task_id}/reject", return_task, methods=["POST"], operati
              summary="Record first contact with the citizen (响应)", **ACTION)
 def respond_to_task(task_id: str, body: RespondBody, department: CurrentDepartment, request: Request,
                     idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-    return _act(request, department.department_id, task_id, Respond(note=body.note), body.model_dump(mode="json"),
+    return _act(request, department.department_id, task_id, Respond(note=body.note), body,
                 idempotency_key)
 
 
@@ -109,7 +110,7 @@ def respond_to_task(task_id: str, body: RespondBody, department: CurrentDepartme
 def report_progress(task_id: str, body: ProgressBody, department: CurrentDepartment, request: Request,
                     idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     command = ReportProgress(note=body.note, attachments=tuple(str(a) for a in body.attachments))
-    return _act(request, department.department_id, task_id, command, body.model_dump(mode="json"), idempotency_key)
+    return _act(request, department.department_id, task_id, command, body, idempotency_key)
 
 
 @router.post("/{task_id}/complete", operation_id="completeTask", summary="Complete the task with a resolution summary",
@@ -117,18 +118,18 @@ def report_progress(task_id: str, body: ProgressBody, department: CurrentDepartm
 def complete_task(task_id: str, body: CompleteBody, department: CurrentDepartment, request: Request,
                   idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return _act(request, department.department_id, task_id, Complete(resolution=body.resolution),
-                body.model_dump(mode="json"), idempotency_key)
+                body, idempotency_key)
 
 
 @router.post("/{task_id}/report-in", operation_id="reportInToTask",
              summary="Report in (报到) to the whistle (吹哨) that summoned you", **ACTION)
 def report_in(task_id: str, body: ReportInBody, department: CurrentDepartment, request: Request,
               idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-    return _act(request, department.department_id, task_id, ReportIn(note=body.note), body.model_dump(mode="json"),
+    return _act(request, department.department_id, task_id, ReportIn(note=body.note), body,
                 idempotency_key)
 
 
-def _act(request: Request, department_id: str, task_id: str, command: Command, body: Any,
+def _act(request: Request, department_id: str, task_id: str, command: Command, body: BaseModel | None,
          key: str | None) -> JSONResponse:
     service = request.app.state.service
     idempotency = idempotency_key_for(request, f"department:{department_id}", key, body)
