@@ -55,11 +55,14 @@ def test_journey_a_joint_meeting_follows_its_decisions_to_done(
 
     sign_in("coordinator")
     page.get_by_role("link", name="联席会议").first.click()
+    page.get_by_label("街道办事处（编号）").fill("street-office")  # the unit convening it; the coordinator is the person
     page.get_by_label("参会单位（编号，以逗号分隔）").fill("、".join(OWNERS))
     page.get_by_label("议题案件（编号，以逗号分隔）").fill(case_id)
     page.get_by_label("时间").fill(local(timedelta(0))[:16].replace("T", " "))
     page.get_by_role("button", name="召开").click()
     expect(page.get_by_test_id("meeting-state")).to_have_text("进行中")
+    expect(page.get_by_test_id("street-office")).to_have_text("street-office")
+    expect(page.get_by_test_id("convened-by")).to_have_text("coordinator-desk")
     meeting_url = page.url
     decisions = (("消防部门一周内清理楼道杂物", "fire-safety", timedelta(days=7)),
                  ("街道组织居民签订承诺书", "street-office", timedelta(days=7)),
@@ -94,6 +97,8 @@ def test_journey_a_joint_meeting_follows_its_decisions_to_done(
     page.get_by_role("link", name="可打印的会议纪要").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("联席会议纪要")
     expect(page.get_by_role("listitem")).to_have_count(3)
+    expect(page.get_by_test_id("street-office")).to_have_text("street-office")  # who convened: the unit, the person
+    expect(page.get_by_test_id("convened-by")).to_have_text("coordinator-desk")
     shoot("3-minutes", keep="coordinator-meeting-minutes.png")
     page.get_by_role("link", name="返回会议").click()
     page.get_by_role("button", name="宣布休会").click()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from jiesu_shared.catalogue import EVENT_TYPES, PayloadError, UnknownEventType, parse_payload, registry, upcast
+from jiesu_shared.catalogue.dispatch import MeetingConvened
 from jiesu_shared.catalogue.gateway import TaskReturned
 from jiesu_shared.messagebus.tables import type_names
 from jiesu_shared.events import DecodeError, Envelope, decode_record, encode_envelope
@@ -45,6 +46,27 @@ def test_an_old_task_rejected_record_is_read_as_task_returned() -> None:
         {**{k: v for k, v in data.items() if k != "rejected_at"}, "returned_at": data["rejected_at"]})
     assert type_names({TaskReturned: None}) == ["task.returned.v2", "task.rejected.v1"]  # consumers subscribe to both
     assert upcast("task.returned.v2", data) == ("task.returned.v2", data)  # a current version passes unchanged
+
+
+def test_an_old_meeting_convened_record_keeps_its_person_and_has_no_street_office() -> None:
+    """v1's `convened_by` held the coordinator who convened it; which street office they convened for was never
+    recorded, so the upcast record says unknown (None) rather than a guess."""
+    document = json.loads((UPCAST_GOLDEN / "meeting.convened.v1.json").read_text(encoding="utf-8"))
+    payload = parse_payload(document["type"], document["data"])
+    assert isinstance(payload, MeetingConvened)
+    assert (payload.convened_by, payload.street_office) == ("wang.li", None)
+    assert payload.model_dump(mode="json") == _normalised({**document["data"], "street_office": None})
+    assert type_names({MeetingConvened: None}) == ["meeting.convened.v2", "meeting.convened.v1"]
+    current = json.loads((GOLDEN / "meeting.convened.v2.json").read_text(encoding="utf-8"))["data"]
+    assert upcast("meeting.convened.v2", current) == ("meeting.convened.v2", current)
+
+
+def test_a_new_meeting_convened_record_must_say_its_street_office_even_if_unknown() -> None:
+    data = json.loads((GOLDEN / "meeting.convened.v2.json").read_text(encoding="utf-8"))["data"]
+    without = {k: v for k, v in data.items() if k != "street_office"}
+    with pytest.raises(PayloadError, match="street_office"):
+        parse_payload("meeting.convened.v2", without)
+    assert parse_payload("meeting.convened.v1", without).street_office is None  # only the old version lacks it
 
 
 @pytest.mark.parametrize("type_name", sorted(EVENT_TYPES))

@@ -162,7 +162,8 @@ def _case_3(log: _Log) -> None:
                                         reported_at=t(20, 11)))
     log.add(t(20, 12), d.WhistleNoShow(whistle_id="W1", case_id=C3, department_id="fire-safety",
                                        report_in_by=t(20, 12)))
-    log.add(t(21, 8), d.MeetingConvened(meeting_id="M1", convened_by="jingshan-street", participants=["housing"],
+    log.add(t(21, 8), d.MeetingConvened(meeting_id="M1", street_office="jingshan-street", convened_by="wang.li",
+                                        participants=["housing"],
                                         case_ids=[C3], scheduled_at=t(21, 9)), subject="M1")
     log.add(t(21, 9), d.MeetingDecisionRecorded(meeting_id="M1", decision_id="D1", case_id=C3, text="housing fixes it",
                                                 owner_department="housing", deadline=t(25, 0), task_id="T11"))

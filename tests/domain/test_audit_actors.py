@@ -41,7 +41,8 @@ EXPECTED = [
     ("task.reported_in.v1", "urban-management", "urban-management"),
     ("whistle.reported_in_late.v1", "fire-safety", "dispatch"),
     ("whistle.no_show.v1", "fire-safety", "dispatch"),
-    ("meeting.convened.v1", "street-office", "street-office"),  # the golden convenor is a department
+    ("meeting.convened.v1", "urban-management", "wang.li"),  # v1 named only the coordinator: no unit, so the lead line's
+    ("meeting.convened.v2", "street-office", "wang.li"),  # the convening street office, the coordinator who convened it
     ("meeting.decision_recorded.v1", "housing", "wang.li"),
     ("meeting.adjourned.v1", "urban-management", "wang.li"),  # the lead line's last department (meetings are beside it)
     ("task.completed.v1", "property-firm", "property-firm"),
@@ -79,6 +80,7 @@ def test_the_timeline_names_the_same_actor_as_the_exports(event_type: str, _reso
     ("case.dispatched.v1", "coordinator", "dispatch"),  # the rules dispatched; a named coordinator: by hand, a ruling
     ("whistle.blown.v1", "blown_by", "street-office"),  # 吹哨 is the street office's own summons
     ("meeting.adjourned.v1", "adjourned_by", "dispatch"),
+    ("meeting.convened.v2", "convened_by", "dispatch"),  # never its street office: that is the department, not who acted
     ("meeting.decision_recorded.v1", "recorded_by", "dispatch"),  # not the owner department: it is given the task
 ])
 def test_with_no_person_named_the_service_or_the_department_that_acted_and_the_person_when_named(

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from jiesu_shared.catalogue import dispatch as d
+from jiesu_shared.catalogue import parse_payload
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue import intake as i
 
@@ -111,9 +112,10 @@ def test_no_whistle_on_a_closed_case_nor_for_unknown_departments() -> None:
 
 def test_a_meeting_records_decisions_as_tasks_with_owner_and_deadline() -> None:
     story = dispatched()
-    convened = m.convene(convened_by="wang.li", participants=["housing", "fire-safety"], case_ids=["c1"],
-                         scheduled_at=NOW, ctx=story.ctx())
+    convened = m.convene(street_office="street-office", convened_by="wang.li", participants=["housing", "fire-safety"],
+                         case_ids=["c1"], scheduled_at=NOW, ctx=story.ctx())
     meeting = m.fold_meeting([convened])
+    assert (meeting.street_office, meeting.convened_by) == ("street-office", "wang.li")  # the unit and the person
     decision, task = m.record_decision(meeting, convened.meeting_id, story.state, case_id="c1",
                                        text="清理消防通道 clear the fire lane", owner="fire-safety",
                                        deadline=NOW + timedelta(days=3), recorded_by="wang.li", ctx=story.ctx())
@@ -125,8 +127,8 @@ def test_a_meeting_records_decisions_as_tasks_with_owner_and_deadline() -> None:
 
 def test_meeting_decisions_are_refused_off_agenda_past_deadline_or_after_adjournment() -> None:
     story = dispatched()
-    convened = m.convene(convened_by="wang.li", participants=["housing"], case_ids=["c1"], scheduled_at=NOW,
-                         ctx=story.ctx())
+    convened = m.convene(street_office="street-office", convened_by="wang.li", participants=["housing"],
+                         case_ids=["c1"], scheduled_at=NOW, ctx=story.ctx())
     meeting = m.fold_meeting([convened])
 
     def decide(case_id: str = "c1", deadline: timedelta = timedelta(days=1), current: m.Meeting | None = meeting):
@@ -139,12 +141,34 @@ def test_meeting_decisions_are_refused_off_agenda_past_deadline_or_after_adjourn
             bad()
         assert refused.value.slug == slug
     adjourned, follow_up = m.adjourn(meeting, convened.meeting_id, ["t9"], carry_over_at=NOW + timedelta(days=7),
-                                     coordinator="wang.li", ctx=story.ctx())
+                                     coordinator="zhao.min", ctx=story.ctx())
     assert follow_up is not None and adjourned.carried_over_to == follow_up.meeting_id
     assert follow_up.carried_over_from == convened.meeting_id and adjourned.open_task_ids == ["t9"]
+    assert (follow_up.street_office, follow_up.convened_by) == ("street-office", "zhao.min")  # same unit, who adjourned
     with pytest.raises(CommandRejected) as closed:
         decide(current=m.fold_meeting([convened, adjourned]))
     assert closed.value.slug == "meeting-adjourned"
+
+
+def test_a_meeting_is_convened_only_for_a_street_office_the_directory_knows() -> None:
+    story = dispatched()
+    with pytest.raises(CommandRejected) as unknown:
+        m.convene(street_office="ghost-street", convened_by="wang.li", participants=["housing"], case_ids=["c1"],
+                  scheduled_at=NOW, ctx=story.ctx())
+    assert (unknown.value.kind, unknown.value.slug) == ("invalid", "unknown-department")
+    assert unknown.value.extensions["unknown_departments"] == ["ghost-street"]
+
+
+def test_a_meeting_convened_before_v2_reads_with_its_person_and_its_follow_up_keeps_the_unit_unknown() -> None:
+    story = dispatched()
+    old = parse_payload("meeting.convened.v1", {"meeting_id": "m-old", "convened_by": "wang.li",
+                                                "participants": ["housing"], "case_ids": ["c1"],
+                                                "scheduled_at": NOW.isoformat()})
+    meeting = m.fold_meeting([old])
+    assert meeting is not None and (meeting.street_office, meeting.convened_by) == (None, "wang.li")
+    _, follow_up = m.adjourn(meeting, "m-old", ["t9"], carry_over_at=NOW + timedelta(days=7), coordinator="zhao.min",
+                             ctx=story.ctx())
+    assert follow_up is not None and (follow_up.street_office, follow_up.convened_by) == (None, "zhao.min")
 
 
 def test_a_report_in_a_fraction_of_a_second_late_is_late_by_that_much() -> None:

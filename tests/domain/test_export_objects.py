@@ -15,7 +15,7 @@ _EVERY_FIELD = {**{f: "x" for f in (*o.SINGLE_OBJECT_FIELDS, "version", "report_
 _TYPES = ("case.callback_due.v1", "case.callback_recorded.v1", "case.closed.v1", "case.dispatched.v1",
           "case.escalated.v1", "case.handled.v1", "case.linked_as_duplicate.v1", "case.received.v1",
           "case.reclassified.v1", "case.reopened.v1", "case.rerouted.v1", "case.withdrawn.v1",
-          "directory.department_registered.v1", "meeting.adjourned.v1", "meeting.convened.v1",
+          "directory.department_registered.v1", "meeting.adjourned.v1", "meeting.convened.v1", "meeting.convened.v2",
           "meeting.decision_recorded.v1", "routing.rules_published.v1", "sla.breached.v1", "sla.warning.v1",
           "task.accepted.v1", "task.cancelled.v1", "task.completed.v1", "task.offered.v1", "task.rejected.v1",
           "task.reported_in.v1", "task.responded.v1", "whistle.blown.v1", "whistle.no_show.v1")
@@ -50,3 +50,18 @@ def test_an_object_named_twice_in_a_list_is_related_once_in_first_seen_order() -
 def test_a_places_street_and_community_read_the_same_whether_seen_before_or_not(place: dict, expected: list) -> None:
     for _ in range(2):  # the second time from the remembered places
         assert o.related_objects("c-1", "case.handled.v1", {"place": dict(place)}) == expected
+
+
+def test_a_meeting_is_convened_by_its_street_office_and_never_by_the_person_who_convened_it() -> None:
+    """v2 names the convening unit: a department object, linked to the meeting; `convened_by` is the coordinator
+    (the actor), not an object. A v1 record named only the coordinator: no unit to link."""
+    v2 = {"meeting_id": "m-1", "street_office": "jingshan-street", "convened_by": "wang.li", "case_ids": ["c-1"],
+          "participants": ["housing"]}
+    assert o.related_objects("m-1", "meeting.convened.v2", v2) == [
+        ("meeting:m-1", "meeting", "meeting"), ("department:jingshan-street", "department", "street office"),
+        ("case:c-1", "case", "discussed"), ("department:housing", "department", "participant")]
+    assert o.object_links("meeting.convened.v2", v2) == [("meeting:m-1", "case:c-1", "discusses"),
+                                                         ("meeting:m-1", "department:jingshan-street", "convened by")]
+    v1 = {k: v for k, v in v2.items() if k != "street_office"}
+    assert "department:wang.li" not in {found[0] for found in o.related_objects("m-1", "meeting.convened.v1", v1)}
+    assert o.object_links("meeting.convened.v1", v1) == [("meeting:m-1", "case:c-1", "discusses")]

@@ -84,7 +84,8 @@ def _in_flight(stack: StaffedStack) -> Walk:
                                  headers=coordinator).status_code == 200, timeout=30, what="audit's timeline")
     citizen_id = httpx.get(f"{stack.urls['intake']}/cases/{case_id}", headers=as_role(CONTACT)).json()["citizen_id"]
     meeting = httpx.post(f"{stack.urls['dispatch']}/meetings", headers=coordinator, json={
-        "participants": [FIRM], "case_ids": [case_id], "scheduled_at": datetime.now(UTC).isoformat()})
+        "street_office": "street-office", "participants": [FIRM], "case_ids": [case_id],
+        "scheduled_at": datetime.now(UTC).isoformat()})
     assert meeting.status_code == 201, meeting.text
     ids = RealIds(case_id=case_id, task_id=offer.body["data"]["task_id"], department_id=FIRM,
                   meeting_id=meeting.json()["meeting_id"], citizen_id=citizen_id, service_code="property_management",

@@ -165,9 +165,16 @@ def test_the_directory_and_routing_rules_are_administered_and_take_effect(client
 
 def test_a_meeting_shows_each_decision_task_and_its_overdue_ones(client: TestClient, clock: Clock) -> None:
     case_id = received(client)
-    meeting = client.post("/meetings", headers=WANG, json={"participants": ["housing", "fire-safety"],
-                                                           "case_ids": [case_id], "scheduled_at": START.isoformat()})
+    body = {"participants": ["housing", "fire-safety"], "case_ids": [case_id], "scheduled_at": START.isoformat()}
+    before = event_count(client)
+    missing = refused(client.post("/meetings", headers=WANG, json=body), 422, "validation-error")
+    assert [e["field"] for e in missing["errors"]] == ["street_office"]  # a coordinator says which unit convenes
+    unknown = refused(client.post("/meetings", headers=WANG, json={**body, "street_office": "ghost-street"}), 422,
+                      "unknown-department")
+    assert unknown["unknown_departments"] == ["ghost-street"] and event_count(client) == before
+    meeting = client.post("/meetings", headers=WANG, json={**body, "street_office": "street-office"})
     assert meeting.status_code == 201, meeting.text
+    assert (meeting.json()["street_office"], meeting.json()["convened_by"]) == ("street-office", "wang.li")
     meeting_id = meeting.json()["meeting_id"]
     for owner, days in (("housing", 1), ("fire-safety", 3)):
         decided = client.post(f"/meetings/{meeting_id}/decisions", headers=WANG,
@@ -186,6 +193,7 @@ def test_a_meeting_shows_each_decision_task_and_its_overdue_ones(client: TestCli
                             json={"carry_over_to": (START + timedelta(days=7)).isoformat()}).json()
     follow_up = client.get(f"/meetings/{adjourned['carried_over_to']}").json()
     assert adjourned["status"] == "adjourned" and follow_up["carried_over_from"] == meeting_id
+    assert (follow_up["street_office"], follow_up["convened_by"]) == ("street-office", "wang.li")
     assert {d["owner_department"] for d in follow_up["decisions"]} == {"housing", "fire-safety"}
     refused(client.post(f"/meetings/{meeting_id}/adjourn", headers=WANG, json={}), 409, "meeting-adjourned")
 

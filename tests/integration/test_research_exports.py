@@ -219,13 +219,14 @@ def test_a_key_file_without_a_key_fails_with_a_clear_error(tmp_path: Path, capsy
 
 
 def test_duplicates_and_meeting_tasks_are_linked_object_to_object(tmp_path: Path) -> None:
-    """From the catalogue's golden events: a case linked as a duplicate, a meeting's decision with its task."""
+    """From the catalogue's golden events: a case linked as a duplicate, a meeting's decision with its task, the
+    street office that convened the meeting."""
     import jsonschema
 
     from jiesu_shared.events import Envelope
 
     goldens = Path(__file__).parents[1] / "contract" / "golden"
-    wanted = ("case.received.v1", "case.linked_as_duplicate.v1", "meeting.convened.v1", "meeting.decision_recorded.v1",
+    wanted = ("case.received.v1", "case.linked_as_duplicate.v1", "meeting.convened.v2", "meeting.decision_recorded.v1",
               "case.callback_recorded.v1")
     with (tmp_path / "log.jsonl").open("w") as f:
         f.writelines(Envelope.model_validate_json((goldens / f"{name}.json").read_text()).model_dump_json() + "\n"
@@ -236,4 +237,5 @@ def test_duplicates_and_meeting_tasks_are_linked_object_to_object(tmp_path: Path
     links = {(o["id"].split(":", 1)[0], r["objectId"].split(":", 1)[0], r["qualifier"])
              for o in document["objects"] for r in o["relationships"]}
     assert {("case", "case", "duplicate of"), ("task", "meeting", "decided at"),
-            ("call-back", "case", "calls back about"), ("community", "street", "part of")} <= links
+            ("call-back", "case", "calls back about"), ("community", "street", "part of"),
+            ("meeting", "department", "convened by")} <= links

@@ -77,8 +77,9 @@ def convene_meeting(dispatcher: Dispatcher, session: Session, command: ConveneMe
     ctx = dispatcher.context(session)
     for case_id in command.case_ids:
         commands.require_case(dispatcher.case(session, case_id), case_id)
-    convened = meeting.convene(convened_by=command.convened_by, participants=command.participants,
-                               case_ids=command.case_ids, scheduled_at=command.scheduled_at, ctx=ctx)
+    convened = meeting.convene(street_office=command.street_office, convened_by=command.convened_by,
+                               participants=command.participants, case_ids=command.case_ids,
+                               scheduled_at=command.scheduled_at, ctx=ctx)
     _commit_meeting(dispatcher, session, convened)
     return _meeting_answer(dispatcher, session, convened.meeting_id)
 

@@ -34,7 +34,8 @@ class ReleaseTask:
 
 @dataclass(frozen=True)
 class ConveneMeeting:
-    convened_by: str
+    street_office: str  # the convening unit, as the coordinator named it
+    convened_by: str  # the coordinator
     participants: list[str]
     case_ids: list[str]
     scheduled_at: datetime

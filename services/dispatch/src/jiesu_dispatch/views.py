@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from jiesu_shared.catalogue import dispatch as d
@@ -79,7 +79,9 @@ class DecisionRead(BaseModel):
 
 class MeetingRead(BaseModel):
     meeting_id: str
-    convened_by: str
+    street_office: str | None = Field(description="the street office (街道/乡镇) that convened it, a directory id; "
+                                      "null for a meeting convened before it was recorded")
+    convened_by: str = Field(description="the coordinator who convened it")
     participants: list[str]
     case_ids: list[str]
     scheduled_at: datetime
@@ -116,7 +118,7 @@ def meeting_read(session: Session, dispatcher: Dispatcher, found: Meeting) -> Me
             carried = set(previous.adjourned.open_task_ids)
             decisions += [d for d in _decisions(session, dispatcher, previous, previous.meeting_id)
                           if d.task_id in carried]
-    return MeetingRead(meeting_id=found.meeting_id, convened_by=found.convened_by,
+    return MeetingRead(meeting_id=found.meeting_id, street_office=found.street_office, convened_by=found.convened_by,
                        participants=list(found.participants), case_ids=list(found.case_ids),
                        scheduled_at=found.scheduled_at, status="adjourned" if found.adjourned else "open",
                        carried_over_from=found.carried_over_from,

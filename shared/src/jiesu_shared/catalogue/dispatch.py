@@ -3,9 +3,10 @@ events (convened, adjourned) have the meeting id as subject."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from jiesu_shared.catalogue.common import Place, SlaClock, TaskKind, TaskRole
-from jiesu_shared.catalogue.registry import Payload, event_type
+from jiesu_shared.catalogue.registry import UPCASTERS, Payload, event_type
 
 
 @event_type("case.dispatched.v1")
@@ -118,16 +119,32 @@ class WhistleNoShow(Payload):
     report_in_by: datetime
 
 
-@event_type("meeting.convened.v1")
+@event_type("meeting.convened.v2")
 class MeetingConvened(Payload):
-    """联席会议."""
+    """联席会议, convened by a street office (街道/乡镇): `street_office` is the convening unit (a directory id,
+    named as in `whistle.blown`), `convened_by` the coordinator who convened it for that unit (a person, as
+    `blown_by`, `recorded_by`, `adjourned_by` are).
+
+    v1 (`meeting.convened.v1`) had only `convened_by`, and dispatch filled it with the coordinator's id; the
+    catalogue upcasts it (below) keeping that person, with `street_office` None: the unit was never recorded."""
 
     meeting_id: str
+    street_office: str | None  # None only for a meeting convened before v2 (and a follow-up of one)
     convened_by: str
     participants: list[str]
     case_ids: list[str]
     scheduled_at: datetime
     carried_over_from: str | None = None
+
+
+def _convened_by_a_street_office(data: dict[str, Any]) -> dict[str, Any]:
+    """`meeting.convened.v1` -> `meeting.convened.v2`: `convened_by` already held the person who convened it
+    (the coordinator's id); which street office they convened for is not in the record, nor derivable from
+    it (participants are the parties, not the convenor), so it reads as unknown rather than guessed."""
+    return {"street_office": None, **data}
+
+
+UPCASTERS["meeting.convened.v1"] = ("meeting.convened.v2", _convened_by_a_street_office)
 
 
 @event_type("meeting.decision_recorded.v1")

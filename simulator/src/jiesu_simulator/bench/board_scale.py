@@ -91,7 +91,7 @@ def _prepare(urls: dict[str, str], tokens: dict[str, str], admin_token: str, see
     _wait_for(lambda: httpx.get(f"{urls['gateway']}/tasks", headers={"authorization": f"Bearer {key}"}).json()["tasks"],
               "the department's tasks at the gateway")
     meeting = httpx.post(f"{urls['dispatch']}/meetings", headers=coordinator, json={
-        "participants": [DEPARTMENT, "housing"], "case_ids": seeded[:3],
+        "street_office": "street-office", "participants": [DEPARTMENT, "housing"],  # the seed's whistles' street office "case_ids": seeded[:3],
         "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}).raise_for_status().json()
     return {"case": str(case_id), "meeting": meeting["meeting_id"], "key": key}
 

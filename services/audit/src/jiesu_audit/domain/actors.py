@@ -4,7 +4,7 @@ The **actor** (`jiesu:actor` in XES, `actor` in Parquet, OCEL and the case timel
 event type from the catalogue, in this order:
 
 1. **the person the event names**: an operator (`case.reclassified`, `case.callback_recorded`), a coordinator
-   (`case.dispatched` by hand or by a ruling; `whistle.blown` — `blown_by`; `meeting.convened`,
+   (`case.dispatched` by hand or by a ruling; `whistle.blown` — `blown_by`; `meeting.convened` (v1 and v2),
    `meeting.decision_recorded`, `meeting.adjourned` — `convened_by`, `recorded_by`, `adjourned_by`), an
    administrator (`directory.department_registered`, `routing.rules_published` — `registered_by`, `published_by`);
 2. else, when the **department's own staff or API** acted (through agency-gateway: `task.accepted`,
@@ -29,7 +29,9 @@ from typing import Any
 
 from jiesu_shared.catalogue import EVENT_TYPES
 
-DEPARTMENT_FIELDS = ("department_id", "owner_department", "lead_department", "street_office", "convened_by")
+# `convened_by` is not among them: it names the coordinator (meeting.convened v1 and v2); the convening unit is
+# v2's `street_office`
+DEPARTMENT_FIELDS = ("department_id", "owner_department", "lead_department", "street_office")
 # every field in which an event names the person who acted (an operator, a coordinator, an administrator)
 PERSON_FIELDS = ("operator", "coordinator", "blown_by", "convened_by", "recorded_by", "adjourned_by",
                  "registered_by", "published_by")

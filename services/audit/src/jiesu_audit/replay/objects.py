@@ -12,8 +12,8 @@ SINGLE_OBJECT_FIELDS = {
     "department_id": ("department", "department"), "lead_department": ("department", "lead"),
     "owner_department": ("department", "owner"), "from_department": ("department", "from"),
     "to_department": ("department", "to"), "suggested_department": ("department", "suggested"),
-    "street_office": ("department", "street office"), "convened_by": ("department", "convened by"),
-}
+    "street_office": ("department", "street office"),  # a whistle's or (meeting.convened.v2) a meeting's unit
+}  # no `convened_by`: it names a person (the coordinator), and persons are not objects
 MANY_OBJECT_FIELDS = {
     "case_ids": ("case", "discussed"), "supporting_departments": ("department", "supporting"),
     "summoned": ("department", "summoned"), "participants": ("department", "participant"),
@@ -96,7 +96,8 @@ def callback_oid(event_id: str) -> str:
 
 # the event types that link objects (`object_links`) or describe one (`object_attributes`): the rest do neither
 LINKING_TYPES = frozenset({"case.received.v1", "task.offered.v1", "whistle.blown.v1", "case.linked_as_duplicate.v1",
-                           "meeting.decision_recorded.v1", "case.callback_recorded.v1", "meeting.convened.v1"})
+                           "meeting.decision_recorded.v1", "case.callback_recorded.v1", "meeting.convened.v1",
+                           "meeting.convened.v2"})
 DESCRIBING_TYPES = frozenset({"case.callback_recorded.v1", "case.received.v1", "task.offered.v1", "whistle.blown.v1"})
 
 
@@ -122,8 +123,11 @@ def object_links(event_type: str, data: dict[str, Any], event_id: str = "") -> l
         links.append((oid("task", data["task_id"]), oid("meeting", data["meeting_id"]), "decided at"))
     elif event_type == "case.callback_recorded.v1" and case:
         links.append((callback_oid(event_id), oid("case", case), "calls back about"))
-    elif event_type == "meeting.convened.v1" and data.get("meeting_id"):
-        links += [(oid("meeting", data["meeting_id"]), oid("case", c), "discusses") for c in data.get("case_ids") or ()]
+    elif event_type in ("meeting.convened.v1", "meeting.convened.v2") and data.get("meeting_id"):
+        meeting = oid("meeting", data["meeting_id"])
+        links += [(meeting, oid("case", c), "discusses") for c in data.get("case_ids") or ()]
+        if isinstance(data.get("street_office"), str) and data["street_office"]:  # v2; v1 never recorded it
+            links.append((meeting, oid("department", data["street_office"]), "convened by"))
     return links
 
 

@@ -49,8 +49,11 @@ async def meetings(request: Request, person: Coordinator, problem: str | None = 
 
 @router.post("")
 async def convene(request: Request, person: Coordinator, participants: Annotated[str, Form()],
-                  case_ids: Annotated[str, Form()], scheduled_at: Annotated[str, Form()]) -> Response:
-    body = {"participants": _departments(participants), "case_ids": _departments(case_ids),
+                  case_ids: Annotated[str, Form()], scheduled_at: Annotated[str, Form()],
+                  street_office: Annotated[str, Form()]) -> Response:
+    # The street office convening it: coordinators are not tied to one, so each names it (dispatch checks it)
+    body = {"street_office": street_office.strip(), "participants": _departments(participants),
+            "case_ids": _departments(case_ids),
             "scheduled_at": local_input(request, scheduled_at)}
     meeting, refusal = await console_of(request).upstream.command(person, "dispatch", "/meetings", body)
     if refusal:

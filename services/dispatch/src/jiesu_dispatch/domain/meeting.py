@@ -17,7 +17,8 @@ from jiesu_dispatch.domain.state import CaseState
 @dataclass(frozen=True)
 class Meeting:
     meeting_id: str
-    convened_by: str
+    street_office: str | None  # the convening unit; None for a meeting convened before it was recorded
+    convened_by: str  # the coordinator who convened it
     participants: tuple[str, ...]
     case_ids: tuple[str, ...]
     scheduled_at: datetime
@@ -29,7 +30,8 @@ class Meeting:
 def evolve_meeting(meeting: Meeting | None, event: BaseModel) -> Meeting | None:
     match event:
         case d.MeetingConvened():
-            return Meeting(meeting_id=event.meeting_id, convened_by=event.convened_by,
+            return Meeting(meeting_id=event.meeting_id, street_office=event.street_office,
+                           convened_by=event.convened_by,
                            participants=tuple(event.participants), case_ids=tuple(event.case_ids),
                            scheduled_at=event.scheduled_at, carried_over_from=event.carried_over_from)
         case d.MeetingDecisionRecorded() if meeting is not None:
@@ -46,10 +48,16 @@ def fold_meeting(events: Iterable[BaseModel]) -> Meeting | None:
     return meeting
 
 
-def convene(*, convened_by: str, participants: list[str], case_ids: list[str], scheduled_at: datetime,
-            ctx: Context, carried_over_from: str | None = None) -> d.MeetingConvened:
-    require_known(participants, ctx.known())
-    return d.MeetingConvened(meeting_id=ctx.new_id(), convened_by=convened_by,
+def convene(*, street_office: str, convened_by: str, participants: list[str], case_ids: list[str],
+            scheduled_at: datetime, ctx: Context) -> d.MeetingConvened:
+    """A coordinator convenes a meeting for a street office, which must be a unit the directory knows."""
+    require_known([street_office, *participants], ctx.known())
+    return _convened(street_office, convened_by, participants, case_ids, scheduled_at, ctx)
+
+
+def _convened(street_office: str | None, convened_by: str, participants: list[str], case_ids: list[str],
+              scheduled_at: datetime, ctx: Context, carried_over_from: str | None = None) -> d.MeetingConvened:
+    return d.MeetingConvened(meeting_id=ctx.new_id(), street_office=street_office, convened_by=convened_by,
                              participants=list(dict.fromkeys(participants)), case_ids=list(dict.fromkeys(case_ids)),
                              scheduled_at=scheduled_at, carried_over_from=carried_over_from)
 
@@ -82,13 +90,13 @@ def record_decision(meeting: Meeting | None, meeting_id: str, case: CaseState | 
 
 def adjourn(meeting: Meeting | None, meeting_id: str, open_task_ids: list[str], *, carry_over_at: datetime | None,
             coordinator: str, ctx: Context) -> tuple[d.MeetingAdjourned, d.MeetingConvened | None]:
-    """Adjourn; with open tasks and a date for the next meeting, those tasks carry over to it."""
+    """Adjourn; with open tasks and a date for the next meeting, those tasks carry over to it. The follow-up is
+    the same street office's meeting (unknown if this one's was), convened by the coordinator adjourning."""
     meeting = require_open(meeting, meeting_id)
     follow_up = None
     if open_task_ids and carry_over_at is not None:
-        follow_up = convene(convened_by=coordinator, participants=list(meeting.participants),
-                            case_ids=list(meeting.case_ids), scheduled_at=carry_over_at, ctx=ctx,
-                            carried_over_from=meeting_id)
+        follow_up = _convened(meeting.street_office, coordinator, list(meeting.participants), list(meeting.case_ids),
+                              carry_over_at, ctx, carried_over_from=meeting_id)
     adjourned = d.MeetingAdjourned(meeting_id=meeting_id, open_task_ids=open_task_ids,
                                    carried_over_to=follow_up.meeting_id if follow_up else None,
                                    adjourned_by=coordinator)

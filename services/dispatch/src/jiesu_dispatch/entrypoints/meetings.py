@@ -21,6 +21,9 @@ router = APIRouter(tags=["meetings"])
 
 
 class MeetingCreate(BaseModel):
+    # Coordinators are not tied to a street office by their identity (JIESU_STAFF, OIDC): each names the
+    # one they convene for, and it must be in the directory (else 422 unknown-department).
+    street_office: str = Field(min_length=1, max_length=100, description="the street office (街道/乡镇) convening it")
     participants: list[str] = Field(min_length=1, max_length=50)
     case_ids: list[str] = Field(min_length=1, max_length=50)
     scheduled_at: datetime
@@ -49,8 +52,9 @@ def _get(service: Service, meeting_id: str) -> MeetingRead:
 def convene(body: MeetingCreate, coordinator: CoordinatorId, request: Request,
             idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     return answer(request, caller=coordinator, key=idempotency_key, body=body, status_code=201,
-                  command=ConveneMeeting(convened_by=coordinator, participants=body.participants,
-                                         case_ids=body.case_ids, scheduled_at=body.scheduled_at))
+                  command=ConveneMeeting(street_office=body.street_office, convened_by=coordinator,
+                                         participants=body.participants, case_ids=body.case_ids,
+                                         scheduled_at=body.scheduled_at))
 
 
 @router.get("/meetings", response_model=list[MeetingRead], summary="Every meeting, its decisions' tasks, overdue ones")
