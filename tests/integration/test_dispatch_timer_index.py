@@ -66,7 +66,8 @@ def test_a_database_from_before_gets_the_unfired_timers_index_at_start(database:
     _timers(database, 0, 5, fired=True)
     _timers(database, 5, 2, fired=False)
 
-    database.create_schema(retired_indexes=RETIRED_INDEXES)  # what dispatch's start does
+    database.create_schema()  # what dispatch's start does
+    database.settle_indexes(retired=RETIRED_INDEXES)
 
     with database.engine.connect() as conn:
         present = index_names(conn, "dispatch_timers")
@@ -81,6 +82,6 @@ def test_settling_an_up_to_date_database_changes_nothing(database: Database, twi
     with database.engine.connect() as conn:
         before = index_names(conn, "dispatch_timers")
     for _ in range(twice):
-        database.create_schema(retired_indexes=RETIRED_INDEXES)
+        assert database.settle_indexes(retired=RETIRED_INDEXES) == []
     with database.engine.connect() as conn:
         assert index_names(conn, "dispatch_timers") == before

@@ -36,8 +36,8 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     settings = settings or DispatchSettings()
     kernel = ServiceKernel.build("dispatch", settings)
     watermarks = settings.watermarks()
-    # before the first request: the board is filled from the ledger if new
-    kernel.database.create_schema(retired_indexes=RETIRED_INDEXES)
+    kernel.database.create_schema()  # before the first request: the board is filled from the ledger if new
+    kernel.database.settle_indexes(retired=RETIRED_INDEXES)  # an older dispatch's database: the indexes since
     board_projection.rebuild_if_needed(kernel.database)
     sla = settings.sla_policy()
     # what the version stamped on each dispatch and offer stands for: a researcher matches it here

@@ -9,7 +9,7 @@ from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, MetaData, event, text
+from sqlalchemy import Connection, Engine, MetaData, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
 from jiesu_shared.sqlite_wal import enter_wal
@@ -55,15 +55,24 @@ class Database:
         # back-off; queueing this process's writers on a lock wakes each one as soon as it may go.
         self._writer_turn = threading.Lock() if url.startswith("sqlite") else nullcontext()
 
-    def create_schema(self, metadata: MetaData = SQLModel.metadata, retired_indexes: Iterable[str] = ()) -> None:
-        """Create missing tables, and the indexes declared since an existing table was made (dropping the
-        `retired_indexes`). On PostgreSQL under a transaction-scoped advisory lock: instances starting together
-        on a fresh database (two replicas' first rollout) would otherwise race on CREATE TABLE."""
+    def create_schema(self, metadata: MetaData = SQLModel.metadata) -> None:
+        """Create missing tables. On PostgreSQL under a transaction-scoped advisory lock: instances starting
+        together on a fresh database (two replicas' first rollout) would otherwise race on CREATE TABLE."""
+        with self._schema_change() as connection:
+            metadata.create_all(connection)
+
+    def settle_indexes(self, metadata: MetaData = SQLModel.metadata, retired: Iterable[str] = ()) -> list[str]:
+        """The indexes declared since an existing table was made, created, and the `retired` ones dropped; the
+        names created. After the service's own column migrations: a new index may be on a column they add."""
+        with self._schema_change() as connection:
+            return settle_indexes(connection, metadata, retired)
+
+    @contextmanager
+    def _schema_change(self) -> Iterator[Connection]:
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID})
-            metadata.create_all(connection)
-            settle_indexes(connection, metadata, retired_indexes)
+            yield connection
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
