@@ -30,8 +30,11 @@ def fresh() -> str:
 @jinja2.pass_context
 def command_fields(context: jinja2.runtime.Context) -> Markup:
     """The hidden fields every command form carries: the session's CSRF token and a key made for this render."""
+    # autocomplete off: Firefox restores a page's fields when it goes back to it, hidden ones too, and a form
+    # sent before would come back with its used key (a changed form then refused as the key reused)
     return Markup('<input type="hidden" name="csrf_token" value="{}">\n'  # format() escapes each value
-                  '<input type="hidden" name="{}" value="{}">').format(context["csrf_token"], FIELD, fresh())
+                  '<input type="hidden" name="{}" value="{}" autocomplete="off">').format(context["csrf_token"], FIELD,
+                                                                                          fresh())
 
 
 async def take(request: Request) -> None:

@@ -13,10 +13,18 @@ document.addEventListener("submit", (event) => {
   // after this turn: a button disabled now would leave its own name/value out of what is sent
   setTimeout(() => form.querySelectorAll("button[type=submit], button:not([type])").forEach((b) => { b.disabled = true; }));
 });
-// Back to a page kept whole by the browser (back/forward cache): its forms may be sent again.
+// Back to a page kept whole by the browser (back/forward cache): a form sent from it may be sent again, as a new
+// action with a key of its own (the old one would replay the first answer, or be refused for a changed form).
+// Outside a secure context there is no crypto.randomUUID: the page is rendered again instead.
 window.addEventListener("pageshow", (event) => {
   if (!event.persisted) return;
-  document.querySelectorAll("form[data-sending]").forEach((form) => {
+  const sent = document.querySelectorAll("form[data-sending]");
+  if (sent.length && !(window.crypto && crypto.randomUUID)) {
+    location.reload();
+    return;
+  }
+  sent.forEach((form) => {
+    form.querySelector('input[name="idempotency_key"]').value = crypto.randomUUID();
     delete form.dataset.sending;
     form.removeAttribute("aria-busy");
     form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
