@@ -8,7 +8,6 @@ parse and no base64 — replays read millions of records. The first format, a JS
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 
 import orjson
@@ -24,7 +23,7 @@ def headers_to_text(headers: Sequence[tuple[str, bytes]]) -> str:
             binary.append(len(pairs))
             pairs.append([name, base64.b64encode(value).decode()])
     document = {"h": pairs, "b64": binary} if binary else {"h": pairs}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(document).decode()  # as json.dumps(ensure_ascii=False, compact) writes it, ~5× cheaper
 
 
 def header_values_from_text(text: str) -> list[tuple[str, str | bytes]]:
