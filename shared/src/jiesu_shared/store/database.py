@@ -65,7 +65,7 @@ class Database:
         """The indexes declared since an existing table was made, created, and the `retired` ones dropped; the
         names created. After the service's own column migrations: a new index may be on a column they add."""
         with self._schema_change() as connection:
-            return settle_indexes(connection, metadata, retired)
+            return settle_indexes(connection, metadata.sorted_tables, retired)
 
     @contextmanager
     def _schema_change(self) -> Iterator[Connection]:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, MetaData, inspect, text
+from sqlalchemy import Connection, Table, inspect, text
 
 
-def settle_indexes(conn: Connection, metadata: MetaData, retired: Iterable[str] = ()) -> list[str]:
+def settle_indexes(conn: Connection, tables: Iterable[Table], retired: Iterable[str] = ()) -> list[str]:
     """Drop the `retired` index names, create each declared index an existing table lacks; the names created."""
     for name in retired:
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
     created = []
     found = inspect(conn)
-    for table in metadata.sorted_tables:
+    for table in tables:
         if not found.has_table(table.name):
             continue  # create_all makes it, with its indexes
         present = index_names(conn, table.name)

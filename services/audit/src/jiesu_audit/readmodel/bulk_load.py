@@ -13,9 +13,10 @@ from sqlalchemy import Connection, Index, event, select
 from sqlalchemy.exc import IntegrityError
 
 from jiesu_shared.store import Database
+from jiesu_shared.store.indexes import for_this_database
 
 from jiesu_audit.projections.timeline import TimelineEntry
-from jiesu_audit.readmodel.indexes import for_this_database, settle_indexes
+from jiesu_audit.readmodel.indexes import settle_indexes
 from jiesu_audit.readmodel.tables import PER_CASE, cases
 
 _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
