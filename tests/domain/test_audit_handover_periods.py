@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from jiesu_audit.analytics import AuditService
+from jiesu_audit.handlers import AuditService
 from jiesu_audit.entrypoints.analytics_http import department as department_dashboard
 from jiesu_audit.queries import handovers
 from jiesu_audit.readmodel.return_times import ADDED, add_return_times
