@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, or_, select
@@ -32,32 +34,19 @@ def spreads_together(conn: Connection, keys: Sequence[ColumnElement], values: Se
                      where: Sequence[ColumnElement]) -> list[dict[tuple, dict[str, Any]]]:
     """`spreads` of several columns of the same rows at once, per column: one pass over the rows in group order
     (a window per column in the database sorted the rows once per column: most of counting every department's
-    figures at a catch-up's end). Only one group's values are held at a time."""
+    figures at a catch-up's end). Only one group's rows are held at a time."""
     width = len(keys)
     found: list[dict[tuple, dict[str, Any]]] = [{} for _ in values]
     rows = conn.execute(select(*keys, *values).where(*where).order_by(*keys).execution_options(yield_per=5_000))
-    current: tuple | None = None
-    held: list[list[float]] = [[] for _ in values]
-    for row in rows:
-        key = tuple(row[:width])
-        if key != current:
-            _settle(current, held, found)
-            current, held = key, [[] for _ in values]
-        for column, value in zip(held, row[width:]):
-            if value is not None:
-                column.append(float(value))
-    _settle(current, held, found)
+    for key, group in groupby(rows, key=itemgetter(*range(width))):
+        columns = zip(*[row[width:] for row in group])
+        for column, spread_of in zip(columns, found):
+            present = sorted([float(v) for v in column if v is not None])
+            if present:
+                n = len(present)
+                spread_of[key if width > 1 else (key,)] = _spread(n, {
+                    rank: present[rank - 1] for rank in ((n + 1) // 2, n // 2 + 1, (9 * n + 9) // 10)})
     return found
-
-
-def _settle(key: tuple | None, held: list[list[float]], found: list[dict[tuple, dict[str, Any]]]) -> None:
-    """A group's spread of each column that has values (as `spreads`, which leaves out a group without)."""
-    for column, spread_of in zip(held, found):
-        if column:
-            column.sort()
-            n = len(column)
-            spread_of[key] = _spread(n, {rank: column[rank - 1] for rank in ((n + 1) // 2, n // 2 + 1,
-                                                                             (9 * n + 9) // 10)})
 
 
 def _over(name: str, keys: Sequence[ColumnElement], order: ColumnElement | None):  # type: ignore[no-untyped-def]
