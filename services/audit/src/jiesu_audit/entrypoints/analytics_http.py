@@ -55,7 +55,8 @@ def department(department: str, service: Service, period: Period = "month", as_o
     rows = service.departments(period, _aware(as_of), first, last, department)
     if not rows:
         raise Problem(404, "not-found", "No such department", f"no task was ever offered to {department}")
-    return {"department": department, "period": period, "rows": rows, "handovers": service.edges_of(department, period, first, last)}
+    return {"department": department, "period": period, "rows": rows,
+            "handovers": service.edges_of(department, period, first, last)}
 
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many cases in each list")]

@@ -1,4 +1,4 @@
-"""What the queries share: medians and p90s computed in the database, filters, and paging."""
+"""What the queries share: medians and p90s (in the database, or from rows read in group order), filters, and paging."""
 from __future__ import annotations
 
 from collections.abc import Sequence
