@@ -1,6 +1,7 @@
 """The hand-over edges within periods: each return counts in the month, ISO week and day it was made (the
 timeline's `returned_at`), worked out by hand on the known log; a narrowed answer is the city's share; and a
-read model written before returns carried their time gets it at start, as a fresh audit writes it."""
+read model written before returns carried their time gets it at start, as a fresh audit writes it; a
+department's dashboard shows the hand-overs of the periods it is asked for."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,11 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from jiesu_audit.handlers import AuditService
+from jiesu_audit.entrypoints.analytics_http import department as department_dashboard
 from jiesu_audit.queries import handovers
 from jiesu_audit.readmodel.return_times import ADDED, add_return_times
 from jiesu_audit.readmodel.indexes import settle_indexes
 from jiesu_simulator.offline import generate
-from tests.domain.audit_known_log import known_log
+from tests.domain.audit_known_log import AS_OF, known_log
 from tests.domain.audit_readmodel import fold, fresh_database, project
 
 pytestmark = pytest.mark.usefixtures("read_models")  # each test on SQLite and on PostgreSQL
@@ -67,6 +70,52 @@ def test_the_days_edges_add_up_to_the_citys() -> None:
     assert edges(database, period="day", last=days[0]) != edges(database)
     assert edges(database, period="day", first=days[0], last=days[-1]) == edges(database)  # medians too
 
+
+def dashboard_edges(database, department: str, period: str, first: str | None = None,  # type: ignore[no-untyped-def]
+                    last: str | None = None) -> list[dict[str, Any]]:
+    """`/analytics/departments/{department}`'s hand-overs, as its route answers them."""
+    service = AuditService(database, {}, clock=lambda: AS_OF)
+    return department_dashboard(department, service, period=period, as_of=AS_OF, first=first,
+                                last=last)["handovers"]
+
+
+def test_a_departments_dashboard_shows_the_hand_overs_of_its_periods() -> None:
+    database = fold(known_log()).database
+    assert dashboard_edges(database, "housing", "week", "2026-W45", "2026-W45") == [
+        HOUSING_TO_PF, {"from": "property-firm", "to": "housing", "returns": 1, "total_cost_seconds": 1200,
+                        "median_cost_seconds": 1200}]
+    assert dashboard_edges(database, "housing", "day", last="2026-11-01") == [
+        {"from": "property-firm", "to": "housing", "returns": 1, "total_cost_seconds": 2100,
+         "median_cost_seconds": 2100}]
+    assert dashboard_edges(database, "housing", "month") == edges(database, "housing")  # all time: 3 returns
+
+
+def test_a_departments_narrowed_hand_overs_are_the_citys_restricted_to_its_periods() -> None:
+    database = fresh_database()
+    project(database, generate(cases=600, seed=8))
+    with database.reading() as session:
+        days = sorted(session.connection().execute(text("SELECT DISTINCT returned_day FROM audit_returns "
+                                                        "WHERE to_department IS NOT NULL")).scalars())
+    city = edges(database)
+    busiest = max({e["from"] for e in city} | {e["to"] for e in city},
+                  key=lambda d: sum(e["returns"] for e in city if d in (e["from"], e["to"])))
+    assert len(days) > 1
+    for first, last in ((days[0], days[0]), (days[-1], days[-1]), (None, days[0]), (days[1], None)):
+        narrowed = dashboard_edges(database, busiest, "day", first, last)
+        assert narrowed == [e for e in edges(database, period="day", first=first, last=last)
+                            if busiest in (e["from"], e["to"])]
+    whole = dashboard_edges(database, busiest, "day")
+    assert whole == [e for e in city if busiest in (e["from"], e["to"])]
+    summed: dict[tuple[str, str], list[int]] = {}
+    for day in days:
+        narrowed = dashboard_edges(database, busiest, "day", day, day)
+        assert narrowed != whole
+        for e in narrowed:
+            counted = summed.setdefault((e["from"], e["to"]), [0, 0])
+            counted[0] += e["returns"]
+            counted[1] += round(e["total_cost_seconds"] * 1_000_000)
+    assert summed == {(e["from"], e["to"]): [e["returns"], round(e["total_cost_seconds"] * 1_000_000)]
+                      for e in whole}
 
 NEW_INDEXES = ("ix_audit_returns_month_edges", "ix_audit_returns_week_edges", "ix_audit_returns_day_edges")
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from jiesu_shared.events import utc_now
 from jiesu_shared.service import ServiceKernel
 
-from jiesu_audit.analytics import AuditService
+from jiesu_audit.handlers import AuditService
 from jiesu_audit.config import AuditSettings
 from jiesu_audit.entrypoints.analytics_http import router as analytics_router
 from jiesu_audit.entrypoints.figures_http import router as figures_router

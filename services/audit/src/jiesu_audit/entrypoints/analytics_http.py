@@ -48,13 +48,15 @@ def departments(service: Service, period: Period = "month", as_of: AsOf = None, 
     return {"period": period, **page_of(service.departments(period, _aware(as_of), first, last), limit, offset)}
 
 
-@router.get("/departments/{department}", summary="One department's own dashboard")
+@router.get("/departments/{department}", summary="One department's own dashboard (from= and to=: its rows and the "
+                                                "hand-overs of the returns made within those periods)")
 def department(department: str, service: Service, period: Period = "month", as_of: AsOf = None,
                first: FromPeriod = None, last: ToPeriod = None) -> dict[str, Any]:
     rows = service.departments(period, _aware(as_of), first, last, department)
     if not rows:
         raise Problem(404, "not-found", "No such department", f"no task was ever offered to {department}")
-    return {"department": department, "period": period, "rows": rows, "handovers": service.edges_of(department)}
+    return {"department": department, "period": period, "rows": rows,
+            "handovers": service.edges_of(department, period, first, last)}
 
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many cases in each list")]

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from jiesu_shared.http.problems import Problem
 
-from jiesu_audit.analytics import AuditService
+from jiesu_audit.handlers import AuditService
 from jiesu_audit.domain.actors import actor_of, department_of
 from jiesu_audit.entrypoints.access import TIMELINE_READERS
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from jiesu_audit.domain.times import ratio
-from jiesu_audit.queries.common import no_spread, spreads, within
+from jiesu_audit.queries.common import no_spread, spreads, spreads_together, within
 from jiesu_audit.readmodel.facts import micros
 from jiesu_audit.readmodel.tables import breaches, department_periods, meeting_tasks, offers, stale_groups, summons
 
@@ -85,9 +85,10 @@ def _offers(conn: Connection, tallies: dict, period: str, scope: Scope) -> None:
         *where, offers.c.returned, offers.c.return_reason.is_not(None)).group_by(*keys, offers.c.return_reason))
     for d, p, reason, n in reasons:
         tallies[(d, p)]["returns_by_reason"][reason] = n
-    for name, column in (("decide", offers.c.decided_after), ("respond", offers.c.responded_after),
-                         ("complete", offers.c.completed_after)):
-        for key, spread in spreads(conn, keys, column, where).items():
+    times = {"decide": offers.c.decided_after, "respond": offers.c.responded_after,
+             "complete": offers.c.completed_after}
+    for name, spread_of in zip(times, spreads_together(conn, keys, list(times.values()), where)):
+        for key, spread in spread_of.items():
             tallies[key][name] = spread
     b_per = breaches.c[f"offered_{period}"]
     for d, p, clock, n in conn.execute(select(breaches.c.department, b_per, breaches.c.clock, func.count()).where(

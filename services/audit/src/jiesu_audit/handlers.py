@@ -52,8 +52,10 @@ class AuditService:
                   last: str | None = None) -> dict[str, Any]:
         return self.ask(handovers.network, limit, offset, period=period, first=first, last=last)
 
-    def edges_of(self, department: str) -> list[dict[str, Any]]:
-        return self.ask(handovers.edges, department)
+    def edges_of(self, department: str, period: str = "month", first: str | None = None,
+                 last: str | None = None) -> list[dict[str, Any]]:
+        """The department's hand-over edges: the returns made within `first`..`last` (keys of `period`)."""
+        return self.ask(handovers.edges, department, period=period, first=first, last=last)
 
     def three_rates(self, month: str, as_of: datetime | None) -> dict[str, Any]:
         return self.ask(rates.three_rates, self.rates_config, month=month, as_of=as_of or self.clock())
