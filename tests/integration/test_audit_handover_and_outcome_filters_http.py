@@ -67,3 +67,26 @@ def test_handovers_within_periods_and_outcomes_of_a_unit(database: Database, tmp
     assert {lead: {o: n for o, n in m.items() if n} for lead, m in by_lead.items()} == expected
     assert street_alone.status_code == 422
     assert street_alone.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_period_key_of_another_shape_is_refused_not_answered_empty(database: Database, tmp_path: Path,
+                                                                      unique: str) -> None:
+    settings = AuditSettings(bus="embedded", embedded_log_path=str(tmp_path / "log.sqlite3"), topic=f"hk.{unique}",
+                             dead_letter_topic=f"hk.{unique}.dlq", consumer_group_prefix=unique,
+                             database_url=database.url, staff=STAFF)
+    with TestClient(build_app(settings), headers=as_role("researcher")) as client:
+        for path, params, field in [
+                ("/analytics/handovers", {"period": "month", "from": "2026-11-01"}, "from"),  # a day for a month
+                ("/analytics/handovers", {"period": "week", "to": "2026-11"}, "to"),  # a month for a week
+                ("/analytics/departments", {"period": "day", "from": "2026-W47"}, "from"),
+                ("/analytics/departments/housing", {"period": "month", "from": "2026-10", "to": "2026-13"}, "to"),
+                ("/analytics/deliveries", {"period": "week", "from": "2026-47"}, "from"),
+                ("/analytics/sla-warnings", {"period": "day", "to": "2026-11-31x"}, "to"),
+                ("/analytics/counted", {"period": "month", "from": "11-2026"}, "from")]:
+            answer = client.get(path, params=params)
+            assert answer.status_code == 422, (path, params, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert [e["field"] for e in answer.json()["errors"]] == [field], answer.json()
+        assert client.get("/analytics/handovers", params={"period": "week", "from": "2026-W47",
+                                                          "to": "2026-W48"}).status_code == 200
+        assert client.get("/analytics/departments", params={"period": "day", "from": "2026-11-22"}).status_code == 200

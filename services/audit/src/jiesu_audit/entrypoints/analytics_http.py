@@ -2,6 +2,7 @@
 console and for departments' own dashboards. `as_of` fixes "now" for deadline-dependent figures."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,22 @@ def _aware(as_of: datetime | None) -> datetime | None:
 
 FromPeriod = Annotated[str | None, Query(alias="from", description="first period shown, e.g. 2026-10")]
 ToPeriod = Annotated[str | None, Query(alias="to", description="last period shown, e.g. 2026-11")]
+# A period key as audit writes it (domain.times.period_of): keys compare as text, so a key of another shape
+# would narrow to nothing or to everything without a word.
+_PERIOD_KEYS = {"month": (re.compile(r"\d{4}-(0[1-9]|1[0-2])"), "a month as 2026-11"),
+                "week": (re.compile(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])"), "an ISO week as 2026-W47"),
+                "day": (re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"), "a day as 2026-11-22")}
+
+
+def period_keys(period: str, first: str | None, last: str | None) -> tuple[str | None, str | None]:
+    """`from` and `to` when each is a key of `period`'s shape; else a 422 that says which shape it takes."""
+    shape, example = _PERIOD_KEYS[period]
+    wrong = [{"field": name, "location": "query", "message": f"{example} (period={period})"}
+             for name, key in (("from", first), ("to", last)) if key is not None and not shape.fullmatch(key)]
+    if wrong:
+        raise Problem(422, "validation-error", "The request is invalid",
+                      f"from and to are keys of period={period}: {example}", errors=wrong)
+    return first, last
 # A row per unit and period grows with the log (days over years): answered a page at a time.
 RowLimit = Annotated[int, Query(ge=1, le=10_000, description="at most this many rows")]
 RowOffset = Annotated[int, Query(ge=0, description="rows to skip")]
@@ -45,6 +62,7 @@ def page_of(rows: list[dict[str, Any]], limit: int, offset: int) -> dict[str, An
                                     "(paged)")
 def departments(service: Service, period: Period = "month", as_of: AsOf = None, first: FromPeriod = None,
                 last: ToPeriod = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    first, last = period_keys(period, first, last)
     return {"period": period, **page_of(service.departments(period, _aware(as_of), first, last), limit, offset)}
 
 
@@ -52,6 +70,7 @@ def departments(service: Service, period: Period = "month", as_of: AsOf = None, 
                                                 "hand-overs of the returns made within those periods)")
 def department(department: str, service: Service, period: Period = "month", as_of: AsOf = None,
                first: FromPeriod = None, last: ToPeriod = None) -> dict[str, Any]:
+    first, last = period_keys(period, first, last)
     rows = service.departments(period, _aware(as_of), first, last, department)
     if not rows:
         raise Problem(404, "not-found", "No such department", f"no task was ever offered to {department}")
@@ -67,7 +86,7 @@ Offset = Annotated[int, Query(ge=0, description="cases of each list to skip")]
                                    "ping-pong chains, multi-department cases (paged)")
 def handovers(service: Service, limit: Limit = 100, offset: Offset = 0, period: Period = "month",
               first: FromPeriod = None, last: ToPeriod = None) -> dict[str, Any]:
-    return service.handovers(limit, offset, period, first, last)
+    return service.handovers(limit, offset, period, *period_keys(period, first, last))
 
 
 @router.get("/three-rates", summary="Response, resolution and satisfaction rates per department and street, ranked")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from jiesu_audit.entrypoints.access import ANALYSTS
 from jiesu_audit.entrypoints.analytics_http import (Department, FromPeriod, Period, RowLimit, RowOffset, ToPeriod,
-                                                   page_of)
+                                                   page_of, period_keys)
 from jiesu_audit.entrypoints.http import Service
 from jiesu_audit.queries import signals
 
@@ -24,6 +24,7 @@ Coordinator = Annotated[str | None, Query(min_length=1, max_length=200,
                                    "acknowledgement, attempts, deliveries given up (paged)")
 def deliveries(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
                department: Department = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    first, last = period_keys(period, first, last)
     rows = service.ask(signals.deliveries, period=period, first=first, last=last, department=department)
     return {"period": period, **page_of(rows, limit, offset)}
 
@@ -32,6 +33,7 @@ def deliveries(service: Service, period: Period = "month", first: FromPeriod = N
                                      "(the act came after the warning, by the deadline; paged)")
 def sla_warnings(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
                  department: Department = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    first, last = period_keys(period, first, last)
     rows = service.ask(signals.sla_warnings, period=period, first=first, last=last, department=department)
     return {"period": period, **page_of(rows, limit, offset)}
 
@@ -46,5 +48,6 @@ def rulings(service: Service, first: FromMonth = None, last: ToMonth = None, str
                                 "report-ins per period (and department; paged)")
 def counted(service: Service, period: Period = "month", first: FromPeriod = None, last: ToPeriod = None,
             department: Department = None, limit: RowLimit = 1000, offset: RowOffset = 0) -> dict[str, Any]:
+    first, last = period_keys(period, first, last)
     rows = service.ask(signals.counted, period=period, first=first, last=last, department=department)
     return {"period": period, **page_of(rows, limit, offset)}
