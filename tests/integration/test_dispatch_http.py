@@ -188,7 +188,7 @@ def test_a_meeting_shows_each_decision_task_and_its_overdue_ones(client: TestCli
     view = client.get(f"/meetings/{meeting_id}").json()
     assert [(d["owner_department"], d["overdue"]) for d in view["decisions"]] == [("housing", True),
                                                                                    ("fire-safety", False)]
-    assert view["overdue_count"] == 1 and [m["meeting_id"] for m in client.get("/meetings").json()] == [meeting_id]
+    assert view["overdue_count"] == 1 and [m["meeting_id"] for m in client.get("/meetings").json()["meetings"]] == [meeting_id]
     adjourned = client.post(f"/meetings/{meeting_id}/adjourn", headers=WANG,
                             json={"carry_over_to": (START + timedelta(days=7)).isoformat()}).json()
     follow_up = client.get(f"/meetings/{adjourned['carried_over_to']}").json()

@@ -11,7 +11,7 @@ from jiesu_shared.messagebus import MessageBus
 from jiesu_shared.service import ServiceKernel
 from jiesu_shared.store import Database
 
-from jiesu_dispatch.adapters import board_projection
+from jiesu_dispatch.adapters import board_projection, meeting_list
 from jiesu_dispatch.adapters.tables import RETIRED_INDEXES
 from jiesu_dispatch.config import DispatchSettings
 from jiesu_dispatch.coordination import command_handlers
@@ -39,6 +39,7 @@ def build_app(settings: DispatchSettings | None = None, clock: Clock = system_cl
     kernel.database.create_schema()  # before the first request: the board is filled from the ledger if new
     kernel.database.settle_indexes(retired=RETIRED_INDEXES)  # an older dispatch's database: the indexes since
     board_projection.rebuild_if_needed(kernel.database)
+    meeting_list.rebuild_if_needed(kernel.database)
     sla = settings.sla_policy()
     # what the version stamped on each dispatch and offer stands for: a researcher matches it here
     log.info("SLA policy %s: %s", sla.version, json.dumps(sla.described(), ensure_ascii=False))

@@ -18,7 +18,7 @@ from jiesu_shared.store import Database
 from jiesu_shared.store.event_store import Cause
 
 from jiesu_dispatch import views
-from jiesu_dispatch.adapters import ledger
+from jiesu_dispatch.adapters import ledger, meeting_list
 from jiesu_dispatch.adapters.directory import DIRECTORY
 from jiesu_dispatch.domain import commands, meeting
 from jiesu_dispatch.domain.commands import CommandRejected
@@ -65,6 +65,7 @@ def release_task(dispatcher: Dispatcher, session: Session, command: ReleaseTask)
 def _commit_meeting(dispatcher: Dispatcher, session: Session, event: d.MeetingConvened | d.MeetingAdjourned) -> None:
     stream = meeting_stream(event.meeting_id)
     dispatcher.commit(session, stream, event.meeting_id, [event], cause=_cause(dispatcher, session, stream))
+    meeting_list.note(session, event)  # the meetings list's row, in the same transaction
 
 
 def _meeting_answer(dispatcher: Dispatcher, session: Session, meeting_id: str) -> Any:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from jiesu_shared.access.roles import ADMIN, COORDINATOR
@@ -39,11 +40,31 @@ async def _call(request: Request, person: Any, method: str, path: str, body: Any
     return await console_of(request).upstream.call(person, "dispatch", method, path, json=body)
 
 
+PAGE_SIZE = 50  # meetings per page: a city's street offices convene thousands a year
+STATES = ("open", "adjourned")
+
+
+def _filters(status: str, street_office: str) -> dict[str, str]:
+    """The filters in force, as dispatch and the page's links take them (an unknown state is no filter)."""
+    found = {"status": status if status in STATES else "", "street_office": street_office.strip()[:100]}
+    return {name: value for name, value in found.items() if value}
+
+
 @router.get("")
-async def meetings(request: Request, person: Coordinator, problem: str | None = None, status: int = 200) -> Response:
-    found = await _call(request, person, "GET", "/meetings")
-    found.sort(key=lambda m: m["scheduled_at"], reverse=True)
-    return render(request, "coordinators/meetings.html", status=status, meetings=found, problem=problem,
+async def meetings(request: Request, person: Coordinator,
+                   meeting_status: Annotated[str, Query(alias="status", max_length=20)] = "",
+                   street_office: Annotated[str, Query(max_length=200)] = "",
+                   page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    return await _list_page(request, person, _filters(meeting_status, street_office), page)
+
+
+async def _list_page(request: Request, person: Any, filters: dict[str, str], page: int = 1, *,
+                     problem: str | None = None, status: int = 200) -> Response:
+    answer = await console_of(request).upstream.call(person, "dispatch", "GET", "/meetings", params={
+        **filters, "offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE})
+    return render(request, "coordinators/meetings.html", status=status, meetings=answer["meetings"],
+                  total=answer["total"], first=answer["offset"] + 1, page=page, more=answer["truncated"],
+                  filters=filters, query=urlencode(filters), states=STATES, problem=problem,
                   dept=await department_names(request, person))
 
 
@@ -57,7 +78,7 @@ async def convene(request: Request, person: Coordinator, participants: Annotated
             "scheduled_at": local_input(request, scheduled_at)}
     meeting, refusal = await console_of(request).upstream.command(person, "dispatch", "/meetings", body)
     if refusal:
-        return await meetings(request, person, problem=sentence(refusal), status=refusal.status)
+        return await _list_page(request, person, {}, problem=sentence(refusal), status=refusal.status)
     return RedirectResponse(f"/coordinator/meetings/{meeting['meeting_id']}", status_code=303)
 
 

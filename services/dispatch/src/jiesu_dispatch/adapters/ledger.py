@@ -65,16 +65,6 @@ def own_version(session: Session, stream_id: str) -> int:
     return int(count)
 
 
-def streams(session: Session, prefix: str) -> list[str]:
-    # A range, not LIKE 'prefix%': the primary key's index serves it on SQLite and PostgreSQL alike, so listing
-    # the meetings reads their rows only, not the whole ledger.
-    after_prefix = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    stream = col(LedgerRow.stream_id)
-    rows = session.exec(select(LedgerRow.stream_id).where(stream >= prefix, stream < after_prefix, LedgerRow.n == 1)
-                        .order_by(col(LedgerRow.recorded_at)))
-    return list(rows.all())
-
-
 def extend(session: Session, stream_id: str, entries: Sequence[tuple[BaseModel, bool]], now: datetime,
            fact_time: datetime | None = None, head: int | None = None) -> None:
     """Append entries after `head` (the ledger's length when loaded; read now if not given); a consumed fact

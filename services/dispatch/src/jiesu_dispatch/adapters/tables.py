@@ -136,3 +136,28 @@ class BoardVersionRow(SQLModel, table=True):
     __tablename__ = "dispatch_board_version"
 
     version: int = Field(primary_key=True)
+
+
+class MeetingListRow(SQLModel, table=True):
+    """One row per joint meeting: what the meetings list filters, counts and orders by, so a page is found without
+    folding every meeting. Kept in the transaction that commits the meeting's convening or adjournment."""
+
+    __tablename__ = "dispatch_meeting_list"
+
+    meeting_id: str = Field(primary_key=True, max_length=64)
+    street_office: str | None = Field(default=None, max_length=100)  # None: convened before it was recorded
+    status: str = Field(max_length=20)  # open or adjourned
+    scheduled_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+    # Each filter's rows in the list's order (newest scheduled first): a page reads its rows off the index.
+    __table_args__ = (Index("ix_dispatch_meeting_list_scheduled", "scheduled_at", "meeting_id"),
+                      Index("ix_dispatch_meeting_list_status", "status", "scheduled_at", "meeting_id"),
+                      Index("ix_dispatch_meeting_list_office", "street_office", "status", "scheduled_at"))
+
+
+class MeetingListVersionRow(SQLModel, table=True):
+    """Which version of the meetings list the rows were built by: absent or older, dispatch rebuilds them."""
+
+    __tablename__ = "dispatch_meeting_list_version"
+
+    version: int = Field(primary_key=True)

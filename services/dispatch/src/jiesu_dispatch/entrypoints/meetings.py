@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -11,7 +12,7 @@ from jiesu_shared.http.idempotency import IdempotencyKeyHeader
 from jiesu_shared.http.problems import Problem
 
 from jiesu_dispatch import views
-from jiesu_dispatch.adapters import ledger
+from jiesu_dispatch.adapters import meeting_list
 from jiesu_dispatch.entrypoints.access import CaseReader, CoordinatorId
 from jiesu_dispatch.entrypoints.common import Service, answer
 from jiesu_dispatch.messages import AdjournMeeting, ConveneMeeting, RecordDecision
@@ -57,11 +58,32 @@ def convene(body: MeetingCreate, coordinator: CoordinatorId, request: Request,
                                          scheduled_at=body.scheduled_at))
 
 
-@router.get("/meetings", response_model=list[MeetingRead], summary="Every meeting, its decisions' tasks, overdue ones")
-def list_meetings(service: Service, _reader: CaseReader) -> list[MeetingRead]:
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+class MeetingList(BaseModel):
+    meetings: list[MeetingRead]  # the latest scheduled first
+    total: int  # how many meetings the filter holds, over all pages
+    offset: int
+    truncated: bool  # more of the list follows this page
+
+
+@router.get("/meetings", response_model=MeetingList,
+            summary="The meetings, the latest scheduled first, a page at a time: each with its decisions' tasks")
+def list_meetings(service: Service, _reader: CaseReader,
+                  meeting_status: Annotated[Literal["open", "adjourned"] | None, Query(alias="status")] = None,
+                  street_office: Annotated[str | None, Query(min_length=1, max_length=100,
+                                                             description="the convening street office's id")] = None,
+                  offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE) -> MeetingList:
+    # Latest scheduled first: what a coordinator looks for is the coming and the recent meetings; the open ones
+    # of a street office are one filter away. Only the page's meetings are folded, found from the list's table.
     with service.database.reading() as session:
-        found = [views.meeting(session, s.removeprefix("meeting-")) for s in ledger.streams(session, "meeting-")]
-        return [views.meeting_read(session, service.dispatcher, m) for m in found if m is not None]
+        ids, total = meeting_list.page(session, meeting_status, street_office, limit, offset)
+        found = [views.meeting(session, meeting_id) for meeting_id in ids]
+        page = [views.meeting_read(session, service.dispatcher, m) for m in found if m is not None]
+    return MeetingList(meetings=page, total=total, offset=offset, truncated=offset + len(ids) < total)
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingRead, summary="A meeting, each decision's task and state")
