@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from jiesu_shared.store import Database
 
 from jiesu_dispatch.adapters import ledger
+from jiesu_dispatch.adapters.projection_rebuild import rebuild_once
 from jiesu_dispatch.adapters.tables import (BoardCaseRow, BoardDepartmentRow, BoardDetailRow, BoardVersionRow,
                                             CaseSummaryRow, utc)
 from jiesu_dispatch.domain.case_ledger import CaseLedger
@@ -129,22 +129,13 @@ def project(session: Session, cases: Sequence[tuple[CaseLedger, bool, datetime]]
 def rebuild_if_needed(database: Database) -> int | None:
     """Fill the board from the ledger unless this version already built it; how many cases it folded.
     Dispatch calls it before it consumes or serves; of instances starting together, one builds."""
-    try:
-        return _rebuild(database)
-    except IntegrityError:
-        return None  # another instance built it first, in its own transaction
+    return rebuild_once(database, BoardVersionRow, VERSION, TABLES, _fill)
 
 
-def _rebuild(database: Database) -> int | None:
-    with database.transaction() as session:
-        if session.get(BoardVersionRow, VERSION) is not None:
-            return None
-        for table in (*TABLES, BoardVersionRow):
-            session.execute(delete(table))
-        updated = dict(session.exec(select(CaseSummaryRow.case_id, CaseSummaryRow.updated_at)
-                                    .where(CaseSummaryRow.status != "closed")).all())
-        open_ids = sorted(updated)
-        for start in range(0, len(open_ids), CHUNK):
-            _write(session, ledger.fold_cases(session, open_ids[start:start + CHUNK]).values(), updated)
-        session.add(BoardVersionRow(version=VERSION))
-        return len(open_ids)
+def _fill(session: Session) -> int:
+    updated = dict(session.exec(select(CaseSummaryRow.case_id, CaseSummaryRow.updated_at)
+                                .where(CaseSummaryRow.status != "closed")).all())
+    open_ids = sorted(updated)
+    for start in range(0, len(open_ids), CHUNK):
+        _write(session, ledger.fold_cases(session, open_ids[start:start + CHUNK]).values(), updated)
+    return len(open_ids)

@@ -8,14 +8,14 @@ import json
 from collections.abc import Iterable, Iterator
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from jiesu_shared.catalogue import dispatch as d
 from jiesu_shared.catalogue import parse_payload
 from jiesu_shared.store import Database
 
+from jiesu_dispatch.adapters.projection_rebuild import rebuild_once
 from jiesu_dispatch.adapters.tables import LedgerRow, MeetingListRow, MeetingListVersionRow, utc
 
 VERSION = 1  # raise when what is listed changes: dispatch then rebuilds the table on start
@@ -77,22 +77,13 @@ def _from_ledger(session: Session) -> Iterator[dict]:
 def rebuild_if_needed(database: Database) -> int | None:
     """Fill the list from the ledger unless this version already built it; how many meetings it listed.
     Dispatch calls it before it serves; of instances starting together, one builds."""
-    try:
-        return _rebuild(database)
-    except IntegrityError:
-        return None  # another instance built it first, in its own transaction
+    return rebuild_once(database, MeetingListVersionRow, VERSION, (MeetingListRow,), _fill)
 
 
-def _rebuild(database: Database) -> int | None:
-    with database.transaction() as session:
-        if session.get(MeetingListVersionRow, VERSION) is not None:
-            return None
-        for table in (MeetingListRow, MeetingListVersionRow):
-            session.execute(delete(table))
-        rows = list(_from_ledger(session))
-        _insert(session, rows)
-        session.add(MeetingListVersionRow(version=VERSION))
-        return len(rows)
+def _fill(session: Session) -> int:
+    rows = list(_from_ledger(session))
+    _insert(session, rows)
+    return len(rows)
 
 
 def _insert(session: Session, rows: Iterable[dict]) -> None:
