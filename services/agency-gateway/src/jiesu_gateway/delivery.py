@@ -184,8 +184,8 @@ class DeliveryWorker:
             if room <= 0:
                 return [], self._idle_pause  # an attempt finishing wakes the worker
             if not news:  # the usual answer when idle or all in flight, without taking the write lock
-                with self._db.reading() as s:
-                    earliest = s.connection().execute(_EARLIEST_PENDING).scalar()
+                with self._db.reading_rows() as connection:
+                    earliest = connection.execute(_EARLIEST_PENDING).scalar()
                 wait = (_aware(earliest) - self._clock()).total_seconds() if earliest is not None else self._idle_pause
                 if wait > 0:
                     return [], min(wait, self._idle_pause)

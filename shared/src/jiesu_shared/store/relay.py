@@ -18,7 +18,6 @@ import zlib
 from typing import Any
 
 from sqlalchemy import Engine, Row, bindparam, delete, event, select, text
-from sqlmodel import col
 
 from jiesu_shared.backoff import Backoff
 from jiesu_shared.bus.headers import headers_from_text
@@ -35,6 +34,7 @@ _OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
 _WROTE_OUTBOX = "jiesu.wrote_outbox"  # in a pooled connection's info while its transaction has outbox rows
 _PENDING = (select(_OUTBOX.c.position, _OUTBOX.c.topic, _OUTBOX.c.key, _OUTBOX.c.value, _OUTBOX.c.headers)
             .order_by(_OUTBOX.c.position).limit(bindparam("limit")))
+_REMOVE = delete(_OUTBOX).where(_OUTBOX.c.position.in_(bindparam("positions", expanding=True)))
 
 
 class OutboxRelay:
@@ -58,14 +58,15 @@ class OutboxRelay:
         """Tell the relay that something was just committed (callable from any thread)."""
         self._wakeup.send_threadsafe()
 
+    # Plain rows and statements built once, no Session: the relay turns once per commit that wrote events, and an
+    # ORM read and delete cost ~0.8 ms more CPU than the rows do.
     def _pending(self) -> list[Row]:
-        # Plain rows, not ORM objects: the relay only copies them onto the bus.
-        with self._db.reading() as s:
-            return list(s.connection().execute(_PENDING, {"limit": self._batch_size}))
+        with self._db.reading_rows() as connection:
+            return list(connection.execute(_PENDING, {"limit": self._batch_size}))
 
     def _remove(self, positions: list[int]) -> None:
-        with self._db.transaction() as s:
-            s.exec(delete(OutboxEntry).where(col(OutboxEntry.position).in_(positions)))  # type: ignore[call-overload]
+        with self._db.writing() as connection:
+            connection.execute(_REMOVE, {"positions": positions})
 
     async def publish_pending(self) -> int:
         self._wakeup.looking()  # commits from now on need a new wake-up; earlier ones are read below
