@@ -30,7 +30,7 @@ def test_nothing_yet_says_only_that(language: str) -> None:
 
 
 def test_nothing_matching_the_filters_says_so_and_offers_to_clear_them() -> None:
-    assert empty("en", total=0, filtered=True) == ('<p class="empty-list" role="status">No meetings match these '
+    assert empty("en", total=0, filtered=True) == ('<p class="empty-list">No meetings match these '
                                                   'filters. <a href="/coordinator/meetings">Clear the filters</a></p>')
     assert "没有符合筛选条件的会议。" in empty("zh_CN", total=0, filtered=True)
 
