@@ -81,3 +81,45 @@ def test_a_coordinator_pages_and_filters_the_meetings(
     search.get_by_label("街道办事处").fill(f"{office}-nowhere")
     search.get_by_role("button", name="筛选").click()
     expect(page.get_by_text("没有符合筛选条件的会议。")).to_be_visible()
+
+
+def test_an_empty_page_of_the_meetings_says_why_and_leads_back_to_meetings(
+        page: Page, stack: ConsoleStack, sign_in: Callable[..., None], shoot: Callable[..., object]) -> None:
+    """A page past the end (an old link, a list grown shorter) says so and how many there are, and links to the
+    last and the first page; filters that match nothing say so, and clearing them shows the meetings again."""
+    office = street_office(stack)
+    case_id = record_case(stack, f"楼道堆放杂物堵塞消防通道 {secrets.token_hex(3)}")
+    eventually(lambda: httpx.get(f"{stack.urls['dispatch']}/cases/{case_id}",
+                                 headers=stack.as_role("coordinator")).is_success, timeout=60, what="dispatch has the case")
+    start = datetime.now(UTC) + timedelta(days=1)
+    earliest = convene(stack, office, case_id, start)
+    for n in range(1, 51):  # 51 meetings: two pages, the second holding the earliest alone
+        convene(stack, office, case_id, start + timedelta(days=n))
+
+    sign_in("coordinator")
+    page.goto(f"/coordinator/meetings?street_office={office}&page=9")
+    expect(page.get_by_text("第 9 页已超出列表末尾：列表共有 51 次会议。")).to_be_visible()
+    expect(page.get_by_text("尚无会议")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="会议列表分页")).to_have_count(0)  # no "previous" into emptiness
+    shoot("meetings-past-the-end")
+    page.get_by_role("link", name="转到最后一页（第 2 页）").click()
+    table = page.get_by_role("table")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody tr").get_by_role("link")).to_have_attribute("href", f"/coordinator/meetings/{earliest}")
+    expect(page.get_by_role("search", name="筛选会议").get_by_label("街道办事处")).to_have_value(office)
+
+    page.go_back()
+    page.get_by_role("link", name="转到第一页").click()
+    expect(table.locator("caption")).to_have_text("51 次会议 · 显示第 1–50 次，最晚安排的在前")
+    expect(table.locator("tbody tr")).to_have_count(50)
+
+    search = page.get_by_role("search", name="筛选会议")
+    search.get_by_label("状态").select_option(label="已休会")  # none of this office's meetings is adjourned
+    search.get_by_role("button", name="筛选").click()
+    expect(page.get_by_text("没有符合筛选条件的会议。")).to_be_visible()
+    expect(table).to_have_count(0)
+    shoot("meetings-no-match")
+    page.get_by_role("link", name="清除筛选条件").click()
+    expect(table.locator("tbody tr")).to_have_count(50)  # every street office's meetings again, a page of them
+    expect(search.get_by_label("街道办事处")).to_have_value("")
+    expect(search.get_by_label("状态")).to_have_value("")

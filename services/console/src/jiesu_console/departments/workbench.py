@@ -43,7 +43,8 @@ async def workbench(request: Request, person: Department, show: str = "live") ->
     rows.sort(key=lambda r: (r["due"] is None, not (r["due"] and r["due"].overdue),
                              r["due"].deadline.isoformat() if r["due"] else r["task"]["updated_at"]))
     overdue = sum(1 for r in rows if r["due"] and r["due"].overdue)
-    return render(request, "departments/workbench.html", rows=rows, show=show, overdue=overdue)
+    return render(request, "departments/workbench.html", rows=rows, show=show, overdue=overdue,
+                  hidden=len(tasks) - len(rows))  # finished tasks the live view leaves out
 
 
 async def _task_page(request: Request, person: Any, task_id: str, *, problem: str | None = None,
