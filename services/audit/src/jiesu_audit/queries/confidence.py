@@ -3,7 +3,8 @@ the composite, and a one-way decomposition of a measure's variance into between 
 
 Pure functions over counts; scipy.special supplies the normal, t and F distributions (the functions
 scipy.stats calls, without the 78 MiB that importing scipy.stats costs every audit process), numpy the
-bootstrap's draws.
+bootstrap's draws. Both are imported when first asked for: together ~50 MiB that an audit catching up on the log
+(whose memory must stay under 300 MiB) has no use for.
 """
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
-from scipy import special
 
 
 def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
@@ -23,6 +21,8 @@ def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, f
     refuses fractional ones, hence the formula.)"""
     if n <= 0:
         return None
+    from scipy import special
+
     z = float(special.ndtri(1 - (1 - confidence) / 2))
     p = successes / n
     denominator = 1 + z * z / n
@@ -44,6 +44,8 @@ def composite_interval(tallies: Mapping[str, Mapping[float, int]], weights: Mapp
     present = [r for r, counted in tallies.items() if sum(counted.values()) and weights.get(r)]
     if not present or any(sum(tallies[r].values()) < 2 for r in present):
         return None
+    import numpy as np
+
     w = np.array([weights[r] for r in present], dtype=float)
     w /= w.sum()
     rng = np.random.default_rng(seed)
@@ -89,6 +91,8 @@ def decomposition(groups: Sequence[Group], *, confidence: float = 0.95, unit: fl
 def _f_test(between: float, within: float, n: int, k: int) -> tuple[float | None, float | None]:
     if k < 2 or n <= k or within <= 0:
         return None, None
+    from scipy import special
+
     f = (between / (k - 1)) / (within / (n - k))
     return _r(f), float(special.fdtrc(k - 1, n - k, f))
 
@@ -97,6 +101,8 @@ def _group_row(g: Group, confidence: float, unit: float) -> dict[str, Any]:
     sd = math.sqrt(g.within_ss / (g.count - 1)) if g.count > 1 else None
     interval = None
     if sd is not None:
+        from scipy import special
+
         half = float(special.stdtrit(g.count - 1, 1 - (1 - confidence) / 2)) * sd / math.sqrt(g.count)
         interval = [_r((g.mean - half) / unit), _r((g.mean + half) / unit)]
     return {"street": g.name, "count": g.count, "mean": _r(g.mean / unit),

@@ -2,16 +2,19 @@
 
 Each (category, place) group's arrival times are read as one string (one group at a time) and its densest
 window found with numpy; the cases of a window are read only for the problems asked for (a page), and only a
-page of them: a window can hold thousands (`problem_cases` pages on through one problem's)."""
+page of them: a window can hold thousands (`problem_cases` pages on through one problem's). numpy is imported
+when first asked for: ~20 MiB that an audit catching up on the log has no use for."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import Connection, String, cast, func, or_, select
 
 from jiesu_audit.readmodel.tables import cases
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LEVELS = {"street": ("district", "street"), "community": ("district", "street", "community"),
           "grid": ("district", "street", "community", "grid")}
@@ -94,6 +97,8 @@ def _joined_times():  # type: ignore[no-untyped-def]
 
 
 def _times(joined: str) -> np.ndarray:
+    import numpy as np
+
     return np.sort(np.fromstring(joined, dtype=np.int64, sep=","))  # exact: parsed as integers
 
 
@@ -101,6 +106,8 @@ def _densest(category: str, place: tuple[str, ...], times: np.ndarray, window_us
              limit: int | None) -> Densest:
     """The first window ending at a case that holds the most cases received at most `window_us` before it;
     in (time, case id) order, ties in time counted up to the case itself."""
+    import numpy as np
+
     first = np.searchsorted(times, times - window_us, side="left")
     held = np.arange(len(times)) - first + 1
     end = int(np.argmax(held))  # the first of the largest
