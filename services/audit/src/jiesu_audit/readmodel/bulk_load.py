@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Index, event, select
 from sqlalchemy.exc import IntegrityError
 
+from jiesu_shared.free_memory import return_free_memory
 from jiesu_shared.store import Database
 from jiesu_shared.store.indexes import for_this_database
 
@@ -52,9 +53,11 @@ def collecting_per_batch() -> Iterator[None]:
 def collect_batch() -> None:
     """A batch's cyclic garbage collected, and what survives frozen out of the later batches' collections,
     which would scan the cached histories again and again. Frozen objects are still freed when their last
-    reference goes; only a cycle among them waits until the catch-up's end, when they are unfrozen."""
+    reference goes; only a cycle among them waits until the catch-up's end, when they are unfrozen. The C heap's
+    pages the batch freed go back to the system, so the next batch's peak does not stack on this one's."""
     gc.collect()
     gc.freeze()
+    return_free_memory()
 
 
 @contextmanager

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from jiesu_shared.free_memory import return_free_memory
+
 from jiesu_audit.readmodel.bulk_load import collect_batch, collecting_per_batch, commits_not_flushed, indexes_deferred
 from jiesu_audit.readmodel.log_reading import Poison, read_stretches
 from jiesu_audit.readmodel.projector import Decoded, Projector
@@ -35,6 +37,7 @@ class EmbeddedCatchUp:
             progress.duplicates += deferral.duplicates_removed
             if finished:  # counted once, at the end, with the indexes back and outside the batches' large cache
                 self.projector.refresh_departments()
+                return_free_memory()  # the count's pages too: answering questions starts from the working set
             return finished
 
     def _run(self, start: int, end: int, progress: Any, dead_letter: Callable[[list], None],
