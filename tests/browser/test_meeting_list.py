@@ -35,12 +35,18 @@ def convene(stack: ConsoleStack, office: str, case_id: str, scheduled_at: dateti
     return answer.json()["meeting_id"]
 
 
+def case_dispatch_has(stack: ConsoleStack, text: str) -> str:
+    """A recorded case, once dispatch has read it (a meeting can only name a case dispatch knows)."""
+    case_id = record_case(stack, text)
+    eventually(lambda: httpx.get(f"{stack.urls['dispatch']}/cases/{case_id}",
+                                 headers=stack.as_role("coordinator")).is_success, timeout=60, what="dispatch has the case")
+    return case_id
+
+
 def test_a_coordinator_pages_and_filters_the_meetings(
         page: Page, stack: ConsoleStack, sign_in: Callable[..., None], shoot: Callable[..., object]) -> None:
     office = street_office(stack)
-    case_id = record_case(stack, f"小区路灯坏了一个月没人修 {secrets.token_hex(3)}")
-    eventually(lambda: httpx.get(f"{stack.urls['dispatch']}/cases/{case_id}",
-                                 headers=stack.as_role("coordinator")).is_success, timeout=60, what="dispatch has the case")
+    case_id = case_dispatch_has(stack, f"小区路灯坏了一个月没人修 {secrets.token_hex(3)}")
     start = datetime.now(UTC) + timedelta(days=1)
     first = convene(stack, office, case_id, start)
     for n in range(1, MEETINGS):
@@ -88,9 +94,7 @@ def test_an_empty_page_of_the_meetings_says_why_and_leads_back_to_meetings(
     """A page past the end (an old link, a list grown shorter) says so and how many there are, and links to the
     last and the first page; filters that match nothing say so, and clearing them shows the meetings again."""
     office = street_office(stack)
-    case_id = record_case(stack, f"楼道堆放杂物堵塞消防通道 {secrets.token_hex(3)}")
-    eventually(lambda: httpx.get(f"{stack.urls['dispatch']}/cases/{case_id}",
-                                 headers=stack.as_role("coordinator")).is_success, timeout=60, what="dispatch has the case")
+    case_id = case_dispatch_has(stack, f"楼道堆放杂物堵塞消防通道 {secrets.token_hex(3)}")
     start = datetime.now(UTC) + timedelta(days=1)
     earliest = convene(stack, office, case_id, start)
     for n in range(1, 51):  # 51 meetings: two pages, the second holding the earliest alone
