@@ -75,8 +75,9 @@ async def case_list(request: Request, name: str, person: Coordinator, street: st
         "list": name, **filters, "offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE})
     dept = await department_names(request, person)
     return render(request, "coordinators/board_list.html", name=name, title=LIST_NAMES[name], items=answer["items"],
-                  total=answer["total"], first=answer["offset"] + 1, page=page, page_size=PAGE_SIZE, more=answer["truncated"],
-                  filters=filters, query=urlencode(filters), subjects=SUBJECTS, dept=dept, minutes_until=minutes_until)
+                  total=answer["total"], first=answer["offset"] + 1, page=page, page_size=PAGE_SIZE,
+                  more=answer["truncated"], filters=filters, query=urlencode(filters), subjects=SUBJECTS, dept=dept,
+                  minutes_until=minutes_until)
 
 
 def minutes_until(moment: str) -> int:

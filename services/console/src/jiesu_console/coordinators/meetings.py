@@ -63,8 +63,8 @@ async def _list_page(request: Request, person: Any, filters: dict[str, str], pag
     answer = await console_of(request).upstream.call(person, "dispatch", "GET", "/meetings", params={
         **filters, "offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE})
     return render(request, "coordinators/meetings.html", status=status, meetings=answer["meetings"],
-                  total=answer["total"], first=answer["offset"] + 1, page=page, page_size=PAGE_SIZE, more=answer["truncated"],
-                  filters=filters, query=urlencode(filters), states=STATES, problem=problem,
+                  total=answer["total"], first=answer["offset"] + 1, page=page, page_size=PAGE_SIZE,
+                  more=answer["truncated"], filters=filters, query=urlencode(filters), states=STATES, problem=problem,
                   dept=await department_names(request, person))
 
 
