@@ -167,7 +167,8 @@ def _window_rows(level: str, in_grids: bool) -> Select | CompoundSelect:  # type
     was scanned through for them (at 1,000,000 cases, a page of problems scanned every case)."""
     at, columns = cases.c.received_us, (cases.c.received_us, cases.c.case_id, cases.c.received_at)
     group = [cases.c.category == bindparam("category"), *(cases.c[name] == bindparam(name) for name in LEVELS[level])]
-    within_part, at_ends = at.between(bindparam("low"), bindparam("high")), at.in_([bindparam("start"), bindparam("end")])
+    within_part = at.between(bindparam("low"), bindparam("high"))
+    at_ends = at.in_([bindparam("start"), bindparam("end")])
     if not in_grids:
         return select(*columns).where(*group, or_(within_part, at_ends))
     # Two reads, each a range of the index in each grid (as one, the `OR` of the two left each grid scanned)
