@@ -37,8 +37,9 @@ def department_rows(conn: Connection, *, period: str, as_of: datetime, first: st
     """The kept figures of each (department, period) in scope, those whose facts changed since counted
     afresh, and the open meeting tasks (which depend on `as_of`) counted now."""
     tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
-    stale = _groups(conn, stale_groups, period, first, last, department)
-    for d, p, tally in _groups(conn, department_periods, period, first, last, department, department_periods.c.tally):
+    stale = groups_in_scope(conn, stale_groups, period, first, last, department)
+    for d, p, tally in groups_in_scope(conn, department_periods, period, first, last, department,
+                                       department_periods.c.tally):
         if (d, p) not in stale:
             tallies[(d, p)].update(json.loads(tally))
     if stale:
@@ -47,7 +48,9 @@ def department_rows(conn: Connection, *, period: str, as_of: datetime, first: st
     return [{"department": d, "period": p, **_view(t)} for (d, p), t in sorted(tallies.items())]
 
 
-def _groups(conn: Connection, table, period: str, first, last, department, *more) -> Any:  # type: ignore[no-untyped-def]
+def groups_in_scope(conn: Connection, table, period: str, first, last, department, *more) -> Any:  # type: ignore[no-untyped-def]
+    """The (department, period) of a kept or stale table's rows of one period kind in scope (a set), or with
+    `more` columns (rows)."""
     where = [table.c.period_kind == period, *within(table.c.period, first, last)]
     if department is not None:
         where.append(table.c.department == department)
@@ -57,15 +60,21 @@ def _groups(conn: Connection, table, period: str, first, last, department, *more
 
 def counted(conn: Connection, period: str, groups: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """These groups' figures counted from the facts (all of a period kind's when they are many)."""
+    scope = group_scope(groups)
+    tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
+    _offers(conn, tallies, period, scope)
+    _whistles(conn, tallies, period, scope)
+    return {key: tally for key, tally in tallies.items() if key in groups}
+
+
+def group_scope(groups: set[tuple[str, str]]) -> Scope:
+    """Conditions that take in these (department, period) groups' facts (and maybe others: filter after)."""
     departments, periods = sorted({d for d, _ in groups}), sorted({p for _, p in groups})
 
     def scope(per, by) -> list:  # type: ignore[no-untyped-def]
         return ([per.in_(periods)] if len(periods) <= _LISTED else []) + \
             ([by.in_(departments)] if len(departments) <= _LISTED else [])
-    tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
-    _offers(conn, tallies, period, scope)
-    _whistles(conn, tallies, period, scope)
-    return {key: tally for key, tally in tallies.items() if key in groups}
+    return scope
 
 
 def kept(tally: dict[str, Any]) -> str:
