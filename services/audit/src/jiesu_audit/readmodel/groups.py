@@ -23,7 +23,7 @@ from jiesu_audit.readmodel.facts import COLUMNS
 from jiesu_audit.readmodel.tables import department_periods, offers, signal_periods, stale_groups, summons, warnings
 
 PERIODS = ("month", "week", "day")
-_OFFER_KIND, _OFFER_DEPARTMENT = COLUMNS["audit_offers"].index("kind"), COLUMNS["audit_offers"].index("department")
+_OFFER_DEPARTMENT = COLUMNS["audit_offers"].index("department")
 _OFFERED = [COLUMNS["audit_offers"].index(f"offered_{p}") for p in PERIODS]
 _SUMMONS_DEPARTMENT = COLUMNS["audit_summons"].index("department")
 _BLOWN = [COLUMNS["audit_summons"].index(f"blown_{p}") for p in PERIODS]
