@@ -34,7 +34,8 @@ _WARNED = [COLUMNS["audit_warnings"].index(f"warned_{p}") for p in PERIODS]
 class Kept(NamedTuple):
     """A table of tallies per (period kind, department, period), and how they are counted from the facts."""
     table: Table
-    count: Callable[[Connection, str, set[tuple[str, str]]], dict[tuple[str, str], Any]]  # some groups' tallies
+    # some groups' tallies; the dict is shared by the counts of one refresh (what one pass found for another)
+    count: Callable[[Connection, str, set[tuple[str, str]], dict[str, Any]], dict[tuple[str, str], Any]]
     kept: Callable[[Any], str]  # a tally as the table keeps it
     facts: Callable[[str], list[tuple[Any, Any]]]  # the (department, period) columns of its facts, per period kind
 
@@ -79,9 +80,9 @@ def refresh(conn: Connection) -> int:
     for kind, groups in stale.items():
         if not groups:
             continue
-        keys = sorted(groups)
+        keys, shared = sorted(groups), {}
         for kept in KEPT:
-            tallies = kept.count(conn, kind, groups)
+            tallies = kept.count(conn, kind, groups, shared)
             _forget(conn, kept.table, kind, keys)
             insert_rows(conn, kept.table, [{"period_kind": kind, "department": d, "period": p, "tally": kept.kept(t)}
                                            for (d, p), t in sorted(tallies.items())])
