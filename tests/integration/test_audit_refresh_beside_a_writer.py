@@ -1,6 +1,7 @@
-"""Two audit instances on one PostgreSQL: one counts the stale department groups afresh while the other is
-writing facts into the same groups, not yet committed. The count cannot see those facts, so it must leave
-the groups stale: once both have committed, the answers are the ones counted from all the facts."""
+"""Two audit instances on one PostgreSQL: one counts the stale groups afresh (department figures, deliveries,
+warnings) while the other is writing facts into the same groups, not yet committed. The count cannot see those
+facts, so it must leave the groups stale: once both have committed, the answers are the ones counted from all
+the facts."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,9 @@ from jiesu_audit.readmodel.states import CaseStates
 from tests.domain.audit_known_log import known_log
 from tests.domain.audit_readmodel import fresh_database, project
 from tests.domain.test_audit_department_groups import answers, counts
+from tests.domain.test_audit_kept_signals import EVENTS as DISTRICT
+from tests.domain.test_audit_kept_signals import answers as signal_answers
+from tests.domain.test_audit_kept_signals import counted_afresh
 
 EVENTS = known_log()
 
@@ -45,5 +49,30 @@ def test_a_count_beside_an_uncommitted_writer_leaves_its_groups_stale(postgres_d
         counter.refresh_departments()  # and once counted with every fact committed, the kept rows agree
         assert counts(database)[1] == 0
         assert answers(database) == answers(reference)
+    finally:
+        database.dispose()
+
+
+def test_deliveries_and_warnings_counted_beside_an_uncommitted_writer_stay_stale(postgres_database_url: str) -> None:
+    database = Database(postgres_database_url)
+    SQLModel.metadata.create_all(database.engine)
+    try:
+        half = len(DISTRICT) // 2
+        writer, counter = Projector(database, "t", CaseStates(10)), Projector(database, "t", CaseStates(10))
+        with writer.batch([0]) as batch:
+            batch.refresh = False
+            batch.take(decoded(0, DISTRICT[:half]), {0: half})
+        with database.transaction() as session:  # the writer's next batch, not committed, beside a count
+            conn = session.connection()
+            batch = Batch(writer, conn, writer._positions(conn, [0]))
+            batch.refresh = False
+            batch.take(decoded(half, DISTRICT[half:]), {0: len(DISTRICT)})
+            batch.finish()
+            counter.refresh_departments()
+        assert counts(database)[1] > 0
+        assert signal_answers(database) == counted_afresh(database)
+        counter.refresh_departments()
+        assert counts(database)[1] == 0
+        assert signal_answers(database) == counted_afresh(database)
     finally:
         database.dispose()

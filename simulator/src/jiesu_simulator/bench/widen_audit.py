@@ -1,11 +1,11 @@
 """A caught-up audit database widened as `widen` widens its log: each fact row followed by its copies with
 every id renamed the same way (the version digit of every UUID; a pickled history keeps its length), so it
 holds what audit would have folded from the widened log — without the hours a catch-up of it takes on a
-loaded machine. The department rows are scaled as counting them from the facts would (each group's facts
-are there `copies` times: counts times `copies`, a median and a nearest-rank p90 of a multiset repeated
-are its own) — counting them afresh at start took longer than a session on a loaded machine. The timeline
-(what `/cases/{id}/timeline` reads, not the analytics) and the idempotency rows are left out; the position is
-set to the widened log's end.
+loaded machine. The kept rows (each department's figures, deliveries and warnings per period) are scaled as
+counting them from the facts would (each group's facts are there `copies` times: counts times `copies`, a
+median and a nearest-rank p90 of a multiset repeated are its own) — counting them afresh at start took longer
+than a session on a loaded machine. The timeline (what `/cases/{id}/timeline` reads, not the analytics) and the
+idempotency rows are left out; the position is set to the widened log's end.
 
     python -m jiesu_simulator.bench.widen_audit SOURCE.sqlite3 TARGET.sqlite3 COPIES
 """
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from jiesu_simulator.bench.widen import copy_of
 
-_LEFT_OUT = {"audit_department_periods", "audit_stale_groups", "timeline", "event_store", "outbox",
+_KEPT = ("audit_department_periods", "audit_signal_periods")
+_LEFT_OUT = {*_KEPT, "audit_stale_groups", "timeline", "event_store", "outbox",
              "processed_events"}
 _BATCH = 5_000
 
@@ -42,7 +43,8 @@ def widen_audit(source: Path, target: Path, copies: int) -> dict[str, int]:
             if kind == "table" and name not in _LEFT_OUT:
                 written[name] = _copy_table(read, write, name, copies)
         write.execute("UPDATE audit_positions SET next_offset = next_offset * ?", (copies,))
-        written["audit_department_periods"] = _scaled_department_rows(read, write, copies)
+        for kept in _KEPT:
+            written[kept] = _scaled_kept_rows(read, write, kept, copies)
         for kind, _, _, sql in schema:  # indexes last: built once, not row by row
             if kind == "index":
                 write.execute(sql)
@@ -69,15 +71,14 @@ def _copy_table(read: sqlite3.Connection, write: sqlite3.Connection, name: str, 
     return count
 
 
-def _scaled_department_rows(read: sqlite3.Connection, write: sqlite3.Connection, copies: int) -> int:
+def _scaled_kept_rows(read: sqlite3.Connection, write: sqlite3.Connection, table: str, copies: int) -> int:
     """Kept rows only where no group is stale (a stale group's row is not the facts' count)."""
     if read.execute("SELECT 1 FROM audit_stale_groups LIMIT 1").fetchone():
-        raise ValueError("the source has stale department groups: let its audit refresh them first")
-    rows = read.execute("SELECT period_kind, department, period, tally FROM audit_department_periods").fetchall()
+        raise ValueError("the source has stale groups: let its audit refresh them first")
+    rows = read.execute(f"SELECT period_kind, department, period, tally FROM {table}").fetchall()
     write.execute("BEGIN")
-    write.executemany("INSERT INTO audit_department_periods (period_kind, department, period, tally) "
-                      "VALUES (?, ?, ?, ?)", [(k, d, p, json.dumps(_scaled(json.loads(t), copies)))
-                                              for k, d, p, t in rows])
+    write.executemany(f"INSERT INTO {table} (period_kind, department, period, tally) VALUES (?, ?, ?, ?)",
+                      [(k, d, p, json.dumps(_scaled(json.loads(t), copies))) for k, d, p, t in rows])
     write.execute("COMMIT")
     return len(rows)
 

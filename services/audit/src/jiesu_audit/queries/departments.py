@@ -37,8 +37,9 @@ def department_rows(conn: Connection, *, period: str, as_of: datetime, first: st
     """The kept figures of each (department, period) in scope, those whose facts changed since counted
     afresh, and the open meeting tasks (which depend on `as_of`) counted now."""
     tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
-    stale = _groups(conn, stale_groups, period, first, last, department)
-    for d, p, tally in _groups(conn, department_periods, period, first, last, department, department_periods.c.tally):
+    stale = groups_in_scope(conn, stale_groups, period, first, last, department)
+    for d, p, tally in groups_in_scope(conn, department_periods, period, first, last, department,
+                                       department_periods.c.tally):
         if (d, p) not in stale:
             tallies[(d, p)].update(json.loads(tally))
     if stale:
@@ -47,7 +48,9 @@ def department_rows(conn: Connection, *, period: str, as_of: datetime, first: st
     return [{"department": d, "period": p, **_view(t)} for (d, p), t in sorted(tallies.items())]
 
 
-def _groups(conn: Connection, table, period: str, first, last, department, *more) -> Any:  # type: ignore[no-untyped-def]
+def groups_in_scope(conn: Connection, table, period: str, first, last, department, *more) -> Any:  # type: ignore[no-untyped-def]
+    """The (department, period) of a kept or stale table's rows of one period kind in scope (a set), or with
+    `more` columns (rows)."""
     where = [table.c.period_kind == period, *within(table.c.period, first, last)]
     if department is not None:
         where.append(table.c.department == department)
@@ -55,17 +58,26 @@ def _groups(conn: Connection, table, period: str, first, last, department, *more
     return rows.all() if more else {(d, p) for d, p in rows}
 
 
-def counted(conn: Connection, period: str, groups: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """These groups' figures counted from the facts (all of a period kind's when they are many)."""
+def counted(conn: Connection, period: str, groups: set[tuple[str, str]],
+            shared: dict[str, Any] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """These groups' figures counted from the facts (all of a period kind's when they are many). `shared`: the
+    refresh's, which also keeps the deliveries: their times (offers of every kind) are read in the same pass
+    over the offers, left there as "delivery_seconds" (see `signal_tallies.counted`)."""
+    scope = group_scope(groups)
+    tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
+    _offers(conn, tallies, period, scope, shared)
+    _whistles(conn, tallies, period, scope)
+    return {key: tally for key, tally in tallies.items() if key in groups}
+
+
+def group_scope(groups: set[tuple[str, str]]) -> Scope:
+    """Conditions that take in these (department, period) groups' facts (and maybe others: filter after)."""
     departments, periods = sorted({d for d, _ in groups}), sorted({p for _, p in groups})
 
     def scope(per, by) -> list:  # type: ignore[no-untyped-def]
         return ([per.in_(periods)] if len(periods) <= _LISTED else []) + \
             ([by.in_(departments)] if len(departments) <= _LISTED else [])
-    tallies: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
-    _offers(conn, tallies, period, scope)
-    _whistles(conn, tallies, period, scope)
-    return {key: tally for key, tally in tallies.items() if key in groups}
+    return scope
 
 
 def kept(tally: dict[str, Any]) -> str:
@@ -73,10 +85,11 @@ def kept(tally: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in tally.items() if not k.startswith("meeting_")})
 
 
-def _offers(conn: Connection, tallies: dict, period: str, scope: Scope) -> None:
+def _offers(conn: Connection, tallies: dict, period: str, scope: Scope, shared: dict[str, Any] | None) -> None:
     per = offers.c[f"offered_{period}"]
     keys = [offers.c.department, per]
-    where = [offers.c.kind == "case", *scope(per, offers.c.department)]
+    is_case = offers.c.kind == "case"
+    where = [is_case, *scope(per, offers.c.department)]
     for d, p, n, accepted, returned, cancelled in conn.execute(select(
             *keys, func.count(), _count(offers.c.was_accepted), _count(offers.c.returned),
             _count(offers.c.cancelled_undecided)).where(*where).group_by(*keys)):
@@ -87,7 +100,13 @@ def _offers(conn: Connection, tallies: dict, period: str, scope: Scope) -> None:
         tallies[(d, p)]["returns_by_reason"][reason] = n
     times = {"decide": offers.c.decided_after, "respond": offers.c.responded_after,
              "complete": offers.c.completed_after}
-    for name, spread_of in zip(times, spreads_together(conn, keys, list(times.values()), where)):
+    if shared is None:
+        found = spreads_together(conn, keys, list(times.values()), where)
+    else:  # every offer read once for a case task's times and any task's delivery: a second sorted pass cost more
+        *found, shared["delivery_seconds"] = spreads_together(
+            conn, keys, [*(case((is_case, time)) for time in times.values()), offers.c.notified_after],
+            scope(per, offers.c.department))
+    for name, spread_of in zip(times, found):
         for key, spread in spread_of.items():
             tallies[key][name] = spread
     b_per = breaches.c[f"offered_{period}"]

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from jiesu_audit.domain.times import ratio
+from jiesu_audit.queries import signal_tallies
 from jiesu_audit.queries.common import no_spread, spreads, within
-from jiesu_audit.readmodel.tables import marks, offers, rulings, warnings
+from jiesu_audit.readmodel.tables import marks, rulings
 
 
 def _count(condition) -> Any:  # type: ignore[no-untyped-def]
@@ -23,30 +24,27 @@ def _only(column, value: str | None) -> list:  # type: ignore[no-untyped-def]
 def deliveries(conn: Connection, *, period: str, first: str | None, last: str | None,
                department: str | None = None) -> list[dict[str, Any]]:
     """Per department and period of the offer: webhooks delivered, the time from offer to acknowledgement,
-    the attempts it took, and the deliveries given up (task.notification_failed)."""
-    per = offers.c[f"offered_{period}"]
-    keys, where = [offers.c.department, per], [*within(per, first, last), *_only(offers.c.department, department)]
-    times = spreads(conn, keys, offers.c.notified_after, where)
-    rows = conn.execute(select(*keys, func.count(), _count(offers.c.notified_after.is_not(None)),
-                               func.coalesce(func.sum(offers.c.notify_attempts), 0),
-                               func.coalesce(func.sum(offers.c.notification_failures), 0))
-                        .where(*where).group_by(*keys).order_by(*keys))
-    return [{"department": d, "period": p, "offers": n, "delivered": delivered, "attempts": attempts,
-             "failures": failures, "delivery_seconds": times.get((d, p), no_spread())}
-            for d, p, n, delivered, attempts, failures in rows]
+    the attempts it took, and the deliveries given up (task.notification_failed). Read from the kept rows
+    (`signal_tallies`), the stale groups counted afresh."""
+    found = [(d, p, t["deliveries"]) for d, p, t in signal_tallies.in_scope(conn, period, first, last, department)
+             if "deliveries" in t]
+    order = signal_tallies.database_order(conn, {w for d, p, _ in found for w in (d, p)})
+    return [{"department": d, "period": p, **tally}
+            for d, p, tally in sorted(found, key=lambda row: (order(row[0]), order(row[1])))]
 
 
 def sla_warnings(conn: Connection, *, period: str, first: str | None, last: str | None,
                  department: str | None = None) -> list[dict[str, Any]]:
     """Per department, period and clock: warnings given, and those heeded (the act came after the warning,
-    no later than the deadline)."""
-    per = warnings.c[f"warned_{period}"]
-    keys = [warnings.c.department, per, warnings.c.clock]
-    where = [*within(per, first, last), *_only(warnings.c.department, department)]
-    rows = conn.execute(select(*keys, func.count(), _count(warnings.c.heeded)).where(*where)
-                        .group_by(*keys).order_by(*keys))
+    no later than the deadline). Read from the kept rows, the stale groups counted afresh."""
+    found = [(d, p, clock, n["warnings"], n["heeded"])
+             for d, p, t in signal_tallies.in_scope(conn, period, first, last, department)
+             for clock, n in t.get("warnings", {}).items()]
+    order = signal_tallies.database_order(conn, {w for row in found for w in row[:3]})
     return [{"department": d, "period": p, "clock": clock, "warnings": n, "heeded": heeded,
-             "heeded_rate": ratio(heeded, n)} for d, p, clock, n, heeded in rows]
+             "heeded_rate": ratio(heeded, n)}
+            for d, p, clock, n, heeded in sorted(found, key=lambda row: (order(row[0]), order(row[1]),
+                                                                           order(row[2])))]
 
 
 def awaiting_rulings(conn: Connection, *, first: str | None, last: str | None, street: str | None = None,

@@ -1,7 +1,9 @@
-"""Keeping each department's figures per period (`audit_department_periods`) current: rewriting a case's
-facts marks the (period kind, department, period) groups its offers and whistles fall in as stale, in the
-same transaction; `refresh` counts the stale groups afresh and keeps their rows. An offer or a whistle
-never leaves its department and period, so the groups of a case's new rows cover those of its old ones.
+"""Keeping the figures counted per (period kind, department, period) current: each department's figures
+(`audit_department_periods`) and its webhook deliveries and SLA warnings (`audit_signal_periods`). Rewriting
+a case's facts marks the groups its offers (of any kind), whistles and warnings fall in as stale, in the same
+transaction; `refresh` counts the stale groups afresh and keeps their rows in every kept table. An offer, a
+whistle or a warning never leaves its department and period, so the groups of a case's new rows cover those
+of its old ones.
 
 Several audit instances write one PostgreSQL database: a group must not be counted by one while another is
 writing facts into it, or the kept row misses those facts and the mark that said so is gone. So marking a
@@ -10,32 +12,53 @@ group locks its mark row until the facts are committed, and a refresh counts onl
 at a question. (SQLite has one writer at a time: the question does not arise.)"""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, select, tuple_
+from sqlalchemy import Connection, Table, delete, select, tuple_
 
-from jiesu_audit.queries.departments import counted, kept
+from jiesu_audit.queries import departments, signal_tallies
 from jiesu_audit.readmodel.bulk import execute_many, insert_rows
 from jiesu_audit.readmodel.facts import COLUMNS
-from jiesu_audit.readmodel.tables import department_periods, offers, stale_groups, summons
+from jiesu_audit.readmodel.tables import department_periods, offers, signal_periods, stale_groups, summons, warnings
 
 PERIODS = ("month", "week", "day")
-_OFFER_KIND, _OFFER_DEPARTMENT = COLUMNS["audit_offers"].index("kind"), COLUMNS["audit_offers"].index("department")
+_OFFER_DEPARTMENT = COLUMNS["audit_offers"].index("department")
 _OFFERED = [COLUMNS["audit_offers"].index(f"offered_{p}") for p in PERIODS]
 _SUMMONS_DEPARTMENT = COLUMNS["audit_summons"].index("department")
 _BLOWN = [COLUMNS["audit_summons"].index(f"blown_{p}") for p in PERIODS]
+_WARNING_DEPARTMENT = COLUMNS["audit_warnings"].index("department")
+_WARNED = [COLUMNS["audit_warnings"].index(f"warned_{p}") for p in PERIODS]
 
 
-def groups_of(offer_rows: Iterable[tuple], summons_rows: Iterable[tuple]) -> set[tuple[str, str, str]]:
-    """The groups of fact rows as `facts` builds them (tuples in the order of `facts.COLUMNS`)."""
+class Kept(NamedTuple):
+    """A table of tallies per (period kind, department, period), and how they are counted from the facts."""
+    table: Table
+    # some groups' tallies; the dict is shared by the counts of one refresh (what one pass found for another)
+    count: Callable[[Connection, str, set[tuple[str, str]], dict[str, Any]], dict[tuple[str, str], Any]]
+    kept: Callable[[Any], str]  # a tally as the table keeps it
+    facts: Callable[[str], list[tuple[Any, Any]]]  # the (department, period) columns of its facts, per period kind
+
+
+KEPT = (
+    Kept(department_periods, departments.counted, departments.kept, lambda p: [
+        (offers.c.department, offers.c[f"offered_{p}"]), (summons.c.department, summons.c[f"blown_{p}"])]),
+    Kept(signal_periods, signal_tallies.counted, signal_tallies.kept, lambda p: [
+        (offers.c.department, offers.c[f"offered_{p}"]), (warnings.c.department, warnings.c[f"warned_{p}"])]),
+)
+
+
+def groups_of(offer_rows: Iterable[tuple], summons_rows: Iterable[tuple],
+              warning_rows: Iterable[tuple]) -> set[tuple[str, str, str]]:
+    """The groups of fact rows as `facts` builds them (tuples in the order of `facts.COLUMNS`): every offer's
+    (the department figures count case tasks only, the deliveries every kind), whistle's and warning's."""
     found = set()
-    for row in offer_rows:
-        if row[_OFFER_KIND] == "case":  # the department figures count case tasks only (their breaches too)
-            department = row[_OFFER_DEPARTMENT]
-            found.update((p, department, row[i]) for p, i in zip(PERIODS, _OFFERED))
-    for row in summons_rows:
-        department = row[_SUMMONS_DEPARTMENT]
-        found.update((p, department, row[i]) for p, i in zip(PERIODS, _BLOWN))
+    for rows, department_at, periods_at in ((offer_rows, _OFFER_DEPARTMENT, _OFFERED),
+                                            (summons_rows, _SUMMONS_DEPARTMENT, _BLOWN),
+                                            (warning_rows, _WARNING_DEPARTMENT, _WARNED)):
+        for row in rows:
+            department = row[department_at]
+            found.update((p, department, row[i]) for p, i in zip(PERIODS, periods_at))
     return found
 
 
@@ -50,36 +73,46 @@ def mark_stale(conn: Connection, groups: set[tuple[str, str, str]]) -> None:
 
 
 def refresh(conn: Connection) -> int:
-    """Count every stale group afresh and keep its row; returns how many groups were refreshed."""
+    """Count every stale group afresh and keep its rows; returns how many groups were refreshed."""
     stale: dict[str, set[tuple[str, str]]] = {p: set() for p in PERIODS}
     for kind, department, period in conn.execute(select(stale_groups).with_for_update(skip_locked=True)):
         stale[kind].add((department, period))
     for kind, groups in stale.items():
         if not groups:
             continue
-        tallies = counted(conn, kind, groups)
-        keys = sorted(groups)
-        for start in range(0, len(keys), 300):
-            chunk = keys[start:start + 300]
-            for table in (department_periods, stale_groups):
-                conn.execute(delete(table).where(table.c.period_kind == kind,
-                                                 tuple_(table.c.department, table.c.period).in_(chunk)))
-        insert_rows(conn, department_periods, [{"period_kind": kind, "department": d, "period": p, "tally": kept(t)}
-                                               for (d, p), t in sorted(tallies.items())])
+        keys, shared = sorted(groups), {}
+        for kept in KEPT:
+            tallies = kept.count(conn, kind, groups, shared)
+            _forget(conn, kept.table, kind, keys)
+            insert_rows(conn, kept.table, [{"period_kind": kind, "department": d, "period": p, "tally": kept.kept(t)}
+                                           for (d, p), t in sorted(tallies.items())])
+        _forget(conn, stale_groups, kind, keys)
     return sum(len(g) for g in stale.values())
 
 
-def adopt(conn: Connection) -> int:
-    """A read model written before department rows were kept has facts but neither rows nor stale marks:
-    mark every group its facts fall in as stale (then `refresh` counts them). Returns how many were marked."""
-    if conn.execute(select(department_periods.c.period).limit(1)).first() is not None or \
-            conn.execute(select(stale_groups.c.period).limit(1)).first() is not None:
-        return 0
+def _forget(conn: Connection, table: Table, kind: str, keys: list[tuple[str, str]]) -> None:
+    for start in range(0, len(keys), 300):
+        conn.execute(delete(table).where(table.c.period_kind == kind,
+                                         tuple_(table.c.department, table.c.period).in_(keys[start:start + 300])))
+
+
+def adopt(conn: Connection) -> tuple[int, bool]:
+    """A read model written before a kept table was added has facts but no rows in it: mark every group its
+    facts fall in as stale. Returns how many were marked, and whether to refresh them now: not when the read
+    model had stale marks and no kept rows at all (a catch-up cut short, which counts them at its end).
+    A mark is idempotent, so a table left empty because its facts are empty is looked at again, cheaply."""
+    marked_before = _any(conn, stale_groups)
+    catching_up = marked_before and not any(_any(conn, kept.table) for kept in KEPT)
     found: set[tuple[str, str, str]] = set()
-    for p in PERIODS:
-        found.update((p, d, k) for d, k in conn.execute(
-            select(offers.c.department, offers.c[f"offered_{p}"]).where(offers.c.kind == "case").distinct()))
-        found.update((p, d, k) for d, k in conn.execute(
-            select(summons.c.department, summons.c[f"blown_{p}"]).distinct()))
+    for kept in KEPT:
+        if _any(conn, kept.table):
+            continue
+        for p in PERIODS:
+            for department, period in kept.facts(p):
+                found.update((p, d, k) for d, k in conn.execute(select(department, period).distinct()))
     mark_stale(conn, found)
-    return len(found)
+    return len(found), bool(found) and not catching_up
+
+
+def _any(conn: Connection, table: Table) -> bool:
+    return conn.execute(select(table.c.period).limit(1)).first() is not None

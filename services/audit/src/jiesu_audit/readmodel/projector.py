@@ -23,7 +23,7 @@ from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
 from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
 from jiesu_audit.readmodel.log_reading import as_view
 from jiesu_audit.readmodel.states import CaseStates
-from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons
+from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons, warnings
 from jiesu_audit.readmodel.timeline_rows import put_all_on_timeline, put_on_timeline
 
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
@@ -65,16 +65,17 @@ class Projector:
         self._refreshed_at = -math.inf
 
     def adopt_old_read_model(self) -> int:
-        """Before consuming: department rows for facts written before they were kept (see `groups.adopt`)."""
+        """Before consuming: kept rows for facts written before their table was kept (see `groups.adopt`)."""
         with self.database.transaction() as session:
             conn = session.connection()
-            marked = adopt(conn)
-            if marked:
+            marked, now = adopt(conn)
+            if now:
                 refresh(conn)
             return marked
 
     def refresh_departments(self) -> None:
-        """The stale department groups counted afresh, in a transaction of their own."""
+        """The stale groups' kept rows (department figures, deliveries, warnings) counted afresh, in a
+        transaction of their own."""
         with self.database.transaction() as session:
             refresh(session.connection())
         self._refreshed_at = time.monotonic()
@@ -149,7 +150,7 @@ class Projector:
         insert_tuples(conn, cases, facts.COLUMNS[cases.name], [facts.case_row(h) for h in touched.values()])
         for table in PER_CASE:
             insert_tuples(conn, table, facts.COLUMNS[table.name], rows[table.name])
-        mark_stale(conn, groups_of(rows[offers.name], rows[summons.name]))
+        mark_stale(conn, groups_of(rows[offers.name], rows[summons.name], rows[warnings.name]))
 
     @staticmethod
     def _claim(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:

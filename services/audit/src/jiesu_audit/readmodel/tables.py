@@ -175,3 +175,12 @@ Index("ix_audit_cases_verdicts_by_place", cases.c.district, cases.c.street, case
 Index("ix_audit_cases_by_place", cases.c.district, cases.c.street, cases.c.category, cases.c.community, cases.c.grid,
       cases.c.received_us, cases.c.case_id, cases.c.received_at).ddl_if(dialect="sqlite")
 Index("ix_audit_cases_by_street", cases.c.district, cases.c.street, cases.c.category).ddl_if(dialect="postgresql")
+
+# --- Issue 14, webhook deliveries and SLA warnings at a million cases (queries/signal_tallies.py): per (period kind,
+# department, period), the department's deliveries (offers of every kind, in the period offered) and its SLA
+# warnings per clock (in the period warned), as counted from the facts; marked stale in `audit_stale_groups` and
+# refreshed with the department rows above (readmodel/groups.py), so a question reads a few rows.
+signal_periods = Table("audit_signal_periods", _meta,
+                       Column("period_kind", String(5), primary_key=True),
+                       Column("department", String(_NAME), primary_key=True),
+                       Column("period", String(10), primary_key=True), Column("tally", Text, nullable=False))
