@@ -8,7 +8,7 @@ from itertools import groupby, islice
 from operator import is_not, itemgetter
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, or_, select
+from sqlalchemy import Column, ColumnElement, Connection, case, func, or_, select
 
 from jiesu_audit.domain.times import median
 
@@ -57,8 +57,6 @@ def spreads_together(conn: Connection, keys: Sequence[ColumnElement], values: Se
 
 
 def _over(name: str, keys: Sequence[ColumnElement], order: ColumnElement | None):  # type: ignore[no-untyped-def]
-    from sqlalchemy import func
-
     function = func.row_number() if name == "row_number" else func.count()
     return function.over(partition_by=list(keys), order_by=order)
 
@@ -66,6 +64,11 @@ def _over(name: str, keys: Sequence[ColumnElement], order: ColumnElement | None)
 def _spread(n: int, ranks: dict[int, float]) -> dict[str, Any]:
     middle = [ranks[(n + 1) // 2]] if n % 2 else [ranks[n // 2], ranks[n // 2 + 1]]
     return {"count": n, "median": median(middle), "p90": ranks[(9 * n + 9) // 10]}
+
+
+def count_where(condition) -> Any:  # type: ignore[no-untyped-def]
+    """How many rows of a group meet the condition (a SUM of 0s and 1s: the same on SQLite and PostgreSQL)."""
+    return func.sum(case((condition, 1), else_=0))
 
 
 def no_spread() -> dict[str, Any]:

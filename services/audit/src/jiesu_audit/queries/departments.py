@@ -11,15 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from jiesu_audit.domain.times import ratio
-from jiesu_audit.queries.common import no_spread, spreads, spreads_together, within
+from jiesu_audit.queries.common import count_where, no_spread, spreads, spreads_together, within
 from jiesu_audit.readmodel.facts import micros
 from jiesu_audit.readmodel.tables import breaches, department_periods, meeting_tasks, offers, stale_groups, summons
 
 _LISTED = 400  # periods or departments named in an IN (...); beyond that, all are counted
-
-
-def _count(condition) -> Any:  # type: ignore[no-untyped-def]
-    return func.sum(case((condition, 1), else_=0))
 
 
 def _blank() -> dict[str, Any]:
@@ -91,8 +87,8 @@ def _offers(conn: Connection, tallies: dict, period: str, scope: Scope, shared: 
     is_case = offers.c.kind == "case"
     where = [is_case, *scope(per, offers.c.department)]
     for d, p, n, accepted, returned, cancelled in conn.execute(select(
-            *keys, func.count(), _count(offers.c.was_accepted), _count(offers.c.returned),
-            _count(offers.c.cancelled_undecided)).where(*where).group_by(*keys)):
+            *keys, func.count(), count_where(offers.c.was_accepted), count_where(offers.c.returned),
+            count_where(offers.c.cancelled_undecided)).where(*where).group_by(*keys)):
         tallies[(d, p)].update(offers=n, accepted=accepted, returned=returned, cancelled=cancelled)
     reasons = conn.execute(select(*keys, offers.c.return_reason, func.count()).where(
         *where, offers.c.returned, offers.c.return_reason.is_not(None)).group_by(*keys, offers.c.return_reason))
@@ -120,7 +116,7 @@ def _whistles(conn: Connection, tallies: dict, period: str, scope: Scope) -> Non
     keys = [summons.c.department, per]
     where = scope(per, summons.c.department)
     for d, p, n, reported, no_shows in conn.execute(select(
-            *keys, func.count(), _count(summons.c.reported_in), _count(summons.c.no_show)).where(*where)
+            *keys, func.count(), count_where(summons.c.reported_in), count_where(summons.c.no_show)).where(*where)
             .group_by(*keys)):
         tallies[(d, p)].update(summoned=n, reported_in=reported, no_shows=no_shows)
     for key, spread in spreads(conn, keys, summons.c.report_in_seconds, [*where, summons.c.reported_in]).items():
@@ -135,7 +131,7 @@ def _meetings(conn: Connection, tallies: dict, period: str, first, last, departm
     if department is not None:
         where.append(meeting_tasks.c.owner == department)
     overdue = meeting_tasks.c.deadline_us.is_not(None) & (meeting_tasks.c.deadline_us < as_of_us)
-    for d, p, n, late in conn.execute(select(*keys, func.count(), _count(overdue)).where(*where).group_by(*keys)):
+    for d, p, n, late in conn.execute(select(*keys, func.count(), count_where(overdue)).where(*where).group_by(*keys)):
         tallies[(d, p)].update(meeting_open=n, meeting_overdue=late)
 
 

@@ -11,17 +11,13 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, text
+from sqlalchemy import Connection, func, select, text
 
-from jiesu_audit.queries.common import no_spread, spreads_together
+from jiesu_audit.queries.common import count_where, no_spread, spreads_together
 from jiesu_audit.queries.departments import group_scope, groups_in_scope
 from jiesu_audit.readmodel.tables import offers, signal_periods, stale_groups, warnings
 
 Tally = dict[str, Any]
-
-
-def _count(condition) -> Any:  # type: ignore[no-untyped-def]
-    return func.sum(case((condition, 1), else_=0))
 
 
 def counted(conn: Connection, period: str, groups: set[tuple[str, str]],
@@ -33,7 +29,7 @@ def counted(conn: Connection, period: str, groups: set[tuple[str, str]],
     per = offers.c[f"offered_{period}"]
     keys, where = [offers.c.department, per], scope(per, offers.c.department)
     for d, p, n, delivered, attempts, failures in conn.execute(select(
-            *keys, func.count(), _count(offers.c.notified_after.is_not(None)),
+            *keys, func.count(), count_where(offers.c.notified_after.is_not(None)),
             func.coalesce(func.sum(offers.c.notify_attempts), 0),
             func.coalesce(func.sum(offers.c.notification_failures), 0)).where(*where).group_by(*keys)):
         tallies[(d, p)]["deliveries"] = {"offers": n, "delivered": delivered, "attempts": attempts,
@@ -46,7 +42,7 @@ def counted(conn: Connection, period: str, groups: set[tuple[str, str]],
         tallies[key]["deliveries"]["delivery_seconds"] = spread
     w_per = warnings.c[f"warned_{period}"]
     w_keys = [warnings.c.department, w_per, warnings.c.clock]
-    for d, p, clock, n, heeded in conn.execute(select(*w_keys, func.count(), _count(warnings.c.heeded)).where(
+    for d, p, clock, n, heeded in conn.execute(select(*w_keys, func.count(), count_where(warnings.c.heeded)).where(
             *scope(w_per, warnings.c.department)).group_by(*w_keys)):
         tallies[(d, p)].setdefault("warnings", {})[clock] = {"warnings": n, "heeded": heeded}
     return {key: tally for key, tally in tallies.items() if key in groups}

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from jiesu_audit.domain.times import ratio
 from jiesu_audit.queries import signal_tallies
-from jiesu_audit.queries.common import no_spread, spreads, within
+from jiesu_audit.queries.common import count_where, no_spread, spreads, within
 from jiesu_audit.readmodel.tables import marks, rulings
-
-
-def _count(condition) -> Any:  # type: ignore[no-untyped-def]
-    return func.sum(case((condition, 1), else_=0))
 
 
 def _only(column, value: str | None) -> list:  # type: ignore[no-untyped-def]
@@ -61,7 +57,7 @@ def awaiting_rulings(conn: Connection, *, first: str | None, last: str | None, s
 
 def _waits(conn: Connection, by, label: str, where: list) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     times = spreads(conn, [by], rulings.c.waited_seconds, where)
-    rows = conn.execute(select(by, func.count(), _count(rulings.c.ruled)).where(*where).group_by(by).order_by(by))
+    rows = conn.execute(select(by, func.count(), count_where(rulings.c.ruled)).where(*where).group_by(by).order_by(by))
     return [{label: name, "escalations": n, "ruled": ruled, "awaiting": n - ruled,
              "waited_seconds": times.get((name,), no_spread())} for name, n, ruled in rows]
 
