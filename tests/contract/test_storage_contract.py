@@ -110,6 +110,32 @@ async def test_relay_run_loop_publishes_what_is_committed_while_running(database
     assert [r.key for r in publisher.published] == [b"live"]
 
 
+async def test_a_running_relay_removes_what_it_published_without_another_commit(database: Database) -> None:
+    """Published entries are removed by the next turn's transaction; on a quiet service that turn comes of itself
+    (REMOVE_WITHIN), not at the next commit or the idle look a minute away."""
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(database=database, publisher=publisher, idle_pause=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        with database.transaction() as s:
+            STORE.append(s, stream_id="case-once", expected_version=0, subject="once", payloads=[received("once")])
+        relay.wake_threadsafe()
+
+        def outbox_empty_after_publishing() -> bool | None:
+            if not publisher.published:
+                return None
+            with database.reading() as s:
+                return not s.exec(select(OutboxEntry)).all() or None
+
+        await eventually_async(lambda: asyncio.sleep(0, outbox_empty_after_publishing()), timeout=10,
+                               what="the published entry removed")
+    finally:
+        stop.set()
+        await task
+    assert [r.key for r in publisher.published] == [b"once"]  # removed, not published again
+
+
 async def test_relay_backs_off_quietly_while_the_broker_is_away_and_says_when_it_recovers(
         database: Database, caplog: pytest.LogCaptureFixture) -> None:
     from jiesu_shared.backoff import Backoff
