@@ -170,6 +170,20 @@ async def test_a_redelivered_event_changes_nothing(
     assert len(tracked) == 1
 
 
+async def test_an_event_handled_in_an_earlier_turn_and_sent_again_changes_nothing(
+        bus: Bus, topic: str, unique: str, service_db: Database, running: ConsumerRunner) -> None:
+    event_id = new_event_id()
+    await publish(bus, [to(topic, case_received("case-E", "handled once", event_id=event_id))])
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, "case-E"), what="the first copy handled")
+    again = [to(topic, case_received("case-E", "handled once", event_id=event_id)), to(topic, case_received("case-F"))]
+    await publish(bus, again)  # a later turn: the copy beside an event not seen before
+
+    await eventually_async(lambda: asyncio.to_thread(seen, service_db, "case-F"), what="the event after the copy")
+    assert seen(service_db, "case-E") == ["handled once"]
+    with service_db.transaction() as s:
+        assert len(s.exec(select(ProcessedEvent).where(ProcessedEvent.event_id == event_id)).all()) == 1
+
+
 async def test_after_a_restart_without_offset_commit_nothing_is_handled_twice(
         bus: Bus, topic: str, unique: str, service_db: Database) -> None:
     await publish(bus, [to(topic, case_received("case-K", "keep once"))])

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -51,10 +52,11 @@ current_record: ContextVar[Record | None] = ContextVar("current_record", default
 # Events handled in one transaction at most: a long batch would keep the service's HTTP writers waiting.
 _EVENTS_PER_TRANSACTION = 100
 _PROCESSED = ProcessedEvent.__table__  # type: ignore[attr-defined]
-_TRACK = insert(_PROCESSED)
-# Built once: building and keying the statement for every batch cost more than running it.
-_HANDLED_AMONG = select(_PROCESSED.c.event_id).where(_PROCESSED.c.consumer_group == bindparam("group"),
-                                                     _PROCESSED.c.event_id.in_(bindparam("ids", expanding=True)))
+# A run's tracking rows go in first, in one statement that returns the ids not handled before (a redelivered
+# event's row is there already): one statement where a look and an insert were two. Built once: building and
+# keying the statement for every batch cost more than running it.
+_TRACK_NEW = {"sqlite": sqlite_insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.event_id),
+              "postgresql": postgresql_insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.event_id)}
 
 
 @dataclass(frozen=True)
@@ -198,23 +200,19 @@ class ConsumerRunner:
 
     def _commit_run(self, run: list[_Routed]) -> int | None:
         """None when the whole run was handled and committed, else the index of the event that failed (0 when
-        the commit did) and nothing was. What was handled before is looked up once for the run, and the tracking
-        rows go in one statement."""
+        the commit did) and nothing was. The run's tracking rows go in first, in one statement that says which
+        events were not handled before."""
         failed_at: int | None = None
         try:
             with self._db.transaction() as session:
-                done = self._processed_among(session, [routed.envelope.id for routed in run])
-                tracking: list[dict] = []
+                new = self._track_new(session, run)
                 for index, routed in enumerate(run):
-                    if routed.envelope.id in done:
-                        continue  # redelivered: already handled
+                    if routed.envelope.id not in new:
+                        continue  # redelivered: already handled (or a second copy in this run)
+                    new.discard(routed.envelope.id)
                     failed_at = index
                     self._call_handler(session, routed)
                     failed_at = None
-                    done.add(routed.envelope.id)
-                    tracking.append(self._tracking_row(routed))
-                if tracking:
-                    session.connection().execute(_TRACK, tracking)
         except Exception:
             if failed_at is None:
                 log.warning("a batch of %d events could not be committed; handling them one by one", len(run))
@@ -262,9 +260,12 @@ class ConsumerRunner:
         self._call_handler(session, routed)
         session.add(ProcessedEvent(**self._tracking_row(routed)))
 
-    def _processed_among(self, session: Session, event_ids: list[str]) -> set[str]:
-        rows = session.connection().execute(_HANDLED_AMONG, {"group": self.group, "ids": event_ids})
-        return {event_id for (event_id,) in rows}
+    def _track_new(self, session: Session, run: list[_Routed]) -> set[str]:
+        """Insert the run's tracking rows (a copy's row is its first's); the ids that had none before."""
+        connection = session.connection()
+        firsts = {routed.envelope.id: routed for routed in reversed(run)}  # reversed: each id's first copy wins
+        rows = [self._tracking_row(routed) for routed in firsts.values()]
+        return {event_id for (event_id,) in connection.execute(_TRACK_NEW[connection.dialect.name], rows)}
 
     def _tracking_row(self, routed: _Routed) -> dict:
         record = routed.record
