@@ -21,7 +21,8 @@ pytestmark = pytest.mark.usefixtures("read_models")  # on SQLite and on PostgreS
 CONFIG = json.loads(resources.files("jiesu_audit").joinpath("three_rates.json").read_text())
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 # what each step added, as the version before it wrote the read model: (table, column, indexes on it)
-STEPS = [("audit_offers", "street_key", ("ix_audit_offers_responses", "ix_audit_offers_response_times")),
+STEPS = [("audit_offers", "street_key", ("ix_audit_offers_responses", "ix_audit_offers_response_times",
+                                        "ix_audit_offers_open_responses")),
          ("audit_callbacks", "street_key", ("ix_audit_callbacks_verdicts",)),
          ("audit_returns", "returned_us", ("ix_audit_returns_month_edges", "ix_audit_returns_week_edges",
                                            "ix_audit_returns_day_edges")),

@@ -1,13 +1,17 @@
 """A widened district (the 1,000,000-case benchmark's log) is as lawful as the simulated one it copies: each
 copy's cases are new cases with new ids, and audit folds each copy exactly as it folds the original; a widened
-read model keeps the department rows audit would count from its facts."""
+read model keeps the department rows audit would count from its facts, and answers the three rates and rankings
+as counted from them."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 from jiesu_shared.bus.embedded import EmbeddedBus
 from jiesu_shared.catalogue import parse_payload
@@ -16,11 +20,15 @@ from jiesu_shared.store import Database
 from jiesu_audit.domain.history import fold
 from jiesu_audit.queries import departments
 from jiesu_audit.readmodel.groups import refresh
+from jiesu_audit.readmodel.projector import Projector
+from jiesu_audit.readmodel.states import CaseStates
+from jiesu_audit.readmodel.tables import rate_periods
 from jiesu_audit.replay.sources import from_stored_record
 from jiesu_simulator.bench.widen import MAX_COPIES, copy_of, widen
 from jiesu_simulator.bench.widen_audit import widen_audit
 from jiesu_simulator.offline import generate
 from jiesu_simulator.sinks import publish_to_bus
+from tests.domain import test_audit_kept_rates as kept_rates
 from tests.domain.audit_readmodel import fresh_database, project
 
 TOPIC, COPIES = "jiesu.case-events", 3
@@ -80,3 +88,19 @@ def test_a_widened_read_model_keeps_the_department_rows_audit_counts_from_its_fa
                                        "meeting_overdue": 0})
             assert {**row, "meeting_tasks": fresh["meeting_tasks"]} == \
                 {"department": row["department"], "period": row["period"], **fresh}
+
+
+def test_a_widened_read_model_answers_the_three_rates_and_rankings_as_counted_from_its_facts(tmp_path: Path) -> None:
+    """widen_audit scales the rates' counts and leaves the response times by street to be counted at start (float
+    sums in order, which a repeated multiset does not keep to the bit): once adopted, every answer is the one the
+    old queries count from the widened facts."""
+    source = fresh_database()
+    project(source, kept_rates.EVENTS)
+    target = tmp_path / "wider.sqlite3"
+    widen_audit(Path(source.engine.url.database), target, COPIES)
+    wider = Database(f"sqlite:///{target}")
+    with wider.reading() as session:
+        assert session.connection().execute(select(func.count()).select_from(rate_periods)).scalar_one() > 0
+    assert Projector(wider, "t", CaseStates(10)).adopt_old_read_model() > 0  # the street times, counted at start
+    assert kept_rates.answers(wider) == kept_rates.counted_afresh(wider)
+    assert json.loads(kept_rates.answers(wider))[1][0]["departments"][0]["counted"]["response"] % COPIES == 0

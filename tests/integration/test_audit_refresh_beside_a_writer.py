@@ -1,23 +1,28 @@
 """Two audit instances on one PostgreSQL: one counts the stale groups afresh (department figures, deliveries,
-warnings) while the other is writing facts into the same groups, not yet committed. The count cannot see those
-facts, so it must leave the groups stale: once both have committed, the answers are the ones counted from all
-the facts."""
+warnings, the three rates' counts, the response times by street) while the other is writing facts into the same
+groups, not yet committed. The count cannot see those facts, so it must leave the groups stale: once both have
+committed, the answers are the ones counted from all the facts."""
 from __future__ import annotations
 
 import json
 
+from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from jiesu_shared.store import Database
 
 from jiesu_audit.readmodel.projector import Batch, Decoded, Projector
 from jiesu_audit.readmodel.states import CaseStates
+from jiesu_audit.readmodel.tables import stale_streets
 from tests.domain.audit_known_log import known_log
 from tests.domain.audit_readmodel import fresh_database, project
 from tests.domain.test_audit_department_groups import answers, counts
 from tests.domain.test_audit_kept_signals import EVENTS as DISTRICT
 from tests.domain.test_audit_kept_signals import answers as signal_answers
 from tests.domain.test_audit_kept_signals import counted_afresh
+from tests.domain.test_audit_kept_rates import EVENTS as RATED
+from tests.domain.test_audit_kept_rates import answers as rate_answers
+from tests.domain.test_audit_kept_rates import counted_afresh as rates_counted_afresh
 
 EVENTS = known_log()
 
@@ -74,5 +79,35 @@ def test_deliveries_and_warnings_counted_beside_an_uncommitted_writer_stay_stale
         counter.refresh_departments()
         assert counts(database)[1] == 0
         assert signal_answers(database) == counted_afresh(database)
+    finally:
+        database.dispose()
+
+
+def test_the_three_rates_and_street_times_counted_beside_an_uncommitted_writer_stay_stale(
+        postgres_database_url: str) -> None:
+    def stale_streets_left() -> int:
+        with database.reading() as session:
+            return session.connection().execute(select(func.count()).select_from(stale_streets)).scalar_one()
+
+    database = Database(postgres_database_url)
+    SQLModel.metadata.create_all(database.engine)
+    try:
+        half = len(RATED) // 2
+        writer, counter = Projector(database, "t", CaseStates(10)), Projector(database, "t", CaseStates(10))
+        with writer.batch([0]) as batch:
+            batch.refresh = False
+            batch.take(decoded(0, RATED[:half]), {0: half})
+        with database.transaction() as session:  # the writer's next batch, not committed, beside a count
+            conn = session.connection()
+            batch = Batch(writer, conn, writer._positions(conn, [0]))
+            batch.refresh = False
+            batch.take(decoded(half, RATED[half:]), {0: len(RATED)})
+            batch.finish()
+            counter.refresh_departments()
+        assert counts(database)[1] > 0 and stale_streets_left() > 0  # the writer's groups are still stale
+        assert rate_answers(database) == rates_counted_afresh(database)
+        counter.refresh_departments()
+        assert counts(database)[1] == 0 and stale_streets_left() == 0
+        assert rate_answers(database) == rates_counted_afresh(database)
     finally:
         database.dispose()

@@ -8,12 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Connection
 
-from jiesu_audit.queries import rates
+from jiesu_audit.queries import rates, street_times
 from jiesu_audit.queries.confidence import Group, composite_interval, decomposition, wilson
-from jiesu_audit.readmodel.tables import offers
 
 DEFAULTS = {"min_count": 30, "confidence": 0.95, "resamples": 2000, "seed": 15}
 RESPONSE_TIME = ("hours from acceptance to first contact with the citizen (task.responded), lead case tasks "
@@ -68,27 +66,10 @@ def _row(label: str, name: str, unit: rates.Scores, weights: dict[str, float], s
 
 
 def response_time_decomposition(conn: Connection, month: str, confidence: float) -> dict[str, Any]:
-    """Per street the count, mean and sum of squared deviations, computed in the database (two passes: the
-    streets' means, then each street's deviations from its mean), so memory stays flat however many tasks.
-    Each street's sums are taken in ascending order of the times, so their last bits (which the p-value shows)
-    are the same whatever order the rows lie in: SQLite reads them in that order from
-    ix_audit_offers_response_times; PostgreSQL, which may scan the table instead, is told the order."""
-    o = offers.c
-
-    def responded(*where: Any) -> Any:
-        return (o.is_lead_case, o.has_accepted_at, o.offered_month == month, o.responded_after.is_not(None), *where)
-
-    def in_order(value: Any) -> Any:
-        return aggregate_order_by(value, o.responded_after) if conn.dialect.name == "postgresql" else value
-
-    means = select(o.street_key.label("street"), func.count().label("n"),
-                   func.avg(in_order(o.responded_after)).label("mean")) \
-        .where(*responded(o.street_key.is_not(None))).group_by(o.street_key).subquery()
-    deviation = o.responded_after - means.c.mean
-    within = select(func.sum(in_order(deviation * deviation))).where(
-        *responded(o.street_key == means.c.street)).scalar_subquery()
-    rows = conn.execute(select(means.c.street, means.c.n, means.c.mean, within)).all()
-    # In the streets' order, whatever order the database grouped them in: the grand mean and the sums of squares
-    # are float sums, and their last bits (which the p-value shows) depend on the order they are added in.
-    groups = [Group(street, int(n), float(mean), float(ss or 0.0)) for street, n, mean, ss in sorted(rows)]
+    """Per street the count, mean and sum of squared deviations, kept per (month, street) and counted afresh
+    where stale (`street_times`: each street's sums taken in ascending order of the times, so their last bits,
+    which the p-value shows, are the same whatever order the rows lie in)."""
+    # In the streets' order: the grand mean and the sums of squares are float sums, and their last bits (which the
+    # p-value shows) depend on the order they are added in.
+    groups = [Group(street, *times) for street, times in sorted(street_times.of_month(conn, month).items())]
     return decomposition(groups, confidence=confidence, unit=3600.0)

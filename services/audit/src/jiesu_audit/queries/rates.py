@@ -1,7 +1,8 @@
 """The three rates (三率) per department and street, ranked, and the outcome mix — by the configured
-definitions (three_rates.json). The database counts how often each score was given per department and
-street (from an index, in its groups' order); the sums over those counts are exact, so, unlike a float sum
-of the scores one by one, they do not depend on the order the rows come in."""
+definitions (three_rates.json). How often each score was given per department and street is kept per (month,
+department) (`rate_tallies`: the answered responses and the verdicts; the overdue unanswered ones counted at the
+question); the sums over those counts are exact, so, unlike a float sum of the scores one by one, they do not
+depend on the order the rows come in."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -10,11 +11,12 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from jiesu_audit.domain.times import ratio
+from jiesu_audit.queries import rate_tallies
 from jiesu_audit.readmodel.facts import micros
-from jiesu_audit.readmodel.tables import callbacks, cases, offers
+from jiesu_audit.readmodel.tables import cases
 
 OUTCOMES = ("resolved_satisfied", "satisfied_unresolved", "resolved_unsatisfied", "neither", "unresolvable")
 RATES = ("response", "resolution", "satisfaction")
@@ -63,32 +65,16 @@ def scores_of(conn: Connection, config: dict[str, Any], month: str, as_of: datet
         if street:
             streets[street].add(rate, score, times)
 
-    for department, street, on_time, n in response_counts(conn, month, micros(as_of)):
-        add(department, street, "response", 1.0, int(on_time))
-        add(department, street, "response", 0.0, int(n - on_time))
-    for department, street, outcome, satisfaction, n in verdict_counts(conn, month):
-        add(department, street, "resolution", outcome_scores.get(outcome), n)
-        add(department, street, "satisfaction", satisfaction_scores.get(satisfaction or ""), n)
+    for department, tally in rate_tallies.of_month(conn, month):
+        for street, on_time, n in tally.get("responses", ()):
+            add(department, street, "response", 1.0, on_time)
+            add(department, street, "response", 0.0, n - on_time)
+        for street, outcome, satisfaction, n in tally.get("verdicts", ()):
+            add(department, street, "resolution", outcome_scores.get(outcome), n)
+            add(department, street, "satisfaction", satisfaction_scores.get(satisfaction or ""), n)
+    for department, street, n in rate_tallies.overdue_unanswered(conn, month, micros(as_of)):
+        add(department, street, "response", 0.0, n)
     return {"department": departments, "street": streets}
-
-
-def response_counts(conn: Connection, month: str, as_of_us: int | None):  # type: ignore[no-untyped-def]
-    """Per (department, street), of the accepted lead case tasks offered in the month with a response deadline
-    that were responded to or are overdue: how many were responded to in time, and how many there are."""
-    o = offers.c
-    on_time = case((o.responded_us <= o.respond_by_us, 1), else_=0)
-    return conn.execute(select(o.department, o.street_key, func.sum(on_time), func.count())
-                        .where(o.is_lead_case, o.has_accepted_at, o.offered_month == month,
-                               o.respond_by_us.is_not(None), o.responded_us.is_not(None) | (o.respond_by_us < as_of_us))
-                        .group_by(o.department, o.street_key)).all()
-
-
-def verdict_counts(conn: Connection, month: str):  # type: ignore[no-untyped-def]
-    """Per (lead department, street), the month's call-backs with a lead department, by (outcome, satisfaction)."""
-    c = callbacks.c
-    keys = (c.lead_department, c.street_key, c.outcome, c.satisfaction)
-    return conn.execute(select(*keys, func.count()).where(c.recorded_month == month, c.lead_department.is_not(None))
-                        .group_by(*keys)).all()
 
 
 def _ranked(label: str, scores: dict[str, Scores], weights: dict[str, float]) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from jiesu_shared.events import DecodeError, decode_event
 from jiesu_shared.messagebus.retry import ATTEMPTS
 from jiesu_shared.store import Database
 
+from jiesu_audit.queries.confidence import import_when_there_is_room
 from jiesu_audit.readmodel.bulk_load import restore_indexes
 from jiesu_audit.readmodel.catchup import EmbeddedCatchUp
 from jiesu_audit.readmodel.log_reading import data_text
@@ -107,6 +108,7 @@ class AuditConsumer:
         pending = 0  # records handed since the last stretch was applied (its dead letters too)
         commits = BackgroundCommits(subscription)
         due = 0.0  # when the stretch being gathered is applied, unless it grows long first
+        warmed = False
         try:
             while not stop.is_set():
                 # at most half a second either way: a stop is noticed that soon, whatever the linger
@@ -131,6 +133,9 @@ class AuditConsumer:
                 if at_end and not last:
                     commits.idle()
                 self.progress.note(await subscription.backlog(), pending)
+                if not warmed and self.progress.records_behind == 0:  # once, when first caught up
+                    warmed = True
+                    await asyncio.to_thread(import_when_there_is_room)
         finally:
             await commits.flush()
 

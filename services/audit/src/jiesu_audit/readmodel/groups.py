@@ -1,9 +1,12 @@
 """Keeping the figures counted per (period kind, department, period) current: each department's figures
-(`audit_department_periods`) and its webhook deliveries and SLA warnings (`audit_signal_periods`). Rewriting
-a case's facts marks the groups its offers (of any kind), whistles and warnings fall in as stale, in the same
-transaction; `refresh` counts the stale groups afresh and keeps their rows in every kept table. An offer, a
-whistle or a warning never leaves its department and period, so the groups of a case's new rows cover those
-of its old ones.
+(`audit_department_periods`), its webhook deliveries and SLA warnings (`audit_signal_periods`) and its three
+rates' counts per street (`audit_rate_periods`, months only); and the response times per (month, street)
+(`audit_street_times`). Rewriting a case's facts marks the groups its offers (of any kind), whistles, warnings
+and call-backs fall in as stale (`audit_stale_groups`), and the (month, street) of its offers
+(`audit_stale_streets`), in the same transaction; `refresh` counts the stale groups afresh and keeps their rows
+in every kept table. An offer, a whistle, a warning or a call-back never leaves its department and period, and a
+case's place is set once (by case.received; a case's offers before it have no street), so the groups of a
+case's new rows cover those of its old ones.
 
 Several audit instances write one PostgreSQL database: a group must not be counted by one while another is
 writing facts into it, or the kept row misses those facts and the mark that said so is gone. So marking a
@@ -17,10 +20,12 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, delete, select, tuple_
 
-from jiesu_audit.queries import departments, signal_tallies
+from jiesu_audit.queries import departments, rate_tallies, signal_tallies, street_times
 from jiesu_audit.readmodel.bulk import execute_many, insert_rows
 from jiesu_audit.readmodel.facts import COLUMNS
-from jiesu_audit.readmodel.tables import department_periods, offers, signal_periods, stale_groups, summons, warnings
+from jiesu_audit.readmodel.tables import (callbacks, department_periods, offers, rate_periods, signal_periods,
+                                          stale_groups, stale_streets, summons, warnings)
+from jiesu_audit.readmodel.tables import street_times as street_times_table
 
 PERIODS = ("month", "week", "day")
 _OFFER_DEPARTMENT = COLUMNS["audit_offers"].index("department")
@@ -29,6 +34,9 @@ _SUMMONS_DEPARTMENT = COLUMNS["audit_summons"].index("department")
 _BLOWN = [COLUMNS["audit_summons"].index(f"blown_{p}") for p in PERIODS]
 _WARNING_DEPARTMENT = COLUMNS["audit_warnings"].index("department")
 _WARNED = [COLUMNS["audit_warnings"].index(f"warned_{p}") for p in PERIODS]
+_OFFER_STREET = COLUMNS["audit_offers"].index("street_key")
+_CALLBACK_DEPARTMENT = COLUMNS["audit_callbacks"].index("lead_department")
+_RECORDED = COLUMNS["audit_callbacks"].index("recorded_month")
 
 
 class Kept(NamedTuple):
@@ -38,6 +46,7 @@ class Kept(NamedTuple):
     count: Callable[[Connection, str, set[tuple[str, str]], dict[str, Any]], dict[tuple[str, str], Any]]
     kept: Callable[[Any], str]  # a tally as the table keeps it
     facts: Callable[[str], list[tuple[Any, Any]]]  # the (department, period) columns of its facts, per period kind
+    kinds: tuple[str, ...] = PERIODS  # the period kinds it keeps
 
 
 KEPT = (
@@ -45,14 +54,19 @@ KEPT = (
         (offers.c.department, offers.c[f"offered_{p}"]), (summons.c.department, summons.c[f"blown_{p}"])]),
     Kept(signal_periods, signal_tallies.counted, signal_tallies.kept, lambda p: [
         (offers.c.department, offers.c[f"offered_{p}"]), (warnings.c.department, warnings.c[f"warned_{p}"])]),
+    Kept(rate_periods, rate_tallies.counted, rate_tallies.kept, lambda p: [
+        (offers.c.department, offers.c.offered_month), (callbacks.c.lead_department, callbacks.c.recorded_month)]
+        if p == "month" else [], ("month",)),
 )
 
 
-def groups_of(offer_rows: Iterable[tuple], summons_rows: Iterable[tuple],
-              warning_rows: Iterable[tuple]) -> set[tuple[str, str, str]]:
+def groups_of(offer_rows: Iterable[tuple], summons_rows: Iterable[tuple], warning_rows: Iterable[tuple],
+              callback_rows: Iterable[tuple] = ()) -> set[tuple[str, str, str]]:
     """The groups of fact rows as `facts` builds them (tuples in the order of `facts.COLUMNS`): every offer's
-    (the department figures count case tasks only, the deliveries every kind), whistle's and warning's."""
-    found = set()
+    (the department figures count case tasks only, the deliveries every kind), whistle's, warning's, and the
+    month of every call-back about a lead department."""
+    found = {("month", row[_CALLBACK_DEPARTMENT], row[_RECORDED]) for row in callback_rows
+             if row[_CALLBACK_DEPARTMENT] is not None}
     for rows, department_at, periods_at in ((offer_rows, _OFFER_DEPARTMENT, _OFFERED),
                                             (summons_rows, _SUMMONS_DEPARTMENT, _BLOWN),
                                             (warning_rows, _WARNING_DEPARTMENT, _WARNED)):
@@ -62,14 +76,25 @@ def groups_of(offer_rows: Iterable[tuple], summons_rows: Iterable[tuple],
     return found
 
 
-def mark_stale(conn: Connection, groups: set[tuple[str, str, str]]) -> None:
-    if not groups:
-        return
+def streets_of(offer_rows: Iterable[tuple]) -> set[tuple[str, str]]:
+    """The (month, street) of every offer with a street: those whose response times may have changed."""
+    month = _OFFERED[0]
+    return {(row[month], row[_OFFER_STREET]) for row in offer_rows
+            if row[_OFFER_STREET] is not None and row[month] is not None}
+
+
+def mark_stale(conn: Connection, groups: set[tuple[str, str, str]], streets: set[tuple[str, str]] = frozenset()
+               ) -> None:
+    """Always the department groups before the streets: two writers lock their marks in the same order."""
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # Updated, not skipped, when there: the update is what locks a mark another transaction made.
-    execute_many(conn, f"INSERT INTO {stale_groups.name} (period_kind, department, period) "
-                       f"VALUES ({marker}, {marker}, {marker}) ON CONFLICT (period_kind, department, period) "
-                       f"DO UPDATE SET period = excluded.period", sorted(groups))
+    if groups:
+        execute_many(conn, f"INSERT INTO {stale_groups.name} (period_kind, department, period) "
+                           f"VALUES ({marker}, {marker}, {marker}) ON CONFLICT (period_kind, department, period) "
+                           f"DO UPDATE SET period = excluded.period", sorted(groups))
+    if streets:
+        execute_many(conn, f"INSERT INTO {stale_streets.name} (period, street_key) VALUES ({marker}, {marker}) "
+                           f"ON CONFLICT (period, street_key) DO UPDATE SET period = excluded.period", sorted(streets))
 
 
 def refresh(conn: Connection) -> int:
@@ -81,13 +106,20 @@ def refresh(conn: Connection) -> int:
         if not groups:
             continue
         keys, shared = sorted(groups), {}
-        for kept in KEPT:
+        for kept in (k for k in KEPT if kind in k.kinds):
             tallies = kept.count(conn, kind, groups, shared)
             _forget(conn, kept.table, kind, keys)
             insert_rows(conn, kept.table, [{"period_kind": kind, "department": d, "period": p, "tally": kept.kept(t)}
                                            for (d, p), t in sorted(tallies.items())])
         _forget(conn, stale_groups, kind, keys)
-    return sum(len(g) for g in stale.values())
+    streets = {(m, s) for m, s in conn.execute(select(stale_streets).with_for_update(skip_locked=True))}
+    if streets:
+        keys = sorted(streets)
+        times = street_times.counted(conn, streets)
+        street_times.forget(conn, street_times_table, keys)
+        insert_rows(conn, street_times_table, street_times.rows_of(times))
+        street_times.forget(conn, stale_streets, keys)
+    return sum(len(g) for g in stale.values()) + len(streets)
 
 
 def _forget(conn: Connection, table: Table, kind: str, keys: list[tuple[str, str]]) -> None:
@@ -109,9 +141,16 @@ def adopt(conn: Connection) -> tuple[int, bool]:
             continue
         for p in PERIODS:
             for department, period in kept.facts(p):
-                found.update((p, d, k) for d, k in conn.execute(select(department, period).distinct()))
-    mark_stale(conn, found)
-    return len(found), bool(found) and not catching_up
+                found.update((p, d, k) for d, k in conn.execute(
+                    select(department, period).where(department.is_not(None)).distinct()))
+    streets: set[tuple[str, str]] = set()
+    if not _any(conn, street_times_table):
+        o = offers.c  # the groups with response times (read from ix_audit_offers_response_times): the rest have none
+        streets.update((m, s) for m, s in conn.execute(select(o.offered_month, o.street_key).where(
+            o.is_lead_case, o.has_accepted_at, o.responded_after.is_not(None), o.street_key.is_not(None),
+            o.offered_month.is_not(None)).distinct()))
+    mark_stale(conn, found, streets)
+    return len(found) + len(streets), bool(found or streets) and not catching_up
 
 
 def _any(conn: Connection, table: Table) -> bool:

@@ -20,10 +20,10 @@ from jiesu_shared.store import Database
 from jiesu_audit.domain.history import KEY_BYTES, CaseHistory, case_of
 from jiesu_audit.readmodel import bulk_load, facts
 from jiesu_audit.readmodel.bulk import execute_many, insert_tuples, select_in
-from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh
+from jiesu_audit.readmodel.groups import adopt, groups_of, mark_stale, refresh, streets_of
 from jiesu_audit.readmodel.log_reading import as_view
 from jiesu_audit.readmodel.states import CaseStates
-from jiesu_audit.readmodel.tables import PER_CASE, cases, offers, positions, summons, warnings
+from jiesu_audit.readmodel.tables import PER_CASE, callbacks, cases, offers, positions, summons, warnings
 from jiesu_audit.readmodel.timeline_rows import put_all_on_timeline, put_on_timeline
 
 _IN_CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
@@ -150,7 +150,8 @@ class Projector:
         insert_tuples(conn, cases, facts.COLUMNS[cases.name], [facts.case_row(h) for h in touched.values()])
         for table in PER_CASE:
             insert_tuples(conn, table, facts.COLUMNS[table.name], rows[table.name])
-        mark_stale(conn, groups_of(rows[offers.name], rows[summons.name], rows[warnings.name]))
+        mark_stale(conn, groups_of(rows[offers.name], rows[summons.name], rows[warnings.name], rows[callbacks.name]),
+                   streets_of(rows[offers.name]))
 
     @staticmethod
     def _claim(conn: Connection, touched: dict[str, CaseHistory], new: set[str]) -> None:

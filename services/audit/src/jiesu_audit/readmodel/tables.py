@@ -184,3 +184,30 @@ signal_periods = Table("audit_signal_periods", _meta,
                        Column("period_kind", String(5), primary_key=True),
                        Column("department", String(_NAME), primary_key=True),
                        Column("period", String(10), primary_key=True), Column("tally", Text, nullable=False))
+
+# --- Issue 14, the three rates and the rankings at a million cases (queries/rate_tallies.py, street_times.py): per
+# (month, department), the responses answered (in time, and counted) and the verdicts (per outcome and satisfaction)
+# per street, exact counts, kept with the figures above (the same marks, the same refresh: readmodel/groups.py);
+# the tasks not answered yet are counted at the question (overdue depends on "now") from the small index below.
+rate_periods = Table("audit_rate_periods", _meta,
+                     Column("period_kind", String(5), primary_key=True),
+                     Column("department", String(_NAME), primary_key=True),
+                     Column("period", String(10), primary_key=True), Column("tally", Text, nullable=False))
+_open_response = and_(offers.c.is_lead_case, offers.c.has_accepted_at, offers.c.respond_by_us.is_not(None),
+                      offers.c.responded_us.is_(None))
+Index("ix_audit_offers_open_responses", offers.c.offered_month, offers.c.department, offers.c.street_key,
+      offers.c.respond_by_us, offers.c.is_lead_case, offers.c.has_accepted_at, offers.c.responded_us,
+      sqlite_where=_open_response, postgresql_where=_open_response)
+
+# The response times per (month, street) as the rankings decompose them: the count, the mean and the sum of squared
+# deviations, float sums taken in ascending order of the times, so a group is counted afresh as a whole (never
+# added to) whenever a lead task of its street offered in its month changes: marked in `audit_stale_streets` in the
+# facts' transaction as the groups above are, refreshed with them.
+street_times = Table("audit_street_times", _meta,
+                     Column("period", String(7), primary_key=True),
+                     Column("street_key", String(2 * _NAME + 1), primary_key=True),
+                     Column("responded", Integer, nullable=False), Column("mean", Float, nullable=False),
+                     Column("within_ss", Float, nullable=False))
+stale_streets = Table("audit_stale_streets", _meta,
+                      Column("period", String(7), primary_key=True),
+                      Column("street_key", String(2 * _NAME + 1), primary_key=True))
