@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from jiesu_shared.events import Envelope
@@ -89,6 +90,17 @@ class _Cases(list):
     def __init__(self, model: ReadModel) -> None:
         super().__init__()
         self.model = model
+
+
+def rows(database: Database, table: Any) -> int:
+    """How many rows `table` holds."""
+    with database.reading() as session:
+        return session.connection().execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def decoded(first: int, events: list[Envelope]) -> list[Decoded]:
+    """Events as the log's records from offset `first` on, for `Projector.apply`."""
+    return [Decoded.of(0, first + n, e, json.dumps(e.data)) for n, e in enumerate(events)]
 
 
 def fold(events: Iterable[Envelope]) -> ReadModel:

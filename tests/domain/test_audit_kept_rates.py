@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 from importlib import resources
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from jiesu_audit.queries import department_figures, rankings, rate_tallies, rates
 from jiesu_audit.readmodel.facts import micros
-from jiesu_audit.readmodel.projector import Decoded, Projector
+from jiesu_audit.readmodel.projector import Projector
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import rate_periods, stale_groups, stale_streets, street_times
 from jiesu_simulator.offline import generate
 from tests.domain import audit_rates_reference as reference
-from tests.domain.audit_readmodel import fresh_database, project
+from tests.domain.audit_readmodel import decoded, fresh_database, project, rows
 from tests.domain.test_audit_department_groups import answers as department_answers
 
 pytestmark = pytest.mark.usefixtures("read_models")  # each test on SQLite and on PostgreSQL
@@ -53,15 +53,6 @@ def answers(database, of=None) -> str:  # type: ignore[no-untyped-def]
 
 def counted_afresh(database) -> str:  # type: ignore[no-untyped-def]
     return answers(database, reference)
-
-
-def rows(database, table) -> int:  # type: ignore[no-untyped-def]
-    with database.reading() as session:
-        return session.connection().execute(select(func.count()).select_from(table)).scalar_one()
-
-
-def decoded(first: int, events: list) -> list[Decoded]:
-    return [Decoded.of(0, first + n, e, json.dumps(e.data)) for n, e in enumerate(events)]
 
 
 def test_kept_rows_refreshed_stretch_by_stretch_answer_as_counted_from_the_facts() -> None:

@@ -4,18 +4,16 @@ groups, not yet committed. The count cannot see those facts, so it must leave th
 committed, the answers are the ones counted from all the facts."""
 from __future__ import annotations
 
-import json
 
-from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from jiesu_shared.store import Database
 
-from jiesu_audit.readmodel.projector import Batch, Decoded, Projector
+from jiesu_audit.readmodel.projector import Batch, Projector
 from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import stale_streets
 from tests.domain.audit_known_log import known_log
-from tests.domain.audit_readmodel import fresh_database, project
+from tests.domain.audit_readmodel import decoded, fresh_database, project, rows
 from tests.domain.test_audit_department_groups import answers, counts
 from tests.domain.test_audit_kept_signals import EVENTS as DISTRICT
 from tests.domain.test_audit_kept_signals import answers as signal_answers
@@ -27,8 +25,22 @@ from tests.domain.test_audit_kept_rates import counted_afresh as rates_counted_a
 EVENTS = known_log()
 
 
-def decoded(first: int, events: list) -> list[Decoded]:
-    return [Decoded.of(0, first + n, e, json.dumps(e.data)) for n, e in enumerate(events)]
+def counted_beside_an_uncommitted_writer(database: Database, events: list) -> Projector:
+    """The first half of `events` committed by one projector, the second half written by it but not yet committed
+    while another counts the stale groups; that other one, to count again."""
+    half = len(events) // 2
+    writer, counter = Projector(database, "t", CaseStates(10)), Projector(database, "t", CaseStates(10))
+    with writer.batch([0]) as batch:  # the first half, its groups committed stale (a catch-up's batch)
+        batch.refresh = False
+        batch.take(decoded(0, events[:half]), {0: half})
+    with database.transaction() as session:  # the writer's next batch, its facts written, not committed …
+        conn = session.connection()
+        batch = Batch(writer, conn, writer._positions(conn, [0]))
+        batch.refresh = False
+        batch.take(decoded(half, events[half:]), {0: len(events)})
+        batch.finish()
+        counter.refresh_departments()  # … while the other instance counts the stale groups
+    return counter
 
 
 def test_a_count_beside_an_uncommitted_writer_leaves_its_groups_stale(postgres_database_url: str) -> None:
@@ -37,18 +49,7 @@ def test_a_count_beside_an_uncommitted_writer_leaves_its_groups_stale(postgres_d
     database = Database(postgres_database_url)
     SQLModel.metadata.create_all(database.engine)
     try:
-        half = len(EVENTS) // 2
-        writer, counter = Projector(database, "t", CaseStates(10)), Projector(database, "t", CaseStates(10))
-        with writer.batch([0]) as batch:  # the first half, its groups committed stale (a catch-up's batch)
-            batch.refresh = False
-            batch.take(decoded(0, EVENTS[:half]), {0: half})
-        with database.transaction() as session:  # the writer's next batch, its facts written, not committed …
-            conn = session.connection()
-            batch = Batch(writer, conn, writer._positions(conn, [0]))
-            batch.refresh = False
-            batch.take(decoded(half, EVENTS[half:]), {0: len(EVENTS)})
-            batch.finish()
-            counter.refresh_departments()  # … while the other instance counts the stale groups
+        counter = counted_beside_an_uncommitted_writer(database, EVENTS)
         assert counts(database)[1] > 0  # the writer's groups are still stale
         assert answers(database) == answers(reference)
         counter.refresh_departments()  # and once counted with every fact committed, the kept rows agree
@@ -62,18 +63,7 @@ def test_deliveries_and_warnings_counted_beside_an_uncommitted_writer_stay_stale
     database = Database(postgres_database_url)
     SQLModel.metadata.create_all(database.engine)
     try:
-        half = len(DISTRICT) // 2
-        writer, counter = Projector(database, "t", CaseStates(10)), Projector(database, "t", CaseStates(10))
-        with writer.batch([0]) as batch:
-            batch.refresh = False
-            batch.take(decoded(0, DISTRICT[:half]), {0: half})
-        with database.transaction() as session:  # the writer's next batch, not committed, beside a count
-            conn = session.connection()
-            batch = Batch(writer, conn, writer._positions(conn, [0]))
-            batch.refresh = False
-            batch.take(decoded(half, DISTRICT[half:]), {0: len(DISTRICT)})
-            batch.finish()
-            counter.refresh_departments()
+        counter = counted_beside_an_uncommitted_writer(database, DISTRICT)
         assert counts(database)[1] > 0
         assert signal_answers(database) == counted_afresh(database)
         counter.refresh_departments()
@@ -85,29 +75,14 @@ def test_deliveries_and_warnings_counted_beside_an_uncommitted_writer_stay_stale
 
 def test_the_three_rates_and_street_times_counted_beside_an_uncommitted_writer_stay_stale(
         postgres_database_url: str) -> None:
-    def stale_streets_left() -> int:
-        with database.reading() as session:
-            return session.connection().execute(select(func.count()).select_from(stale_streets)).scalar_one()
-
     database = Database(postgres_database_url)
     SQLModel.metadata.create_all(database.engine)
     try:
-        half = len(RATED) // 2
-        writer, counter = Projector(database, "t", CaseStates(10)), Projector(database, "t", CaseStates(10))
-        with writer.batch([0]) as batch:
-            batch.refresh = False
-            batch.take(decoded(0, RATED[:half]), {0: half})
-        with database.transaction() as session:  # the writer's next batch, not committed, beside a count
-            conn = session.connection()
-            batch = Batch(writer, conn, writer._positions(conn, [0]))
-            batch.refresh = False
-            batch.take(decoded(half, RATED[half:]), {0: len(RATED)})
-            batch.finish()
-            counter.refresh_departments()
-        assert counts(database)[1] > 0 and stale_streets_left() > 0  # the writer's groups are still stale
+        counter = counted_beside_an_uncommitted_writer(database, RATED)
+        assert counts(database)[1] > 0 and rows(database, stale_streets) > 0  # the writer's groups are still stale
         assert rate_answers(database) == rates_counted_afresh(database)
         counter.refresh_departments()
-        assert counts(database)[1] == 0 and stale_streets_left() == 0
+        assert counts(database)[1] == 0 and rows(database, stale_streets) == 0
         assert rate_answers(database) == rates_counted_afresh(database)
     finally:
         database.dispose()
