@@ -1,5 +1,8 @@
 """The outbox's backlog and the age of its oldest entry, read from the service's database when scraped.
-Every instance of a service shares its database, so each reports the same numbers: aggregate with max()."""
+Every instance of a service shares its database, so each reports the same numbers: aggregate with max().
+The relay removes what it published at its next turn (within 50 ms: see relay.REMOVE_WITHIN), so a busy
+outbox counts its last turn's entries too; a backlog that stays, or an oldest entry older than a second,
+is what to alert on."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
