@@ -103,6 +103,15 @@ def decoded(first: int, events: list[Envelope]) -> list[Decoded]:
     return [Decoded.of(0, first + n, e, json.dumps(e.data)) for n, e in enumerate(events)]
 
 
+def taken_unrefreshed(events: list[Envelope]) -> Database:
+    """A catch-up's first batch: every event's facts and marks committed, no kept row counted yet."""
+    database = fresh_database()
+    with Projector(database, "t", CaseStates(10)).batch([0]) as batch:
+        batch.refresh = False
+        batch.take(decoded(0, events), {0: len(events)})
+    return database
+
+
 def fold(events: Iterable[Envelope]) -> ReadModel:
     database = fresh_database()
     project(database, events)

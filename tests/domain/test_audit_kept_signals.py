@@ -15,7 +15,7 @@ from jiesu_audit.readmodel.states import CaseStates
 from jiesu_audit.readmodel.tables import offers, signal_periods, stale_groups
 from jiesu_simulator.offline import generate
 from tests.domain import audit_signal_reference as reference
-from tests.domain.audit_readmodel import decoded, fresh_database, project, rows
+from tests.domain.audit_readmodel import decoded, fresh_database, project, rows, taken_unrefreshed
 from tests.domain.test_audit_department_groups import answers as department_answers
 
 pytestmark = pytest.mark.usefixtures("read_models")  # each test on SQLite and on PostgreSQL
@@ -89,11 +89,7 @@ def test_a_read_model_written_before_the_signals_were_kept_is_adopted() -> None:
 
 
 def test_a_catch_up_cut_short_is_left_to_count_its_groups_at_its_end() -> None:
-    database = fresh_database()
-    projector = Projector(database, "t", CaseStates(10))
-    with projector.batch([0]) as batch:  # a first catch-up batch: facts and marks, no kept rows yet
-        batch.refresh = False
-        batch.take(decoded(0, EVENTS), {0: len(EVENTS)})
+    database = taken_unrefreshed(EVENTS)  # a first catch-up batch: facts and marks, no kept rows yet
     marked = rows(database, stale_groups)
     Projector(database, "t", CaseStates(10)).adopt_old_read_model()  # a restart: nothing counted before consuming
     assert rows(database, stale_groups) == marked > 0 and rows(database, signal_periods) == 0
