@@ -13,8 +13,9 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
+from jiesu_audit.queries.common import count_where
 from jiesu_audit.queries.departments import group_scope, groups_in_scope
 from jiesu_audit.readmodel.tables import callbacks, offers, rate_periods, stale_groups
 
@@ -32,7 +33,7 @@ def counted(conn: Connection, period: str, groups: set[tuple[str, str]],
     o = offers.c
     keys = (o.offered_month, o.department, o.street_key)  # the order of ix_audit_offers_responses: read in place
     for month, department, street, on_time, n in conn.execute(
-            select(*keys, func.sum(case((o.responded_us <= o.respond_by_us, 1), else_=0)), func.count())
+            select(*keys, count_where(o.responded_us <= o.respond_by_us), func.count())
             .where(o.is_lead_case, o.has_accepted_at, o.respond_by_us.is_not(None), o.responded_us.is_not(None),
                    *scope(o.offered_month, o.department)).group_by(*keys)):
         tallies[(department, month)].setdefault("responses", []).append([street, int(on_time), n])
