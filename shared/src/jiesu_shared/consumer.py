@@ -122,11 +122,11 @@ class ConsumerRunner:
             await dead_letters.stop()
 
     async def _gather(self, subscription: Subscription, records: list[Record]) -> None:
-        """What else the log gets within the linger after the first records, for the same turn."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._linger
-        while len(records) < _EVENTS_PER_TRANSACTION and (left := deadline - loop.time()) > 0:
-            records += await subscription.poll(timeout=left, max_records=_EVENTS_PER_TRANSACTION - len(records))
+        """What else the log gets within the linger after the first records, for the same turn: taken once the
+        linger is over, not as each append comes (a wake-up and a read each cost as much as a record's routing)."""
+        if len(records) < _EVENTS_PER_TRANSACTION:
+            await asyncio.sleep(self._linger)
+            records += await subscription.poll(timeout=0, max_records=_EVENTS_PER_TRANSACTION - len(records))
 
     async def _process_batch(self, records: list[Record], subscription: Subscription, commits: BackgroundCommits,
                              dead_letters: Publisher, stop: asyncio.Event) -> None:

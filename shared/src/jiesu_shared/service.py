@@ -44,7 +44,8 @@ class ServiceKernel:
         publisher = bus.publisher()
         return cls(name=name, settings=settings, database=database,
                    store=EventStore(source=f"/jiesu/{name}", topic=settings.topic), bus=bus,
-                   publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher),
+                   publisher=publisher, relay=OutboxRelay(database=database, publisher=publisher,
+                                                           turn_interval=settings.relay_turn_interval_seconds),
                    authenticator=Authenticator.from_settings(settings), metrics=metrics)
 
     def message_bus(self, *, commands: Mapping[type, CommandHandler] | None = None,

@@ -47,6 +47,10 @@ class ServiceSettings(BaseSettings):
     # A consumer that got events waits this long for more to handle in the same turn: under a steady load one
     # transaction (and one relay turn) for several events instead of one each, for a few ms more per hop.
     linger_seconds: float = 0.01
+    # The outbox relay turns at most this often while commits keep coming (store/relay.py): one append to the log
+    # for an interval's commits, and so fewer turns for every reader of it (most of the CPU per case saved at 100
+    # cases/s, see BENCHMARKS.md, for ~25 ms more at the webhook's median). A commit after a quiet spell goes at once.
+    relay_turn_interval_seconds: float = Field(default=0.05, ge=0)
 
     def make_bus(self, client_id: str) -> Bus:
         if self.bus == "kafka":

@@ -25,7 +25,8 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     load_name_dictionary()  # jieba's dictionary, once, not on the first POST /cases
     service = IntakeService(database=kernel.database, store=kernel.store, taxonomy=settings.taxonomy(),
                             duplicate_window=timedelta(hours=settings.duplicate_window_hours),
-                            on_committed=kernel.relay.wake_threadsafe)
+                            on_committed=kernel.relay.wake_threadsafe,
+                            group_commit_interval=settings.group_commit_interval_seconds)
     kernel.consume("handled", service.bus)
     app = kernel.app(title="Jiesu intake", routers=[preview_router, router, disclosures_router, open311_router, discovery_router],
                      workers=[service.run_writer],

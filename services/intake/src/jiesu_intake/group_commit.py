@@ -1,8 +1,10 @@
 """Group commit: one writer thread takes every item waiting for it into one transaction.
 
 A durable commit costs an fsync and, on SQLite, the database's single write lock; paying both once per
-batch instead of once per item is what lets intake accept cases faster than one commit at a time. There
-is no timer: items that arrive while a batch commits form the next batch, so a lone request waits for
+batch instead of once per item is what lets intake accept cases faster than one commit at a time. Items that
+arrive while a batch commits form the next batch, which starts no sooner than `interval` after the last one
+began committing: under a steady load a few requests share each commit (and each turn of the outbox relay)
+instead of one each, for at most `interval` more per request; a lone request after a quiet spell waits for
 nothing but its own commit.
 
 `write` gets the batch and returns an outcome per item: a result, or an exception for that item alone
@@ -18,6 +20,7 @@ import concurrent.futures
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,10 +42,11 @@ class _Waiting(Generic[T]):
 
 class GroupCommit(Generic[T, R]):
     def __init__(self, write: Callable[[Sequence[T]], Sequence[Outcome]], *, name: str, max_batch: int = 500,
-                 on_committed: Callable[[], None] = lambda: None) -> None:
+                 interval: float = 0.0, on_committed: Callable[[], None] = lambda: None) -> None:
         self._write = write
         self._name = name
         self._max_batch = max_batch
+        self._interval = interval
         self._on_committed = on_committed  # e.g. wake the outbox relay, once per batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -79,10 +83,14 @@ class GroupCommit(Generic[T, R]):
 
     def _run(self) -> None:
         stopping = False
+        next_batch = 0.0
         while not stopping:
             first = self._queue.get()
             if first is _STOP:
                 return
+            if (left := next_batch - time.monotonic()) > 0:  # paced: let the items coming meanwhile join it
+                time.sleep(left)
+            next_batch = time.monotonic() + self._interval
             batch = [first]
             while len(batch) < self._max_batch:
                 try:

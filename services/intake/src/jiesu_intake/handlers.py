@@ -122,12 +122,14 @@ class IntakeService:
     duplicate_window: timedelta
     clock: Callable[[], datetime] = utc_now  # injectable: the duplicate window is measured on it
     on_committed: Callable[[], None] = lambda: None  # new cases committed: e.g. wake the outbox relay
+    group_commit_interval: float = 0.0  # a batch of new cases at most this often while requests keep coming
 
     def __post_init__(self) -> None:
         self.bus = MessageBus(self.database, commands=dict.fromkeys(DECISIONS, self._on_case),
                               batched={PreparedCase: CaseRecorder(self.store, self.duplicate_window)},
                               events={CaseHandled: self.on_case_handled}, on_committed=self.on_committed)
-        self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(self.record, name="intake.cases")
+        self._writer: GroupCommit[PreparedCase, Received] = GroupCommit(self.record, name="intake.cases",
+                                                                          interval=self.group_commit_interval)
 
     def record(self, cases: Sequence[PreparedCase]) -> list[Received | Exception]:
         """New cases in one transaction on the bus (the group commit's write)."""

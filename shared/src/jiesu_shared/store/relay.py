@@ -10,6 +10,10 @@ Woken by the commit: any connection of this process that inserted into the outbo
 goes back to the pool (its transaction over); on PostgreSQL another instance's commit wakes it through
 LISTEN/NOTIFY (`outbox_notify`). It still looks once a second for what it was not told of (a wake-up lost to
 a failure).
+
+Paced: after a turn that published, the next one waits until `turn_interval` has passed since it, so under load
+the commits of one interval go out in one turn (one read, one append, one wake-up of every reader of the log,
+whose own turns then gather as many) instead of one turn each; a commit after a quiet spell goes at once.
 """
 from __future__ import annotations
 
@@ -44,11 +48,12 @@ REMOVE_WITHIN = 0.05
 
 class OutboxRelay:
     def __init__(self, *, database: Database, publisher: Publisher, batch_size: int = 500,
-                 idle_pause: float = 1.0) -> None:
+                 idle_pause: float = 1.0, turn_interval: float = 0.0) -> None:
         self._db = database
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_pause = idle_pause
+        self._turn_interval = turn_interval
         self._wakeup = Wakeup()
         _wake_after_outbox_commits(database.engine, self.wake_threadsafe)
         if database.engine.dialect.name == "postgresql":
@@ -124,12 +129,16 @@ class OutboxRelay:
         await lock.release()
 
     async def _relay(self, stop: asyncio.Event, lock: _RelayLock) -> None:
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             await lock.confirm()
             published = await self.publish_pending()
             self._recovered()
             if published < self._batch_size:  # all there was: a commit since the look has woken us already
+                next_turn = loop.time() + self._turn_interval if published else 0.0
                 await self._wakeup.wait(stop, REMOVE_WITHIN if self._published else self._idle_pause)
+                if (left := next_turn - loop.time()) > 0:  # paced: what is committed meanwhile goes with it
+                    await _wait_for(stop, left)
 
     def _failed(self, exc: Exception) -> None:
         """One short line with the reason, a few a minute at most; no traceback for an absent broker."""

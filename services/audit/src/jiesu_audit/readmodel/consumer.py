@@ -108,11 +108,15 @@ class AuditConsumer:
         pending = 0  # records handed since the last stretch was applied (its dead letters too)
         commits = BackgroundCommits(subscription)
         due = 0.0  # when the stretch being gathered is applied, unless it grows long first
+        at_end = True  # the last poll read to the log's end (else the next one goes on at once)
         warmed = False
         try:
             while not stop.is_set():
                 # at most half a second either way: a stop is noticed that soon, whatever the linger
                 wait = min(0.5, max(0.0, due - time.monotonic())) if last else 0.5
+                if last and at_end:  # gathering a trickle: read what comes meanwhile at the due time, not as
+                    await asyncio.sleep(wait)  # each append comes (a wake-up and a read each)
+                    wait = 0.0
                 records = await subscription.poll(timeout=wait, max_records=_POLL_RECORDS)
                 if records:
                     pending += len(records)
