@@ -3,12 +3,15 @@ closed case leaves the board in the commit that closes it, and a database from b
 restart finds them empty in) gets them filled from the ledger on start."""
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from jiesu_shared.catalogue import gateway as g
@@ -20,6 +23,7 @@ from jiesu_dispatch.bootstrap import build_app
 from jiesu_dispatch.config import DispatchSettings
 from tests.integration.test_dispatch_board import counts, listed
 from tests.integration.test_dispatch_http import START, WANG, Clock, deliver, received, return_task
+from tests.support.waiting import eventually
 
 
 def dispatch_on(database: Database, tmp_path: Path, clock: Clock) -> TestClient:
@@ -69,11 +73,23 @@ def test_filters_by_department_and_a_closed_case_leaves_the_board(client: TestCl
     assert counts(client)["state-open"] == 1 and page(client, "state-open")["total"] == 1
 
 
+def read_to_its_end(database: Database, log_path: Path) -> bool:
+    """Dispatch has published what it wrote, and read the log to its end: nothing of the set-up is still on its
+    way back to it, to wake its timers once the clock has moved (its committed positions trail its reads)."""
+    with database.reading_rows() as connection:
+        unpublished = connection.execute(text("SELECT COUNT(*) FROM outbox")).scalar_one()
+    with closing(sqlite3.connect(log_path)) as log:
+        end = log.execute("SELECT COALESCE(MAX(offset) + 1, 0) FROM records WHERE topic = 'cases'").fetchone()[0]
+        read = [n for (n,) in log.execute("SELECT next_offset FROM group_offsets WHERE topic = 'cases'")]
+    return unpublished == 0 and bool(read) and all(n == end for n in read)
+
+
 def test_a_database_from_before_the_board_gets_it_filled_from_the_ledger(
         database: Database, tmp_path: Path, clock: Clock) -> None:
     with dispatch_on(database, tmp_path, clock) as first:
         cases = [received(first) for _ in range(3)]
         return_task(first, cases[0], "urban-management")
+        eventually(lambda: read_to_its_end(database, tmp_path / "log.sqlite3"), what="dispatch to read its own events")
         clock.now = START + timedelta(minutes=110)
         before = counts(first), page(first, "state-open")["items"]
     SQLModel.metadata.drop_all(database.engine, tables=[t.__table__ for t in (  # type: ignore[attr-defined]
