@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, func, select
 
 from jiesu_shared.catalogue import gateway as g
 from jiesu_shared.catalogue.intake import CaseClosed
-from jiesu_shared.store import Database
+from jiesu_shared.store import Database, OutboxEntry
 
 from jiesu_dispatch.adapters.tables import BoardCaseRow, BoardDepartmentRow, BoardDetailRow, BoardVersionRow
 from jiesu_dispatch.bootstrap import build_app
@@ -76,8 +75,8 @@ def test_filters_by_department_and_a_closed_case_leaves_the_board(client: TestCl
 def read_to_its_end(database: Database, log_path: Path) -> bool:
     """Dispatch has published what it wrote, and read the log to its end: nothing of the set-up is still on its
     way back to it, to wake its timers once the clock has moved (its committed positions trail its reads)."""
-    with database.reading_rows() as connection:
-        unpublished = connection.execute(text("SELECT COUNT(*) FROM outbox")).scalar_one()
+    with database.reading() as session:
+        unpublished = session.exec(select(func.count()).select_from(OutboxEntry)).one()
     with closing(sqlite3.connect(log_path)) as log:
         end = log.execute("SELECT COALESCE(MAX(offset) + 1, 0) FROM records WHERE topic = 'cases'").fetchone()[0]
         read = [n for (n,) in log.execute("SELECT next_offset FROM group_offsets WHERE topic = 'cases'")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 
 from jiesu_intake.group_commit import GroupCommit
 from jiesu_shared.bus.port import OutgoingRecord
@@ -79,8 +78,7 @@ def test_the_group_commit_writes_the_requests_of_one_interval_together_and_after
         assert (second.result(timeout=20), third.result(timeout=20)) == (2, 3)
         time.sleep(QUIET)
         started = time.monotonic()
-        lone: Future[int] = writer.submit(4)
-        assert lone.result(timeout=20) == 4
+        assert writer.submit(4).result(timeout=20) == 4
         took = time.monotonic() - started
     finally:
         writer.stop()
