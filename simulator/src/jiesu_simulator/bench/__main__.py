@@ -1,5 +1,5 @@
-"""python -m jiesu_simulator.bench [intake] [e2e] [replay] [scale] [audit] [board] [export] — prints measured numbers: a JSON row each as
-it is measured, then the same rows as tables."""
+"""python -m jiesu_simulator.bench [intake] [e2e] [replay] [scale] [audit] [board] [export] [floor] — prints
+measured numbers: a JSON row each as it is measured, then the same rows as tables."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ holds the process launcher
 from deploy.local_stack import ServiceProcess, free_port, start_services, stop_all  # noqa: E402
 
-from jiesu_simulator.bench import audit_scale, board_scale, end_to_end, export, intake_load, replay  # noqa: E402
+from jiesu_simulator.bench import audit_scale, board_scale, end_to_end, export, floor, intake_load, replay  # noqa: E402
 from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, rss_mib  # noqa: E402
 from jiesu_simulator.bench.table import tables  # noqa: E402
 
@@ -157,6 +157,25 @@ def bench_export(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def bench_floor(args: argparse.Namespace) -> list[dict]:
+    """The least the catch-up's and the export's unskippable steps cost, on the district logs of `--floor-cases`:
+    beside those benchmarks' rows, how much of their CPU per event any design must spend."""
+    rows = []
+    for cases in args.floor_cases:
+        state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+        topic, log = "jiesu.case-events", state / "log.sqlite3"
+        try:
+            audit_scale.district_log(cases, log, args.district_logs,
+                                     lambda n, path: replay.prepare_cases(n, path, None, topic))
+            rows.append({"benchmark": "catch-up floor: read, decode, check, one timeline row (no fold, no facts)",
+                         "cases": cases, **floor.catch_up_floor(log, topic), "goal_per_s": 50_000})
+            rows.append({"benchmark": "export floor: read, decode, de-identify, one JSON line (one format of four)",
+                         "cases": cases, **floor.export_floor(log, topic), "goal_per_s": 100_000})
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+    return rows
+
+
 def bench_audit(args: argparse.Namespace) -> list[dict]:
     """Each size: a fresh audit process catches up on the district's embedded log from offset 0 (bulk path,
     SQLite), then every analytics endpoint is asked `--calls` times; its peak RSS covers both. With
@@ -223,7 +242,7 @@ def bench_board(args: argparse.Namespace) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m jiesu_simulator.bench")
     parser.add_argument("which", nargs="*", default=["intake", "e2e", "replay", "scale"],
-                        choices=["intake", "e2e", "replay", "scale", "audit", "board", "export"])
+                        choices=["intake", "e2e", "replay", "scale", "audit", "board", "export", "floor"])
     parser.add_argument("--events", type=int, default=200_000, help="log size for the replay benchmark")
     parser.add_argument("--cases", type=int, default=3000)
     parser.add_argument("--scale-cases", type=int, nargs="+", default=[10_000, 100_000],
@@ -231,6 +250,8 @@ def main() -> None:
     parser.add_argument("--export-cases", type=int, nargs="+", default=[10_000, 100_000],
                         help="district sizes (cases) for the export benchmark (all four formats)")
     parser.add_argument("--export-runs", type=int, default=3, help="runs of each export size (medians)")
+    parser.add_argument("--floor-cases", type=int, nargs="+", default=[10_000],
+                        help="district sizes (cases) for the floor benchmark (the catch-up's and the export's)")
     parser.add_argument("--calls", type=int, default=20, help="calls of each analytics endpoint (audit)")
     parser.add_argument("--board-cases", type=int, default=100_000, help="cases in dispatch for the board benchmark")
     parser.add_argument("--board-calls", type=int, default=40, help="requests of each page (board)")
@@ -247,7 +268,8 @@ def main() -> None:
     rows: list[dict] = []
     for which in args.which:
         for row in {"intake": bench_intake, "e2e": bench_end_to_end, "replay": bench_replay,
-                     "scale": bench_scale, "audit": bench_audit, "board": bench_board, "export": bench_export}[which](args):
+                     "scale": bench_scale, "audit": bench_audit, "board": bench_board, "export": bench_export,
+                     "floor": bench_floor}[which](args):
             print(json.dumps(row, ensure_ascii=False), flush=True)  # as measured, for the record
             rows.append(row)
     print("\n" + tables(rows))
