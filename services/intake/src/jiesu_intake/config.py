@@ -25,7 +25,7 @@ class IntakeSettings(ServiceSettings):
     duplicate_window_hours: float = 72.0
     # New cases are committed in batches at most this often while requests keep coming (group_commit.py): a few
     # requests share a commit under load, for at most this much more per request; a lone one goes at once.
-    group_commit_interval_seconds: float = Field(default=0.01, ge=0)
+    group_commit_interval_seconds: float = Field(default=0.05, ge=0)
     # JIESU_OPEN311_API_KEYS='{"<api key>":"<client name>"}'
     open311_api_keys: dict[str, str] = {}
     # JIESU_OPEN311_RESUBMISSION_WINDOW_MINUTES: an identical POST without an Idempotency-Key from the same
