@@ -1,6 +1,6 @@
 """Paced turns: under a steady load the outbox relay publishes the commits of one interval in one turn, and intake's
-group commit writes the requests of one interval in one transaction; after a quiet spell a commit or a request
-goes at once. (The gaps between commits below are the load being simulated, not waits for a condition.)"""
+group commit writes the requests of one interval in one transaction (sooner once enough wait); after a quiet spell a
+commit or a request goes at once. (The gaps between commits below are the load being simulated, not waits for a condition.)"""
 from __future__ import annotations
 
 import asyncio
@@ -84,3 +84,25 @@ def test_the_group_commit_writes_the_requests_of_one_interval_together_and_after
         writer.stop()
     assert batches == [[1], [2, 3], [4]]
     assert took < PROMPT
+
+
+def test_the_group_commit_starts_a_batch_before_its_interval_ends_once_enough_requests_wait() -> None:
+    batches: list[list[int]] = []
+
+    def write(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        return list(items)
+
+    writer: GroupCommit[int, int] = GroupCommit(write, name="test", interval=INTERVAL, enough=3)
+    try:
+        writer.submit(1).result(timeout=20)
+        started = time.monotonic()
+        waiting = [writer.submit(n) for n in (2, 3)]  # fewer than enough, soon after a batch: they wait
+        time.sleep(GAP)
+        waiting.append(writer.submit(4))  # the third: the batch starts now, not at the interval's end
+        assert [future.result(timeout=20) for future in waiting] == [2, 3, 4]
+        took = time.monotonic() - started
+    finally:
+        writer.stop()
+    assert batches == [[1], [2, 3, 4]]
+    assert GAP <= took < PROMPT

@@ -5,7 +5,9 @@ batch instead of once per item is what lets intake accept cases faster than one 
 arrive while a batch commits form the next batch, which starts no sooner than `interval` after the last one
 began committing: under a steady load a few requests share each commit (and each turn of the outbox relay)
 instead of one each, for at most `interval` more per request; a lone request after a quiet spell waits for
-nothing but its own commit.
+nothing but its own commit. Once `enough` items wait, their batch starts at once: a batch that size already
+shares its commit well, and clients that each wait for their answer before sending again (16 at a time, say)
+are not held to a batch per interval.
 
 `write` gets the batch and returns an outcome per item: a result, or an exception for that item alone
 (e.g. an Idempotency-Key reused) that does not stop the others. If `write` itself raises, nothing was
@@ -42,11 +44,12 @@ class _Waiting(Generic[T]):
 
 class GroupCommit(Generic[T, R]):
     def __init__(self, write: Callable[[Sequence[T]], Sequence[Outcome]], *, name: str, max_batch: int = 500,
-                 interval: float = 0.0, on_committed: Callable[[], None] = lambda: None) -> None:
+                 interval: float = 0.0, enough: int = 16, on_committed: Callable[[], None] = lambda: None) -> None:
         self._write = write
         self._name = name
         self._max_batch = max_batch
         self._interval = interval
+        self._enough = enough  # this many waiting start a batch before its interval ends
         self._on_committed = on_committed  # e.g. wake the outbox relay, once per batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -88,19 +91,19 @@ class GroupCommit(Generic[T, R]):
             first = self._queue.get()
             if first is _STOP:
                 return
-            if (left := next_batch - time.monotonic()) > 0:  # paced: let the items coming meanwhile join it
-                time.sleep(left)
-            next_batch = time.monotonic() + self._interval
             batch = [first]
             while len(batch) < self._max_batch:
+                # Paced: until the interval ends, let the items coming meanwhile join, unless enough already did.
+                left = next_batch - time.monotonic() if len(batch) < self._enough else 0
                 try:
-                    waiting = self._queue.get_nowait()
+                    waiting = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if waiting is _STOP:
                     stopping = True
                     break
                 batch.append(waiting)
+            next_batch = time.monotonic() + self._interval
             try:
                 outcomes = self._outcomes([w.item for w in batch])
             except BaseException as exc:  # never leave a caller waiting for ever
