@@ -14,8 +14,8 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,13 @@ class _Steps:
         self.seconds: dict[str, float] = {}
         self.events = 0
 
-    def timed(self, step: str, work: Callable[[], Any]) -> Any:
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
         started = time.process_time()
-        result = work()
-        self.seconds[step] = self.seconds.get(step, 0.0) + time.process_time() - started
-        return result
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.process_time() - started
 
     def row(self, wall: float, cpu: float, stored: int) -> dict[str, Any]:
         """`stored`: the rows or lines the path wrote, one per event when it did its work for each."""
@@ -58,14 +60,16 @@ def _stretches(log: Path, topic: str, steps: _Steps) -> Iterator[list[tuple[dict
     with closing(sqlite3.connect(f"file:{log}?mode=ro", uri=True)) as conn:
         position = 0
         while True:
-            rows = steps.timed("read", lambda p=position: conn.execute(
-                "SELECT offset, value, headers FROM records WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
-                (topic, p, _STRETCH)).fetchall())
+            with steps.step("read"):
+                rows = conn.execute("SELECT offset, value, headers FROM records WHERE topic = ? AND offset >= ? "
+                                    "ORDER BY offset LIMIT ?", (topic, position, _STRETCH)).fetchall()
             if not rows:
                 return
             position = rows[-1][0] + 1
             steps.events += len(rows)
-            yield steps.timed("decode", lambda r=rows: [(text_header_map(h), orjson.loads(v), v) for _, v, h in r])
+            with steps.step("decode"):
+                stretch = [(text_header_map(h), orjson.loads(v), v) for _, v, h in rows]
+            yield stretch
 
 
 def _checked_rows(stretch: list[tuple[dict[str, str], Any, bytes]]) -> list[tuple]:
@@ -90,9 +94,12 @@ def catch_up_floor(log: Path, topic: str) -> dict[str, Any]:
         out.execute(_TIMELINE)
         wall, cpu = time.perf_counter(), time.process_time()
         for stretch in _stretches(log, topic, steps):
-            rows = steps.timed("check_and_row", lambda s=stretch: _checked_rows(s))
-            steps.timed("insert", lambda r=rows: (out.execute("BEGIN"), out.executemany(_INSERT, r),
-                                                  out.execute("COMMIT")))
+            with steps.step("check_and_row"):
+                rows = _checked_rows(stretch)
+            with steps.step("insert"):
+                out.execute("BEGIN")
+                out.executemany(_INSERT, rows)
+                out.execute("COMMIT")
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         return steps.row(wall, cpu, out.execute("SELECT COUNT(*) FROM timeline").fetchone()[0])
 
@@ -105,11 +112,12 @@ def export_floor(log: Path, topic: str) -> dict[str, Any]:
         with lines.open("wb") as out:
             wall, cpu = time.perf_counter(), time.process_time()
             for stretch in _stretches(log, topic, steps):
-                scrubbed = steps.timed("deidentify", lambda s=stretch: [(h, deidentifier.data(d)) for h, d, _ in s])
-                steps.timed("write", lambda s=scrubbed: out.write(b"".join(
-                    orjson.dumps({"id": h["ce_id"], "type": h["ce_type"], "source": h["ce_source"],
-                                  "time": h["ce_time"], "subject": h.get("ce_subject"), "data": d}) + b"\n"
-                    for h, d in s)))
+                with steps.step("deidentify"):
+                    scrubbed = [(h, deidentifier.data(d)) for h, d, _ in stretch]
+                with steps.step("write"):
+                    out.write(b"".join(orjson.dumps({"id": h["ce_id"], "type": h["ce_type"], "source": h["ce_source"],
+                                                     "time": h["ce_time"], "subject": h.get("ce_subject"), "data": d})
+                                       + b"\n" for h, d in scrubbed))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         with lines.open("rb") as written:
             return steps.row(wall, cpu, sum(1 for _ in written))
