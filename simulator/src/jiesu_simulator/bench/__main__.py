@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path.cwd()))  # run from the repository root: deploy/ holds the process launcher
 from deploy.local_stack import ServiceProcess, free_port, start_services, stop_all  # noqa: E402
 
-from jiesu_simulator.bench import audit_scale, board_scale, end_to_end, export, floor, intake_load, replay  # noqa: E402
+from jiesu_simulator.bench import (audit_scale, board_scale, end_to_end, export, floor, intake_load, replay,  # noqa: E402
+                                   serving_floor)
 from jiesu_simulator.bench.stats import cpu_ms_per_case, cpu_snapshot, rss_mib  # noqa: E402
 from jiesu_simulator.bench.table import tables  # noqa: E402
 
@@ -158,9 +159,21 @@ def bench_export(args: argparse.Namespace) -> list[dict]:
 
 
 def bench_floor(args: argparse.Namespace) -> list[dict]:
-    """The least the catch-up's and the export's unskippable steps cost, on the district logs of `--floor-cases`:
-    beside those benchmarks' rows, how much of their CPU per event any design must spend."""
+    """The least the catch-up's and the export's unskippable steps cost, on the district logs of `--floor-cases`,
+    and the least intake's hot route costs on the serving stack (`--cases`, each `--concurrency`): beside those
+    benchmarks' rows, how much of their CPU any design must spend."""
     rows = []
+    state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
+    bare = ServiceProcess("jiesu_simulator.bench.serving_floor", {"JIESU_PORT": str(free_port())},
+                          state / "serving-floor.log")
+    try:
+        bare.wait_healthy()
+        for concurrency in args.concurrency:
+            rows.append({"benchmark": "serving floor: intake's POST /cases validated and answered, nothing done",
+                         **serving_floor.measure(bare.url, bare.process.pid, args.cases, concurrency)})
+    finally:
+        bare.stop()
+        shutil.rmtree(state, ignore_errors=True)
     for cases in args.floor_cases:
         state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
         topic, log = "jiesu.case-events", state / "log.sqlite3"
