@@ -159,9 +159,13 @@ def bench_export(args: argparse.Namespace) -> list[dict]:
 
 
 def bench_floor(args: argparse.Namespace) -> list[dict]:
-    """The least the catch-up's and the export's unskippable steps cost, on the district logs of `--floor-cases`,
-    and the least intake's hot route costs on the serving stack (`--cases`, each `--concurrency`): beside those
-    benchmarks' rows, how much of their CPU any design must spend."""
+    """What the goals leave room for: beside the intake, audit and export benchmarks' rows, how much of their CPU
+    any design must spend."""
+    return bench_serving_floor(args) + bench_district_floors(args)
+
+
+def bench_serving_floor(args: argparse.Namespace) -> list[dict]:
+    """The least intake's hot route costs on the serving stack: `--cases` requests at each `--concurrency`."""
     rows = []
     state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
     bare = ServiceProcess("jiesu_simulator.bench.serving_floor", {"JIESU_PORT": str(free_port())},
@@ -174,6 +178,12 @@ def bench_floor(args: argparse.Namespace) -> list[dict]:
     finally:
         bare.stop()
         shutil.rmtree(state, ignore_errors=True)
+    return rows
+
+
+def bench_district_floors(args: argparse.Namespace) -> list[dict]:
+    """The least the catch-up's and the export's unskippable steps cost, on the district logs of `--floor-cases`."""
+    rows = []
     for cases in args.floor_cases:
         state = Path(tempfile.mkdtemp(prefix="jiesu-bench-"))
         topic, log = "jiesu.case-events", state / "log.sqlite3"
